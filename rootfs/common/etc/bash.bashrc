@@ -1,0 +1,3 @@
+# Interactive shells inside a stacklab node: the prompt names the node.
+PS1='[\h] \w \$ '
+alias ls='ls --color=auto'

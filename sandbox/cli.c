@@ -1,0 +1,103 @@
+/* cli.c — helpers shared by the commands (see cli.h). */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "util.h"
+
+bool cli_need_root(const char *cmd)
+{
+	if (geteuid() == 0)
+		return true;
+	fprintf(stderr, "stacklab %s: needs root to make namespaces and links (try: sudo stacklab %s)\n", cmd, cmd);
+	return false;
+}
+
+char **cli_labs_up(void)
+{
+	size_t n = 0, cap = 8;
+	char **labs = xcalloc(cap + 1, sizeof(char *));
+	DIR *d = opendir(CTL_RUN_DIR);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' || !ctl_lab_name_ok(e->d_name))
+			continue;
+		int fd = ctl_connect(e->d_name);
+		if (fd < 0)
+			continue;
+		close(fd);
+		if (n == cap) {
+			cap *= 2;
+			labs = realloc(labs, (cap + 1) * sizeof(char *));
+			if (!labs)
+				die("out of memory");
+		}
+		labs[n++] = xstrdup(e->d_name);
+		labs[n] = NULL;
+	}
+	if (d)
+		closedir(d);
+	return labs;
+}
+
+void cli_labs_free(char **labs)
+{
+	for (char **l = labs; l && *l; l++)
+		free(*l);
+	free(labs);
+}
+
+char *cli_pick_lab(const char *cmd, const char *given)
+{
+	if (!given || !*given)
+		given = getenv("STACKLAB_LAB");
+	if (given && *given) {
+		if (!ctl_lab_name_ok(given)) {
+			fprintf(stderr, "stacklab %s: '%s' is not a lab name (a-z, 0-9 and '-', at most %d)\n", cmd,
+				given, CTL_LAB_NAME_MAX - 1);
+			return NULL;
+		}
+		return xstrdup(given);
+	}
+	char **labs = cli_labs_up();
+	char *pick = NULL;
+	if (!labs[0]) {
+		fprintf(stderr, "stacklab %s: no lab is up (start one with: sudo stacklab up)\n", cmd);
+	} else if (labs[1]) {
+		fprintf(stderr, "stacklab %s: several labs are up (", cmd);
+		for (char **l = labs; *l; l++)
+			fprintf(stderr, "%s%s", l == labs ? "" : ", ", *l);
+		fprintf(stderr, "): name one with --lab\n");
+	} else {
+		pick = xstrdup(labs[0]);
+	}
+	cli_labs_free(labs);
+	return pick;
+}
+
+json_t *cli_request(const char *cmd, const char *lab, json_t *req)
+{
+	json_t *reply = NULL;
+	int r = ctl_call(lab, req, &reply);
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		fprintf(stderr, "stacklab %s: lab %s is not up\n", cmd, lab);
+		return NULL;
+	}
+	if (r < 0) {
+		fprintf(stderr, "stacklab %s: lab %s: %s\n", cmd, lab, strerror(-r));
+		return NULL;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		const char *err = json_string_value(json_object_get(reply, "error"));
+		fprintf(stderr, "stacklab %s: %s\n", cmd, err ? err : "the lab refused the request");
+		json_decref(reply);
+		return NULL;
+	}
+	return reply;
+}

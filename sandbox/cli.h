@@ -1,0 +1,32 @@
+/* cli.h — what the commands of the `stacklab` program share. */
+#ifndef STACKLAB_CLI_H
+#define STACKLAB_CLI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Exit codes: 0 done, 1 failed, 2 bad usage or input. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+int cmd_up(int argc, char **argv);
+int cmd_down(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+
+/* Commands that change or enter a lab need root; say so and return false. */
+bool cli_need_root(const char *cmd);
+
+/* The lab a command acts on: `given` if set (checked), else $STACKLAB_LAB,
+ * else the only lab that is up. Prints why not and returns NULL. */
+char *cli_pick_lab(const char *cmd, const char *given);
+
+/* Ask lab `lab` for `cmd` and return the reply if it says ok; otherwise print
+ * "stacklab CMD: …" and return NULL. */
+json_t *cli_request(const char *cmd, const char *lab, json_t *req);
+
+/* Names of the labs that are up (a NULL-terminated malloc'd array). */
+char **cli_labs_up(void);
+void cli_labs_free(char **labs);
+
+#endif

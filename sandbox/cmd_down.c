@@ -1,0 +1,111 @@
+/* cmd_down.c — `stacklab down`: ask the daemon to take the lab apart and
+ * wait until it is gone; clean up after a lab whose daemon was killed. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "ctl.h"
+#include "util.h"
+
+static void help(FILE *out)
+{
+	fprintf(out, "usage: stacklab down [--lab NAME]\n\n"
+		     "Stop every node of a lab and remove its namespaces, links and files.\n\n"
+		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
+		     "  -h, --help      show this help\n");
+}
+
+/* A daemon is gone when its pid is free or a zombie (which holds nothing). */
+static bool gone(pid_t pid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return true;
+	bool zombie = false;
+	if (fgets(buf, sizeof(buf), f)) {
+		char *paren = strrchr(buf, ')');
+		zombie = paren && paren[1] == ' ' && paren[2] == 'Z';
+	}
+	fclose(f);
+	return zombie;
+}
+
+/* No daemon answers for `lab`: remove what a killed one left behind. */
+static int clean_stale(const char *lab)
+{
+	_cleanup_free_ char *dir = ctl_lab_dir(lab);
+	_cleanup_free_ char *lock = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);
+	struct stat st;
+	if (stat(dir, &st) < 0 && stat(lock, &st) < 0) {
+		fprintf(stderr, "stacklab down: lab %s is not up\n", lab);
+		return EXIT_FAIL;
+	}
+	int r = rm_rf(dir);
+	unlink(lock);
+	rmdir(CTL_RUN_DIR);
+	if (r < 0) {
+		fprintf(stderr, "stacklab down: remove %s: %s\n", dir, strerror(-r));
+		return EXIT_FAIL;
+	}
+	printf("lab %s was not running; removed what it left behind\n", lab);
+	return EXIT_OK;
+}
+
+int cmd_down(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *given = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': given = optarg; break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: help(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "stacklab down: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!cli_need_root("down"))
+		return EXIT_FAIL;
+	_cleanup_free_ char *lab = cli_pick_lab("down", given);
+	if (!lab)
+		return EXIT_FAIL;
+
+	uint64_t t0 = now_ms();
+	json_t *req = json_pack("{s:s}", "cmd", "down");
+	json_t *reply = NULL;
+	int r = ctl_call(lab, req, &reply);
+	json_decref(req);
+	if (r == -ENOENT || r == -ECONNREFUSED)
+		return clean_stale(lab);
+	if (r < 0 || !json_is_true(json_object_get(reply, "ok"))) {
+		fprintf(stderr, "stacklab down: lab %s: %s\n", lab, r < 0 ? strerror(-r) : "refused");
+		json_decref(reply);
+		return EXIT_FAIL;
+	}
+	pid_t pid = (pid_t)json_integer_value(json_object_get(reply, "pid"));
+	json_decref(reply);
+	/* The reply comes once the nodes are reaped and the files removed; the
+	 * switch namespace goes when the daemon exits, right after. */
+	for (int i = 0; pid > 0 && !gone(pid) && i < 1000; i++)
+		nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 }, NULL);
+	if (pid > 0 && !gone(pid)) {
+		fprintf(stderr, "stacklab down: lab daemon %d did not exit; killing it\n", (int)pid);
+		kill(pid, SIGKILL);
+	}
+	printf("lab %s is down (%llu ms)\n", lab, (unsigned long long)(now_ms() - t0));
+	return EXIT_OK;
+}

@@ -1,0 +1,127 @@
+/* cmd_exec.c — `stacklab exec NODE [-- CMD...]`: enter a node like nsenter,
+ * with the node's confinement plus the network capabilities a teacher needs. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "cli.h"
+#include "node.h"
+#include "role.h"
+#include "util.h"
+
+static void help(FILE *out)
+{
+	fprintf(out, "usage: stacklab exec [--lab NAME] NODE [--] [COMMAND [ARG...]]\n\n"
+		     "Run COMMAND inside NODE (its namespaces and its root), or an interactive\n"
+		     "shell when none is given. Inside, ip, tc, tcpdump and nft act on the node's\n"
+		     "own network; mounting, loading modules and leaving the root are refused.\n\n"
+		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
+		     "  -h, --help      show this help\n");
+}
+
+/* The node's init pid and role from the lab's status, or print why not. */
+static pid_t find_node(const char *lab, const char *node, const struct role **role)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "status");
+	json_t *st = cli_request("exec", lab, req);
+	json_decref(req);
+	if (!st)
+		return -1;
+	pid_t pid = -1;
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		if (strcmp(json_string_value(json_object_get(n, "name")), node) != 0)
+			continue;
+		*role = role_find(json_string_value(json_object_get(n, "role")));
+		pid = (pid_t)json_integer_value(json_object_get(n, "pid"));
+		if (pid <= 0 || strcmp(json_string_value(json_object_get(n, "state")), "up") != 0) {
+			fprintf(stderr, "stacklab exec: node %s of lab %s is %s\n", node, lab,
+				json_string_value(json_object_get(n, "state")));
+			pid = -1;
+		}
+		break;
+	}
+	if (i == json_array_size(json_object_get(st, "nodes"))) {
+		fprintf(stderr, "stacklab exec: no node '%s' in lab %s (nodes:", node, lab);
+		json_array_foreach(json_object_get(st, "nodes"), i, n)
+			fprintf(stderr, " %s", json_string_value(json_object_get(n, "name")));
+		fprintf(stderr, ")\n");
+	}
+	json_decref(st);
+	return pid;
+}
+
+static void __attribute__((noreturn)) run_inside(const char *node, char **cmd)
+{
+	const char *term = getenv("TERM");
+	clearenv();
+	setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+	setenv("HOME", "/root", 1);
+	setenv("HOSTNAME", node, 1);
+	setenv("TERM", term ? term : "xterm", 1);
+	setenv("PS1", "[\\h] \\w # ", 1);
+	if (cmd[0]) {
+		execvp(cmd[0], cmd);
+		die("exec %s in node %s: %s", cmd[0], node, strerror(errno));
+	}
+	execl("/bin/bash", "bash", "-i", (char *)NULL);
+	execl("/bin/sh", "sh", "-i", (char *)NULL);
+	die("no shell in node %s: %s", node, strerror(errno));
+}
+
+int cmd_exec(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *given = NULL;
+	int c;
+	optind = 1;
+	/* '+': options end at NODE, so the command's own options pass through. */
+	while ((c = getopt_long(argc, argv, "+l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': given = optarg; break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: help(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "stacklab exec: which node? (stacklab exec NODE [-- COMMAND])\n");
+		return EXIT_USAGE;
+	}
+	const char *node = argv[optind++];
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+	if (!cli_need_root("exec"))
+		return EXIT_FAIL;
+	_cleanup_free_ char *lab = cli_pick_lab("exec", given);
+	if (!lab)
+		return EXIT_FAIL;
+	const struct role *role = NULL;
+	pid_t init = find_node(lab, node, &role);
+	if (init < 0 || !role)
+		return EXIT_FAIL;
+
+	pid_t child = node_enter(init, role, role_exec_caps);
+	if (child < 0) {
+		fprintf(stderr, "stacklab exec: cannot enter node %s: %s\n", node, strerror(-child));
+		return EXIT_FAIL;
+	}
+	if (child == 0)
+		run_inside(node, argv + optind);
+	/* Ctrl-C is for the command inside, not for us waiting on it. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return EXIT_FAIL;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

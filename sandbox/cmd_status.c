@@ -1,0 +1,95 @@
+/* cmd_status.c — `stacklab status`: the lab's nodes, addresses and state. */
+#include <getopt.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "util.h"
+
+static void help(FILE *out)
+{
+	fprintf(out, "usage: stacklab status [--lab NAME] [--json]\n\n"
+		     "Show a lab's nodes (role, state, init pid, addresses), networks and VIPs.\n\n"
+		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
+		     "  -j, --json      print the daemon's answer as JSON\n"
+		     "  -h, --help      show this help\n");
+}
+
+static void print_status(json_t *st)
+{
+	time_t started = (time_t)json_integer_value(json_object_get(st, "started"));
+	long up = (long)(time(NULL) - started);
+	printf("lab %s — topology %s: %s\n", json_string_value(json_object_get(st, "lab")),
+	       json_string_value(json_object_get(st, "topology")), json_string_value(json_object_get(st, "title")));
+	printf("daemon pid %lld, up %ldm%02lds\n\n", json_integer_value(json_object_get(st, "pid")), up / 60, up % 60);
+
+	printf("%-10s %-7s %-9s %-8s %s\n", "NODE", "ROLE", "STATE", "PID", "INTERFACES");
+	size_t i, k;
+	json_t *n, *ifc;
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		printf("%-10s %-7s %-9s %-8lld", json_string_value(json_object_get(n, "name")),
+		       json_string_value(json_object_get(n, "role")), json_string_value(json_object_get(n, "state")),
+		       json_integer_value(json_object_get(n, "pid")));
+		json_array_foreach(json_object_get(n, "interfaces"), k, ifc)
+			printf(" %s %s/%lld (%s)", json_string_value(json_object_get(ifc, "name")),
+			       json_string_value(json_object_get(ifc, "address")),
+			       json_integer_value(json_object_get(ifc, "prefix")),
+			       json_string_value(json_object_get(ifc, "network")));
+		putchar('\n');
+	}
+	json_t *net;
+	putchar('\n');
+	json_array_foreach(json_object_get(st, "networks"), i, net)
+		printf("network %-9s %-18s bridge %s\n", json_string_value(json_object_get(net, "name")),
+		       json_string_value(json_object_get(net, "subnet")), json_string_value(json_object_get(net, "bridge")));
+	json_t *vip, *h;
+	json_array_foreach(json_object_get(st, "vips"), i, vip) {
+		printf("vip %s %s on %s, held by", json_string_value(json_object_get(vip, "name")),
+		       json_string_value(json_object_get(vip, "address")), json_string_value(json_object_get(vip, "network")));
+		json_array_foreach(json_object_get(vip, "holders"), k, h)
+			printf(" %s", json_string_value(h));
+		putchar('\n');
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *given = NULL;
+	bool json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "l:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': given = optarg; break;
+		case 'j': json = true; break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: help(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "stacklab status: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	_cleanup_free_ char *lab = cli_pick_lab("status", given);
+	if (!lab)
+		return EXIT_FAIL;
+	json_t *req = json_pack("{s:s}", "cmd", "status");
+	json_t *st = cli_request("status", lab, req);
+	json_decref(req);
+	if (!st)
+		return EXIT_FAIL;
+	if (json) {
+		json_dumpf(st, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		print_status(st);
+	}
+	json_decref(st);
+	return EXIT_OK;
+}

@@ -1,0 +1,142 @@
+/* ctl.c — control protocol plumbing shared by daemon and clients (see ctl.h). */
+#include "ctl.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int ctl_lab_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n >= CTL_LAB_NAME_MAX || !islower((unsigned char)name[0]))
+		return 0;
+	for (const char *c = name; *c; c++)
+		if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '-')
+			return 0;
+	return 1;
+}
+
+char *ctl_lab_dir(const char *lab)
+{
+	return xasprintf("%s/%s", CTL_RUN_DIR, lab);
+}
+
+char *ctl_lab_path(const char *lab, const char *file)
+{
+	return xasprintf("%s/%s/%s", CTL_RUN_DIR, lab, file);
+}
+
+static int sockaddr_for(const char *path, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	return str_copy(sa->sun_path, sizeof(sa->sun_path), path);
+}
+
+int ctl_listen(const char *path)
+{
+	struct sockaddr_un sa;
+	if (sockaddr_for(path, &sa) < 0)
+		return -ENAMETOOLONG;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+		int e = errno;
+		close(fd);
+		log_err("control socket %s: %s", path, strerror(e));
+		return -e;
+	}
+	return fd;
+}
+
+int ctl_connect(const char *lab)
+{
+	_cleanup_free_ char *path = ctl_lab_path(lab, "ctl.sock");
+	struct sockaddr_un sa;
+	if (sockaddr_for(path, &sa) < 0)
+		return -ENAMETOOLONG;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+int ctl_send(int fd, json_t *msg)
+{
+	_cleanup_free_ char *text = json_dumps(msg, JSON_COMPACT);
+	if (!text)
+		return -ENOMEM;
+	size_t n = strlen(text);
+	text[n] = '\n'; /* json_dumps' terminator becomes the line end */
+	int r = 0;
+	/* MSG_NOSIGNAL: a client that left must not kill the daemon. */
+	for (size_t off = 0; off <= n;) {
+		ssize_t w = send(fd, text + off, n + 1 - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			r = -errno;
+			break;
+		}
+		off += (size_t)w;
+	}
+	return r;
+}
+
+int ctl_read_line(int fd, struct ctl_reader *rd, char **line)
+{
+	for (;;) {
+		char *nl = memchr(rd->buf, '\n', rd->len);
+		if (nl) {
+			size_t n = (size_t)(nl - rd->buf);
+			*line = strndup(rd->buf, n);
+			if (!*line)
+				return -ENOMEM;
+			memmove(rd->buf, nl + 1, rd->len - n - 1);
+			rd->len -= n + 1;
+			return 1;
+		}
+		if (rd->len == sizeof(rd->buf))
+			return -E2BIG;
+		ssize_t r = read(fd, rd->buf + rd->len, sizeof(rd->buf) - rd->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+		if (r == 0)
+			return 0;
+		rd->len += (size_t)r;
+	}
+}
+
+int ctl_call(const char *lab, json_t *req, json_t **reply)
+{
+	_cleanup_close_ int fd = ctl_connect(lab);
+	if (fd < 0)
+		return fd;
+	int r = ctl_send(fd, req);
+	if (r < 0)
+		return r;
+	struct ctl_reader *rd = xcalloc(1, sizeof(*rd));
+	char *line = NULL;
+	r = ctl_read_line(fd, rd, &line);
+	free(rd);
+	if (r <= 0)
+		return r == 0 ? -ECONNRESET : r;
+	json_error_t jerr;
+	*reply = json_loads(line, 0, &jerr);
+	free(line);
+	return *reply ? 0 : -EPROTO;
+}

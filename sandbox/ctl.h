@@ -1,0 +1,44 @@
+/* ctl.h — the control protocol: one JSON object per line over a lab's Unix
+ * socket, requests {"cmd": …} answered by {"ok": true, …} or
+ * {"ok": false, "error": "…"}. Both the daemon and its clients use this. */
+#ifndef STACKLAB_CTL_H
+#define STACKLAB_CTL_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define CTL_RUN_DIR "/run/stacklab"
+#define CTL_LAB_NAME_MAX 32
+
+/* Is `name` usable as a lab name (a-z, 0-9, '-', at most 31)? */
+int ctl_lab_name_ok(const char *name);
+
+/* "/run/stacklab/LAB" and "/run/stacklab/LAB/FILE", malloc'd. */
+char *ctl_lab_dir(const char *lab);
+char *ctl_lab_path(const char *lab, const char *file);
+
+/* Listen on a fresh socket at `path` (an old one is removed). */
+int ctl_listen(const char *path);
+
+/* Connect to lab `lab`; -ENOENT or -ECONNREFUSED when it is not up. */
+int ctl_connect(const char *lab);
+
+/* Send `msg` as one line. Does not take ownership. */
+int ctl_send(int fd, json_t *msg);
+
+/* Buffered line reader for a stream socket. */
+struct ctl_reader {
+	char buf[65536];
+	size_t len;
+};
+
+/* Next complete line from fd (without the newline) as a malloc'd string in
+ * *line: returns 1, 0 at end of stream, -EAGAIN if no full line is there
+ * yet on a non-blocking fd, -errno on error, -E2BIG for an overlong line. */
+int ctl_read_line(int fd, struct ctl_reader *rd, char **line);
+
+/* Connect to `lab`, send `req` and wait for its reply. On success *reply is
+ * the reply (which may say ok:false). Returns -errno if the lab is not up. */
+int ctl_call(const char *lab, json_t *req, json_t **reply);
+
+#endif

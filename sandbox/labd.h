@@ -1,0 +1,23 @@
+/* labd.h — the lab daemon: one process per lab that holds the switch
+ * namespace and every node, and answers the control socket. */
+#ifndef STACKLAB_LABD_H
+#define STACKLAB_LABD_H
+
+#include "topo.h"
+
+/* Marker the daemon writes on its progress stream once the lab is ready,
+ * followed by the number of nodes and the milliseconds it took. */
+#define LABD_READY "@ready"
+
+struct labd_options {
+	const char *lab;        /* lab name */
+	struct topo *topo;      /* taken over by the daemon */
+	int progress_fd;        /* the `up` client's pipe: messages while starting */
+};
+
+/* Run the daemon in the calling (freshly forked) process: build the lab,
+ * report LABD_READY on progress_fd, then serve until `down` or a signal.
+ * A failed start is rolled back and returns 1; a served lab returns 0. */
+int labd_main(const struct labd_options *opt);
+
+#endif

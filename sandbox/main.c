@@ -1,0 +1,74 @@
+/* main.c — the `stacklab` command: parse the command word, dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef VERSION
+#define VERSION "0.1"
+#endif
+
+static int cmd_help(int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{ "up", cmd_up, "build a lab and start it (default topology: scale-up)" },
+	{ "down", cmd_down, "stop a lab and remove everything it made" },
+	{ "status", cmd_status, "show a lab's nodes, addresses and state" },
+	{ "exec", cmd_exec, "run a command, or a shell, inside a node" },
+	{ "list", cmd_list, "list the labs that are up" },
+	{ "help", cmd_help, "show this help, or a command's (stacklab help CMD)" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: stacklab COMMAND [OPTIONS]\n\n"
+		     "A teaching sandbox: the web infrastructure of www.foobar.com, built from\n"
+		     "namespaces and the real daemons, on this machine.\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'stacklab COMMAND --help' tells more. Most commands need root.\n");
+}
+
+static const struct command *find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc > 1 && find(argv[1]) && strcmp(argv[1], "help") != 0) {
+		char *help_argv[] = { argv[1], "--help", NULL };
+		return find(argv[1])->fn(2, help_argv);
+	}
+	usage(stdout);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("stacklab %s\n", VERSION);
+		return EXIT_OK;
+	}
+	const struct command *c = find(argv[1]);
+	if (!c) {
+		fprintf(stderr, "stacklab: unknown command '%s' (see stacklab --help)\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,175 @@
+/* net.c — netlink through libnl-route (see net.h). */
+#include "net.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+
+#include "util.h"
+
+struct net {
+	struct nl_sock *sock;
+};
+
+static void link_putp(struct rtnl_link **l)
+{
+	if (*l)
+		rtnl_link_put(*l);
+}
+#define _cleanup_link_ _cleanup_(link_putp)
+
+/* libnl reports NLE_* codes; the rest of stacklab speaks errno. */
+static int nl_to_errno(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case 0: return 0;
+	case NLE_EXIST: return -EEXIST;
+	case NLE_NOMEM: return -ENOMEM;
+	case NLE_PERM: return -EPERM;
+	case NLE_BUSY: return -EBUSY;
+	case NLE_INVAL: return -EINVAL;
+	case NLE_RANGE: return -ERANGE;
+	case NLE_NODEV:
+	case NLE_OBJ_NOTFOUND: return -ENODEV;
+	case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+	case NLE_AGAIN: return -EAGAIN;
+	default: return -EIO;
+	}
+}
+
+int net_open(struct net **out)
+{
+	struct net *n = xcalloc(1, sizeof(*n));
+	n->sock = nl_socket_alloc();
+	if (!n->sock) {
+		free(n);
+		return -ENOMEM;
+	}
+	int r = nl_connect(n->sock, NETLINK_ROUTE);
+	if (r < 0) {
+		log_err("netlink connect: %s", nl_geterror(r));
+		net_free(n);
+		return nl_to_errno(r);
+	}
+	*out = n;
+	return 0;
+}
+
+void net_free(struct net *n)
+{
+	if (!n)
+		return;
+	nl_socket_free(n->sock);
+	free(n);
+}
+
+static int ifindex_of(struct net *n, const char *name)
+{
+	_cleanup_link_ struct rtnl_link *link = NULL;
+	int r = rtnl_link_get_kernel(n->sock, 0, name, &link);
+	if (r < 0)
+		return nl_to_errno(r);
+	return rtnl_link_get_ifindex(link);
+}
+
+int net_bridge_add(struct net *n, const char *name)
+{
+	_cleanup_link_ struct rtnl_link *link = rtnl_link_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	int r = rtnl_link_set_type(link, "bridge");
+	if (r >= 0) {
+		rtnl_link_set_flags(link, IFF_UP);
+		r = rtnl_link_add(n->sock, link, NLM_F_CREATE | NLM_F_EXCL);
+	}
+	if (r < 0) {
+		log_err("bridge %s: %s", name, nl_geterror(r));
+		return nl_to_errno(r);
+	}
+	return 0;
+}
+
+int net_veth_add(struct net *n, const char *name, const char *master, const char *peer, pid_t peer_pid)
+{
+	int master_idx = ifindex_of(n, master);
+	if (master_idx < 0) {
+		log_err("veth %s: bridge %s: %s", name, master, strerror(-master_idx));
+		return master_idx;
+	}
+	_cleanup_link_ struct rtnl_link *link = rtnl_link_veth_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	rtnl_link_set_master(link, master_idx);
+	rtnl_link_set_flags(link, IFF_UP);
+	/* The peer is owned by `link`: configuring it puts it straight into the
+	 * node's namespace, so it never appears anywhere else. (The node brings
+	 * it up itself: the kernel refuses IFF_UP on a peer made in another
+	 * namespace with ENOTCONN.) */
+	struct rtnl_link *p = rtnl_link_veth_get_peer(link);
+	rtnl_link_set_name(p, peer);
+	rtnl_link_set_ns_pid(p, peer_pid);
+	rtnl_link_put(p);
+	int r = rtnl_link_add(n->sock, link, NLM_F_CREATE | NLM_F_EXCL);
+	if (r < 0) {
+		log_err("veth %s → %s in pid %d: %s", name, peer, (int)peer_pid, nl_geterror(r));
+		return nl_to_errno(r);
+	}
+	return 0;
+}
+
+int net_link_set_up(struct net *n, const char *name, bool up)
+{
+	_cleanup_link_ struct rtnl_link *orig = NULL;
+	int r = rtnl_link_get_kernel(n->sock, 0, name, &orig);
+	if (r < 0) {
+		log_err("link %s: %s", name, nl_geterror(r));
+		return nl_to_errno(r);
+	}
+	_cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
+	if (!change)
+		return -ENOMEM;
+	if (up)
+		rtnl_link_set_flags(change, IFF_UP);
+	else
+		rtnl_link_unset_flags(change, IFF_UP);
+	r = rtnl_link_change(n->sock, orig, change, 0);
+	if (r < 0) {
+		log_err("link %s %s: %s", name, up ? "up" : "down", nl_geterror(r));
+		return nl_to_errno(r);
+	}
+	return 0;
+}
+
+int net_addr_add(struct net *n, const char *name, struct in_addr addr, int prefix)
+{
+	int idx = ifindex_of(n, name);
+	if (idx < 0) {
+		log_err("address on %s: %s", name, strerror(-idx));
+		return idx;
+	}
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	struct nl_addr *local = nl_addr_build(AF_INET, &addr, sizeof(addr));
+	struct in_addr bcast = { addr.s_addr | htonl(prefix >= 32 ? 0 : ~0u >> prefix) };
+	struct nl_addr *brd = nl_addr_build(AF_INET, &bcast, sizeof(bcast));
+	int r = -NLE_NOMEM;
+	if (a && local && brd) {
+		nl_addr_set_prefixlen(local, prefix);
+		rtnl_addr_set_ifindex(a, idx);
+		rtnl_addr_set_local(a, local);
+		rtnl_addr_set_broadcast(a, brd);
+		r = rtnl_addr_add(n->sock, a, 0);
+	}
+	nl_addr_put(local);
+	nl_addr_put(brd);
+	rtnl_addr_put(a);
+	if (r < 0) {
+		log_err("address on %s: %s", name, nl_geterror(r));
+		return nl_to_errno(r);
+	}
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* net.h — netlink through libnl-route: bridges, veth pairs, link state and
+ * addresses. A `struct net` talks to the network namespace it was opened in;
+ * libnl's NLE_* codes never leave net.c, callers see -errno. */
+#ifndef STACKLAB_NET_H
+#define STACKLAB_NET_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct net;
+
+/* Open a route socket bound to the caller's current network namespace. */
+int net_open(struct net **out);
+void net_free(struct net *n);
+
+/* Make bridge `name` and bring it up. */
+int net_bridge_add(struct net *n, const char *name);
+
+/* Make a veth pair in one request: `name` here, enslaved to `master` and up;
+ * its peer `peer` (down) inside the network namespace of process `peer_pid`. */
+int net_veth_add(struct net *n, const char *name, const char *master,
+		 const char *peer, pid_t peer_pid);
+
+/* Bring link `name` up or down. */
+int net_link_set_up(struct net *n, const char *name, bool up);
+
+/* Add address/prefix to link `name`. */
+int net_addr_add(struct net *n, const char *name, struct in_addr addr, int prefix);
+
+#endif

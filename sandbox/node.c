@@ -1,0 +1,427 @@
+/* node.c — a node's init: its namespaces, network, root file system and
+ * confinement (see node.h).
+ *
+ * The init is made by clone() in the lab daemon and waits on its sync socket
+ * until the daemon has moved its veth ends in. It then configures its own
+ * addresses (a netlink socket opened inside the node talks to the node's
+ * namespace), builds its root from the list of operations below, pivots into
+ * it, drops capabilities, installs the seccomp filter and reports ready. */
+#include "node.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "caps.h"
+#include "filter.h"
+#include "net.h"
+#include "util.h"
+
+#define SYNC_FD 3
+
+/* One step of building a node's root, relative to the new root. */
+enum root_op_kind {
+	HOST_TREE,   /* the host's own /usr, /bin…: read-only bind, or the same symlink */
+	NODE_BIND,   /* a directory of this node on the host (etc, var), read-write */
+	TMPFS,
+	PROC,
+	SYSFS,
+	DEV_BIND,    /* one host device node, e.g. /dev/null */
+	DEVPTS,
+	SYMLINK,
+};
+
+struct root_op {
+	enum root_op_kind kind;
+	const char *path;
+	const char *arg;   /* tmpfs options, symlink target, or which node dir */
+};
+
+static const struct root_op root_ops[] = {
+	{ HOST_TREE, "/usr", NULL },
+	{ HOST_TREE, "/bin", NULL },
+	{ HOST_TREE, "/sbin", NULL },
+	{ HOST_TREE, "/lib", NULL },
+	{ HOST_TREE, "/lib32", NULL },
+	{ HOST_TREE, "/lib64", NULL },
+	{ HOST_TREE, "/libx32", NULL },
+	{ NODE_BIND, "/etc", "etc" },
+	{ NODE_BIND, "/var", "var" },
+	{ TMPFS, "/run", "mode=0755,size=64m" },
+	{ TMPFS, "/tmp", "mode=1777,size=256m" },
+	{ PROC, "/proc", NULL },
+	{ SYSFS, "/sys", NULL },
+	{ TMPFS, "/dev", "mode=0755,size=1m" },
+	{ DEV_BIND, "/dev/null", NULL },
+	{ DEV_BIND, "/dev/zero", NULL },
+	{ DEV_BIND, "/dev/full", NULL },
+	{ DEV_BIND, "/dev/random", NULL },
+	{ DEV_BIND, "/dev/urandom", NULL },
+	{ DEV_BIND, "/dev/tty", NULL },
+	{ DEVPTS, "/dev/pts", NULL },
+	{ TMPFS, "/dev/shm", "mode=1777,size=64m" },
+	{ SYMLINK, "/dev/ptmx", "pts/ptmx" },
+	{ SYMLINK, "/dev/fd", "/proc/self/fd" },
+	{ SYMLINK, "/dev/stdin", "/proc/self/fd/0" },
+	{ SYMLINK, "/dev/stdout", "/proc/self/fd/1" },
+	{ SYMLINK, "/dev/stderr", "/proc/self/fd/2" },
+};
+
+/* Per network namespace sysctls every node gets. Written before the root is
+ * built; /proc/sys/net always shows the writer's own namespace. */
+static const struct {
+	const char *path, *value;
+} node_sysctls[] = {
+	/* daemons bind 53, 80, 443 without CAP_NET_BIND_SERVICE */
+	{ "/proc/sys/net/ipv4/ip_unprivileged_port_start", "0" },
+	/* the app opens a DB connection per request: without reuse, TIME_WAIT
+	 * sockets pile up and throughput collapses (DAEMONS.md) */
+	{ "/proc/sys/net/ipv4/tcp_tw_reuse", "1" },
+	/* ping without raw sockets */
+	{ "/proc/sys/net/ipv4/ping_group_range", "0 2147483647" },
+	/* the lab is IPv4; no router solicitations or DAD noise on the links */
+	{ "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1" },
+	{ "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1" },
+};
+
+__attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...)
+{
+	char msg[1024];
+	int n = snprintf(msg, sizeof(msg), "%s", NODE_MSG_FAIL);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	(void)send(SYNC_FD, msg, strlen(msg), MSG_NOSIGNAL);
+	log_err("%s", msg + n);
+	_exit(1);
+}
+
+static int bind_mount(const char *src, const char *dst, bool ro)
+{
+	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -errno;
+	if (ro && mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int touch(const char *path, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
+static int host_tree(const char *root, const char *path)
+{
+	char dst[PATH_MAX];
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return 0; /* this host does not have it (e.g. /libx32) */
+	snprintf(dst, sizeof(dst), "%s%s", root, path);
+	if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		return symlink(target, dst) < 0 ? -errno : 0;
+	}
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return bind_mount(path, dst, true);
+}
+
+static void root_op_run(const struct node_spec *spec, const struct root_op *op)
+{
+	char dst[PATH_MAX];
+	snprintf(dst, sizeof(dst), "%s%s", spec->root, op->path);
+	int r = 0;
+	switch (op->kind) {
+	case HOST_TREE:
+		r = host_tree(spec->root, op->path);
+		break;
+	case NODE_BIND: {
+		const char *src = strcmp(op->arg, "etc") == 0 ? spec->etc : spec->var;
+		if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+			r = -errno;
+		else
+			r = bind_mount(src, dst, false);
+		break;
+	}
+	case TMPFS:
+		if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+			r = -errno;
+		else if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, op->arg) < 0)
+			r = -errno;
+		break;
+	case PROC:
+		if (mkdir(dst, 0555) < 0 && errno != EEXIST)
+			r = -errno;
+		else if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			r = -errno;
+		else {
+			/* Most of /proc/sys is the host's: read-only. The network
+			 * part belongs to the node's own namespace: writable. */
+			char sys[PATH_MAX + 16], net[PATH_MAX + 16], sysrq[PATH_MAX + 16];
+			snprintf(sys, sizeof(sys), "%s/sys", dst);
+			snprintf(net, sizeof(net), "%s/sys/net", dst);
+			snprintf(sysrq, sizeof(sysrq), "%s/sysrq-trigger", dst);
+			if ((r = bind_mount(sys, sys, true)) == 0 && (r = bind_mount(net, net, false)) == 0 &&
+			    access(sysrq, F_OK) == 0) /* not every kernel has it */
+				r = bind_mount(sysrq, sysrq, true);
+		}
+		break;
+	case SYSFS:
+		if (mkdir(dst, 0555) < 0 && errno != EEXIST)
+			r = -errno;
+		else if (mount("sysfs", dst, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+			r = -errno;
+		break;
+	case DEV_BIND:
+		if ((r = touch(dst, 0666)) == 0)
+			r = bind_mount(op->path, dst, false);
+		break;
+	case DEVPTS:
+		if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+			r = -errno;
+		else if (mount("devpts", dst, "devpts", MS_NOSUID | MS_NOEXEC,
+			       "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
+			r = -errno;
+		break;
+	case SYMLINK:
+		if (symlink(op->arg, dst) < 0)
+			r = -errno;
+		break;
+	}
+	if (r < 0)
+		fail("root: %s: %s", op->path, strerror(-r));
+}
+
+/* The host /etc entries this role reads (alternatives, ssl, php…), bound
+ * read-only over empty files or directories in the node's own /etc. */
+static void host_etc(const struct node_spec *spec)
+{
+	for (const char *const *e = spec->node->role->host_etc; *e; e++) {
+		char src[PATH_MAX], dst[PATH_MAX];
+		struct stat st;
+		snprintf(src, sizeof(src), "/etc/%s", *e);
+		snprintf(dst, sizeof(dst), "%s/etc/%s", spec->root, *e);
+		if (stat(src, &st) < 0)
+			continue;
+		int r = S_ISDIR(st.st_mode) ? (mkdir(dst, 0755) < 0 && errno != EEXIST ? -errno : 0)
+					    : touch(dst, 0644);
+		if (r == 0)
+			r = bind_mount(src, dst, true);
+		if (r < 0)
+			fail("root: /etc/%s: %s", *e, strerror(-r));
+	}
+}
+
+static void build_root(const struct node_spec *spec)
+{
+	/* Nothing mounted from here on may reach the host's mount table. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		fail("make mounts private: %s", strerror(errno));
+	if (mount("tmpfs", spec->root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
+		fail("root tmpfs on %s: %s", spec->root, strerror(errno));
+	for (size_t i = 0; i < ARRAY_SIZE(root_ops); i++)
+		root_op_run(spec, &root_ops[i]);
+	host_etc(spec);
+
+	/* pivot_root(".", ".") stacks the old root under the new one; detaching
+	 * it leaves the node with nothing of the host but what was bound in. */
+	if (chdir(spec->root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0)
+		fail("pivot_root into %s: %s", spec->root, strerror(errno));
+	if (umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		fail("detach the host root: %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+		fail("make / read-only: %s", strerror(errno));
+}
+
+static void configure_net(const struct node_spec *spec)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(node_sysctls); i++) {
+		int r = write_file(node_sysctls[i].path, node_sysctls[i].value, 0644);
+		if (r < 0)
+			fail("sysctl %s: %s", node_sysctls[i].path, strerror(-r));
+	}
+	struct net *net = NULL;
+	int r = net_open(&net);
+	if (r < 0)
+		fail("netlink: %s", strerror(-r));
+	if ((r = net_link_set_up(net, "lo", true)) < 0)
+		fail("loopback up: %s", strerror(-r));
+	for (int i = 0; i < spec->node->n_ifaces; i++) {
+		const struct topo_iface *ifc = &spec->node->ifaces[i];
+		if ((r = net_link_set_up(net, ifc->name, true)) < 0)
+			fail("%s up: %s", ifc->name, strerror(-r));
+		r = net_addr_add(net, ifc->name, ifc->addr, spec->topo->nets[ifc->net].prefix);
+		if (r < 0)
+			fail("address on %s: %s", ifc->name, strerror(-r));
+	}
+	net_free(net);
+}
+
+static void confine(const struct role *role)
+{
+	const int *const keep[] = { role_common_caps, role->caps };
+	int r = caps_limit(keep, 2);
+	if (r < 0)
+		fail("drop capabilities: %s", strerror(-r));
+	if ((r = filter_install()) < 0)
+		fail("seccomp filter: %s", strerror(-r));
+}
+
+/* The init's life after setup: reap whatever dies in the node, and leave
+ * when the daemon goes (its end of the sync socket closes). */
+static void __attribute__((noreturn)) init_loop(void)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (sfd < 0)
+		fail("signalfd: %s", strerror(errno));
+	for (;;) {
+		struct pollfd pfd[2] = { { SYNC_FD, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD)
+				_exit(0);
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
+		}
+		if (pfd[0].revents & (POLLIN | POLLHUP)) {
+			char buf[256];
+			ssize_t n = recv(SYNC_FD, buf, sizeof(buf), 0);
+			if (n <= 0)
+				_exit(0);
+		}
+	}
+}
+
+static void __attribute__((noreturn)) node_main(const struct node_spec *spec, int sync)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "stacklab: %s", spec->node->name);
+	log_set_prefix(prefix);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_NAME, "stacklab-init");
+
+	/* Keep only stdio (to the lab's log) and the sync socket as fd 3. */
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(spec->log_fd, 1) < 0 || dup2(spec->log_fd, 2) < 0 ||
+	    dup3(sync, SYNC_FD, O_CLOEXEC) < 0)
+		_exit(1);
+	close_range(SYNC_FD + 1, ~0U, 0);
+
+	char go[16];
+	ssize_t n = recv(SYNC_FD, go, sizeof(go), 0);
+	if (n <= 0)
+		_exit(1); /* the daemon went away before releasing us */
+
+	if (sethostname(spec->node->name, strlen(spec->node->name)) < 0)
+		fail("hostname: %s", strerror(errno));
+	configure_net(spec);
+	build_root(spec);
+	confine(spec->node->role);
+	if (send(SYNC_FD, NODE_MSG_READY, strlen(NODE_MSG_READY), MSG_NOSIGNAL) < 0)
+		_exit(1);
+	init_loop();
+}
+
+pid_t node_spawn(const struct node_spec *spec, int *sync_fd)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	/* clone() as a fork: the child runs on a copy of this stack. */
+	long pid = syscall(SYS_clone, CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
+				      CLONE_NEWIPC | SIGCHLD, 0, NULL, NULL, 0);
+	if (pid < 0) {
+		int e = errno;
+		close(sv[0]);
+		close(sv[1]);
+		log_err("clone node %s: %s", spec->node->name, strerror(e));
+		return -e;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		node_main(spec, sv[1]);
+	}
+	close(sv[1]);
+	*sync_fd = sv[0];
+	return (pid_t)pid;
+}
+
+int node_release(int sync_fd)
+{
+	if (send(sync_fd, NODE_MSG_GO, strlen(NODE_MSG_GO), MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
+pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps)
+{
+	static const char *const kinds[] = { "ipc", "uts", "net", "pid", "mnt" };
+	int fds[ARRAY_SIZE(kinds)];
+	size_t opened = 0;
+	int r = 0;
+	/* Open them all first: after entering the mount namespace, /proc is the
+	 * node's and the host pid means nothing there. */
+	for (; opened < ARRAY_SIZE(kinds); opened++) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, kinds[opened]);
+		fds[opened] = open(path, O_RDONLY | O_CLOEXEC);
+		if (fds[opened] < 0) {
+			r = -errno;
+			break;
+		}
+	}
+	for (size_t i = 0; r == 0 && i < opened; i++)
+		if (setns(fds[i], 0) < 0) {
+			r = -errno;
+			log_err("enter %s namespace of pid %d: %s", kinds[i], (int)pid, strerror(errno));
+		}
+	for (size_t i = 0; i < opened; i++)
+		close(fds[i]);
+	if (r < 0)
+		return r;
+
+	pid_t child = fork();
+	if (child != 0)
+		return child < 0 ? -errno : child;
+	if (chdir("/") < 0)
+		die("chdir /: %s", strerror(errno));
+	const int *const keep[] = { role_common_caps, role->caps, extra_caps };
+	if ((r = caps_limit(keep, 3)) < 0)
+		die("drop capabilities: %s", strerror(-r));
+	if ((r = filter_install()) < 0)
+		die("seccomp filter: %s", strerror(-r));
+	return 0;
+}

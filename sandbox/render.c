@@ -1,0 +1,252 @@
+/* render.c — rootfs templates into a node's /etc and /var (see render.h). */
+#include "render.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+struct ctx {
+	const struct topo *t;
+	const struct topo_node *n;
+	const struct render_var *extra;
+	size_t n_extra;
+	const char *name;
+	int line;
+};
+
+static void addr_str(struct in_addr a, char *buf)
+{
+	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* Does placeholder `ph` (without braces) name a node group, like "web.addr"?
+ * Returns the group ("web", "all") length, 0 if not. */
+static size_t group_len(const char *ph, size_t len)
+{
+	const char *dot = memchr(ph, '.', len);
+	if (!dot)
+		return 0;
+	size_t g = (size_t)(dot - ph);
+	size_t f = len - g - 1;
+	bool field = (f == 4 && memcmp(dot + 1, "name", 4) == 0) || (f == 4 && memcmp(dot + 1, "addr", 4) == 0);
+	if (!field)
+		return 0;
+	char group[32];
+	if (g >= sizeof(group))
+		return 0;
+	memcpy(group, ph, g);
+	group[g] = '\0';
+	return strcmp(group, "all") == 0 || role_find(group) ? g : 0;
+}
+
+static bool in_group(const struct topo_node *n, const char *group, size_t glen)
+{
+	if (glen == 3 && memcmp(group, "all", 3) == 0)
+		return true;
+	return strlen(n->role->name) == glen && memcmp(n->role->name, group, glen) == 0;
+}
+
+/* The value of a placeholder for this node (`member` is the node a repeated
+ * line is being written for). Writes into buf; false if unknown. */
+static bool lookup(const struct ctx *c, const struct topo_node *member, const char *ph, size_t len,
+		   char *buf, size_t size)
+{
+	char key[64];
+	if (len >= sizeof(key))
+		return false;
+	memcpy(key, ph, len);
+	key[len] = '\0';
+	const struct topo_node *n = c->n;
+	const char *v = NULL;
+	char a[INET_ADDRSTRLEN];
+
+	size_t g = group_len(key, len);
+	if (g && member) {
+		const char *field = key + g + 1;
+		if (strcmp(field, "name") == 0)
+			v = member->name;
+		else
+			addr_str(member->ifaces[0].addr, a), v = a;
+	} else if (strcmp(key, "node") == 0) {
+		v = n->name;
+	} else if (strcmp(key, "role") == 0) {
+		v = n->role->name;
+	} else if (strcmp(key, "domain") == 0) {
+		v = c->t->domain;
+	} else if (strcmp(key, "lab") == 0) {
+		v = c->t->name;
+	} else if (strcmp(key, "addr") == 0) {
+		addr_str(n->ifaces[0].addr, a), v = a;
+	} else if (strcmp(key, "vip") == 0 && c->t->n_vips > 0) {
+		addr_str(c->t->vips[0].addr, a), v = a;
+	} else if (len > 5 && strcmp(key + len - 5, ".addr") == 0) {
+		key[len - 5] = '\0';
+		for (int i = 0; i < n->n_ifaces && !v; i++)
+			if (strcmp(c->t->nets[n->ifaces[i].net].name, key) == 0)
+				addr_str(n->ifaces[i].addr, a), v = a;
+		key[len - 5] = '.';
+	}
+	for (size_t i = 0; !v && i < c->n_extra; i++)
+		if (strcmp(c->extra[i].name, key) == 0)
+			v = c->extra[i].value;
+	if (!v)
+		v = topo_setting(c->t, n, key, NULL);
+	if (!v)
+		return false;
+	return str_copy(buf, size, v) == 0;
+}
+
+/* Write one template line, for `member` when it is a repeated line. */
+static int emit_line(const struct ctx *c, const struct topo_node *member, const char *line, size_t len, FILE *out)
+{
+	const char *p = line, *end = line + len;
+	while (p < end) {
+		const char *open = memmem(p, (size_t)(end - p), "{{", 2);
+		if (!open) {
+			fwrite(p, 1, (size_t)(end - p), out);
+			break;
+		}
+		const char *close = memmem(open + 2, (size_t)(end - open - 2), "}}", 2);
+		if (!close) {
+			log_err("%s:%d: '{{' without '}}'", c->name, c->line);
+			return -EINVAL;
+		}
+		fwrite(p, 1, (size_t)(open - p), out);
+		char val[256];
+		if (!lookup(c, member, open + 2, (size_t)(close - open - 2), val, sizeof(val))) {
+			log_err("%s:%d: unknown placeholder {{%.*s}} for node %s", c->name, c->line,
+				(int)(close - open - 2), open + 2, c->n->name);
+			return -EINVAL;
+		}
+		fputs(val, out);
+		p = close + 2;
+	}
+	return 0;
+}
+
+/* The node group a line repeats over, if it names one: sets *group. */
+static size_t line_group(const char *line, size_t len, const char **group)
+{
+	const char *p = line, *end = line + len;
+	while ((p = memmem(p, (size_t)(end - p), "{{", 2))) {
+		const char *close = memmem(p + 2, (size_t)(end - p - 2), "}}", 2);
+		if (!close)
+			return 0;
+		size_t g = group_len(p + 2, (size_t)(close - p - 2));
+		if (g) {
+			*group = p + 2;
+			return g;
+		}
+		p = close + 2;
+	}
+	return 0;
+}
+
+char *render_text(const struct topo *t, const struct topo_node *n, const char *text, const char *name,
+		  const struct render_var *extra, size_t n_extra)
+{
+	struct ctx c = { t, n, extra, n_extra, name, 0 };
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&buf, &size);
+	if (!out)
+		die("out of memory");
+	int r = 0;
+	for (const char *line = text; *line && r == 0;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
+		c.line++;
+		const char *group = NULL;
+		size_t glen = line_group(line, len, &group);
+		if (glen) {
+			for (int i = 0; i < t->n_nodes && r == 0; i++)
+				if (in_group(&t->nodes[i], group, glen))
+					r = emit_line(&c, &t->nodes[i], line, len, out);
+		} else {
+			r = emit_line(&c, NULL, line, len, out);
+		}
+		line += len;
+	}
+	fclose(out);
+	if (r < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int render_tree(const struct ctx *base, const char *src, const char *dst)
+{
+	DIR *d = opendir(src);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	int r = 0;
+	struct dirent *e;
+	while (r == 0 && (e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char s[PATH_MAX], t[PATH_MAX];
+		snprintf(s, sizeof(s), "%s/%s", src, e->d_name);
+		snprintf(t, sizeof(t), "%s/%s", dst, e->d_name);
+		struct stat st;
+		if (lstat(s, &st) < 0) {
+			r = -errno;
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdir(t, st.st_mode & 07777) < 0 && errno != EEXIST)
+				r = -errno;
+			else
+				r = render_tree(base, s, t);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlink(s, target, sizeof(target) - 1);
+			if (n < 0)
+				r = -errno;
+			else {
+				target[n] = '\0';
+				unlink(t);
+				if (symlink(target, t) < 0)
+					r = -errno;
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			_cleanup_free_ char *text = read_file(s, NULL);
+			if (!text) {
+				r = -errno;
+				break;
+			}
+			_cleanup_free_ char *out = render_text(base->t, base->n, text, s, base->extra, base->n_extra);
+			if (!out)
+				r = -EINVAL;
+			else
+				r = write_file(t, out, st.st_mode & 07777);
+		}
+		if (r < 0 && r != -EINVAL)
+			log_err("render %s: %s", s, strerror(-r));
+	}
+	closedir(d);
+	return r;
+}
+
+int render_node(const struct topo *t, const struct topo_node *n, const char *src_root,
+		const char *etc_dst, const char *var_dst, const struct render_var *extra, size_t n_extra)
+{
+	struct ctx c = { t, n, extra, n_extra, NULL, 0 };
+	const char *layers[] = { "common", n->role->name };
+	for (size_t i = 0; i < ARRAY_SIZE(layers); i++) {
+		char src[PATH_MAX];
+		snprintf(src, sizeof(src), "%s/%s/etc", src_root, layers[i]);
+		int r = render_tree(&c, src, etc_dst);
+		if (r < 0)
+			return r;
+		snprintf(src, sizeof(src), "%s/%s/var", src_root, layers[i]);
+		if ((r = render_tree(&c, src, var_dst)) < 0)
+			return r;
+	}
+	return 0;
+}

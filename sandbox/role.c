@@ -1,0 +1,60 @@
+/* role.c — the table of node roles. Adding a role is adding a row here and a
+ * folder under rootfs/. */
+#include "role.h"
+
+#include <linux/capability.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "util.h"
+
+const int role_common_caps[] = {
+	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL,
+	CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
+	CAP_AUDIT_WRITE, -1,
+};
+
+const int role_exec_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, -1 };
+
+static const int no_caps[] = { -1 };
+/* keepalived adds and removes the VIP and speaks VRRP on a raw socket. */
+static const int lb_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, -1 };
+/* MariaDB raises its open-files limit at start. */
+static const int db_caps[] = { CAP_SYS_RESOURCE, -1 };
+
+static const char *const etc_common[] = { "alternatives", "ssl", "ld.so.cache", NULL };
+static const char *const etc_app[] = { "alternatives", "ssl", "ld.so.cache", "php", NULL };
+
+static const char *const set_none[] = { NULL };
+static const char *const set_lb[] = { "priority", "balance", NULL };
+static const char *const set_dns[] = { "domain", NULL };
+
+static const struct role roles[ROLE_COUNT] = {
+	[ROLE_CLIENT] = { "client", 0, no_caps, etc_common, set_none },
+	[ROLE_DNS] = { "dns", 0, no_caps, etc_common, set_dns },
+	[ROLE_LB] = { "lb", 1, lb_caps, etc_common, set_lb },
+	[ROLE_WEB] = { "web", 2, no_caps, etc_common, set_none },
+	[ROLE_APP] = { "app", 3, no_caps, etc_app, set_none },
+	[ROLE_DB] = { "db", 4, db_caps, etc_common, set_none },
+};
+
+const struct role *role_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(roles); i++)
+		if (strcmp(roles[i].name, name) == 0)
+			return &roles[i];
+	return NULL;
+}
+
+const struct role *role_get(enum role_id id)
+{
+	return (unsigned)id < ROLE_COUNT ? &roles[id] : NULL;
+}
+
+bool role_has_setting(const struct role *r, const char *key)
+{
+	for (const char *const *k = r->settings; *k; k++)
+		if (strcmp(*k, key) == 0)
+			return true;
+	return false;
+}

@@ -1,0 +1,614 @@
+/* topo.c — load and validate a topology file (INI, read with libinih).
+ *
+ * Parsing happens in two passes: inih hands us key/value pairs, which are
+ * filed by section with their line numbers; validate() then resolves names
+ * and checks addresses, so sections may come in any order and every error
+ * is reported with the line it comes from. */
+#include "topo.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "util.h"
+
+struct raw_vip {
+	char network[TOPO_NAME_MAX];
+	char address[64];
+	char holders[256];
+	int line_network, line_address, line_holders;
+};
+
+struct parser {
+	struct topo *t;
+	const char *path;
+	FILE *f;
+	int line;                      /* line inih is on, counted by our reader */
+	FILE *err;
+	char *errbuf;
+	size_t errlen;
+	int n_errors;
+	char subnet_text[TOPO_NETS_MAX][64];
+	int subnet_line[TOPO_NETS_MAX];
+	char iface_text[TOPO_NODES_MAX][TOPO_IFACES_MAX][128];
+	bool node_has_role[TOPO_NODES_MAX];
+	struct raw_vip vips[TOPO_VIPS_MAX];
+};
+
+__attribute__((format(printf, 3, 4))) static void perr(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(p->err, "%s:%d: ", p->path, line);
+	va_start(ap, fmt);
+	vfprintf(p->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', p->err);
+	p->n_errors++;
+}
+
+/* inih reads line by line through this, which lets us know the line number
+ * of each key it hands to the handler. */
+static char *counting_reader(char *str, int num, void *stream)
+{
+	struct parser *p = stream;
+	char *r = fgets(str, num, p->f);
+	if (r)
+		p->line++;
+	return r;
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s || !islower((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!islower((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-')
+			return false;
+	return true;
+}
+
+static bool is_iface_key(const char *key)
+{
+	if (strncmp(key, "eth", 3) != 0 || !key[3])
+		return false;
+	for (const char *c = key + 3; *c; c++)
+		if (!isdigit((unsigned char)*c))
+			return false;
+	return true;
+}
+
+/* Index of the entry called `name` in an array of structs whose name field
+ * starts at `first` and repeats every `stride` bytes, or -1. */
+static int find_named(const char *first, size_t stride, int count, const char *name)
+{
+	for (int i = 0; i < count; i++)
+		if (strcmp(first + (size_t)i * stride, name) == 0)
+			return i;
+	return -1;
+}
+
+/* The section `kind NAME`: its index, made on first sight with its name
+ * copied into `first + i*stride`; -1 after reporting a bad or extra one. */
+static int section(struct parser *p, char *first, size_t stride, int *count, int max,
+		   const char *kind, const char *name, int *line)
+{
+	int i = find_named(first, stride, *count, name);
+	if (i >= 0)
+		return i;
+	if (!valid_name(name)) {
+		perr(p, p->line, "%s name '%s' must start with a lower-case letter and hold only a-z, 0-9 and '-'", kind, name);
+		return -1;
+	}
+	if (strlen(name) >= TOPO_NAME_MAX) {
+		perr(p, p->line, "%s name '%s' is longer than %d characters", kind, name, TOPO_NAME_MAX - 1);
+		return -1;
+	}
+	if (*count >= max) {
+		perr(p, p->line, "too many %ss (at most %d)", kind, max);
+		return -1;
+	}
+	i = (*count)++;
+	str_copy(first + (size_t)i * stride, TOPO_NAME_MAX, name);
+	*(int *)((char *)line + (size_t)i * stride) = p->line;
+	return i;
+}
+
+static void add_setting(struct parser *p, struct topo_setting *set, int *n, const char *key, const char *value)
+{
+	for (int i = 0; i < *n; i++)
+		if (strcmp(set[i].key, key) == 0) {
+			perr(p, p->line, "'%s' is set twice (first on line %d)", key, set[i].line);
+			return;
+		}
+	if (*n >= TOPO_SETTINGS_MAX) {
+		perr(p, p->line, "too many settings (at most %d)", TOPO_SETTINGS_MAX);
+		return;
+	}
+	struct topo_setting *s = &set[(*n)++];
+	str_copy(s->key, sizeof(s->key), key);
+	if (str_copy(s->value, sizeof(s->value), value) < 0)
+		perr(p, p->line, "value of '%s' is too long", key);
+	s->line = p->line;
+}
+
+static void handle_lab(struct parser *p, const char *key, const char *value)
+{
+	struct topo *t = p->t;
+	char *dst;
+	size_t size;
+	if (strcmp(key, "name") == 0) {
+		dst = t->name, size = sizeof(t->name);
+		if (!valid_name(value))
+			perr(p, p->line, "lab name '%s' must hold only a-z, 0-9 and '-'", value);
+	} else if (strcmp(key, "title") == 0) {
+		dst = t->title, size = sizeof(t->title);
+	} else if (strcmp(key, "domain") == 0) {
+		dst = t->domain, size = sizeof(t->domain);
+	} else {
+		perr(p, p->line, "unknown key '%s' in [lab] (known: name, title, domain)", key);
+		return;
+	}
+	if (str_copy(dst, size, value) < 0)
+		perr(p, p->line, "value of '%s' is too long", key);
+}
+
+static void handle_network(struct parser *p, const char *name, const char *key, const char *value)
+{
+	struct topo *t = p->t;
+	int i = section(p, t->nets[0].name, sizeof(t->nets[0]), &t->n_nets, TOPO_NETS_MAX,
+			"network", name, &t->nets[0].line);
+	if (i < 0)
+		return;
+	if (strcmp(key, "subnet") == 0) {
+		str_copy(p->subnet_text[i], sizeof(p->subnet_text[i]), value);
+		p->subnet_line[i] = p->line;
+	} else {
+		perr(p, p->line, "unknown key '%s' in [network %s] (known: subnet)", key, name);
+	}
+}
+
+static void handle_node(struct parser *p, const char *name, const char *key, const char *value)
+{
+	struct topo *t = p->t;
+	int i = section(p, t->nodes[0].name, sizeof(t->nodes[0]), &t->n_nodes, TOPO_NODES_MAX,
+			"node", name, &t->nodes[0].line);
+	if (i < 0)
+		return;
+	struct topo_node *n = &t->nodes[i];
+	if (strcmp(key, "role") == 0) {
+		if (p->node_has_role[i]) {
+			perr(p, p->line, "'role' is set twice for node %s", name);
+			return;
+		}
+		p->node_has_role[i] = true;
+		n->role = role_find(value);
+		if (!n->role)
+			perr(p, p->line, "unknown role '%s' (known: client, dns, lb, web, app, db)", value);
+	} else if (is_iface_key(key)) {
+		for (int k = 0; k < n->n_ifaces; k++)
+			if (strcmp(n->ifaces[k].name, key) == 0) {
+				perr(p, p->line, "interface %s of node %s is defined twice", key, name);
+				return;
+			}
+		if (n->n_ifaces >= TOPO_IFACES_MAX) {
+			perr(p, p->line, "node %s has more than %d interfaces", name, TOPO_IFACES_MAX);
+			return;
+		}
+		struct topo_iface *ifc = &n->ifaces[n->n_ifaces];
+		if (str_copy(ifc->name, sizeof(ifc->name), key) < 0) {
+			perr(p, p->line, "interface name '%s' is too long", key);
+			return;
+		}
+		ifc->line = p->line;
+		str_copy(p->iface_text[i][n->n_ifaces], sizeof(p->iface_text[i][0]), value);
+		n->n_ifaces++;
+	} else {
+		/* Role settings are checked once the role is known (validate). */
+		add_setting(p, n->settings, &n->n_settings, key, value);
+	}
+}
+
+static void handle_vip(struct parser *p, const char *name, const char *key, const char *value)
+{
+	struct topo *t = p->t;
+	int i = section(p, t->vips[0].name, sizeof(t->vips[0]), &t->n_vips, TOPO_VIPS_MAX,
+			"vip", name, &t->vips[0].line);
+	if (i < 0)
+		return;
+	struct raw_vip *rv = &p->vips[i];
+	if (strcmp(key, "network") == 0) {
+		str_copy(rv->network, sizeof(rv->network), value);
+		rv->line_network = p->line;
+	} else if (strcmp(key, "address") == 0) {
+		str_copy(rv->address, sizeof(rv->address), value);
+		rv->line_address = p->line;
+	} else if (strcmp(key, "holders") == 0) {
+		if (str_copy(rv->holders, sizeof(rv->holders), value) < 0)
+			perr(p, p->line, "holders list is too long");
+		rv->line_holders = p->line;
+	} else {
+		perr(p, p->line, "unknown key '%s' in [vip %s] (known: network, address, holders)", key, name);
+	}
+}
+
+static void handle_role(struct parser *p, const char *name, const char *key, const char *value)
+{
+	const struct role *r = role_find(name);
+	if (!r) {
+		perr(p, p->line, "unknown role '%s' in section [role %s]", name, name);
+		return;
+	}
+	if (!role_has_setting(r, key)) {
+		perr(p, p->line, "unknown setting '%s' for role %s", key, name);
+		return;
+	}
+	enum role_id id = (enum role_id)(r - role_get(0));
+	add_setting(p, p->t->role_settings[id], &p->t->n_role_settings[id], key, value);
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct parser *p = user;
+	const char *space = strchr(section, ' ');
+	char kind[16] = "";
+	const char *name = "";
+	if (space) {
+		size_t n = (size_t)(space - section);
+		if (n < sizeof(kind))
+			memcpy(kind, section, n), kind[n] = '\0';
+		name = space + 1;
+		while (*name == ' ')
+			name++;
+	} else {
+		str_copy(kind, sizeof(kind), section);
+	}
+
+	if (!*section)
+		perr(p, p->line, "'%s' is outside any section", key);
+	else if (strcmp(section, "lab") == 0)
+		handle_lab(p, key, value);
+	else if (strcmp(kind, "network") == 0 && *name)
+		handle_network(p, name, key, value);
+	else if (strcmp(kind, "node") == 0 && *name)
+		handle_node(p, name, key, value);
+	else if (strcmp(kind, "vip") == 0 && *name)
+		handle_vip(p, name, key, value);
+	else if (strcmp(kind, "role") == 0 && *name)
+		handle_role(p, name, key, value);
+	else
+		perr(p, p->line, "unknown section [%s] (known: [lab], [network NAME], [node NAME], [vip NAME], [role NAME])", section);
+	return 1; /* keep going: we want every error, not the first */
+}
+
+static bool parse_ipv4(const char *s, struct in_addr *out)
+{
+	return inet_pton(AF_INET, s, out) == 1;
+}
+
+static uint32_t prefix_mask(int prefix)
+{
+	return prefix == 0 ? 0 : htonl(~0u << (32 - prefix));
+}
+
+static bool in_subnet(const struct topo_net *n, struct in_addr a)
+{
+	return (a.s_addr & prefix_mask(n->prefix)) == n->subnet.s_addr;
+}
+
+static bool host_address(const struct topo_net *n, struct in_addr a)
+{
+	uint32_t host = ntohl(a.s_addr) & ~ntohl(prefix_mask(n->prefix));
+	uint32_t all = ~ntohl(prefix_mask(n->prefix));
+	return n->prefix >= 31 || (host != 0 && host != all);
+}
+
+static int net_find(const struct topo *t, const char *name)
+{
+	return find_named(t->nets[0].name, sizeof(t->nets[0]), t->n_nets, name);
+}
+
+static int node_index(const struct topo *t, const char *name)
+{
+	return find_named(t->nodes[0].name, sizeof(t->nodes[0]), t->n_nodes, name);
+}
+
+struct addr_use {
+	struct in_addr addr;
+	int line;
+};
+
+static void check_unique_addr(struct parser *p, struct addr_use *used, int *n_used, struct in_addr a, int line)
+{
+	for (int i = 0; i < *n_used; i++)
+		if (used[i].addr.s_addr == a.s_addr) {
+			char buf[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &a, buf, sizeof(buf));
+			perr(p, line, "address %s is already used on line %d", buf, used[i].line);
+			return;
+		}
+	used[(*n_used)++] = (struct addr_use){ a, line };
+}
+
+static void validate_nets(struct parser *p)
+{
+	struct topo *t = p->t;
+	for (int i = 0; i < t->n_nets; i++) {
+		struct topo_net *n = &t->nets[i];
+		if (!p->subnet_text[i][0]) {
+			perr(p, n->line, "network %s has no subnet", n->name);
+			continue;
+		}
+		char buf[64];
+		str_copy(buf, sizeof(buf), p->subnet_text[i]);
+		char *slash = strchr(buf, '/');
+		char *end = NULL;
+		long prefix = slash ? strtol(slash + 1, &end, 10) : -1;
+		if (slash)
+			*slash = '\0';
+		if (!slash || !end || *end || prefix < 8 || prefix > 30 || !parse_ipv4(buf, &n->subnet)) {
+			perr(p, p->subnet_line[i], "subnet '%s' is not an IPv4 network like 10.0.0.0/24 (prefix 8 to 30)", p->subnet_text[i]);
+			continue;
+		}
+		n->prefix = (int)prefix;
+		if (n->subnet.s_addr & ~prefix_mask(n->prefix))
+			perr(p, p->subnet_line[i], "subnet '%s' has host bits set", p->subnet_text[i]);
+		if (snprintf(n->bridge, sizeof(n->bridge), "br-%s", n->name) >= (int)sizeof(n->bridge))
+			perr(p, n->line, "network name '%s' is too long for a bridge name (at most %d characters)",
+			     n->name, IFNAMSIZ - 1 - 3);
+		for (int k = 0; k < i; k++)
+			if (t->nets[k].prefix && n->prefix &&
+			    (n->subnet.s_addr & prefix_mask(t->nets[k].prefix)) == t->nets[k].subnet.s_addr)
+				perr(p, p->subnet_line[i], "subnet of network %s overlaps network %s", n->name, t->nets[k].name);
+	}
+}
+
+static void validate_nodes(struct parser *p, struct addr_use *used, int *n_used)
+{
+	struct topo *t = p->t;
+	for (int i = 0; i < t->n_nodes; i++) {
+		struct topo_node *n = &t->nodes[i];
+		if (!p->node_has_role[i])
+			perr(p, n->line, "node %s has no role", n->name);
+		if (n->n_ifaces == 0)
+			perr(p, n->line, "node %s has no interface (add e.g. 'eth0 = NETWORK ADDRESS')", n->name);
+		for (int s = 0; n->role && s < n->n_settings; s++)
+			if (!role_has_setting(n->role, n->settings[s].key))
+				perr(p, n->settings[s].line, "unknown key '%s' for node %s (role %s)",
+				     n->settings[s].key, n->name, n->role->name);
+		for (int k = 0; k < n->n_ifaces; k++) {
+			struct topo_iface *ifc = &n->ifaces[k];
+			char net[64] = "", addr[64] = "", extra[8] = "";
+			int fields = sscanf(p->iface_text[i][k], "%63s %63s %7s", net, addr, extra);
+			ifc->net = -1;
+			if (fields != 2) {
+				perr(p, ifc->line, "interface %s: expected 'NETWORK ADDRESS', got '%s'", ifc->name, p->iface_text[i][k]);
+				continue;
+			}
+			if (snprintf(ifc->peer, sizeof(ifc->peer), "%s-%s", n->name, ifc->name) >= (int)sizeof(ifc->peer))
+				perr(p, ifc->line, "'%s-%s' is too long for an interface name (node name plus interface at most %d characters)",
+				     n->name, ifc->name, IFNAMSIZ - 2);
+			ifc->net = net_find(t, net);
+			if (ifc->net < 0) {
+				perr(p, ifc->line, "interface %s of node %s is on network '%s', which does not exist", ifc->name, n->name, net);
+				continue;
+			}
+			for (int o = 0; o < k; o++)
+				if (n->ifaces[o].net == ifc->net)
+					perr(p, ifc->line, "node %s has two interfaces on network %s", n->name, net);
+			if (!parse_ipv4(addr, &ifc->addr)) {
+				perr(p, ifc->line, "'%s' is not an IPv4 address", addr);
+				continue;
+			}
+			const struct topo_net *tn = &t->nets[ifc->net];
+			if (!tn->prefix)
+				continue;
+			if (!in_subnet(tn, ifc->addr))
+				perr(p, ifc->line, "address %s is outside network %s (%s)", addr, tn->name, p->subnet_text[ifc->net]);
+			else if (!host_address(tn, ifc->addr))
+				perr(p, ifc->line, "address %s is the network or broadcast address of %s", addr, tn->name);
+			check_unique_addr(p, used, n_used, ifc->addr, ifc->line);
+		}
+	}
+}
+
+static void validate_vips(struct parser *p, struct addr_use *used, int *n_used)
+{
+	struct topo *t = p->t;
+	for (int i = 0; i < t->n_vips; i++) {
+		struct topo_vip *v = &t->vips[i];
+		struct raw_vip *rv = &p->vips[i];
+		v->net = -1;
+		if (!rv->network[0])
+			perr(p, v->line, "vip %s has no network", v->name);
+		else if ((v->net = net_find(t, rv->network)) < 0)
+			perr(p, rv->line_network, "vip %s is on network '%s', which does not exist", v->name, rv->network);
+		if (!rv->address[0]) {
+			perr(p, v->line, "vip %s has no address", v->name);
+		} else if (!parse_ipv4(rv->address, &v->addr)) {
+			perr(p, rv->line_address, "'%s' is not an IPv4 address", rv->address);
+		} else {
+			if (v->net >= 0 && t->nets[v->net].prefix && !in_subnet(&t->nets[v->net], v->addr))
+				perr(p, rv->line_address, "vip address %s is outside network %s", rv->address, rv->network);
+			check_unique_addr(p, used, n_used, v->addr, rv->line_address);
+		}
+		if (!rv->holders[0]) {
+			perr(p, v->line, "vip %s has no holders (e.g. 'holders = lb1 lb2')", v->name);
+			continue;
+		}
+		char buf[256];
+		str_copy(buf, sizeof(buf), rv->holders);
+		char *save = NULL;
+		for (char *h = strtok_r(buf, " \t,", &save); h; h = strtok_r(NULL, " \t,", &save)) {
+			int ni = node_index(t, h);
+			if (ni < 0) {
+				perr(p, rv->line_holders, "vip %s: holder '%s' is not a node", v->name, h);
+				continue;
+			}
+			if (v->n_holders >= TOPO_HOLDERS_MAX) {
+				perr(p, rv->line_holders, "vip %s has more than %d holders", v->name, TOPO_HOLDERS_MAX);
+				break;
+			}
+			for (int k = 0; k < v->n_holders; k++)
+				if (v->holders[k] == ni)
+					perr(p, rv->line_holders, "vip %s: holder %s is named twice", v->name, h);
+			if (v->net >= 0 && !topo_node_addr(&t->nodes[ni], v->net))
+				perr(p, rv->line_holders, "vip %s: holder %s has no interface on network %s", v->name, h, rv->network);
+			v->holders[v->n_holders++] = ni;
+		}
+	}
+}
+
+static void validate(struct parser *p)
+{
+	struct topo *t = p->t;
+	static struct addr_use used[TOPO_NODES_MAX * TOPO_IFACES_MAX + TOPO_VIPS_MAX];
+	int n_used = 0;
+	if (t->n_nets == 0)
+		perr(p, p->line, "no [network NAME] section: a lab needs at least one network");
+	if (t->n_nodes == 0)
+		perr(p, p->line, "no [node NAME] section: a lab needs at least one node");
+	validate_nets(p);
+	validate_nodes(p, used, &n_used);
+	validate_vips(p, used, &n_used);
+}
+
+int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)
+{
+	struct parser *p = xcalloc(1, sizeof(*p));
+	p->t = xcalloc(1, sizeof(*p->t));
+	p->path = path;
+	p->f = f;
+	p->err = open_memstream(&p->errbuf, &p->errlen);
+	if (!p->err)
+		die("out of memory");
+
+	ini_allow_multiline = false;
+	int r = ini_parse_stream(counting_reader, p, handler, p);
+	if (r > 0)
+		perr(p, r, "not a 'key = value' line or a [section] header");
+	else if (r < 0)
+		perr(p, 0, "cannot parse (out of memory)");
+	validate(p);
+
+	struct topo *t = p->t;
+	t->path = xstrdup(path);
+	if (!t->domain[0])
+		str_copy(t->domain, sizeof(t->domain), "foobar.com");
+	if (!t->name[0]) {
+		/* Default the lab's topology name to the file's base name. */
+		const char *base = strrchr(path, '/');
+		base = base ? base + 1 : path;
+		size_t len = strcspn(base, ".");
+		if (len < sizeof(t->name))
+			memcpy(t->name, base, len), t->name[len] = '\0';
+	}
+	fclose(p->err);
+	int n_errors = p->n_errors;
+	if (n_errors) {
+		*errors = p->errbuf;
+		topo_free(t);
+		*out = NULL;
+	} else {
+		free(p->errbuf);
+		*errors = NULL;
+		*out = t;
+	}
+	free(p);
+	return n_errors ? -EINVAL : 0;
+}
+
+int topo_load(const char *path, struct topo **out, char **errors)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+		*out = NULL;
+		*errors = xasprintf("%s: cannot open: %s\n", path, strerror(e));
+		return -e;
+	}
+	return topo_parse(f, path, out, errors);
+}
+
+char *topo_resolve(const char *name_or_path)
+{
+	size_t len = strlen(name_or_path);
+	if (strchr(name_or_path, '/') || (len > 4 && strcmp(name_or_path + len - 4, ".lab") == 0))
+		return xstrdup(name_or_path);
+	return xasprintf("%s/scenarios/%s.lab", data_dir(), name_or_path);
+}
+
+void topo_free(struct topo *t)
+{
+	if (!t)
+		return;
+	free(t->path);
+	free(t);
+}
+
+const struct topo_node *topo_node_find(const struct topo *t, const char *name)
+{
+	int i = node_index(t, name);
+	return i < 0 ? NULL : &t->nodes[i];
+}
+
+const char *topo_setting(const struct topo *t, const struct topo_node *n, const char *key, const char *def)
+{
+	for (int i = 0; i < n->n_settings; i++)
+		if (strcmp(n->settings[i].key, key) == 0)
+			return n->settings[i].value;
+	enum role_id id = (enum role_id)(n->role - role_get(0));
+	for (int i = 0; i < t->n_role_settings[id]; i++)
+		if (strcmp(t->role_settings[id][i].key, key) == 0)
+			return t->role_settings[id][i].value;
+	return def;
+}
+
+const struct in_addr *topo_node_addr(const struct topo_node *n, int net)
+{
+	for (int i = 0; i < n->n_ifaces; i++)
+		if (n->ifaces[i].net == net)
+			return &n->ifaces[i].addr;
+	return NULL;
+}
+
+void topo_write(const struct topo *t, FILE *out)
+{
+	char a[INET_ADDRSTRLEN];
+	fprintf(out, "[lab]\nname = %s\n", t->name);
+	if (t->title[0])
+		fprintf(out, "title = %s\n", t->title);
+	fprintf(out, "domain = %s\n", t->domain);
+	for (int i = 0; i < t->n_nets; i++) {
+		inet_ntop(AF_INET, &t->nets[i].subnet, a, sizeof(a));
+		fprintf(out, "\n[network %s]\nsubnet = %s/%d\n", t->nets[i].name, a, t->nets[i].prefix);
+	}
+	for (int r = 0; r < ROLE_COUNT; r++) {
+		if (!t->n_role_settings[r])
+			continue;
+		fprintf(out, "\n[role %s]\n", role_get(r)->name);
+		for (int i = 0; i < t->n_role_settings[r]; i++)
+			fprintf(out, "%s = %s\n", t->role_settings[r][i].key, t->role_settings[r][i].value);
+	}
+	for (int i = 0; i < t->n_nodes; i++) {
+		const struct topo_node *n = &t->nodes[i];
+		fprintf(out, "\n[node %s]\nrole = %s\n", n->name, n->role->name);
+		for (int k = 0; k < n->n_ifaces; k++) {
+			inet_ntop(AF_INET, &n->ifaces[k].addr, a, sizeof(a));
+			fprintf(out, "%s = %s %s\n", n->ifaces[k].name, t->nets[n->ifaces[k].net].name, a);
+		}
+		for (int s = 0; s < n->n_settings; s++)
+			fprintf(out, "%s = %s\n", n->settings[s].key, n->settings[s].value);
+	}
+	for (int i = 0; i < t->n_vips; i++) {
+		const struct topo_vip *v = &t->vips[i];
+		inet_ntop(AF_INET, &v->addr, a, sizeof(a));
+		fprintf(out, "\n[vip %s]\nnetwork = %s\naddress = %s\nholders =", v->name, t->nets[v->net].name, a);
+		for (int k = 0; k < v->n_holders; k++)
+			fprintf(out, " %s", t->nodes[v->holders[k]].name);
+		fputc('\n', out);
+	}
+}

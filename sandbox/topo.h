@@ -1,0 +1,103 @@
+/* topo.h — the topology model: networks, nodes with their interfaces, virtual
+ * IPs and per-role settings, loaded from a .lab file in scenarios/. */
+#ifndef STACKLAB_TOPO_H
+#define STACKLAB_TOPO_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+
+#include "role.h"
+
+#define TOPO_NAME_MAX 32
+#define TOPO_NETS_MAX 16
+#define TOPO_NODES_MAX 254
+#define TOPO_IFACES_MAX 8
+#define TOPO_VIPS_MAX 16
+#define TOPO_HOLDERS_MAX 8
+#define TOPO_SETTINGS_MAX 16
+
+struct topo_setting {
+	char key[TOPO_NAME_MAX];
+	char value[128];
+	int line;
+};
+
+struct topo_net {
+	char name[TOPO_NAME_MAX];
+	char bridge[IFNAMSIZ];         /* "br-NAME" in the switch namespace */
+	struct in_addr subnet;         /* network address, host bits zero */
+	int prefix;
+	int line;
+};
+
+struct topo_iface {
+	char name[IFNAMSIZ];           /* inside the node: eth0 … */
+	char peer[IFNAMSIZ];           /* switch side: NODE-IFACE */
+	int net;                       /* index into topo.nets */
+	struct in_addr addr;
+	int line;
+};
+
+struct topo_node {
+	char name[TOPO_NAME_MAX];
+	const struct role *role;
+	struct topo_iface ifaces[TOPO_IFACES_MAX];
+	int n_ifaces;
+	struct topo_setting settings[TOPO_SETTINGS_MAX];
+	int n_settings;
+	int line;
+};
+
+struct topo_vip {
+	char name[TOPO_NAME_MAX];
+	int net;
+	struct in_addr addr;
+	int holders[TOPO_HOLDERS_MAX]; /* indexes into topo.nodes, in priority order */
+	int n_holders;
+	int line;
+};
+
+struct topo {
+	char *path;                    /* as given, for messages */
+	char name[TOPO_NAME_MAX];
+	char title[128];
+	char domain[64];
+	struct topo_net nets[TOPO_NETS_MAX];
+	int n_nets;
+	struct topo_node nodes[TOPO_NODES_MAX];
+	int n_nodes;
+	struct topo_vip vips[TOPO_VIPS_MAX];
+	int n_vips;
+	struct topo_setting role_settings[ROLE_COUNT][TOPO_SETTINGS_MAX];
+	int n_role_settings[ROLE_COUNT];
+};
+
+/* Parse and validate the topology in `f`, named `path` in messages. On
+ * success returns 0 and a new topo in *out (free with topo_free). On bad input
+ * returns -EINVAL and a malloc'd text in *errors, one "path:line: what" per
+ * line, listing every problem found. Does no I/O beyond reading `f`. */
+int topo_parse(FILE *f, const char *path, struct topo **out, char **errors);
+
+/* topo_parse on a file; a missing file is reported in *errors too. */
+int topo_load(const char *path, struct topo **out, char **errors);
+
+/* Where the topology called `name_or_path` lives: a path if it contains a
+ * '/' or ends in ".lab", else scenarios/NAME.lab in the data directory.
+ * Returns a malloc'd path. */
+char *topo_resolve(const char *name_or_path);
+
+void topo_free(struct topo *t);
+
+/* The node called `name`, or NULL. */
+const struct topo_node *topo_node_find(const struct topo *t, const char *name);
+/* A setting of a node: its own [node] value, else its role's, else `def`. */
+const char *topo_setting(const struct topo *t, const struct topo_node *n,
+			 const char *key, const char *def);
+/* The node's address on network `net`, or NULL if it has none there. */
+const struct in_addr *topo_node_addr(const struct topo_node *n, int net);
+
+/* Write the topology back in the file format (used by tests and `status`). */
+void topo_write(const struct topo *t, FILE *out);
+
+#endif

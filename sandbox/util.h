@@ -1,0 +1,83 @@
+/* util.h — small helpers every module uses: cleanup attributes, logging,
+ * files and directories, time. */
+#ifndef STACKLAB_UTIL_H
+#define STACKLAB_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+static inline void fclosep(FILE **f)
+{
+	if (*f)
+		fclose(*f);
+}
+/* Hand ownership of an fd out of a _cleanup_close_ variable. */
+static inline int steal_fd(int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+static inline void *steal_ptr(void *pp)
+{
+	void **p = pp;
+	void *r = *p;
+	*p = NULL;
+	return r;
+}
+
+/* Messages go to stderr prefixed with the program name; the lab daemon points
+ * its stderr at the `up` client while starting and at its log file after. */
+void log_set_prefix(const char *prefix);
+__attribute__((format(printf, 1, 2))) void log_err(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void log_info(const char *fmt, ...);
+__attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
+
+/* malloc that never returns NULL: out of memory is not recoverable here. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+__attribute__((format(printf, 1, 2))) char *xasprintf(const char *fmt, ...);
+
+/* Copy src into a fixed buffer; returns -ENAMETOOLONG if it does not fit. */
+int str_copy(char *dst, size_t size, const char *src);
+bool str_has_prefix(const char *s, const char *prefix);
+
+int mkdir_p(const char *path, mode_t mode);
+/* Remove a tree without crossing into other file systems or following links. */
+int rm_rf(const char *path);
+int write_file(const char *path, const char *data, mode_t mode);
+/* Read a whole file; returns NULL and sets errno on failure. */
+char *read_file(const char *path, size_t *len);
+int copy_file(const char *src, const char *dst);
+
+/* Milliseconds on the monotonic clock. */
+uint64_t now_ms(void);
+double now_sec(void);
+
+/* Write all of buf, retrying on short writes and EINTR. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Directory holding this program's data (rootfs/, scenarios/): the source
+ * tree when run from it, else the install location. */
+const char *data_dir(void);
+
+#endif

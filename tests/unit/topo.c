@@ -1,0 +1,130 @@
+/* Unit tests of the topology parser: the default topology loads and round
+ * trips, and each kind of bad input is reported with its line. */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "topo.h"
+#include "util.h"
+
+static int parse(const char *text, struct topo **t, char **errors)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r = topo_parse(f, "t.lab", t, errors);
+	fclose(f);
+	return r;
+}
+
+/* A valid base that each bad case appends to or alters. */
+static const char base[] =
+	"[network public]\nsubnet = 203.0.113.0/24\n"   /* 1-2 */
+	"[network private]\nsubnet = 10.0.0.0/24\n"     /* 3-4 */
+	"[node lb1]\nrole = lb\neth0 = public 203.0.113.11\neth1 = private 10.0.0.11\n" /* 5-8 */
+	"[node web1]\nrole = web\neth0 = private 10.0.0.21\n"                       /* 9-11 */
+	"[vip www]\nnetwork = public\naddress = 203.0.113.100\nholders = lb1\n";   /* 12-15 */
+
+/* Parsing base + extra must fail with an error containing `want`. */
+static void bad(const char *extra, const char *want, const char *what)
+{
+	char *text = xasprintf("%s%s", base, extra);
+	struct topo *t = NULL;
+	char *errors = NULL;
+	int r = parse(text, &t, &errors);
+	if (!ok(r < 0 && errors && strstr(errors, want), "%s", what))
+		diag("want an error containing '%s', got: %s", want, errors ? errors : "(none)");
+	free(errors);
+	topo_free(t);
+	free(text);
+}
+
+static void test_default(void)
+{
+	struct topo *t = NULL;
+	char *errors = NULL;
+	int r = topo_load("scenarios/scale-up.lab", &t, &errors);
+	if (!ok(r == 0 && t, "scale-up loads"))
+		diag("%s", errors ? errors : "");
+	if (!t)
+		return;
+	ok(t->n_nodes == 7 && t->n_nets == 2 && t->n_vips == 1, "scale-up has 7 nodes, 2 networks, 1 vip");
+	const struct topo_node *lb1 = topo_node_find(t, "lb1");
+	ok(lb1 && lb1->role == role_find("lb") && lb1->n_ifaces == 2, "lb1 is an lb on two networks");
+	is_str(lb1 ? topo_setting(t, lb1, "priority", NULL) : NULL, "150", "node setting: lb1 priority");
+	is_str(lb1 ? topo_setting(t, lb1, "balance", NULL) : NULL, "roundrobin", "role setting reaches the node");
+	const struct topo_node *db1 = topo_node_find(t, "db1");
+	ok(db1 && !topo_node_addr(db1, 0) && topo_node_addr(db1, 1), "db1 is on the private network only");
+	is_str(t->nets[0].bridge, "br-public", "bridge name");
+	is_str(lb1 ? lb1->ifaces[1].peer : NULL, "lb1-eth1", "switch-side link name");
+
+	/* Round trip: write it out, read it back, write again: same text. */
+	char *a = NULL, *b = NULL;
+	size_t na, nb;
+	FILE *fa = open_memstream(&a, &na);
+	topo_write(t, fa);
+	fclose(fa);
+	struct topo *t2 = NULL;
+	r = parse(a, &t2, &errors);
+	ok(r == 0, "written topology parses again");
+	if (t2) {
+		FILE *fb = open_memstream(&b, &nb);
+		topo_write(t2, fb);
+		fclose(fb);
+		is_str(b, a, "round trip is stable");
+	}
+	topo_free(t2);
+	topo_free(t);
+	free(a);
+	free(b);
+
+	r = topo_load("scenarios/scale-out.lab", &t, &errors);
+	ok(r == 0 && t && t->n_nodes == 9, "scale-out loads with 9 nodes");
+	topo_free(t);
+}
+
+static void test_errors(void)
+{
+	bad("[node x]\nrole = lbb\neth0 = public 203.0.113.9\n", "t.lab:17: unknown role 'lbb'", "unknown role, with its line");
+	bad("[node x]\nrole = web\ncolour = red\neth0 = private 10.0.0.9\n", "t.lab:18: unknown key 'colour'", "unknown key");
+	bad("[node lb1]\nrole = lb\n", "t.lab:17: 'role' is set twice", "duplicate node section key");
+	bad("[node w2]\nrole = web\neth0 = private 10.0.0.21\n", "t.lab:18: address 10.0.0.21 is already used on line 11", "duplicate address");
+	bad("[node w2]\nrole = web\neth0 = private 10.1.0.5\n", "t.lab:18: address 10.1.0.5 is outside network private", "address outside its network");
+	bad("[node w2]\nrole = web\neth0 = private 10.0.0.255\n", "broadcast address", "broadcast address");
+	bad("[node w2]\nrole = web\neth0 = dmz 10.0.0.5\n", "t.lab:18: interface eth0 of node w2 is on network 'dmz', which does not exist", "network that does not exist");
+	bad("[node w2]\nrole = web\neth0 = private\n", "expected 'NETWORK ADDRESS'", "interface without address");
+	bad("[node w2]\nrole = web\neth0 = private 10.0.0.300\n", "'10.0.0.300' is not an IPv4 address", "bad address");
+	bad("[node averyverylongname]\nrole = web\neth0 = private 10.0.0.5\n", "too long for an interface name", "name too long for an interface");
+	bad("[node Web]\nrole = web\n", "node name 'Web' must start with a lower-case letter", "bad node name");
+	bad("[node w2]\nrole = web\n", "t.lab:17: node w2 has no interface", "node without interface");
+	bad("[node w2]\neth0 = private 10.0.0.5\n", "node w2 has no role", "node without role");
+	bad("[vip db]\nnetwork = private\naddress = 10.0.0.100\nholders = lb1 web1 nobody\n", "holder 'nobody' is not a node", "vip holder that does not exist");
+	bad("[vip db]\nnetwork = public\naddress = 203.0.113.101\nholders = web1\n", "holder web1 has no interface on network public", "vip holders must share its network");
+	bad("[vip db]\nnetwork = public\naddress = 10.0.0.100\nholders = lb1\n", "vip address 10.0.0.100 is outside network public", "vip outside its network");
+	bad("[network dmz]\nsubnet = 10.0.0.0/16\n", "overlaps network", "overlapping networks");
+	bad("[network dmz]\nsubnet = 172.16.0.1/24\n", "has host bits set", "subnet with host bits");
+	bad("[network dmz]\nsubnet = 172.16.0.0\n", "is not an IPv4 network", "subnet without prefix");
+	bad("[network verylongnetname]\nsubnet = 172.16.0.0/24\n", "too long for a bridge name", "network name too long for a bridge");
+	bad("[castle x]\nrole = web\n", "t.lab:17: unknown section [castle x]", "unknown section");
+	bad("[role lb]\nspeed = 3\n", "unknown setting 'speed' for role lb", "unknown role setting");
+	bad("[role lbx]\nspeed = 3\n", "unknown role 'lbx'", "role section for unknown role");
+	bad("this is not ini\n", "t.lab:16: not a 'key = value' line", "a line that is not key = value");
+	bad("[lab]\nname = Bad Name\n", "lab name 'Bad Name'", "bad lab name");
+	bad("[node w2]\nrole = web\neth0 = private 10.0.0.5\neth1 = private 10.0.0.6\n", "two interfaces on network private", "two interfaces on one network");
+
+	struct topo *t = NULL;
+	char *errors = NULL;
+	int r = parse("[node a]\nrole = nope\n[node b]\nrole = web\n", &t, &errors);
+	ok(r < 0 && errors && strstr(errors, ":2: unknown role") && strstr(errors, "no [network"),
+	   "every error is reported, not only the first");
+	free(errors);
+	r = topo_load("/nonexistent/x.lab", &t, &errors);
+	ok(r < 0 && errors && strstr(errors, "/nonexistent/x.lab: cannot open"), "missing file is named");
+	free(errors);
+}
+
+int main(void)
+{
+	test_default();
+	test_errors();
+	return done_testing();
+}

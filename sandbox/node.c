@@ -114,7 +114,10 @@ static int bind_mount(const char *src, const char *dst, bool ro)
 {
 	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return -errno;
-	if (ro && mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV, NULL) < 0)
+	/* A bind starts with the flags of the mount it comes from: set them
+	 * explicitly, so /proc/sys/net is writable inside a read-only /proc/sys. */
+	unsigned long flags = MS_BIND | MS_REMOUNT | (ro ? MS_RDONLY | MS_NODEV : 0);
+	if (mount(NULL, dst, NULL, flags, NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -386,7 +389,8 @@ int node_release(int sync_fd)
 	return 0;
 }
 
-pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps)
+/* In a child that will wait for the command: enter the node's namespaces. */
+static int enter_namespaces(pid_t pid)
 {
 	static const char *const kinds[] = { "ipc", "uts", "net", "pid", "mnt" };
 	int fds[ARRAY_SIZE(kinds)];
@@ -400,6 +404,7 @@ pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps)
 		fds[opened] = open(path, O_RDONLY | O_CLOEXEC);
 		if (fds[opened] < 0) {
 			r = -errno;
+			log_err("open %s: %s", path, strerror(errno));
 			break;
 		}
 	}
@@ -410,16 +415,41 @@ pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps)
 		}
 	for (size_t i = 0; i < opened; i++)
 		close(fds[i]);
-	if (r < 0)
-		return r;
+	return r;
+}
 
+pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps)
+{
+	/* The caller stays on the host: a child enters the namespaces and
+	 * forks the command (a new pid namespace applies to children only),
+	 * then waits for it and exits with its status. */
+	pid_t waiter = fork();
+	if (waiter != 0)
+		return waiter < 0 ? -errno : waiter;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	if (enter_namespaces(pid) < 0)
+		_exit(126);
 	pid_t child = fork();
-	if (child != 0)
-		return child < 0 ? -errno : child;
+	if (child < 0)
+		_exit(126);
+	if (child > 0) {
+		int status;
+		while (waitpid(child, &status, 0) < 0)
+			if (errno != EINTR)
+				_exit(126);
+		_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+	}
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGQUIT, SIG_DFL);
 	if (chdir("/") < 0)
 		die("chdir /: %s", strerror(errno));
 	const int *const keep[] = { role_common_caps, role->caps, extra_caps };
-	if ((r = caps_limit(keep, 3)) < 0)
+	int r = caps_limit(keep, 3);
+	if (r < 0)
 		die("drop capabilities: %s", strerror(-r));
 	if ((r = filter_install()) < 0)
 		die("seccomp filter: %s", strerror(-r));

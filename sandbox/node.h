@@ -31,10 +31,12 @@ pid_t node_spawn(const struct node_spec *spec, int *sync_fd);
  * privileges, then report NODE_MSG_READY (or NODE_MSG_FAIL) on sync_fd. */
 int node_release(int sync_fd);
 
-/* Enter every namespace of the node whose init is `pid` and its root, fork,
- * and in the child limit privileges to the role's plus `extra_caps` and
- * install the node filter. Returns the child's pid in the parent, 0 in the
- * child, -errno on failure (in the parent, before anything ran). */
+/* Start a process inside the node whose init is `pid`: in all its
+ * namespaces and its root, with the role's capabilities plus `extra_caps`,
+ * under the node filter. Returns 0 in that process (which goes on to exec);
+ * in the caller, which stays on the host, the pid of a waiter that exits
+ * with the process's status (126 if the node could not be entered), or
+ * -errno. */
 pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps);
 
 #endif

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Bad input: clear messages, non-zero exits, and nothing made.
+. "$(dirname "$0")/../lib/libtest.sh"
+need_root
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; lab_cleanup t-cli' EXIT
+before=$(host_snapshot)
+
+out=$(sl 2>&1); ok $([ $? -eq 2 ]; echo $?) "no command: exit 2"
+like "$out" "usage: stacklab COMMAND" "no command: usage"
+out=$(sl frobnicate 2>&1); ok $([ $? -eq 2 ]; echo $?) "unknown command: exit 2"
+like "$out" "unknown command 'frobnicate'" "unknown command: named"
+out=$(sl up --frob 2>&1); ok $([ $? -eq 2 ]; echo $?) "unknown option: exit 2"
+like "$out" "unrecognized option '--frob'" "unknown option: named"
+for c in up down status exec list help; do
+	out=$(sl $c --help 2>&1); ok $? "$c --help exits 0"
+	like "$out" "usage: stacklab" "$c --help shows usage"
+done
+
+out=$(sl up --topology nosuch --lab t-cli 2>&1); ok $([ $? -eq 2 ]; echo $?) "unknown topology: exit 2"
+like "$out" "no topology 'nosuch'" "unknown topology: named"
+
+cat >"$tmp/bad.lab" <<'LAB'
+[network public]
+subnet = 203.0.113.0/24
+[node web1]
+role = webserver
+eth0 = public 203.0.113.300
+LAB
+out=$(sl up --topology "$tmp/bad.lab" --lab t-cli 2>&1); ok $([ $? -eq 2 ]; echo $?) "malformed topology: exit 2"
+like "$out" "bad.lab:4: unknown role 'webserver'" "malformed topology: file, line and what"
+like "$out" "bad.lab:5: '203.0.113.300' is not an IPv4 address" "malformed topology: every error"
+
+out=$(sl up --lab 'Bad Name' 2>&1); ok $([ $? -eq 2 ]; echo $?) "bad lab name: exit 2"
+out=$(sl status --lab t-cli 2>&1); ok $([ $? -eq 1 ]; echo $?) "status of a lab that is not up: exit 1"
+like "$out" "lab t-cli is not up" "status: says the lab is not up"
+out=$(sl down --lab t-cli 2>&1); ok $([ $? -eq 1 ]; echo $?) "down of a lab that is not up: exit 1"
+like "$out" "lab t-cli is not up" "down: says the lab is not up"
+out=$(sl exec --lab t-cli web1 true 2>&1); ok $([ $? -eq 1 ]; echo $?) "exec in a lab that is not up: exit 1"
+
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$STACKLAB" up --lab t-cli 2>&1)
+ok $([ $? -eq 1 ]; echo $?) "not root: exit 1"
+like "$out" "needs root" "not root: says so"
+
+host_back_to "$before"; ok $? "bad input made nothing on the host"
+done_testing

@@ -1,0 +1,34 @@
+#!/bin/bash
+# kill -9 of the lab daemon: every node dies with it, nothing stays, and the
+# next up works without a manual clean.
+. "$(dirname "$0")/../lib/libtest.sh"
+need_root
+
+LAB=t-crash
+trap 'lab_cleanup $LAB' EXIT
+before=$(host_snapshot)
+
+sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
+pid=$(sl status --lab $LAB --json | sed -n 's/^  "pid": \([0-9]*\),/\1/p')
+like "$pid" "^[0-9]+$" "daemon pid from status --json"
+inits=$(sl status --lab $LAB --json | grep -c '"pid"')
+is "$inits" "8" "status has the daemon and 7 node inits"
+
+kill -9 "$pid"
+# The kernel tears the namespaces down asynchronously; files under
+# /run/stacklab stay until the next up or down.
+sleep 0.2
+live=$(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 ~ /^stacklab/' | wc -l)
+is "$live" "0" "no live lab process after kill -9 of the daemon"
+out=$(sl status --lab $LAB 2>&1); like "$out" "lab $LAB is not up" "status: the lab is not up"
+
+out=$(sl up --lab $LAB 2>&1); ok $? "the next up works"
+like "$out" "left behind" "up says it cleaned what the killed lab left"
+sl exec --lab $LAB lb1 ping -c1 -W2 10.0.0.21 >/dev/null; ok $? "the new lab works"
+
+pid=$(sl status --lab $LAB --json | sed -n 's/^  "pid": \([0-9]*\),/\1/p')
+kill -9 "$pid"; sleep 0.2
+out=$(sl down --lab $LAB 2>&1); ok $? "down after a crash cleans up"
+like "$out" "was not running; removed what it left behind" "down says what it did"
+host_back_to "$before"; ok $? "the host is as before"
+done_testing

@@ -1,0 +1,63 @@
+# libtest.sh — TAP helpers for the shell tests, and the checks every lab test
+# shares: run stacklab, snapshot the host, compare after teardown.
+# shellcheck shell=bash
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+STACKLAB="$TOP/stacklab"
+_n=0
+_failed=0
+
+plan() { echo "1..$1"; }
+diag() { printf '# %s\n' "$@"; }
+ok() { # ok STATUS DESCRIPTION: STATUS 0 passes
+	_n=$((_n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $_n - $2"; else echo "not ok $_n - $2"; _failed=$((_failed + 1)); fi
+	return "$1"
+}
+is() { # is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "got:  '$1'" "want: '$2'"; fi
+}
+like() { # like GOT EXTENDED-REGEX DESCRIPTION
+	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else ok 1 "$3"; diag "got: '$1'" "want match: /$2/"; fi
+}
+unlike() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then ok 1 "$3"; diag "got: '$1'" "want no match: /$2/"; else ok 0 "$3"; fi
+}
+done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; }
+skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+
+need_root() { [ "$(id -u)" -eq 0 ] || skip_all "needs root (real namespaces)"; }
+
+sl() { "$STACKLAB" "$@"; }
+
+# A labelled picture of what the host holds that a lab could leave behind:
+# network namespaces held by live processes, named ones, host links, mounts,
+# live lab processes and lab files. Zombies hold nothing and are not counted.
+host_snapshot() {
+	echo "netns: $(lsns -t net -n -o NS 2>/dev/null | sort | tr '\n' ' ')"
+	echo "mntns: $(lsns -t mnt -n -o NS 2>/dev/null | sort | tr '\n' ' ')"
+	echo "named: $(ip netns list 2>/dev/null | tr '\n' ' ')"
+	echo "links: $(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')"
+	echo "mounts: $(grep -c . /proc/self/mounts) $(grep stacklab /proc/self/mounts | tr '\n' ' ')"
+	echo "procs: $(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 ~ /^(stacklab|haproxy|keepalived|nginx|mariadbd|php-fpm|dnsmasq)/ {print $2}' | sort | tr '\n' ' ')"
+	echo "files: $(ls -A /run/stacklab 2>/dev/null | tr '\n' ' ')"
+}
+
+# Wait until the host is back to `want` (teardown finishes asynchronously in
+# the kernel); print what still differs.
+host_back_to() {
+	local want="$1" now i
+	for i in $(seq 1 50); do
+		now=$(host_snapshot)
+		[ "$now" = "$want" ] && return 0
+		sleep 0.1
+	done
+	diff <(echo "$want") <(echo "$now") | sed 's/^/# /'
+	return 1
+}
+
+# Every test that brings a lab up takes it down on exit, even when it fails.
+lab_cleanup() {
+	local lab
+	for lab in "$@"; do "$STACKLAB" down --lab "$lab" >/dev/null 2>&1; done
+}

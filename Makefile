@@ -27,8 +27,8 @@ CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
-ENGINE := util role topo net caps filter render node ctl labd
-CLI := main cli cmd_up cmd_down cmd_status cmd_exec cmd_list
+ENGINE := util role topo net caps filter render service node ctl timing pki dbtemplate labd
+CLI := main cli cmd_up cmd_down cmd_status cmd_exec cmd_list cmd_request cmd_logs
 ENGINE_OBJ := $(ENGINE:%=build/%.o)
 CLI_OBJ := $(CLI:%=build/%.o)
 UNIT := $(patsubst tests/unit/%.c,build/tests/%.t,$(wildcard tests/unit/*.c))

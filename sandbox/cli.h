@@ -13,6 +13,8 @@ int cmd_down(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_request(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
 
 /* Commands that change or enter a lab need root; say so and return false. */
 bool cli_need_root(const char *cmd);

@@ -11,16 +11,18 @@
 #include "cli.h"
 #include "ctl.h"
 #include "labd.h"
+#include "timing.h"
 #include "topo.h"
 #include "util.h"
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME]\n\n"
+	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|real]\n\n"
 		     "Build the lab described by a topology and start it; return when every\n"
 		     "node is ready.\n\n"
 		     "  -t, --topology NAME|FILE  scenarios/NAME.lab, or a .lab file (default: scale-up)\n"
 		     "  -l, --lab NAME            name of this lab (default: the topology's name)\n"
+		     "  -T, --timing fast|real    fast failovers (default), or the daemons' stock timings\n"
 		     "  -h, --help                show this help\n");
 }
 
@@ -73,15 +75,17 @@ int cmd_up(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "topology", required_argument, NULL, 't' },
 		{ "lab", required_argument, NULL, 'l' },
+		{ "timing", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *topology = "scale-up", *lab = NULL;
+	const char *topology = "scale-up", *lab = NULL, *timing_name = "fast";
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:l:T:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': topology = optarg; break;
+		case 'T': timing_name = optarg; break;
 		case 'l': lab = optarg; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
@@ -103,6 +107,18 @@ int cmd_up(int argc, char **argv)
 		else
 			fputs(errors, stderr);
 		free(errors);
+		return EXIT_USAGE;
+	}
+	struct timing timing;
+	_cleanup_free_ char *timing_path = xasprintf("%s/rootfs/timing.ini", data_dir());
+	int tm = timing_load(timing_path, timing_name, &timing);
+	if (tm < 0) {
+		if (tm == -ENOENT)
+			fprintf(stderr, "stacklab up: unknown timing profile '%s' (known: fast, real; see %s)\n",
+				timing_name, timing_path);
+		else
+			fprintf(stderr, "stacklab up: %s: %s\n", timing_path, strerror(-tm));
+		topo_free(topo);
 		return EXIT_USAGE;
 	}
 	if (!lab)
@@ -155,7 +171,7 @@ int cmd_up(int argc, char **argv)
 		setsid();
 		if (chdir("/") < 0)
 			_exit(1);
-		struct labd_options o = { .lab = lab, .topo = topo, .progress_fd = pipefd[1] };
+		struct labd_options o = { .lab = lab, .topo = topo, .progress_fd = pipefd[1], .timing = &timing };
 		int code = labd_main(&o);
 		/* The lock file goes with the lab; the run dir if it is empty. */
 		_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -22,8 +23,10 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "dbtemplate.h"
 #include "net.h"
 #include "node.h"
+#include "pki.h"
 #include "render.h"
 #include "util.h"
 
@@ -56,6 +59,11 @@ struct lab {
 	uint64_t t0_ms;
 	time_t started;
 	bool stopping;
+	int n_ready;                   /* nodes that reported ready while starting */
+	int failed;                    /* a node failed while starting */
+	bool serving;                  /* started: past `up` */
+	const struct timing *timing;
+	char ca_pem[PATH_MAX], site_pem[PATH_MAX], db_datadir[PATH_MAX];
 };
 
 /* Epoll tags: what an event's fd is. */
@@ -114,6 +122,94 @@ static void teardown(struct lab *lab)
 
 /* --- start --------------------------------------------------------------- */
 
+/* The first VIP node `n` holds, and its place among the holders; NULL if none. */
+static const struct topo_vip *held_vip(const struct topo *t, const struct topo_node *n, int *rank)
+{
+	for (int v = 0; v < t->n_vips; v++)
+		for (int h = 0; h < t->vips[v].n_holders; h++)
+			if (&t->nodes[t->vips[v].holders[h]] == n) {
+				*rank = h;
+				return &t->vips[v];
+			}
+	return NULL;
+}
+
+/* Placeholders the templates get beyond the topology's own: the timing
+ * profile, and for VIP holders their VRRP part. Values live in `store`. */
+struct node_vars {
+	struct render_var v[TIMING_VARS_MAX + 8];
+	size_t n;
+	char store[6][32];
+};
+
+static void node_vars(const struct lab *lab, const struct topo_node *n, struct node_vars *nv)
+{
+	const struct topo *t = lab->topo;
+	nv->n = 0;
+	for (size_t i = 0; i < lab->timing->n_vars; i++)
+		nv->v[nv->n++] = lab->timing->vars[i];
+	int rank = 0;
+	const struct topo_vip *vip = held_vip(t, n, &rank);
+	if (vip) {
+		/* The first holder starts as MASTER with the highest priority. */
+		snprintf(nv->store[0], sizeof(nv->store[0]), "%d", 150 - 50 * (rank < 2 ? rank : 2) - (rank > 2 ? rank : 0));
+		snprintf(nv->store[1], sizeof(nv->store[1]), "%d", t->nets[vip->net].prefix);
+		for (int k = 0; k < n->n_ifaces; k++)
+			if (n->ifaces[k].net == vip->net)
+				str_copy(nv->store[2], sizeof(nv->store[2]), n->ifaces[k].name);
+		nv->v[nv->n++] = (struct render_var){ "priority", topo_setting(t, n, "priority", nv->store[0]) };
+		nv->v[nv->n++] = (struct render_var){ "vip_prefix", nv->store[1] };
+		nv->v[nv->n++] = (struct render_var){ "vip_iface", nv->store[2] };
+		nv->v[nv->n++] = (struct render_var){ "vrrp_state", rank == 0 ? "MASTER" : "BACKUP" };
+	}
+	nv->v[nv->n++] = (struct render_var){ "balance", topo_setting(t, n, "balance", "roundrobin") };
+}
+
+/* The uid and gid of `user` in a node's rendered /etc/passwd. */
+static int node_user(const char *etc, const char *user, uid_t *uid, gid_t *gid)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/passwd", etc);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	struct passwd *pw;
+	while (f && (pw = fgetpwent(f)))
+		if (strcmp(pw->pw_name, user) == 0) {
+			*uid = pw->pw_uid;
+			*gid = pw->pw_gid;
+			return 0;
+		}
+	log_err("%s: no user '%s'", path, user);
+	return -ENOENT;
+}
+
+/* What a node gets beyond its templates: the lab CA as the only CA it
+ * trusts, the site certificate for the load balancers, a database. */
+static int install_node_files(struct lab *lab, const struct lab_node *ln)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/ssl/certs", ln->spec.etc);
+	int r = mkdir_p(path, 0755);
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/ssl/certs/ca-certificates.crt", ln->spec.etc);
+		r = copy_file(lab->ca_pem, path);
+	}
+	const struct role *role = ln->spec.node->role;
+	if (r == 0 && role == role_get(ROLE_LB)) {
+		snprintf(path, sizeof(path), "%s/haproxy/site.pem", ln->spec.etc);
+		r = copy_file(lab->site_pem, path);
+	}
+	if (r == 0 && role == role_get(ROLE_DB)) {
+		uid_t uid;
+		gid_t gid;
+		snprintf(path, sizeof(path), "%s/lib/mysql", ln->spec.var);
+		if ((r = node_user(ln->spec.etc, "mysql", &uid, &gid)) == 0)
+			r = dbtemplate_copy(lab->db_datadir, path, uid, gid);
+	}
+	if (r < 0)
+		log_err("node %s: install files: %s", ln->spec.node->name, strerror(-r));
+	return r;
+}
+
 static int prepare_node_dirs(struct lab *lab, int i)
 {
 	struct lab_node *ln = &lab->nodes[i];
@@ -125,9 +221,11 @@ static int prepare_node_dirs(struct lab *lab, int i)
 	snprintf(ln->spec.root, sizeof(ln->spec.root), "%s/nodes/%s/root", lab->dir, tn->name);
 	snprintf(ln->spec.etc, sizeof(ln->spec.etc), "%s/nodes/%s/etc", lab->dir, tn->name);
 	snprintf(ln->spec.var, sizeof(ln->spec.var), "%s/nodes/%s/var", lab->dir, tn->name);
+	char logs[PATH_MAX];
+	snprintf(logs, sizeof(logs), "%s/logs/%s", lab->dir, tn->name);
 	int r;
 	if ((r = mkdir_p(ln->spec.root, 0755)) < 0 || (r = mkdir_p(ln->spec.etc, 0755)) < 0 ||
-	    (r = mkdir_p(ln->spec.var, 0755)) < 0) {
+	    (r = mkdir_p(ln->spec.var, 0755)) < 0 || (r = mkdir_p(logs, 0755)) < 0) {
 		log_err("node %s: make directories under %s: %s", tn->name, lab->dir, strerror(-r));
 		return r;
 	}
@@ -139,9 +237,29 @@ static int prepare_node_dirs(struct lab *lab, int i)
 	}
 	char rootfs[PATH_MAX];
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", data_dir());
-	r = render_node(lab->topo, tn, rootfs, ln->spec.etc, ln->spec.var, NULL, 0);
-	if (r < 0)
+	struct node_vars nv;
+	node_vars(lab, tn, &nv);
+	r = render_node(lab->topo, tn, rootfs, ln->spec.etc, ln->spec.var, nv.v, nv.n);
+	if (r < 0) {
 		log_err("node %s: cannot render its files from %s", tn->name, rootfs);
+		return r;
+	}
+	return install_node_files(lab, ln);
+}
+
+/* The CA and site certificate, and the database template, made once. */
+static int prepare_shared(struct lab *lab)
+{
+	const struct topo *t = lab->topo;
+	int r = pki_ensure(t->domain, lab->ca_pem, sizeof(lab->ca_pem), lab->site_pem, sizeof(lab->site_pem));
+	bool has_db = false;
+	for (int i = 0; i < t->n_nodes; i++)
+		has_db |= t->nodes[i].role == role_get(ROLE_DB);
+	if (r == 0 && has_db) {
+		char schema[PATH_MAX];
+		snprintf(schema, sizeof(schema), "%s/rootfs/db/schema.sql", data_dir());
+		r = dbtemplate_ensure(schema, lab->db_datadir, sizeof(lab->db_datadir));
+	}
 	return r;
 }
 
@@ -160,52 +278,165 @@ static int make_switch(struct lab *lab)
 	return r;
 }
 
+/* A line a node's daemon printed: append it to logs/NODE/SERVICE.log. */
+static void node_log(struct lab *lab, int i, const char *msg)
+{
+	const char *space = strchr(msg, ' ');
+	if (!space || space == msg || space - msg > 31)
+		return;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/logs/%s/%.*s.log", lab->dir, lab->topo->nodes[i].name,
+		 (int)(space - msg), msg);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	dprintf(fd, "%s\n", space + 1);
+	close(fd);
+}
+
+/* A node failed while starting: say what, with its daemon's last lines. */
+static void node_failed(struct lab *lab, int i, const char *why)
+{
+	const char *node = lab->topo->nodes[i].name;
+	log_err("node %s: %s", node, why);
+	char service[32] = "", path[PATH_MAX];
+	sscanf(why, "%31s", service);
+	snprintf(path, sizeof(path), "%s/logs/%s/%s.log", lab->dir, node, service);
+	_cleanup_free_ char *tail = tail_file(path, 8);
+	if (tail && *tail) {
+		log_err("the last lines %s printed:", service);
+		for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n"))
+			dprintf(STDERR_FILENO, "    %s\n", line);
+	}
+	lab->failed = 1;
+}
+
+static void on_node(struct lab *lab, int i)
+{
+	struct lab_node *ln = &lab->nodes[i];
+	char msg[4608];
+	for (;;) {
+		ssize_t len = recv(ln->sync, msg, sizeof(msg) - 1, MSG_DONTWAIT);
+		if (len < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (len <= 0) {
+			if (ln->state == NODE_STARTING)
+				node_failed(lab, i, "its init died while starting");
+			epoll_ctl(lab->ep, EPOLL_CTL_DEL, ln->sync, NULL);
+			close(ln->sync);
+			ln->sync = -1;
+			return;
+		}
+		msg[len] = '\0';
+		if (str_has_prefix(msg, NODE_MSG_LOG)) {
+			node_log(lab, i, msg + strlen(NODE_MSG_LOG));
+		} else if (strcmp(msg, NODE_MSG_READY) == 0 && ln->state == NODE_STARTING) {
+			ln->state = NODE_UP;
+			lab->n_ready++;
+		} else if (str_has_prefix(msg, NODE_MSG_FAIL)) {
+			node_failed(lab, i, msg + strlen(NODE_MSG_FAIL));
+		} else if (str_has_prefix(msg, NODE_MSG_EXIT)) {
+			if (!lab->serving)
+				node_failed(lab, i, msg + strlen(NODE_MSG_EXIT));
+			else
+				log_err("node %s: %s", ln->spec.node->name, msg + strlen(NODE_MSG_EXIT));
+		}
+	}
+}
+
+static void on_signal(struct lab *lab);
+
+/* Handle what happens for up to timeout_ms while starting: node messages,
+ * signals. Returns -EINTR if a signal asks the lab to stop. */
+static int pump(struct lab *lab, int timeout_ms)
+{
+	struct epoll_event evs[16];
+	int n = epoll_wait(lab->ep, evs, 16, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int k = 0; k < n; k++) {
+		uint32_t kind = (uint32_t)(evs[k].data.u64 >> 32);
+		int i = (int)(uint32_t)evs[k].data.u64;
+		if (kind == TAG_SIGNAL) {
+			on_signal(lab);
+			if (lab->stopping)
+				return -EINTR;
+		} else if (kind == TAG_NODE) {
+			on_node(lab, i);
+		}
+	}
+	return 0;
+}
+
 /* Wait until every node reports ready, one fails, or time runs out. */
 static int wait_ready(struct lab *lab)
 {
-	int pending = lab->topo->n_nodes;
 	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
-	while (pending > 0) {
+	while (lab->n_ready < lab->topo->n_nodes && !lab->failed) {
 		int left = (int)(deadline - now_ms());
 		if (left <= 0) {
 			log_err("nodes not ready after %d s", START_TIMEOUT_MS / 1000);
 			return -ETIMEDOUT;
 		}
-		struct epoll_event evs[16];
-		int n = epoll_wait(lab->ep, evs, 16, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		for (int k = 0; k < n; k++) {
-			uint32_t kind = (uint32_t)(evs[k].data.u64 >> 32);
-			int i = (int)(uint32_t)evs[k].data.u64;
-			if (kind == TAG_SIGNAL) {
-				struct signalfd_siginfo si;
-				if (read(lab->sig_fd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD) {
-					log_err("interrupted while starting");
-					return -EINTR;
-				}
-				continue;
-			}
-			if (kind != TAG_NODE)
-				continue;
-			struct lab_node *ln = &lab->nodes[i];
-			char msg[1024];
-			ssize_t len = recv(ln->sync, msg, sizeof(msg) - 1, 0);
-			if (len <= 0) {
-				log_err("node %s: its init died while starting", ln->spec.node->name);
-				return -ECHILD;
-			}
-			msg[len] = '\0';
-			if (strcmp(msg, NODE_MSG_READY) == 0 && ln->state == NODE_STARTING) {
-				ln->state = NODE_UP;
-				pending--;
-			} else if (str_has_prefix(msg, NODE_MSG_FAIL)) {
-				log_err("node %s: %s", ln->spec.node->name, msg + strlen(NODE_MSG_FAIL));
-				return -EIO;
-			}
+		int r = pump(lab, left);
+		if (r < 0)
+			return r;
+	}
+	return lab->failed ? -EIO : 0;
+}
+
+static int node_index_of_role(const struct topo *t, enum role_id role)
+{
+	for (int i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].role == role_get(role))
+			return i;
+	return -1;
+}
+
+/* Does one HTTPS request from the client come back 200 with rows from the
+ * database? `last` says what happened otherwise. */
+static bool site_answers(struct lab *lab, int client, const char *url, char *last, size_t size)
+{
+	char *argv[] = { "/usr/bin/curl", "-s", "-o", "/dev/null", "-D", "-", "--max-time", "2", (char *)url, NULL };
+	char out[4096];
+	int r = node_run(lab->nodes[client].pid, lab->topo->nodes[client].role, argv, out, sizeof(out));
+	if (r != 0) {
+		snprintf(last, size, "curl %s", r < 0 ? strerror(-r) : "failed (no answer)");
+		return false;
+	}
+	int status = 0;
+	sscanf(out, "HTTP/%*s %d", &status);
+	const char *rows = strcasestr(out, "\nx-foobar-rows:");
+	snprintf(last, size, "HTTP %d%s", status, rows ? "" : ", no rows from the database");
+	return status == 200 && rows && atoi(rows + 16) > 0;
+}
+
+/* When the lab is the whole stack, it is ready only once the site answers
+ * from the client through DNS, the VIP, an LB, a web and an app server, and
+ * the database. */
+static int wait_site(struct lab *lab)
+{
+	const struct topo *t = lab->topo;
+	for (enum role_id r = 0; r < ROLE_COUNT; r++)
+		if (node_index_of_role(t, r) < 0)
+			return 0;
+	if (t->n_vips == 0)
+		return 0;
+	int client = node_index_of_role(t, ROLE_CLIENT);
+	char url[128], last[128] = "";
+	snprintf(url, sizeof(url), "https://www.%s/", t->domain);
+	progress("waiting for %s to answer the client", url);
+	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
+	while (!site_answers(lab, client, url, last, sizeof(last))) {
+		if (now_ms() > deadline) {
+			log_err("%s did not answer the client in %d s (last try: %s)", url, START_TIMEOUT_MS / 1000, last);
+			return -ETIMEDOUT;
 		}
+		int r = pump(lab, 20);
+		if (r < 0)
+			return r;
+		if (lab->failed)
+			return -EIO;
 	}
 	return 0;
 }
@@ -215,6 +446,8 @@ static int start(struct lab *lab)
 	const struct topo *t = lab->topo;
 	int r;
 	progress("preparing %d nodes", t->n_nodes);
+	if ((r = prepare_shared(lab)) < 0)
+		return r;
 	for (int i = 0; i < t->n_nodes; i++)
 		if ((r = prepare_node_dirs(lab, i)) < 0)
 			return r;
@@ -246,7 +479,10 @@ static int start(struct lab *lab)
 		if ((r = node_release(lab->nodes[i].sync)) < 0)
 			return r;
 	}
-	return wait_ready(lab);
+	progress("starting the daemons");
+	if ((r = wait_ready(lab)) < 0)
+		return r;
+	return wait_site(lab);
 }
 
 /* --- requests ------------------------------------------------------------- */
@@ -410,20 +646,6 @@ static void on_signal(struct lab *lab)
 	}
 }
 
-static void on_node(struct lab *lab, int i)
-{
-	struct lab_node *ln = &lab->nodes[i];
-	char msg[1024];
-	ssize_t len = recv(ln->sync, msg, sizeof(msg) - 1, MSG_DONTWAIT);
-	if (len > 0)
-		return;
-	if (len < 0 && errno == EAGAIN)
-		return;
-	epoll_ctl(lab->ep, EPOLL_CTL_DEL, ln->sync, NULL);
-	close(ln->sync);
-	ln->sync = -1;
-}
-
 static void serve(struct lab *lab)
 {
 	while (!lab->stopping) {
@@ -458,6 +680,7 @@ int labd_main(const struct labd_options *opt)
 	lab->name = opt->lab;
 	lab->topo = opt->topo;
 	lab->dir = ctl_lab_dir(opt->lab);
+	lab->timing = opt->timing;
 	lab->t0_ms = now_ms();
 	lab->started = time(NULL);
 	lab->ctl_fd = -1;
@@ -505,6 +728,7 @@ int labd_main(const struct labd_options *opt)
 	/* From now on the daemon talks only to its log. */
 	dup2(lab->log_fd, STDOUT_FILENO);
 	dup2(lab->log_fd, STDERR_FILENO);
+	lab->serving = true;
 	serve(lab);
 	return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef STACKLAB_LABD_H
 #define STACKLAB_LABD_H
 
+#include "timing.h"
 #include "topo.h"
 
 /* Marker the daemon writes on its progress stream once the lab is ready,
@@ -13,6 +14,7 @@ struct labd_options {
 	const char *lab;        /* lab name */
 	struct topo *topo;      /* taken over by the daemon */
 	int progress_fd;        /* the `up` client's pipe: messages while starting */
+	const struct timing *timing;   /* the timing profile for the templates */
 };
 
 /* Run the daemon in the calling (freshly forked) process: build the lab,

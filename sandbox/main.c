@@ -19,6 +19,8 @@ static const struct command {
 	{ "down", cmd_down, "stop a lab and remove everything it made" },
 	{ "status", cmd_status, "show a lab's nodes, addresses and state" },
 	{ "exec", cmd_exec, "run a command, or a shell, inside a node" },
+	{ "request", cmd_request, "send one HTTPS request from the client and show who served it" },
+	{ "logs", cmd_logs, "show what a node's daemons printed" },
 	{ "list", cmd_list, "list the labs that are up" },
 	{ "help", cmd_help, "show this help, or a command's (stacklab help CMD)" },
 };

@@ -28,6 +28,7 @@
 #include "caps.h"
 #include "filter.h"
 #include "net.h"
+#include "service.h"
 #include "util.h"
 
 #define SYNC_FD 3
@@ -292,8 +293,29 @@ static void confine(const struct role *role)
 		fail("seccomp filter: %s", strerror(-r));
 }
 
-/* The init's life after setup: reap whatever dies in the node, and leave
- * when the daemon goes (its end of the sync socket closes). */
+#define SERVICE_START_TIMEOUT_MS 20000
+
+/* Pass one line of a daemon's output to the lab: "log NAME LINE". */
+static void forward_line(const struct service *s, const char *line, void *ctx)
+{
+	(void)ctx;
+	char msg[4200];
+	int n = snprintf(msg, sizeof(msg), "%s%s %s", NODE_MSG_LOG, s->name, line);
+	if (n > 0)
+		(void)send(SYNC_FD, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, MSG_NOSIGNAL);
+}
+
+static void describe_exit(int status, char *buf, size_t size)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, size, "killed by signal %d", WTERMSIG(status));
+	else
+		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
+}
+
+/* The init's life after setup: start the node's daemons, report ready once
+ * each one serves, then pass on their output and their exits, reap whatever
+ * dies in the node, and leave when the lab daemon goes. */
 static void __attribute__((noreturn)) init_loop(void)
 {
 	sigset_t mask;
@@ -302,27 +324,85 @@ static void __attribute__((noreturn)) init_loop(void)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0)
 		fail("signalfd: %s", strerror(errno));
+
+	static struct service_set set;
+	char err[512];
+	int r = service_load("/etc/stacklab/services", &set, err, sizeof(err));
+	if (r < 0)
+		fail("%s", r == -EINVAL ? err : strerror(-r));
+	for (int i = 0; i < set.n; i++)
+		if (service_start(&set.s[i], err, sizeof(err)) < 0)
+			fail("%s", err);
+
+	bool reported = false;
+	uint64_t deadline = now_ms() + SERVICE_START_TIMEOUT_MS;
 	for (;;) {
-		struct pollfd pfd[2] = { { SYNC_FD, POLLIN, 0 }, { sfd, POLLIN, 0 } };
-		if (poll(pfd, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			_exit(1);
+		if (!reported) {
+			int pending = 0;
+			for (int i = 0; i < set.n; i++) {
+				if (!set.s[i].ready)
+					set.s[i].ready = service_is_ready(&set.s[i]);
+				pending += !set.s[i].ready;
+			}
+			if (pending == 0) {
+				if (send(SYNC_FD, NODE_MSG_READY, strlen(NODE_MSG_READY), MSG_NOSIGNAL) < 0)
+					_exit(1);
+				reported = true;
+			} else if (now_ms() > deadline) {
+				for (int i = 0; i < set.n; i++)
+					if (!set.s[i].ready)
+						fail("%s is not ready after %d s", set.s[i].name, SERVICE_START_TIMEOUT_MS / 1000);
+			}
 		}
+
+		struct pollfd pfd[2 + SERVICES_MAX];
+		struct service *owner[2 + SERVICES_MAX];
+		int n = 0;
+		pfd[n++] = (struct pollfd){ SYNC_FD, POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ sfd, POLLIN, 0 };
+		for (int i = 0; i < set.n; i++)
+			if (set.s[i].out >= 0) {
+				owner[n] = &set.s[i];
+				pfd[n++] = (struct pollfd){ set.s[i].out, POLLIN, 0 };
+			}
+		/* While daemons start, look again every few milliseconds. */
+		if (poll(pfd, (nfds_t)n, reported ? -1 : 5) < 0 && errno != EINTR)
+			_exit(1);
+
+		for (int k = 2; k < n; k++)
+			if (pfd[k].revents)
+				service_read(owner[k], forward_line, NULL);
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD)
-				_exit(0);
-			while (waitpid(-1, NULL, WNOHANG) > 0)
-				;
+			while (read(sfd, &si, sizeof(si)) == sizeof(si))
+				if (si.ssi_signo != SIGCHLD)
+					_exit(0);
+			int status;
+			pid_t pid;
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+				struct service *s = service_by_pid(&set, pid);
+				if (!s)
+					continue; /* a worker whose master went first */
+				char how[64];
+				describe_exit(status, how, sizeof(how));
+				if (s->out >= 0)
+					while (service_read(s, forward_line, NULL))
+						;
+				s->pid = 0;
+				s->status = status;
+				if (!reported)
+					fail("%s %s before it was ready", s->name, how);
+				char msg[128];
+				snprintf(msg, sizeof(msg), "%s%s %s", NODE_MSG_EXIT, s->name, how);
+				(void)send(SYNC_FD, msg, strlen(msg), MSG_NOSIGNAL);
+			}
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP)) {
 			char buf[256];
-			ssize_t n = recv(SYNC_FD, buf, sizeof(buf), 0);
-			if (n <= 0)
+			if (recv(SYNC_FD, buf, sizeof(buf), 0) <= 0)
 				_exit(0);
 		}
 	}
@@ -353,8 +433,6 @@ static void __attribute__((noreturn)) node_main(const struct node_spec *spec, in
 	configure_net(spec);
 	build_root(spec);
 	confine(spec->node->role);
-	if (send(SYNC_FD, NODE_MSG_READY, strlen(NODE_MSG_READY), MSG_NOSIGNAL) < 0)
-		_exit(1);
 	init_loop();
 }
 
@@ -447,11 +525,54 @@ pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps)
 	signal(SIGQUIT, SIG_DFL);
 	if (chdir("/") < 0)
 		die("chdir /: %s", strerror(errno));
-	const int *const keep[] = { role_common_caps, role->caps, extra_caps };
+	static const int none[] = { -1 };
+	const int *const keep[] = { role_common_caps, role->caps, extra_caps ? extra_caps : none };
 	int r = caps_limit(keep, 3);
 	if (r < 0)
 		die("drop capabilities: %s", strerror(-r));
 	if ((r = filter_install()) < 0)
 		die("seccomp filter: %s", strerror(-r));
 	return 0;
+}
+
+int node_run(pid_t pid, const struct role *role, char *const argv[], char *out, size_t size)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t waiter = node_enter(pid, role, NULL);
+	if (waiter == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(devnull, 2) < 0)
+			_exit(126);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(p[1]);
+	if (waiter < 0) {
+		close(p[0]);
+		return waiter;
+	}
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(p[0], out + n, size - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		if (n == size - 1) { /* keep the start; drain the rest */
+			char sink[4096];
+			while (read(p[0], sink, sizeof(sink)) > 0)
+				;
+			break;
+		}
+	}
+	out[n] = '\0';
+	close(p[0]);
+	int status;
+	while (waitpid(waiter, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -21,6 +21,8 @@ struct node_spec {
 #define NODE_MSG_READY "ready"
 #define NODE_MSG_FAIL "fail "   /* followed by what failed */
 #define NODE_MSG_GO "go"
+#define NODE_MSG_LOG "log "     /* SERVICE LINE: a line a daemon printed */
+#define NODE_MSG_EXIT "exit "   /* SERVICE HOW: a daemon exited after it was ready */
 
 /* Clone the node's init. It waits, in its fresh namespaces, until
  * node_release(); meanwhile the caller moves its links in. On success returns
@@ -28,7 +30,9 @@ struct node_spec {
 pid_t node_spawn(const struct node_spec *spec, int *sync_fd);
 
 /* Let the init go on: configure addresses, build and enter its root, drop
- * privileges, then report NODE_MSG_READY (or NODE_MSG_FAIL) on sync_fd. */
+ * privileges, start the daemons of /etc/stacklab/services, then report
+ * NODE_MSG_READY once they all serve (or NODE_MSG_FAIL) on sync_fd, and
+ * NODE_MSG_LOG / NODE_MSG_EXIT after that. */
 int node_release(int sync_fd);
 
 /* Start a process inside the node whose init is `pid`: in all its
@@ -38,5 +42,10 @@ int node_release(int sync_fd);
  * with the process's status (126 if the node could not be entered), or
  * -errno. */
 pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps);
+
+/* Run argv (argv[0] a path) inside the node as node_enter() does, with no
+ * extra capabilities; its stdout (up to size-1 bytes) lands in `out`, its
+ * stderr is dropped. Returns its exit status, or -errno. */
+int node_run(pid_t pid, const struct role *role, char *const argv[], char *out, size_t size);
 
 #endif

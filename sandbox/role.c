@@ -22,8 +22,9 @@ static const int lb_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, -1 };
 /* MariaDB raises its open-files limit at start. */
 static const int db_caps[] = { CAP_SYS_RESOURCE, -1 };
 
-static const char *const etc_common[] = { "alternatives", "ssl", "ld.so.cache", NULL };
-static const char *const etc_app[] = { "alternatives", "ssl", "ld.so.cache", "php", NULL };
+/* Not /etc/ssl: a node trusts the lab's own CA, and nothing else. */
+static const char *const etc_common[] = { "alternatives", "ld.so.cache", NULL };
+static const char *const etc_app[] = { "alternatives", "ld.so.cache", "php", NULL };
 
 static const char *const set_none[] = { NULL };
 static const char *const set_lb[] = { "priority", "balance", NULL };

@@ -6,7 +6,9 @@
 #include <ftw.h>
 #include <limits.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #ifndef DATADIR
@@ -210,6 +212,119 @@ int copy_file(const char *src, const char *dst)
 		if (w < 0)
 			return w;
 	}
+}
+
+int copy_tree(const char *src, const char *dst, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	if (lstat(src, &st) < 0)
+		return -errno;
+	int r = 0;
+	if (S_ISDIR(st.st_mode)) {
+		if (mkdir(dst, st.st_mode & 07777) < 0 && errno != EEXIST)
+			return -errno;
+		DIR *d = opendir(src);
+		if (!d)
+			return -errno;
+		struct dirent *e;
+		while (r == 0 && (e = readdir(d))) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			char s[PATH_MAX], t[PATH_MAX];
+			snprintf(s, sizeof(s), "%s/%s", src, e->d_name);
+			snprintf(t, sizeof(t), "%s/%s", dst, e->d_name);
+			r = copy_tree(s, t, uid, gid);
+		}
+		closedir(d);
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[PATH_MAX];
+		ssize_t n = readlink(src, target, sizeof(target) - 1);
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		if (symlink(target, dst) < 0)
+			return -errno;
+	} else if (S_ISREG(st.st_mode)) {
+		_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+		_cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
+		if (in < 0 || out < 0)
+			return -errno;
+		/* In-kernel copy: the MariaDB datadir is tens of megabytes. */
+		for (off_t left = st.st_size; left > 0;) {
+			ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+			if (n < 0)
+				return -errno;
+			if (n == 0)
+				break;
+			left -= n;
+		}
+	} else {
+		return 0;
+	}
+	if (lchown(dst, uid, gid) < 0)
+		return -errno;
+	return r;
+}
+
+int run_argv(char *const argv[])
+{
+	/* Tools like openssl chat on stderr when all is well: keep what they
+	 * say, and show it only if they fail. */
+	_cleanup_close_ int err = -1;
+	char tmpl[] = "/tmp/stacklab-run.XXXXXX";
+	err = mkostemp(tmpl, O_CLOEXEC);
+	if (err < 0)
+		return -errno;
+	unlink(tmpl);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+		}
+		dup2(err, STDERR_FILENO);
+		execv(argv[0], argv);
+		dprintf(STDERR_FILENO, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (code != 0) {
+		char buf[4096];
+		ssize_t n = pread(err, buf, sizeof(buf) - 1, 0);
+		if (n > 0) {
+			buf[n] = '\0';
+			log_err("%s said:\n%s", argv[0], buf);
+		}
+	}
+	return code;
+}
+
+char *tail_file(const char *path, int n)
+{
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text)
+		return NULL;
+	size_t start = len;
+	int lines = 0;
+	if (start > 0 && text[start - 1] == '\n')
+		start--;
+	while (start > 0 && lines < n) {
+		start--;
+		if (text[start] == '\n')
+			lines++;
+	}
+	if (text[start] == '\n')
+		start++;
+	memmove(text, text + start, len - start + 1);
+	return text;
 }
 
 uint64_t now_ms(void)

@@ -69,6 +69,17 @@ int write_file(const char *path, const char *data, mode_t mode);
 char *read_file(const char *path, size_t *len);
 int copy_file(const char *src, const char *dst);
 
+/* Copy a directory tree (files, directories, symlinks, modes), giving
+ * everything to uid:gid. */
+int copy_tree(const char *src, const char *dst, uid_t uid, gid_t gid);
+
+/* Run argv[0] (a path) and wait. Its output is dropped unless it fails,
+ * then its stderr is logged. Returns its exit status, or -errno. */
+int run_argv(char *const argv[]);
+
+/* The last `n` lines of a file (malloc'd, possibly empty), or NULL. */
+char *tail_file(const char *path, int n);
+
 /* Milliseconds on the monotonic clock. */
 uint64_t now_ms(void);
 double now_sec(void);

@@ -13,7 +13,7 @@ out=$(sl frobnicate 2>&1); ok $([ $? -eq 2 ]; echo $?) "unknown command: exit 2"
 like "$out" "unknown command 'frobnicate'" "unknown command: named"
 out=$(sl up --frob 2>&1); ok $([ $? -eq 2 ]; echo $?) "unknown option: exit 2"
 like "$out" "unrecognized option '--frob'" "unknown option: named"
-for c in up down status exec list help; do
+for c in up down status exec list request logs help; do
 	out=$(sl $c --help 2>&1); ok $? "$c --help exits 0"
 	like "$out" "usage: stacklab" "$c --help shows usage"
 done
@@ -32,6 +32,10 @@ out=$(sl up --topology "$tmp/bad.lab" --lab t-cli 2>&1); ok $([ $? -eq 2 ]; echo
 like "$out" "bad.lab:4: unknown role 'webserver'" "malformed topology: file, line and what"
 like "$out" "bad.lab:5: '203.0.113.300' is not an IPv4 address" "malformed topology: every error"
 
+out=$(sl up --lab t-cli --timing warp 2>&1); ok $([ $? -eq 2 ]; echo $?) "unknown timing profile: exit 2"
+like "$out" "unknown timing profile 'warp' \(known: fast, real" "unknown timing profile: named"
+out=$(sl request --lab t-cli nopath 2>&1); ok $([ $? -eq 2 ]; echo $?) "request with a bad path: exit 2"
+out=$(sl logs --lab t-cli 2>&1); ok $([ $? -eq 2 ]; echo $?) "logs without a node: exit 2"
 out=$(sl up --lab 'Bad Name' 2>&1); ok $([ $? -eq 2 ]; echo $?) "bad lab name: exit 2"
 out=$(sl status --lab t-cli 2>&1); ok $([ $? -eq 1 ]; echo $?) "status of a lab that is not up: exit 1"
 like "$out" "lab t-cli is not up" "status: says the lab is not up"

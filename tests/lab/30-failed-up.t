@@ -23,6 +23,22 @@ out=$(STACKLAB_DATA="$data" sl up --lab $LAB 2>&1); ok $([ $? -eq 1 ]; echo $?) 
 like "$out" "node web1: root: /etc/alternatives" "the node and the failing step are named"
 host_back_to "$before"; ok $? "nothing is left after a node failed (other nodes, links, mounts)"
 
+# A daemon that cannot start: found once the nodes run their daemons.
+rm "$data/rootfs/web/etc/alternatives"
+cp "$TOP/rootfs/lb/etc/haproxy/haproxy.cfg" "$data/haproxy.cfg.orig"
+echo "    bogus_directive on" >>"$data/rootfs/lb/etc/haproxy/haproxy.cfg"
+out=$(STACKLAB_DATA="$data" sl up --lab $LAB 2>&1); ok $([ $? -eq 1 ]; echo $?) "broken daemon config: up fails"
+like "$out" "node lb[12]: haproxy exited with status 1 before it was ready" "the node and the daemon are named"
+like "$out" "bogus_directive" "the daemon's own last lines are shown"
+host_back_to "$before"; ok $? "nothing is left after a daemon failed (no daemon processes either)"
+
+# A daemon whose package is missing.
+cp "$data/haproxy.cfg.orig" "$data/rootfs/lb/etc/haproxy/haproxy.cfg"
+sed -i 's|/usr/sbin/dnsmasq|/usr/sbin/no-such-dnsd|' "$data/rootfs/dns/etc/stacklab/services"
+out=$(STACKLAB_DATA="$data" sl up --lab $LAB 2>&1); ok $([ $? -eq 1 ]; echo $?) "missing daemon binary: up fails"
+like "$out" "node dns: dnsmasq: cannot run /usr/sbin/no-such-dnsd: No such file or directory \(is its Debian package installed" "the missing program is named"
+host_back_to "$before"; ok $? "nothing is left after a missing daemon"
+
 out=$(sl up --lab $LAB 2>&1); ok $? "the next up works"
 sl down --lab $LAB >/dev/null; ok $? "down"
 host_back_to "$before"; ok $? "the host is as before"

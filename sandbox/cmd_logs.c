@@ -1,0 +1,126 @@
+/* cmd_logs.c — `stacklab logs NODE [DAEMON]`: what a node's daemons printed,
+ * as the lab daemon collected it. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ctl.h"
+#include "util.h"
+
+static void help(FILE *out)
+{
+	fprintf(out, "usage: stacklab logs [--lab NAME] [-n LINES] NODE [DAEMON]\n\n"
+		     "Show what the daemons of NODE printed (or only DAEMON's), oldest first.\n"
+		     "Every line of all of a node's daemons is prefixed with the daemon's name.\n\n"
+		     "  -l, --lab NAME   the lab (default: the only lab that is up)\n"
+		     "  -n, --lines N    only the last N lines of each daemon (default: all)\n"
+		     "  -h, --help       show this help\n");
+}
+
+static bool node_exists(const char *lab, const char *node)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "status");
+	json_t *st = cli_request("logs", lab, req);
+	json_decref(req);
+	if (!st)
+		return false;
+	bool found = false;
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(st, "nodes"), i, n)
+		found |= strcmp(json_string_value(json_object_get(n, "name")), node) == 0;
+	if (!found) {
+		fprintf(stderr, "stacklab logs: no node '%s' in lab %s (nodes:", node, lab);
+		json_array_foreach(json_object_get(st, "nodes"), i, n)
+			fprintf(stderr, " %s", json_string_value(json_object_get(n, "name")));
+		fprintf(stderr, ")\n");
+	}
+	json_decref(st);
+	return found;
+}
+
+static void print_log(const char *path, const char *prefix, int lines)
+{
+	_cleanup_free_ char *text = lines > 0 ? tail_file(path, lines) : read_file(path, NULL);
+	if (!text)
+		return;
+	for (char *line = text, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = line + strlen(line) - 1;
+		printf("%s%.*s\n", prefix, (int)(nl - line + (*nl != '\n')), line);
+	}
+}
+
+int cmd_logs(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },
+		{ "lines", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *given = NULL;
+	int lines = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "l:n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': given = optarg; break;
+		case 'n':
+			lines = atoi(optarg);
+			if (lines <= 0) {
+				fprintf(stderr, "stacklab logs: --lines takes a positive number, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: help(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc || argc - optind > 2) {
+		fprintf(stderr, "stacklab logs: expected NODE [DAEMON]\n");
+		return EXIT_USAGE;
+	}
+	const char *node = argv[optind], *daemon = optind + 1 < argc ? argv[optind + 1] : NULL;
+	if (!cli_need_root("logs"))
+		return EXIT_FAIL;
+	_cleanup_free_ char *lab = cli_pick_lab("logs", given);
+	if (!lab || !node_exists(lab, node))
+		return EXIT_FAIL;
+
+	_cleanup_free_ char *dir = xasprintf("%s/%s/logs/%s", CTL_RUN_DIR, lab, node);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char names[16][64];
+	int n = 0;
+	while (d && (e = readdir(d)) && n < 16) {
+		size_t len = strlen(e->d_name);
+		if (len > 4 && len < 64 && strcmp(e->d_name + len - 4, ".log") == 0)
+			snprintf(names[n++], sizeof(names[0]), "%.*s", (int)(len - 4), e->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (daemon) {
+		for (int i = 0; i < n; i++)
+			if (strcmp(names[i], daemon) == 0) {
+				_cleanup_free_ char *path = xasprintf("%s/%s.log", dir, daemon);
+				print_log(path, "", lines);
+				return EXIT_OK;
+			}
+		fprintf(stderr, "stacklab logs: node %s has no daemon '%s' with output (", node, daemon);
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, "%s%s", i ? ", " : "", names[i]);
+		fprintf(stderr, "%s)\n", n ? "" : "none");
+		return EXIT_FAIL;
+	}
+	for (int i = 0; i < n; i++) {
+		_cleanup_free_ char *path = xasprintf("%s/%s.log", dir, names[i]);
+		_cleanup_free_ char *prefix = xasprintf("%s| ", names[i]);
+		print_log(path, prefix, lines);
+	}
+	if (n == 0)
+		printf("node %s has no daemon output\n", node);
+	return EXIT_OK;
+}

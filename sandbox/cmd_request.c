@@ -1,0 +1,194 @@
+/* cmd_request.c — `stacklab request [PATH]`: one HTTPS request from the
+ * client node to the site, and which load balancer, web and app server
+ * answered it. */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "cli.h"
+#include "node.h"
+#include "role.h"
+#include "util.h"
+
+static void help(FILE *out)
+{
+	fprintf(out, "usage: stacklab request [--lab NAME] [--data K=V...] [--body] [PATH]\n\n"
+		     "Send one HTTPS request from the client node to https://www.DOMAIN/PATH\n"
+		     "(resolved by the lab's DNS, through the VIP) and show its status, time,\n"
+		     "request id, and the lb, web and app servers that handled it.\n\n"
+		     "  -l, --lab NAME    the lab (default: the only lab that is up)\n"
+		     "  -d, --data K=V    send a POST with this form field (repeatable)\n"
+		     "  -b, --body        print the response body too\n"
+		     "  -h, --help        show this help\n");
+}
+
+/* curl's exit codes, as a student would say them. */
+static const char *curl_error(int code)
+{
+	switch (code) {
+	case 6: return "DNS: the name did not resolve";
+	case 7: return "connect: nothing answered at the address";
+	case 28: return "timeout: no answer in time";
+	case 35: return "TLS: the handshake failed";
+	case 52: return "the server closed the connection without answering";
+	case 56: return "the connection broke while receiving";
+	case 60: return "TLS: the certificate is not trusted";
+	default: return "curl failed";
+	}
+}
+
+/* The value of response header `name` in `headers`, into buf ("-" if absent). */
+static const char *header(const char *headers, const char *name, char *buf, size_t size)
+{
+	size_t n = strlen(name);
+	for (const char *line = headers; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+			const char *v = line + n + 1;
+			while (*v == ' ')
+				v++;
+			size_t len = strcspn(v, "\r\n");
+			snprintf(buf, size, "%.*s", (int)(len < size ? len : size - 1), v);
+			return buf;
+		}
+	}
+	snprintf(buf, size, "-");
+	return buf;
+}
+
+/* A client node and the lab's domain, from status. */
+static pid_t find_client(const char *lab, char *domain, size_t size)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "status");
+	json_t *st = cli_request("request", lab, req);
+	json_decref(req);
+	if (!st)
+		return -1;
+	pid_t pid = -1;
+	size_t i;
+	json_t *n;
+	snprintf(domain, size, "%s", json_string_value(json_object_get(st, "domain")));
+	json_array_foreach(json_object_get(st, "nodes"), i, n)
+		if (strcmp(json_string_value(json_object_get(n, "role")), "client") == 0) {
+			pid = (pid_t)json_integer_value(json_object_get(n, "pid"));
+			if (strcmp(json_string_value(json_object_get(n, "state")), "up") != 0) {
+				fprintf(stderr, "stacklab request: node %s is %s\n", json_string_value(json_object_get(n, "name")),
+					json_string_value(json_object_get(n, "state")));
+				pid = -1;
+			}
+			break;
+		}
+	if (i == json_array_size(json_object_get(st, "nodes")))
+		fprintf(stderr, "stacklab request: lab %s has no client node\n", lab);
+	json_decref(st);
+	return pid;
+}
+
+int cmd_request(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },
+		{ "data", required_argument, NULL, 'd' },
+		{ "body", no_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *given = NULL;
+	const char *data[8];
+	int n_data = 0;
+	bool body = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "l:d:bh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': given = optarg; break;
+		case 'd':
+			if (n_data == 8 || !strchr(optarg, '=')) {
+				fprintf(stderr, "stacklab request: --data takes KEY=VALUE (at most 8)\n");
+				return EXIT_USAGE;
+			}
+			data[n_data++] = optarg;
+			break;
+		case 'b': body = true; break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: help(stderr); return EXIT_USAGE;
+		}
+	}
+	const char *path = optind < argc ? argv[optind++] : "/";
+	if (optind < argc) {
+		fprintf(stderr, "stacklab request: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (path[0] != '/' || strpbrk(path, " \t\r\n")) {
+		fprintf(stderr, "stacklab request: PATH must start with '/' and hold no spaces: '%s'\n", path);
+		return EXIT_USAGE;
+	}
+	if (!cli_need_root("request"))
+		return EXIT_FAIL;
+	_cleanup_free_ char *lab = cli_pick_lab("request", given);
+	if (!lab)
+		return EXIT_FAIL;
+	char domain[128];
+	pid_t client = find_client(lab, domain, sizeof(domain));
+	if (client < 0)
+		return EXIT_FAIL;
+
+	unsigned char r[16];
+	if (getrandom(r, sizeof(r), 0) < 0)
+		die("getrandom: %s", strerror(errno));
+	char rid[64], rid_header[96];
+	snprintf(rid, sizeof(rid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
+		 r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+	snprintf(rid_header, sizeof(rid_header), "X-Request-ID: %s", rid);
+	_cleanup_free_ char *url = xasprintf("https://www.%s%s", domain, path);
+
+	/* Headers, then the body, then curl's own figures on the last line. */
+	char *args[16 + 2 * 8 + 1];
+	int n = 0;
+	args[n++] = "/usr/bin/curl";
+	args[n++] = "-s";
+	args[n++] = "-D";
+	args[n++] = "-";
+	args[n++] = "--max-time";
+	args[n++] = "10";
+	args[n++] = "-H";
+	args[n++] = rid_header;
+	args[n++] = "-w";
+	args[n++] = "\n@@stacklab %{http_code} %{time_total} %{remote_ip}\n";
+	for (int i = 0; i < n_data; i++) {
+		args[n++] = "--data-urlencode";
+		args[n++] = (char *)data[i];
+	}
+	args[n++] = url;
+	args[n] = NULL;
+	static char out[1 << 20];
+	int code = node_run(client, role_find("client"), args, out, sizeof(out));
+	char *tail = strstr(out, "\n@@stacklab ");
+	const char *method = n_data ? "POST" : "GET";
+	if (code != 0 || !tail) {
+		printf("%s %s → failed: %s (curl exit %d)\n  request id  %s\n", method, url,
+		       code < 0 ? strerror(-code) : curl_error(code), code, rid);
+		return EXIT_FAIL;
+	}
+	int status = 0;
+	double secs = 0;
+	char ip[64] = "";
+	sscanf(tail, "\n@@stacklab %d %lf %63s", &status, &secs, ip);
+	*tail = '\0';
+	char *sep = strstr(out, "\r\n\r\n");
+	char *content = sep ? sep + 4 : out + strlen(out);
+	if (sep)
+		sep[2] = '\0';
+	char lb[64], web[64], app[64], rows[32];
+	printf("%s %s → %d in %.1f ms\n", method, url, status, secs * 1000);
+	printf("  request id  %s\n", rid);
+	printf("  address     %s\n", ip);
+	printf("  served by   lb %s, web %s, app %s\n", header(out, "X-Served-By-LB", lb, sizeof(lb)),
+	       header(out, "X-Served-By-Web", web, sizeof(web)), header(out, "X-Served-By-App", app, sizeof(app)));
+	if (strcmp(header(out, "X-Foobar-Rows", rows, sizeof(rows)), "-") != 0)
+		printf("  database    %s rows\n", rows);
+	if (body)
+		printf("\n%s", content);
+	return status >= 200 && status < 400 ? EXIT_OK : EXIT_FAIL;
+}

@@ -1,0 +1,90 @@
+/* pki.c — the lab CA and site certificate (see pki.h). EC P-256 keys: a few
+ * milliseconds each, where RSA-2048 takes a hundred. */
+#include "pki.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define OPENSSL "/usr/bin/openssl"
+
+static int openssl(char *const argv[], const char *what)
+{
+	int r = run_argv(argv);
+	if (r != 0)
+		log_err("%s: openssl %s", what, r < 0 ? strerror(-r) : "failed");
+	return r == 0 ? 0 : -EIO;
+}
+
+static int make_ca(const char *key, const char *pem)
+{
+	char *argv[] = { OPENSSL, "req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+			 "-nodes", "-keyout", (char *)key, "-out", (char *)pem, "-days", "3650",
+			 "-subj", "/O=stacklab/CN=stacklab lab CA",
+			 "-addext", "basicConstraints=critical,CA:TRUE",
+			 "-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL };
+	return openssl(argv, "lab CA");
+}
+
+static int make_site(const char *domain, const char *ca_key, const char *ca_pem, const char *site_pem)
+{
+	char key[PATH_MAX], csr[PATH_MAX], crt[PATH_MAX], cn[128], san[300], serial[40];
+	snprintf(key, sizeof(key), "%s/%s.key", PKI_DIR, domain);
+	snprintf(csr, sizeof(csr), "%s/%s.csr", PKI_DIR, domain);
+	snprintf(crt, sizeof(crt), "%s/%s.crt", PKI_DIR, domain);
+	snprintf(cn, sizeof(cn), "/O=stacklab/CN=www.%s", domain);
+	snprintf(san, sizeof(san), "subjectAltName=DNS:www.%s,DNS:%s", domain, domain);
+	unsigned char rnd[8] = { 0 };
+	if (getrandom(rnd, sizeof(rnd), 0) < 0)
+		return -errno;
+	snprintf(serial, sizeof(serial), "0x%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0] & 0x7f, rnd[1], rnd[2],
+		 rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
+	char *req[] = { OPENSSL, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+			"-keyout", key, "-out", csr, "-subj", cn, "-addext", san,
+			"-addext", "extendedKeyUsage=serverAuth", NULL };
+	char *sign[] = { OPENSSL, "x509", "-req", "-in", csr, "-CA", (char *)ca_pem, "-CAkey", (char *)ca_key,
+			 "-set_serial", serial, "-days", "825", "-copy_extensions", "copyall", "-out", crt, NULL };
+	int r = openssl(req, "site key");
+	if (r == 0)
+		r = openssl(sign, "site certificate");
+	if (r < 0)
+		return r;
+	/* HAProxy wants the certificate and its key in one file. */
+	_cleanup_free_ char *c = read_file(crt, NULL);
+	_cleanup_free_ char *k = read_file(key, NULL);
+	if (!c || !k)
+		return -errno;
+	_cleanup_free_ char *both = xasprintf("%s%s", c, k);
+	unlink(csr);
+	return write_file(site_pem, both, 0600);
+}
+
+int pki_ensure(const char *domain, char *ca_pem, size_t ca_size, char *site_pem, size_t site_size)
+{
+	char ca_key[PATH_MAX];
+	snprintf(ca_key, sizeof(ca_key), "%s/ca.key", PKI_DIR);
+	snprintf(ca_pem, ca_size, "%s/ca.pem", PKI_DIR);
+	snprintf(site_pem, site_size, "%s/%s.pem", PKI_DIR, domain);
+	int r = mkdir_p(PKI_DIR, 0700);
+	if (r < 0) {
+		log_err("%s: %s", PKI_DIR, strerror(-r));
+		return r;
+	}
+	if (access(ca_pem, R_OK) < 0 || access(ca_key, R_OK) < 0) {
+		log_info("making the lab's certificate authority (first up)");
+		unlink(site_pem); /* signed by a CA that is gone */
+		if ((r = make_ca(ca_key, ca_pem)) < 0)
+			return r;
+	}
+	if (access(site_pem, R_OK) < 0) {
+		log_info("making a certificate for www.%s", domain);
+		if ((r = make_site(domain, ca_key, ca_pem, site_pem)) < 0)
+			return r;
+	}
+	return 0;
+}

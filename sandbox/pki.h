@@ -1,0 +1,16 @@
+/* pki.h — the lab's own certificate authority and the site certificate it
+ * signs, made with the openssl command at the first `up` and kept under
+ * /var/lib/stacklab/ca/ (never added to the host's trust store). */
+#ifndef STACKLAB_PKI_H
+#define STACKLAB_PKI_H
+
+#include <stddef.h>
+
+#define PKI_DIR "/var/lib/stacklab/ca"
+
+/* Make sure the CA and a certificate for www.DOMAIN and DOMAIN exist.
+ * Fills ca_pem (the CA certificate) and site_pem (certificate + key, as
+ * HAProxy reads them) with their paths. Returns 0 or -errno. */
+int pki_ensure(const char *domain, char *ca_pem, size_t ca_size, char *site_pem, size_t site_size);
+
+#endif

@@ -1,0 +1,60 @@
+/* service.h — the daemons a node's init starts and watches, read from the
+ * node's /etc/stacklab/services (rendered from rootfs/ROLE/etc/stacklab/):
+ *
+ *   [NAME]
+ *   command = /usr/sbin/daemon --foreground …   (indented lines continue it)
+ *   ready = tcp ADDRESS:PORT | running
+ *   rundir = DIR USER                           (optional: /run/DIR owned by USER)
+ */
+#ifndef STACKLAB_SERVICE_H
+#define STACKLAB_SERVICE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define SERVICES_MAX 8
+#define SERVICE_ARGS_MAX 32
+
+enum ready_kind { READY_RUNNING, READY_TCP };
+
+struct service {
+	char name[32];
+	char command[1024];
+	char *argv[SERVICE_ARGS_MAX + 1];   /* point into command */
+	char rundir[64];           /* made under /run before start, owned by rundir_user */
+	char rundir_user[32];
+	enum ready_kind ready_kind;
+	struct sockaddr_in ready_addr;
+	pid_t pid;
+	int out;                   /* read end of its stdout+stderr, -1 when closed */
+	char buf[4096];            /* a partial output line */
+	size_t len;
+	bool ready;
+	int status;                /* wait status once it exited */
+};
+
+struct service_set {
+	struct service s[SERVICES_MAX];
+	int n;
+};
+
+/* Read a services file. A missing file is an empty set. On bad content
+ * returns -EINVAL with "path:line: what" in err. */
+int service_load(const char *path, struct service_set *set, char *err, size_t errsize);
+
+/* Start `s` in the foreground as a child, in a process group of its own,
+ * its output on a pipe. Returns 0 or -errno (err says why). */
+int service_start(struct service *s, char *err, size_t errsize);
+
+/* Is `s` accepting what it serves yet? */
+bool service_is_ready(const struct service *s);
+
+/* Read what `s` printed; call `line` for each complete line. Returns false
+ * once its output is closed. */
+bool service_read(struct service *s, void (*line)(const struct service *, const char *, void *), void *ctx);
+
+/* The service whose pid is `pid`, or NULL. */
+struct service *service_by_pid(struct service_set *set, pid_t pid);
+
+#endif

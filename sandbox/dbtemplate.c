@@ -14,10 +14,11 @@
 
 int dbtemplate_ensure(const char *schema, char *datadir, size_t size)
 {
-	char stamp[PATH_MAX], tmp[PATH_MAX], extra[PATH_MAX + 16], dirarg[PATH_MAX + 16];
-	snprintf(datadir, size, "%s/datadir", DBTEMPLATE_DIR);
-	snprintf(stamp, sizeof(stamp), "%s/schema.sql", DBTEMPLATE_DIR);
-	snprintf(tmp, sizeof(tmp), "%s/datadir.new", DBTEMPLATE_DIR);
+	char dir[PATH_MAX], stamp[PATH_MAX + 16], tmp[PATH_MAX + 16], extra[PATH_MAX + 16], dirarg[PATH_MAX + 32];
+	snprintf(dir, sizeof(dir), "%s/mariadb", cache_dir());
+	snprintf(datadir, size, "%s/datadir", dir);
+	snprintf(stamp, sizeof(stamp), "%s/schema.sql", dir);
+	snprintf(tmp, sizeof(tmp), "%s/datadir.new", dir);
 
 	_cleanup_free_ char *want = read_file(schema, NULL);
 	if (!want) {
@@ -33,11 +34,11 @@ int dbtemplate_ensure(const char *schema, char *datadir, size_t size)
 		return -ENOENT;
 	}
 	log_info("initialising the MariaDB template datadir (once; later ups copy it)");
-	int r = mkdir_p(DBTEMPLATE_DIR, 0700);
+	int r = mkdir_p(dir, 0700);
 	if (r == 0)
 		r = rm_rf(tmp);
 	if (r < 0) {
-		log_err("%s: %s", DBTEMPLATE_DIR, strerror(-r));
+		log_err("%s: %s", dir, strerror(-r));
 		return r;
 	}
 	snprintf(dirarg, sizeof(dirarg), "--datadir=%s", tmp);

@@ -1,13 +1,12 @@
 /* dbtemplate.h — the MariaDB datadir every db node starts from: made once
  * with mariadb-install-db and the schema of rootfs/db/schema.sql, kept under
- * /var/lib/stacklab/mariadb/, copied into each db node at `up`. */
+ * cache_dir()/mariadb/, copied into each db node at `up`. */
 #ifndef STACKLAB_DBTEMPLATE_H
 #define STACKLAB_DBTEMPLATE_H
 
 #include <stddef.h>
 #include <sys/types.h>
 
-#define DBTEMPLATE_DIR "/var/lib/stacklab/mariadb"
 
 /* Make the template unless one made from the same schema is there; fill
  * `datadir` with its path. Returns 0 or -errno. */

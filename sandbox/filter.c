@@ -29,7 +29,17 @@ int filter_install(void)
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return -ENOMEM;
-	int r = 0;
+	/* A binary tree of syscall numbers rather than a list: every system
+	 * call of every daemon in the lab goes through this filter. */
+	int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+	if (r < 0)
+		r = 0; /* older libseccomp: a list it is */
+	/* By default x86 kernels turn on the Speculative Store Bypass
+	 * mitigation for any task with a seccomp filter, which costs the lab
+	 * ~15 % of its HTTPS throughput. It protects a task's memory from
+	 * code running in the same task; the daemons here run no untrusted
+	 * code, so the filter opts out (SECCOMP_FILTER_FLAG_SPEC_ALLOW). */
+	(void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
 	for (size_t i = 0; i < ARRAY_SIZE(denied) && r == 0; i++) {
 		int nr = seccomp_syscall_resolve_name(denied[i]);
 		if (nr == __NR_SCMP_ERROR)

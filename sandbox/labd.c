@@ -36,11 +36,18 @@
 enum node_state { NODE_STARTING, NODE_UP, NODE_DOWN };
 static const char *const node_state_names[] = { "starting", "up", "down" };
 
+#define LOGS_MAX 8
+
 struct lab_node {
 	struct node_spec spec;
 	pid_t pid;
 	int sync;
 	enum node_state state;
+	struct {
+		char service[32];
+		int fd;
+	} logs[LOGS_MAX];      /* open log files, logs/NODE/SERVICE.log */
+	int n_logs;
 };
 
 struct client {
@@ -87,6 +94,47 @@ static void progress(const char *fmt, ...)
 	dprintf(STDOUT_FILENO, "%s\n", buf);
 }
 
+/* --- daemon output -------------------------------------------------------- */
+
+/* The open log file of a node's daemon, opened on first use. */
+static int log_fd(struct lab *lab, struct lab_node *ln, const char *service)
+{
+	for (int k = 0; k < ln->n_logs; k++)
+		if (strcmp(ln->logs[k].service, service) == 0)
+			return ln->logs[k].fd;
+	if (ln->n_logs == LOGS_MAX)
+		return -1;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/logs/%s/%s.log", lab->dir, ln->spec.node->name, service);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	str_copy(ln->logs[ln->n_logs].service, sizeof(ln->logs[0].service), service);
+	ln->logs[ln->n_logs++].fd = fd;
+	return fd;
+}
+
+/* Lines a node's daemon printed ("SERVICE LINE\nLINE\n…"): append them to
+ * logs/NODE/SERVICE.log. */
+static void node_log(struct lab *lab, int i, const char *msg, size_t len)
+{
+	const char *space = memchr(msg, ' ', len);
+	if (!space || space == msg || space - msg > 31)
+		return;
+	char service[32];
+	snprintf(service, sizeof(service), "%.*s", (int)(space - msg), msg);
+	int fd = log_fd(lab, &lab->nodes[i], service);
+	if (fd >= 0)
+		write_all(fd, space + 1, len - (size_t)(space + 1 - msg));
+}
+
+static void close_logs(struct lab_node *ln)
+{
+	for (int k = 0; k < ln->n_logs; k++)
+		close(ln->logs[k].fd);
+	ln->n_logs = 0;
+}
+
 /* --- teardown ------------------------------------------------------------ */
 
 /* Kill every node and wait for it: once a pid namespace's init is reaped,
@@ -107,6 +155,7 @@ static void kill_nodes(struct lab *lab)
 		if (n->sync >= 0)
 			close(n->sync);
 		n->sync = -1;
+		close_logs(n);
 	}
 }
 
@@ -272,26 +321,19 @@ static int make_switch(struct lab *lab)
 	}
 	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1", 0644);
 	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", 0644);
+	/* A switch filters nothing: keep bridged frames out of the IP
+	 * netfilter hooks (on where br_netfilter is built in). */
+	static const char *const nf[] = { "iptables", "ip6tables", "arptables" };
+	for (size_t i = 0; i < ARRAY_SIZE(nf); i++) {
+		char path[96];
+		snprintf(path, sizeof(path), "/proc/sys/net/bridge/bridge-nf-call-%s", nf[i]);
+		if (access(path, F_OK) == 0)
+			write_file(path, "0", 0644);
+	}
 	int r = net_open(&lab->net);
 	for (int i = 0; r == 0 && i < lab->topo->n_nets; i++)
 		r = net_bridge_add(lab->net, lab->topo->nets[i].bridge);
 	return r;
-}
-
-/* A line a node's daemon printed: append it to logs/NODE/SERVICE.log. */
-static void node_log(struct lab *lab, int i, const char *msg)
-{
-	const char *space = strchr(msg, ' ');
-	if (!space || space == msg || space - msg > 31)
-		return;
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/logs/%s/%.*s.log", lab->dir, lab->topo->nodes[i].name,
-		 (int)(space - msg), msg);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	dprintf(fd, "%s\n", space + 1);
-	close(fd);
 }
 
 /* A node failed while starting: say what, with its daemon's last lines. */
@@ -314,7 +356,7 @@ static void node_failed(struct lab *lab, int i, const char *why)
 static void on_node(struct lab *lab, int i)
 {
 	struct lab_node *ln = &lab->nodes[i];
-	char msg[4608];
+	char msg[16384 + 64];
 	for (;;) {
 		ssize_t len = recv(ln->sync, msg, sizeof(msg) - 1, MSG_DONTWAIT);
 		if (len < 0 && (errno == EAGAIN || errno == EINTR))
@@ -329,7 +371,7 @@ static void on_node(struct lab *lab, int i)
 		}
 		msg[len] = '\0';
 		if (str_has_prefix(msg, NODE_MSG_LOG)) {
-			node_log(lab, i, msg + strlen(NODE_MSG_LOG));
+			node_log(lab, i, msg + strlen(NODE_MSG_LOG), (size_t)len - strlen(NODE_MSG_LOG));
 		} else if (strcmp(msg, NODE_MSG_READY) == 0 && ln->state == NODE_STARTING) {
 			ln->state = NODE_UP;
 			lab->n_ready++;

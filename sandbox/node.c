@@ -295,14 +295,45 @@ static void confine(const struct role *role)
 
 #define SERVICE_START_TIMEOUT_MS 20000
 
-/* Pass one line of a daemon's output to the lab: "log NAME LINE". */
+/* A daemon's output goes to the lab as "log NAME LINE\nLINE\n…": lines are
+ * gathered for as long as one read lasts, so a busy daemon costs one
+ * message per read, not one per line. */
+struct forward {
+	char msg[16384];
+	size_t len, head;
+};
+
+static void forward_flush(struct forward *f)
+{
+	if (f->len > f->head)
+		(void)send(SYNC_FD, f->msg, f->len, MSG_NOSIGNAL);
+	f->len = 0;
+}
+
 static void forward_line(const struct service *s, const char *line, void *ctx)
 {
-	(void)ctx;
-	char msg[4200];
-	int n = snprintf(msg, sizeof(msg), "%s%s %s", NODE_MSG_LOG, s->name, line);
-	if (n > 0)
-		(void)send(SYNC_FD, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1, MSG_NOSIGNAL);
+	struct forward *f = ctx;
+	size_t n = strlen(line);
+	if (f->len && f->len + n + 1 > sizeof(f->msg))
+		forward_flush(f);
+	if (f->len == 0) {
+		f->len = (size_t)snprintf(f->msg, sizeof(f->msg), "%s%s ", NODE_MSG_LOG, s->name);
+		f->head = f->len;
+	}
+	if (n + 1 > sizeof(f->msg) - f->len)
+		n = sizeof(f->msg) - f->len - 1;
+	memcpy(f->msg + f->len, line, n);
+	f->len += n;
+	f->msg[f->len++] = '\n';
+}
+
+/* Read what service `s` printed and pass it on; false once it closed. */
+static bool forward_output(struct service *s)
+{
+	static struct forward f;
+	bool open = service_read(s, forward_line, &f);
+	forward_flush(&f);
+	return open;
 }
 
 static void describe_exit(int status, char *buf, size_t size)
@@ -374,7 +405,7 @@ static void __attribute__((noreturn)) init_loop(void)
 
 		for (int k = 2; k < n; k++)
 			if (pfd[k].revents)
-				service_read(owner[k], forward_line, NULL);
+				forward_output(owner[k]);
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si))
@@ -389,7 +420,7 @@ static void __attribute__((noreturn)) init_loop(void)
 				char how[64];
 				describe_exit(status, how, sizeof(how));
 				if (s->out >= 0)
-					while (service_read(s, forward_line, NULL))
+					while (forward_output(s))
 						;
 				s->pid = 0;
 				s->status = status;

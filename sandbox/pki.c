@@ -31,12 +31,12 @@ static int make_ca(const char *key, const char *pem)
 	return openssl(argv, "lab CA");
 }
 
-static int make_site(const char *domain, const char *ca_key, const char *ca_pem, const char *site_pem)
+static int make_site(const char *dir, const char *domain, const char *ca_key, const char *ca_pem, const char *site_pem)
 {
 	char key[PATH_MAX], csr[PATH_MAX], crt[PATH_MAX], cn[128], san[300], serial[40];
-	snprintf(key, sizeof(key), "%s/%s.key", PKI_DIR, domain);
-	snprintf(csr, sizeof(csr), "%s/%s.csr", PKI_DIR, domain);
-	snprintf(crt, sizeof(crt), "%s/%s.crt", PKI_DIR, domain);
+	snprintf(key, sizeof(key), "%s/%s.key", dir, domain);
+	snprintf(csr, sizeof(csr), "%s/%s.csr", dir, domain);
+	snprintf(crt, sizeof(crt), "%s/%s.crt", dir, domain);
 	snprintf(cn, sizeof(cn), "/O=stacklab/CN=www.%s", domain);
 	snprintf(san, sizeof(san), "subjectAltName=DNS:www.%s,DNS:%s", domain, domain);
 	unsigned char rnd[8] = { 0 };
@@ -66,13 +66,14 @@ static int make_site(const char *domain, const char *ca_key, const char *ca_pem,
 
 int pki_ensure(const char *domain, char *ca_pem, size_t ca_size, char *site_pem, size_t site_size)
 {
-	char ca_key[PATH_MAX];
-	snprintf(ca_key, sizeof(ca_key), "%s/ca.key", PKI_DIR);
-	snprintf(ca_pem, ca_size, "%s/ca.pem", PKI_DIR);
-	snprintf(site_pem, site_size, "%s/%s.pem", PKI_DIR, domain);
-	int r = mkdir_p(PKI_DIR, 0700);
+	char dir[PATH_MAX - 32], ca_key[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/ca", cache_dir());
+	snprintf(ca_key, sizeof(ca_key), "%s/ca.key", dir);
+	snprintf(ca_pem, ca_size, "%s/ca.pem", dir);
+	snprintf(site_pem, site_size, "%s/%s.pem", dir, domain);
+	int r = mkdir_p(dir, 0700);
 	if (r < 0) {
-		log_err("%s: %s", PKI_DIR, strerror(-r));
+		log_err("%s: %s", dir, strerror(-r));
 		return r;
 	}
 	if (access(ca_pem, R_OK) < 0 || access(ca_key, R_OK) < 0) {
@@ -83,7 +84,7 @@ int pki_ensure(const char *domain, char *ca_pem, size_t ca_size, char *site_pem,
 	}
 	if (access(site_pem, R_OK) < 0) {
 		log_info("making a certificate for www.%s", domain);
-		if ((r = make_site(domain, ca_key, ca_pem, site_pem)) < 0)
+		if ((r = make_site(dir, domain, ca_key, ca_pem, site_pem)) < 0)
 			return r;
 	}
 	return 0;

@@ -1,12 +1,11 @@
 /* pki.h — the lab's own certificate authority and the site certificate it
  * signs, made with the openssl command at the first `up` and kept under
- * /var/lib/stacklab/ca/ (never added to the host's trust store). */
+ * cache_dir()/ca/ (never added to the host's trust store). */
 #ifndef STACKLAB_PKI_H
 #define STACKLAB_PKI_H
 
 #include <stddef.h>
 
-#define PKI_DIR "/var/lib/stacklab/ca"
 
 /* Make sure the CA and a certificate for www.DOMAIN and DOMAIN exist.
  * Fills ca_pem (the CA certificate) and site_pem (certificate + key, as

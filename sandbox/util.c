@@ -384,3 +384,9 @@ const char *data_dir(void)
 	str_copy(dir, sizeof(dir), DATADIR);
 	return dir;
 }
+
+const char *cache_dir(void)
+{
+	const char *env = getenv("STACKLAB_CACHE");
+	return env && *env == '/' ? env : "/var/lib/stacklab";
+}

@@ -91,4 +91,8 @@ int write_all(int fd, const void *buf, size_t len);
  * tree when run from it, else the install location. */
 const char *data_dir(void);
 
+/* Where stacklab keeps what outlives a lab (the CA, the database template):
+ * $STACKLAB_CACHE, else /var/lib/stacklab. */
+const char *cache_dir(void);
+
 #endif

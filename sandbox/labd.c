@@ -4,7 +4,9 @@
  * with the host side of every veth, so the host's network is never touched
  * and everything vanishes with the daemon. Nodes are its children with
  * PR_SET_PDEATHSIG, so `kill -9` of the daemon takes them all; their files
- * under /run/stacklab/LAB are removed by `down`, or by the next `up`. */
+ * under /run/stacklab/LAB (socket, logs) are removed by `down`, or by the
+ * next `up`; the nodes' own files are on a tmpfs only the daemon's mount
+ * namespace holds, so they go with it. */
 #include "labd.h"
 
 #include <arpa/inet.h>
@@ -16,6 +18,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -164,6 +167,9 @@ static void teardown(struct lab *lab)
 	kill_nodes(lab);
 	net_free(lab->net);
 	lab->net = NULL;
+	/* The nodes' tmpfs exists only in the daemon's mount namespace. */
+	_cleanup_free_ char *nodes = xasprintf("%s/nodes", lab->dir);
+	umount2(nodes, MNT_DETACH);
 	int r = rm_rf(lab->dir);
 	if (r < 0)
 		log_err("remove %s: %s", lab->dir, strerror(-r));
@@ -294,6 +300,23 @@ static int prepare_node_dirs(struct lab *lab, int i)
 		return r;
 	}
 	return install_node_files(lab, ln);
+}
+
+/* The nodes' files (rendered /etc, /var, roots) live on a tmpfs mounted in a
+ * mount namespace of the daemon's own: fast to write, invisible to the host,
+ * and gone with the daemon however it ends. */
+static int make_nodes_fs(struct lab *lab)
+{
+	_cleanup_free_ char *nodes = xasprintf("%s/nodes", lab->dir);
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		log_err("daemon mount namespace: %s", strerror(errno));
+		return -errno;
+	}
+	if (mkdir(nodes, 0755) < 0 || mount("tmpfs", nodes, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+		log_err("tmpfs on %s: %s", nodes, strerror(errno));
+		return -errno;
+	}
+	return 0;
 }
 
 /* The CA and site certificate, and the database template, made once. */
@@ -488,7 +511,7 @@ static int start(struct lab *lab)
 	const struct topo *t = lab->topo;
 	int r;
 	progress("preparing %d nodes", t->n_nodes);
-	if ((r = prepare_shared(lab)) < 0)
+	if ((r = make_nodes_fs(lab)) < 0 || (r = prepare_shared(lab)) < 0)
 		return r;
 	for (int i = 0; i < t->n_nodes; i++)
 		if ((r = prepare_node_dirs(lab, i)) < 0)

@@ -462,6 +462,23 @@ static void validate_vips(struct parser *p, struct addr_use *used, int *n_used)
 	}
 }
 
+/* A load balancer runs keepalived, which needs a VIP to hold. */
+static void validate_lbs(struct parser *p)
+{
+	struct topo *t = p->t;
+	for (int i = 0; i < t->n_nodes; i++) {
+		if (t->nodes[i].role != role_get(ROLE_LB))
+			continue;
+		bool holds = false;
+		for (int v = 0; v < t->n_vips; v++)
+			for (int h = 0; h < t->vips[v].n_holders; h++)
+				holds |= t->vips[v].holders[h] == i;
+		if (!holds)
+			perr(p, t->nodes[i].line, "node %s is a load balancer but holds no vip (add it to a [vip] holders list)",
+			     t->nodes[i].name);
+	}
+}
+
 static void validate(struct parser *p)
 {
 	struct topo *t = p->t;
@@ -474,6 +491,7 @@ static void validate(struct parser *p)
 	validate_nets(p);
 	validate_nodes(p, used, &n_used);
 	validate_vips(p, used, &n_used);
+	validate_lbs(p);
 }
 
 int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)

@@ -199,6 +199,17 @@ int copy_file(const char *src, const char *dst)
 	_cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
 	if (out < 0)
 		return -errno;
+	/* In-kernel copy where the file systems allow it (the MariaDB datadir
+	 * is tens of megabytes); a plain loop where they do not. */
+	off_t left = st.st_size;
+	while (left > 0) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+		if (n <= 0)
+			break;
+		left -= n;
+	}
+	if (left == 0)
+		return 0;
 	char buf[65536];
 	for (;;) {
 		ssize_t r = read(in, buf, sizeof(buf));
@@ -245,19 +256,8 @@ int copy_tree(const char *src, const char *dst, uid_t uid, gid_t gid)
 		if (symlink(target, dst) < 0)
 			return -errno;
 	} else if (S_ISREG(st.st_mode)) {
-		_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
-		_cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
-		if (in < 0 || out < 0)
-			return -errno;
-		/* In-kernel copy: the MariaDB datadir is tens of megabytes. */
-		for (off_t left = st.st_size; left > 0;) {
-			ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
-			if (n < 0)
-				return -errno;
-			if (n == 0)
-				break;
-			left -= n;
-		}
+		if ((r = copy_file(src, dst)) < 0)
+			return r;
 	} else {
 		return 0;
 	}

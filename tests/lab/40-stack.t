@@ -41,7 +41,7 @@ like "$headers" "x-served-by-app: app1" "the answer names its app server"
 like "$headers" "x-request-id: [0-9a-f-]{36}" "haproxy gave the request an id"
 like "$(sl logs --lab $LAB web1 nginx)" "rid=[0-9a-f-]{36} xff=\"203.0.113.10\"" "nginx logs the request id and X-Forwarded-For"
 like "$(sl logs --lab $LAB lb1 haproxy)" "web/web1 .* 200 .*rid=" "haproxy logs frontend, backend, server and the id"
-like "$(cat /run/stacklab/$LAB/nodes/db1/var/lib/mysql/general.log)" "rid=[0-9a-f-]+ \*/ SELECT name, price FROM products" "the SQL carries the request id (general log)"
+like "$(sl exec --lab $LAB db1 cat /var/lib/mysql/general.log)" "rid=[0-9a-f-]+ \*/ SELECT name, price FROM products" "the SQL carries the request id (general log)"
 
 in_client timeout 2 bash -c 'echo > /dev/tcp/10.0.0.41/3306' 2>/dev/null; ok $([ $? -ne 0 ]; echo $?) "db1:3306 is unreachable from the client"
 sl exec --lab $LAB app1 timeout 2 bash -c 'echo > /dev/tcp/10.0.0.41/3306'; ok $? "db1:3306 is reachable from app1"

@@ -110,6 +110,7 @@ static void test_errors(void)
 	bad("this is not ini\n", "t.lab:16: not a 'key = value' line", "a line that is not key = value");
 	bad("[lab]\nname = Bad Name\n", "lab name 'Bad Name'", "bad lab name");
 	bad("[node w2]\nrole = web\neth0 = private 10.0.0.5\neth1 = private 10.0.0.6\n", "two interfaces on network private", "two interfaces on one network");
+	bad("[node lb3]\nrole = lb\neth0 = public 203.0.113.13\n", "t.lab:17: node lb3 is a load balancer but holds no vip", "an lb that holds no vip");
 
 	struct topo *t = NULL;
 	char *errors = NULL;

@@ -59,6 +59,7 @@ up: deps all
 
 bench: all
 	bench/up-down.sh
+	bench/stack.sh
 
 install: all
 	install -D -m 0755 stacklab $(DESTDIR)$(BINDIR)/stacklab

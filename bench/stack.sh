@@ -58,7 +58,12 @@ for i in $(seq 1 "$RUNS"); do
 done
 
 # The baseline runs the lab's own rendered configs.
-for n in lb1 web1 app1 db1; do cp -a /run/stacklab/$LAB/nodes/$n "$tmp/$n"; rm -rf "$tmp/$n/root"; done
+# The nodes' files live on a tmpfs in the lab daemon's mount namespace.
+daemon=$("$SL" status --lab $LAB --json | sed -n 's/^  "pid": \([0-9]*\),/\1/p')
+for n in lb1 web1 app1 db1; do
+	nsenter --mount --target "$daemon" cp -a /run/stacklab/$LAB/nodes/$n "$tmp/$n"
+	rm -rf "$tmp/$n/root"
+done
 "$SL" down --lab $LAB >/dev/null
 rm -rf "$tmp/db1/var/lib/mysql"
 cp -a "${STACKLAB_CACHE:-/var/lib/stacklab}/mariadb/datadir" "$tmp/db1/var/lib/mysql"

@@ -11,11 +11,12 @@ build=(gcc make pkg-config libc6-dev libnl-3-dev libnl-route-3-dev libcap-dev li
 	libjansson-dev libinih-dev libncurses-dev)
 tools=(iproute2 iputils-ping procps util-linux perl curl openssl dnsutils tcpdump tmux socat)
 daemons=(haproxy keepalived nginx-light php-fpm php-mysql mariadb-server-core mariadb-client-core dnsmasq-base)
+bench=(wrk)
 # package → the host service it brings along
 declare -A service=([haproxy]=haproxy [keepalived]=keepalived [nginx-light]=nginx [php-fpm]=php8.2-fpm)
 
 missing=()
-for p in "${build[@]}" "${tools[@]}" "${daemons[@]}"; do
+for p in "${build[@]}" "${tools[@]}" "${daemons[@]}" "${bench[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

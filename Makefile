@@ -12,7 +12,7 @@ MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1
 
 CC ?= cc
-PKGS := libnl-3.0 libnl-route-3.0 libcap libseccomp jansson inih
+PKGS := libnl-3.0 libnl-route-3.0 libcap libseccomp jansson inih libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -27,8 +27,8 @@ CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
-ENGINE := util role topo net caps filter render service node ctl timing pki dbtemplate labd
-CLI := main cli cmd_up cmd_down cmd_status cmd_exec cmd_list cmd_request cmd_logs
+ENGINE := util role topo net caps filter render service node ctl timing pki dbtemplate watch events fault traffic trafficd labd
+CLI := main cli cmd_up cmd_down cmd_status cmd_exec cmd_list cmd_request cmd_logs cmd_events cmd_fail cmd_traffic
 ENGINE_OBJ := $(ENGINE:%=build/%.o)
 CLI_OBJ := $(CLI:%=build/%.o)
 UNIT := $(patsubst tests/unit/%.c,build/tests/%.t,$(wildcard tests/unit/*.c))
@@ -36,7 +36,7 @@ UNIT := $(patsubst tests/unit/%.c,build/tests/%.t,$(wildcard tests/unit/*.c))
 all: stacklab
 
 stacklab: $(ENGINE_OBJ) $(CLI_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 build/%.o: sandbox/%.c $(wildcard sandbox/*.h) Makefile | build
 	$(CC) $(CFLAGS) -Isandbox -c -o $@ $<

@@ -22,10 +22,12 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "ctl.h"
+#include "lab.h"
 #include "dbtemplate.h"
 #include "net.h"
 #include "node.h"
@@ -34,50 +36,12 @@
 #include "util.h"
 
 #define START_TIMEOUT_MS 30000
-#define MAX_CLIENTS 64
+#define SAMPLE_MS 250
 
-enum node_state { NODE_STARTING, NODE_UP, NODE_DOWN };
-static const char *const node_state_names[] = { "starting", "up", "down" };
-
-#define LOGS_MAX 8
-
-struct lab_node {
-	struct node_spec spec;
-	pid_t pid;
-	int sync;
-	enum node_state state;
-	struct {
-		char service[32];
-		int fd;
-	} logs[LOGS_MAX];      /* open log files, logs/NODE/SERVICE.log */
-	int n_logs;
-};
-
-struct client {
-	int fd;
-	struct ctl_reader rd;
-};
-
-struct lab {
-	const char *name;
-	char *dir;
-	struct topo *topo;
-	struct lab_node nodes[TOPO_NODES_MAX];
-	int log_fd, ctl_fd, ep, sig_fd;
-	struct net *net;
-	struct client *clients[MAX_CLIENTS];
-	uint64_t t0_ms;
-	time_t started;
-	bool stopping;
-	int n_ready;                   /* nodes that reported ready while starting */
-	int failed;                    /* a node failed while starting */
-	bool serving;                  /* started: past `up` */
-	const struct timing *timing;
-	char ca_pem[PATH_MAX], site_pem[PATH_MAX], db_datadir[PATH_MAX];
-};
+const char *const lab_node_state_names[] = { "starting", "up", "down", "crashed", "frozen" };
 
 /* Epoll tags: what an event's fd is. */
-enum { TAG_SIGNAL = 1, TAG_CTL, TAG_NODE, TAG_CLIENT };
+enum { TAG_SIGNAL = 1, TAG_CTL, TAG_NODE, TAG_CLIENT, TAG_TIMER, TAG_TRAFFIC };
 #define EP_TAG(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 
 static int ep_add(struct lab *lab, int fd, int kind, int idx)
@@ -95,6 +59,11 @@ static void progress(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	dprintf(STDOUT_FILENO, "%s\n", buf);
+}
+
+int lab_watch_traffic(struct lab *lab, int fd)
+{
+	return ep_add(lab, fd, TAG_TRAFFIC, 0);
 }
 
 /* --- daemon output -------------------------------------------------------- */
@@ -164,6 +133,7 @@ static void kill_nodes(struct lab *lab)
 
 static void teardown(struct lab *lab)
 {
+	lab_traffic_stop(lab);
 	kill_nodes(lab);
 	net_free(lab->net);
 	lab->net = NULL;
@@ -394,17 +364,37 @@ static void on_node(struct lab *lab, int i)
 		}
 		msg[len] = '\0';
 		if (str_has_prefix(msg, NODE_MSG_LOG)) {
-			node_log(lab, i, msg + strlen(NODE_MSG_LOG), (size_t)len - strlen(NODE_MSG_LOG));
+			const char *body = msg + strlen(NODE_MSG_LOG);
+			size_t blen = (size_t)len - strlen(NODE_MSG_LOG);
+			node_log(lab, i, body, blen);
+			const char *space = memchr(body, ' ', blen);
+			if (space && space - body < 32) {
+				char daemon[32];
+				snprintf(daemon, sizeof(daemon), "%.*s", (int)(space - body), body);
+				lab_daemon_output(lab, i, daemon, space + 1, blen - (size_t)(space + 1 - body));
+			}
+		} else if (str_has_prefix(msg, NODE_MSG_START)) {
+			char daemon[32];
+			int pid;
+			if (sscanf(msg + strlen(NODE_MSG_START), "%31s %d", daemon, &pid) == 2)
+				lab_daemon_started(lab, i, daemon, pid);
 		} else if (strcmp(msg, NODE_MSG_READY) == 0 && ln->state == NODE_STARTING) {
 			ln->state = NODE_UP;
 			lab->n_ready++;
 		} else if (str_has_prefix(msg, NODE_MSG_FAIL)) {
 			node_failed(lab, i, msg + strlen(NODE_MSG_FAIL));
 		} else if (str_has_prefix(msg, NODE_MSG_EXIT)) {
+			const char *what = msg + strlen(NODE_MSG_EXIT);
+			char daemon[32] = "";
+			sscanf(what, "%31s", daemon);
+			const char *how = what + strlen(daemon) + (what[strlen(daemon)] == ' ');
+			lab_daemon_exited(lab, i, daemon, how);
+			/* During a fault a daemon's death is expected; while
+			 * starting, it fails the lab. */
 			if (!lab->serving)
-				node_failed(lab, i, msg + strlen(NODE_MSG_EXIT));
-			else
-				log_err("node %s: %s", ln->spec.node->name, msg + strlen(NODE_MSG_EXIT));
+				node_failed(lab, i, what);
+			else if (ln->state == NODE_UP)
+				log_err("node %s: %s", ln->spec.node->name, what);
 		}
 	}
 }
@@ -533,6 +523,10 @@ static int start(struct lab *lab)
 			return r;
 	}
 	progress("wiring %d networks", t->n_nets);
+	lab->n_links = 0;
+	for (int i = 0; i < t->n_nodes; i++)
+		for (int k = 0; k < t->nodes[i].n_ifaces && lab->n_links < LINKS_MAX; k++)
+			lab->links[lab->n_links++] = (struct lab_link){ .node = i, .iface = k, .up = true };
 	for (int i = 0; i < t->n_nodes; i++) {
 		const struct topo_node *tn = &t->nodes[i];
 		for (int k = 0; k < tn->n_ifaces; k++) {
@@ -552,8 +546,7 @@ static int start(struct lab *lab)
 
 /* --- requests ------------------------------------------------------------- */
 
-static json_t *reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static json_t *reply_error(const char *fmt, ...)
+json_t *lab_reply_error(const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
@@ -563,52 +556,20 @@ static json_t *reply_error(const char *fmt, ...)
 	return json_pack("{s:b, s:s}", "ok", 0, "error", buf);
 }
 
-static json_t *addr_json(struct in_addr a)
-{
-	char buf[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &a, buf, sizeof(buf));
-	return json_string(buf);
-}
-
 static json_t *do_status(struct lab *lab, json_t *req)
 {
 	(void)req;
-	const struct topo *t = lab->topo;
-	json_t *nets = json_array(), *nodes = json_array(), *vips = json_array();
-	for (int i = 0; i < t->n_nets; i++) {
-		char subnet[INET_ADDRSTRLEN + 4];
-		inet_ntop(AF_INET, &t->nets[i].subnet, subnet, INET_ADDRSTRLEN);
-		snprintf(subnet + strlen(subnet), 4, "/%d", t->nets[i].prefix);
-		json_array_append_new(nets, json_pack("{s:s, s:s, s:s}", "name", t->nets[i].name,
-						      "subnet", subnet, "bridge", t->nets[i].bridge));
-	}
-	for (int i = 0; i < t->n_nodes; i++) {
-		const struct topo_node *tn = &t->nodes[i];
-		const struct lab_node *ln = &lab->nodes[i];
-		json_t *ifaces = json_array();
-		for (int k = 0; k < tn->n_ifaces; k++) {
-			const struct topo_iface *ifc = &tn->ifaces[k];
-			json_array_append_new(ifaces, json_pack("{s:s, s:s, s:o, s:i, s:s}", "name", ifc->name,
-								"network", t->nets[ifc->net].name, "address",
-								addr_json(ifc->addr), "prefix", t->nets[ifc->net].prefix,
-								"link", ifc->peer));
-		}
-		json_array_append_new(nodes, json_pack("{s:s, s:s, s:i, s:i, s:s, s:o}", "name", tn->name,
-						       "role", tn->role->name, "tier", tn->role->tier, "pid",
-						       (int)ln->pid, "state", node_state_names[ln->state],
-						       "interfaces", ifaces));
-	}
-	for (int i = 0; i < t->n_vips; i++) {
-		json_t *holders = json_array();
-		for (int k = 0; k < t->vips[i].n_holders; k++)
-			json_array_append_new(holders, json_string(t->nodes[t->vips[i].holders[k]].name));
-		json_array_append_new(vips, json_pack("{s:s, s:s, s:o, s:o}", "name", t->vips[i].name, "network",
-						      t->nets[t->vips[i].net].name, "address",
-						      addr_json(t->vips[i].addr), "holders", holders));
-	}
-	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o}", "ok", 1, "lab", lab->name,
-			 "topology", t->name, "title", t->title, "domain", t->domain, "pid", (int)getpid(),
-			 "started", (json_int_t)lab->started, "networks", nets, "nodes", nodes, "vips", vips);
+	return lab_status(lab);
+}
+
+/* From now on this connection also carries the event stream. */
+static json_t *do_subscribe(struct lab *lab, json_t *req, struct client *c)
+{
+	(void)lab;
+	const char *filter = json_string_value(json_object_get(req, "filter"));
+	c->subscribed = true;
+	str_copy(c->filter, sizeof(c->filter), filter ? filter : "");
+	return json_pack("{s:b}", "ok", 1);
 }
 
 static json_t *do_down(struct lab *lab, json_t *req)
@@ -625,21 +586,26 @@ static const struct {
 } requests[] = {
 	{ "status", do_status },
 	{ "down", do_down },
+	{ "fail", fault_request },
+	{ "heal", heal_request },
+	{ "traffic", traffic_request },
 };
 
-static json_t *dispatch(struct lab *lab, const char *line)
+static json_t *dispatch(struct lab *lab, struct client *c, const char *line)
 {
 	json_error_t jerr;
 	json_t *req = json_loads(line, 0, &jerr);
 	if (!req)
-		return reply_error("request is not JSON: %s", jerr.text);
+		return lab_reply_error("request is not JSON: %s", jerr.text);
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	json_t *reply = NULL;
+	if (cmd && strcmp(cmd, "subscribe") == 0)
+		reply = do_subscribe(lab, req, c);
 	for (size_t i = 0; cmd && i < ARRAY_SIZE(requests) && !reply; i++)
 		if (strcmp(requests[i].name, cmd) == 0)
 			reply = requests[i].fn(lab, req);
 	if (!reply)
-		reply = cmd ? reply_error("unknown request '%s'", cmd) : reply_error("request has no \"cmd\"");
+		reply = cmd ? lab_reply_error("unknown request '%s'", cmd) : lab_reply_error("request has no \"cmd\"");
 	json_decref(req);
 	return reply;
 }
@@ -681,7 +647,7 @@ static void on_client(struct lab *lab, int i)
 			client_close(lab, i);
 			return;
 		}
-		json_t *reply = dispatch(lab, line);
+		json_t *reply = dispatch(lab, c, line);
 		free(line);
 		ctl_send(c->fd, reply);
 		json_decref(reply);
@@ -706,7 +672,7 @@ static void on_signal(struct lab *lab)
 				if (lab->nodes[i].pid == pid) {
 					log_err("node %s: its init exited", lab->nodes[i].spec.node->name);
 					lab->nodes[i].pid = 0;
-					lab->nodes[i].state = NODE_DOWN;
+					lab_node_state(lab, i, NODE_DOWN);
 				}
 	}
 }
@@ -730,6 +696,16 @@ static void serve(struct lab *lab)
 			case TAG_SIGNAL: on_signal(lab); break;
 			case TAG_CTL: on_accept(lab); break;
 			case TAG_NODE: on_node(lab, i); break;
+			case TAG_TRAFFIC:
+				if (lab->traffic.pid)
+					lab_traffic_input(lab);
+				break;
+			case TAG_TIMER: {
+				uint64_t ticks;
+				if (read(lab->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+					lab_sample_links(lab);
+				break;
+			}
 			case TAG_CLIENT:
 				if (lab->clients[i])
 					on_client(lab, i);
@@ -749,6 +725,7 @@ int labd_main(const struct labd_options *opt)
 	lab->t0_ms = now_ms();
 	lab->started = time(NULL);
 	lab->ctl_fd = -1;
+	lab->timer_fd = -1;
 	for (int i = 0; i < TOPO_NODES_MAX; i++)
 		lab->nodes[i].sync = -1;
 
@@ -782,6 +759,15 @@ int labd_main(const struct labd_options *opt)
 		_cleanup_free_ char *sock = ctl_lab_path(lab->name, "ctl.sock");
 		lab->ctl_fd = ctl_listen(sock);
 		r = lab->ctl_fd < 0 ? lab->ctl_fd : ep_add(lab, lab->ctl_fd, TAG_CTL, 0);
+	}
+	if (r == 0) {
+		/* Link counters are sampled several times a second. */
+		lab->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		struct itimerspec its = { { 0, SAMPLE_MS * 1000000L }, { 0, SAMPLE_MS * 1000000L } };
+		if (lab->timer_fd < 0 || timerfd_settime(lab->timer_fd, 0, &its, NULL) < 0)
+			r = -errno;
+		else
+			r = ep_add(lab, lab->timer_fd, TAG_TIMER, 0);
 	}
 	if (r < 0) {
 		log_err("lab %s did not start; rolling back", lab->name);

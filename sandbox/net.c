@@ -7,6 +7,13 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/netem.h>
+#include <netlink/route/qdisc/tbf.h>
+#include <linux/if_bridge.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -169,6 +176,134 @@ int net_addr_add(struct net *n, const char *name, struct in_addr addr, int prefi
 	rtnl_addr_put(a);
 	if (r < 0) {
 		log_err("address on %s: %s", name, nl_geterror(r));
+		return nl_to_errno(r);
+	}
+	return 0;
+}
+
+int net_link_stats(struct net *n, void (*fn)(const struct net_link_stat *, void *), void *ctx)
+{
+	struct nl_cache *cache = NULL;
+	int r = rtnl_link_alloc_cache(n->sock, AF_UNSPEC, &cache);
+	if (r < 0)
+		return nl_to_errno(r);
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_link *l = (struct rtnl_link *)o;
+		struct net_link_stat st = { 0 };
+		str_copy(st.name, sizeof(st.name), rtnl_link_get_name(l));
+		st.rx_bytes = rtnl_link_get_stat(l, RTNL_LINK_RX_BYTES);
+		st.tx_bytes = rtnl_link_get_stat(l, RTNL_LINK_TX_BYTES);
+		st.rx_packets = rtnl_link_get_stat(l, RTNL_LINK_RX_PACKETS);
+		st.tx_packets = rtnl_link_get_stat(l, RTNL_LINK_TX_PACKETS);
+		st.up = rtnl_link_get_flags(l) & IFF_UP;
+		fn(&st, ctx);
+	}
+	nl_cache_free(cache);
+	return 0;
+}
+
+int net_port_isolate(struct net *n, const char *name, bool isolated)
+{
+	int idx = ifindex_of(n, name);
+	if (idx < 0)
+		return idx;
+	/* libnl has no setter for IFLA_BRPORT_ISOLATED: one attribute, by hand. */
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg)
+		return -ENOMEM;
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = idx };
+	int r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
+	struct nlattr *proto = r < 0 ? NULL : nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED);
+	if (!proto || nla_put_u8(msg, IFLA_BRPORT_ISOLATED, isolated) < 0)
+		r = -NLE_NOMEM;
+	else {
+		nla_nest_end(msg, proto);
+		r = nl_send_sync(n->sock, msg); /* frees msg */
+		msg = NULL;
+	}
+	nlmsg_free(msg);
+	if (r < 0) {
+		log_err("isolate bridge port %s: %s", name, nl_geterror(r));
+		return nl_to_errno(r);
+	}
+	return 0;
+}
+
+static int qdisc_replace(struct net *n, const char *name, struct rtnl_qdisc *q, const char *kind)
+{
+	int idx = ifindex_of(n, name);
+	if (idx < 0)
+		return idx;
+	rtnl_tc_set_ifindex(TC_CAST(q), idx);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
+	int r = rtnl_qdisc_add(n->sock, q, NLM_F_CREATE | NLM_F_REPLACE);
+	if (r < 0) {
+		/* A kernel without the qdisc answers "not found". */
+		if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NOATTR || r == -NLE_OPNOTSUPP)
+			return -EOPNOTSUPP;
+		log_err("%s qdisc on %s: %s", kind, name, nl_geterror(r));
+		return nl_to_errno(r);
+	}
+	return 0;
+}
+
+int net_qdisc_netem(struct net *n, const char *name, int delay_ms, int jitter_ms, double loss_pct)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	if (!q)
+		return -ENOMEM;
+	int r = rtnl_tc_set_kind(TC_CAST(q), "netem");
+	if (r < 0) {
+		rtnl_qdisc_put(q);
+		return -EOPNOTSUPP;
+	}
+	if (delay_ms > 0)
+		rtnl_netem_set_delay(q, delay_ms * 1000);
+	if (jitter_ms > 0)
+		rtnl_netem_set_jitter(q, jitter_ms * 1000);
+	if (loss_pct > 0)
+		rtnl_netem_set_loss(q, (int)(loss_pct / 100.0 * 4294967295.0));
+	rtnl_netem_set_limit(q, 10000);
+	r = qdisc_replace(n, name, q, "netem");
+	rtnl_qdisc_put(q);
+	return r;
+}
+
+int net_qdisc_rate(struct net *n, const char *name, int kbit)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	if (!q)
+		return -ENOMEM;
+	int r = rtnl_tc_set_kind(TC_CAST(q), "tbf");
+	if (r < 0) {
+		rtnl_qdisc_put(q);
+		return -EOPNOTSUPP;
+	}
+	int bytes_per_sec = kbit * 1000 / 8;
+	/* A burst of at least one full frame, or nothing ever leaves. */
+	int burst = bytes_per_sec / 100 > 3000 ? bytes_per_sec / 100 : 3000;
+	rtnl_qdisc_tbf_set_rate(q, bytes_per_sec, burst, 0);
+	rtnl_qdisc_tbf_set_limit_by_latency(q, 100);
+	r = qdisc_replace(n, name, q, "tbf");
+	rtnl_qdisc_put(q);
+	return r;
+}
+
+int net_qdisc_clear(struct net *n, const char *name)
+{
+	int idx = ifindex_of(n, name);
+	if (idx < 0)
+		return idx;
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	if (!q)
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), idx);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	int r = rtnl_qdisc_delete(n->sock, q);
+	rtnl_qdisc_put(q);
+	if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NOADDR) {
+		log_err("remove qdisc on %s: %s", name, nl_geterror(r));
 		return nl_to_errno(r);
 	}
 	return 0;

@@ -28,4 +28,26 @@ int net_link_set_up(struct net *n, const char *name, bool up);
 /* Add address/prefix to link `name`. */
 int net_addr_add(struct net *n, const char *name, struct in_addr addr, int prefix);
 
+/* Counters of one link, as the kernel keeps them. */
+struct net_link_stat {
+	char name[16];
+	unsigned long long rx_bytes, tx_bytes, rx_packets, tx_packets;
+	bool up;
+};
+
+/* Counters of every link of the namespace (one netlink dump): calls `fn`
+ * for each. Returns 0 or -errno. */
+int net_link_stats(struct net *n, void (*fn)(const struct net_link_stat *, void *), void *ctx);
+
+/* Isolate a bridge port: isolated ports forward no frame to one another,
+ * and still reach every port that is not isolated. */
+int net_port_isolate(struct net *n, const char *name, bool isolated);
+
+/* Egress shaping on a link: a netem qdisc (delay, jitter in ms, loss in %),
+ * or a tbf qdisc (rate in kbit/s); net_qdisc_clear() removes either.
+ * -EOPNOTSUPP when the kernel lacks the qdisc. */
+int net_qdisc_netem(struct net *n, const char *name, int delay_ms, int jitter_ms, double loss_pct);
+int net_qdisc_rate(struct net *n, const char *name, int kbit);
+int net_qdisc_clear(struct net *n, const char *name);
+
 #endif

@@ -344,6 +344,54 @@ static void describe_exit(int status, char *buf, size_t size)
 		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
 }
 
+static void report_start(const struct service *s)
+{
+	char msg[96];
+	snprintf(msg, sizeof(msg), "%s%s %d", NODE_MSG_START, s->name, (int)s->pid);
+	(void)send(SYNC_FD, msg, strlen(msg), MSG_NOSIGNAL);
+}
+
+static void start_service(struct service *s)
+{
+	char err[512];
+	if (service_start(s, err, sizeof(err)) < 0) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "%s%s %s", NODE_MSG_EXIT, s->name, err);
+		(void)send(SYNC_FD, msg, strlen(msg), MSG_NOSIGNAL);
+		return;
+	}
+	s->ready = true; /* after the first start, nothing waits on it */
+	report_start(s);
+}
+
+/* What the lab daemon asks of a running node (faults and heals):
+ *   crash        every process but the init dies (SIGKILL); none restarts
+ *   freeze/thaw  every process but the init stops (SIGSTOP) or goes on
+ *   stop NAME    one daemon is asked to stop (SIGTERM to its process group)
+ *   kill NAME    one daemon dies (SIGKILL to its process group)
+ *   start        every daemon that is not running starts again
+ * The init itself stays: it holds the node's namespaces. kill(-1, …) from
+ * the init of a pid namespace reaches every other process in it. */
+static void command(struct service_set *set, const char *cmd)
+{
+	char name[32] = "";
+	if (strcmp(cmd, "crash") == 0) {
+		kill(-1, SIGKILL);
+	} else if (strcmp(cmd, "freeze") == 0) {
+		kill(-1, SIGSTOP);
+	} else if (strcmp(cmd, "thaw") == 0) {
+		kill(-1, SIGCONT);
+	} else if (sscanf(cmd, "stop %31s", name) == 1 || sscanf(cmd, "kill %31s", name) == 1) {
+		for (int i = 0; i < set->n; i++)
+			if (strcmp(set->s[i].name, name) == 0 && set->s[i].pid > 0)
+				kill(-set->s[i].pid, cmd[0] == 's' ? SIGTERM : SIGKILL);
+	} else if (strcmp(cmd, "start") == 0) {
+		for (int i = 0; i < set->n; i++)
+			if (set->s[i].pid <= 0)
+				start_service(&set->s[i]);
+	}
+}
+
 /* The init's life after setup: start the node's daemons, report ready once
  * each one serves, then pass on their output and their exits, reap whatever
  * dies in the node, and leave when the lab daemon goes. */
@@ -364,9 +412,11 @@ static void __attribute__((noreturn)) init_loop(void)
 	int r = service_load("/etc/stacklab/services", &set, err, sizeof(err));
 	if (r < 0)
 		fail("%s", r == -EINVAL ? err : strerror(-r));
-	for (int i = 0; i < set.n; i++)
+	for (int i = 0; i < set.n; i++) {
 		if (service_start(&set.s[i], err, sizeof(err)) < 0)
 			fail("%s", err);
+		report_start(&set.s[i]);
+	}
 
 	bool reported = false;
 	uint64_t deadline = now_ms() + SERVICE_START_TIMEOUT_MS;
@@ -433,8 +483,11 @@ static void __attribute__((noreturn)) init_loop(void)
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP)) {
 			char buf[256];
-			if (recv(SYNC_FD, buf, sizeof(buf), 0) <= 0)
+			ssize_t len = recv(SYNC_FD, buf, sizeof(buf) - 1, 0);
+			if (len <= 0)
 				_exit(0);
+			buf[len] = '\0';
+			command(&set, buf);
 		}
 	}
 }
@@ -489,6 +542,13 @@ pid_t node_spawn(const struct node_spec *spec, int *sync_fd)
 	close(sv[1]);
 	*sync_fd = sv[0];
 	return (pid_t)pid;
+}
+
+int node_command(int sync_fd, const char *cmd)
+{
+	if (send(sync_fd, cmd, strlen(cmd), MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
 }
 
 int node_release(int sync_fd)

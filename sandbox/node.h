@@ -23,6 +23,7 @@ struct node_spec {
 #define NODE_MSG_GO "go"
 #define NODE_MSG_LOG "log "     /* SERVICE LINE: a line a daemon printed */
 #define NODE_MSG_EXIT "exit "   /* SERVICE HOW: a daemon exited after it was ready */
+#define NODE_MSG_START "start " /* SERVICE PID: a daemon was started */
 
 /* Clone the node's init. It waits, in its fresh namespaces, until
  * node_release(); meanwhile the caller moves its links in. On success returns
@@ -32,8 +33,13 @@ pid_t node_spawn(const struct node_spec *spec, int *sync_fd);
 /* Let the init go on: configure addresses, build and enter its root, drop
  * privileges, start the daemons of /etc/stacklab/services, then report
  * NODE_MSG_READY once they all serve (or NODE_MSG_FAIL) on sync_fd, and
- * NODE_MSG_LOG / NODE_MSG_EXIT after that. */
+ * NODE_MSG_LOG / NODE_MSG_START / NODE_MSG_EXIT after that. It takes the
+ * commands of node_command(). */
 int node_release(int sync_fd);
+
+/* Ask a node's init to: "crash", "freeze", "thaw", "stop NAME", "kill NAME",
+ * "start" (every daemon that is not running). */
+int node_command(int sync_fd, const char *cmd);
 
 /* Start a process inside the node whose init is `pid`: in all its
  * namespaces and its root, with the role's capabilities plus `extra_caps`,

@@ -1,0 +1,179 @@
+/* cmd_events.c — `stacklab events`: the lab's event stream, as readable text
+ * or as the JSON lines the control socket carries. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "ctl.h"
+#include "util.h"
+
+static void help(FILE *out)
+{
+	fprintf(out, "usage: stacklab events [--lab NAME] [--json] [--filter KIND|NODE] [--count N]\n\n"
+		     "Print the lab's events as they happen: node and daemon states, VRRP\n"
+		     "states and who holds the VIP, HAProxy's view of its servers, faults and\n"
+		     "heals, traffic results, daemon log lines, and (with --filter links or\n"
+		     "--json) link rates several times a second.\n\n"
+		     "  -l, --lab NAME      the lab (default: the only lab that is up)\n"
+		     "  -j, --json          one JSON object per line, as the control socket sends them\n"
+		     "  -f, --filter WHAT   only events of this kind (node, daemon, vrrp, vip, backend,\n"
+		     "                      fault, traffic, log, links) or about this node\n"
+		     "  -c, --count N       stop after N events\n"
+		     "  -h, --help          show this help\n");
+}
+
+static const char *str(json_t *ev, const char *key)
+{
+	const char *s = json_string_value(json_object_get(ev, key));
+	return s ? s : "-";
+}
+
+static void rate(char *buf, size_t size, double bps)
+{
+	if (bps >= 1e6)
+		snprintf(buf, size, "%.1fM", bps / 1e6);
+	else if (bps >= 1e3)
+		snprintf(buf, size, "%.1fk", bps / 1e3);
+	else
+		snprintf(buf, size, "%.0f", bps);
+}
+
+static void print_text(json_t *ev)
+{
+	double t = json_real_value(json_object_get(ev, "time"));
+	time_t secs = (time_t)t;
+	struct tm tm;
+	localtime_r(&secs, &tm);
+	char when[32];
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	printf("%s.%03d  %-8s ", when, (int)((t - floor(t)) * 1000), str(ev, "kind"));
+	const char *kind = str(ev, "kind");
+	if (strcmp(kind, "node") == 0)
+		printf("%-8s %s (was %s)\n", str(ev, "node"), str(ev, "state"), str(ev, "previous"));
+	else if (strcmp(kind, "daemon") == 0)
+		printf("%-8s %s %s%s%s\n", str(ev, "node"), str(ev, "daemon"), str(ev, "state"),
+		       json_object_get(ev, "how") ? ": " : "", json_object_get(ev, "how") ? str(ev, "how") : "");
+	else if (strcmp(kind, "vrrp") == 0)
+		printf("%-8s %s %s (was %s)\n", str(ev, "node"), str(ev, "instance"), str(ev, "state"), str(ev, "previous"));
+	else if (strcmp(kind, "vip") == 0) {
+		json_t *h = json_object_get(ev, "holders");
+		printf("%-8s %s held by", str(ev, "vip"), str(ev, "address"));
+		size_t i;
+		json_t *v;
+		json_array_foreach(h, i, v) printf(" %s", json_string_value(v));
+		printf("%s\n", json_array_size(h) == 0 ? " nobody" : json_array_size(h) > 1 ? "  (split brain)" : "");
+	} else if (strcmp(kind, "backend") == 0)
+		printf("%-8s %s/%s %s\n", str(ev, "node"), str(ev, "backend"), str(ev, "server"), str(ev, "state"));
+	else if (strcmp(kind, "fault") == 0)
+		printf("%-8s %s %s%s%s%s%s\n", str(ev, "node"), str(ev, "action"), str(ev, "what"),
+		       json_object_get(ev, "link") ? " on " : "", json_object_get(ev, "link") ? str(ev, "link") : "",
+		       json_object_get(ev, "other") ? " and " : "", json_object_get(ev, "other") ? str(ev, "other") : "");
+	else if (strcmp(kind, "log") == 0)
+		printf("%-8s %s| %s\n", str(ev, "node"), str(ev, "daemon"), str(ev, "line"));
+	else if (strcmp(kind, "traffic") == 0)
+		printf("%-8s %3lld %6.1f ms  lb %s web %s app %s\n", str(ev, "result"),
+		       json_integer_value(json_object_get(ev, "status")), json_real_value(json_object_get(ev, "ms")),
+		       str(ev, "lb"), str(ev, "web"), str(ev, "app"));
+	else if (strcmp(kind, "links") == 0) {
+		size_t i;
+		json_t *l;
+		putchar('\n');
+		json_array_foreach(json_object_get(ev, "links"), i, l) {
+			char rx[16], tx[16];
+			rate(rx, sizeof(rx), json_real_value(json_object_get(l, "rx_bps")));
+			rate(tx, sizeof(tx), json_real_value(json_object_get(l, "tx_bps")));
+			printf("    %-10s %-4s from node %7sbit/s  to node %7sbit/s\n", str(l, "link"),
+			       json_is_true(json_object_get(l, "up")) ? "up" : "DOWN", rx, tx);
+		}
+	} else {
+		char *s = json_dumps(ev, JSON_COMPACT);
+		printf("%s\n", s ? s : "");
+		free(s);
+	}
+}
+
+int cmd_events(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *given = NULL, *filter = NULL;
+	bool json = false;
+	long count = -1;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "l:jf:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': given = optarg; break;
+		case 'j': json = true; break;
+		case 'f': filter = optarg; break;
+		case 'c':
+			count = strtol(optarg, NULL, 10);
+			if (count <= 0) {
+				fprintf(stderr, "stacklab events: --count takes a positive number, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: help(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "stacklab events: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	_cleanup_free_ char *lab = cli_pick_lab("events", given);
+	if (!lab)
+		return EXIT_FAIL;
+	_cleanup_close_ int fd = ctl_connect(lab);
+	if (fd < 0) {
+		fprintf(stderr, "stacklab events: lab %s is not up\n", lab);
+		return EXIT_FAIL;
+	}
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", filter ? filter : "");
+	ctl_send(fd, req);
+	json_decref(req);
+	struct ctl_reader *rd = xcalloc(1, sizeof(*rd));
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	bool first = true;
+	for (;;) {
+		char *line = NULL;
+		int r = ctl_read_line(fd, rd, &line);
+		if (r <= 0) {
+			fprintf(stderr, "stacklab events: lab %s went away\n", lab);
+			free(rd);
+			return r == 0 ? EXIT_OK : EXIT_FAIL;
+		}
+		json_t *ev = json_loads(line, 0, NULL);
+		if (first) { /* the reply to subscribe */
+			first = false;
+			free(line);
+			json_decref(ev);
+			continue;
+		}
+		/* Link rates come several times a second: text shows them only
+		 * when asked for. */
+		const char *kind = json_string_value(json_object_get(ev, "kind"));
+		bool show = json || (filter && strcmp(filter, "links") == 0) || !kind || strcmp(kind, "links") != 0;
+		if (show) {
+			if (json)
+				printf("%s\n", line);
+			else
+				print_text(ev);
+		}
+		json_decref(ev);
+		free(line);
+		if (show && count > 0 && --count == 0)
+			break;
+	}
+	free(rd);
+	return EXIT_OK;
+}

@@ -1,0 +1,110 @@
+/* cmd_traffic.c — `stacklab traffic [start|stop]`: steady HTTPS traffic from
+ * the client node, and a summary of how it fares. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+static void help(FILE *out)
+{
+	fprintf(out, "usage: stacklab traffic [--lab NAME]                      show how the traffic fares\n"
+		     "       stacklab traffic [--lab NAME] start [--rate N] [--path P] [--seconds S]\n"
+		     "       stacklab traffic [--lab NAME] stop\n\n"
+		     "A steady stream of HTTPS requests from the client node to www.DOMAIN,\n"
+		     "resolved through the lab's DNS, each on a fresh connection; every result\n"
+		     "is an event (stacklab events --filter traffic).\n\n"
+		     "  -r, --rate N      requests a second, 1 to 1000 (default 10)\n"
+		     "  -p, --path P      the path to ask for (default /)\n"
+		     "  -s, --seconds S   stop by itself after S seconds (default 600, at most 3600)\n"
+		     "  -l, --lab NAME    the lab (default: the only lab that is up)\n"
+		     "  -h, --help        show this help\n");
+}
+
+static void print_summary(json_t *s)
+{
+	bool running = json_is_true(json_object_get(s, "running"));
+	if (!running && json_integer_value(json_object_get(s, "total")) == 0) {
+		printf("no traffic has run (stacklab traffic start)\n");
+		return;
+	}
+	printf("traffic %s", running ? "running" : "stopped");
+	if (running)
+		printf(": %lld requests/s to %s", json_integer_value(json_object_get(s, "rate")),
+		       json_string_value(json_object_get(s, "path")));
+	printf("\nlast %llds: %.1f requests/s, %lld ok, %lld failed", json_integer_value(json_object_get(s, "window_s")),
+	       json_real_value(json_object_get(s, "window_rate")), json_integer_value(json_object_get(s, "window_ok")),
+	       json_integer_value(json_object_get(s, "window_errors")));
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(s, "errors"), k, v)
+		printf(", %s %lld", k, json_integer_value(v));
+	printf("\n  latency p50 %.1f ms, p99 %.1f ms\n", json_real_value(json_object_get(s, "p50_ms")),
+	       json_real_value(json_object_get(s, "p99_ms")));
+	printf("since start: %lld requests, %lld ok", json_integer_value(json_object_get(s, "total")),
+	       json_integer_value(json_object_get(s, "total_ok")));
+	json_object_foreach(json_object_get(s, "total_errors"), k, v)
+		printf(", %s %lld", k, json_integer_value(v));
+	putchar('\n');
+}
+
+int cmd_traffic(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "path", required_argument, NULL, 'p' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *given = NULL, *path = "/";
+	long rate = 10, seconds = 600;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "l:r:p:s:h", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'l': given = optarg; break;
+		case 'p': path = optarg; break;
+		case 'r':
+		case 's': {
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg) {
+				fprintf(stderr, "stacklab traffic: --%s takes a whole number, not '%s'\n",
+					c == 'r' ? "rate" : "seconds", optarg);
+				return EXIT_USAGE;
+			}
+			*(c == 'r' ? &rate : &seconds) = v;
+			break;
+		}
+		case 'h': help(stdout); return EXIT_OK;
+		default: help(stderr); return EXIT_USAGE;
+		}
+	}
+	const char *action = optind < argc ? argv[optind++] : "status";
+	if (optind < argc || (strcmp(action, "start") && strcmp(action, "stop") && strcmp(action, "status"))) {
+		fprintf(stderr, "stacklab traffic: expected start, stop or nothing, not '%s'\n",
+			optind < argc ? argv[optind] : action);
+		return EXIT_USAGE;
+	}
+	if (strcmp(action, "status") != 0 && !cli_need_root("traffic"))
+		return EXIT_FAIL;
+	_cleanup_free_ char *lab = cli_pick_lab("traffic", given);
+	if (!lab)
+		return EXIT_FAIL;
+	json_t *req = json_pack("{s:s, s:s, s:I, s:s, s:I}", "cmd", "traffic", "action", action, "rate",
+				(json_int_t)rate, "path", path, "seconds", (json_int_t)seconds);
+	json_t *reply = cli_request("traffic", lab, req);
+	json_decref(req);
+	if (!reply)
+		return EXIT_FAIL;
+	if (strcmp(action, "start") == 0)
+		printf("traffic started: %lld requests/s from %s to %s for at most %lld s\n",
+		       json_integer_value(json_object_get(reply, "rate")), json_string_value(json_object_get(reply, "node")),
+		       json_string_value(json_object_get(reply, "url")), json_integer_value(json_object_get(reply, "seconds")));
+	else
+		print_summary(reply);
+	json_decref(reply);
+	return EXIT_OK;
+}

@@ -1,0 +1,315 @@
+/* events.c — the lab's live state and its event stream (see lab.h).
+ *
+ * Everything here is fed by what really happens: node inits report their
+ * daemons' starts, exits and output; the daemons' own log lines tell VRRP
+ * states and HAProxy's view of its servers (watch.c); the switch's link
+ * counters give the traffic on every veth. Each change is an event, one
+ * JSON object per line to every subscriber of the control socket. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "lab.h"
+#include "util.h"
+#include "watch.h"
+
+static bool matches(const struct client *c, json_t *ev)
+{
+	if (!c->filter[0])
+		return true;
+	const char *kind = json_string_value(json_object_get(ev, "kind"));
+	const char *node = json_string_value(json_object_get(ev, "node"));
+	return (kind && strcmp(kind, c->filter) == 0) || (node && strcmp(node, c->filter) == 0);
+}
+
+void lab_emit(struct lab *lab, json_t *ev)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	json_object_set_new(ev, "time", json_real((double)tv.tv_sec + tv.tv_usec / 1e6));
+	_cleanup_free_ char *text = NULL;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = lab->clients[i];
+		if (!c || !c->subscribed || !matches(c, ev))
+			continue;
+		if (!text) {
+			text = json_dumps(ev, JSON_COMPACT);
+			if (!text)
+				break;
+			size_t n = strlen(text);
+			text = realloc(text, n + 2);
+			if (!text)
+				break;
+			text[n] = '\n';
+			text[n + 1] = '\0';
+		}
+		/* A subscriber that cannot keep up loses events rather than
+		 * stalling the lab. */
+		(void)send(c->fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	json_decref(ev);
+}
+
+static const char *node_name(const struct lab *lab, int node)
+{
+	return lab->topo->nodes[node].name;
+}
+
+void lab_node_state(struct lab *lab, int node, enum node_state state)
+{
+	struct lab_node *ln = &lab->nodes[node];
+	if (ln->state == state)
+		return;
+	const char *was = lab_node_state_names[ln->state];
+	ln->state = state;
+	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s}", "kind", "node", "node", node_name(lab, node), "state",
+				lab_node_state_names[state], "previous", was));
+}
+
+static struct lab_service *service(struct lab_node *ln, const char *daemon)
+{
+	for (int i = 0; i < ln->n_services; i++)
+		if (strcmp(ln->services[i].name, daemon) == 0)
+			return &ln->services[i];
+	if (ln->n_services == SERVICES_MAX)
+		return NULL;
+	struct lab_service *s = &ln->services[ln->n_services++];
+	memset(s, 0, sizeof(*s));
+	str_copy(s->name, sizeof(s->name), daemon);
+	return s;
+}
+
+void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid)
+{
+	struct lab_service *s = service(&lab->nodes[node], daemon);
+	if (!s)
+		return;
+	s->pid = pid;
+	s->how[0] = '\0';
+	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", "daemon", "node", node_name(lab, node), "daemon",
+				daemon, "state", "running", "pid", (int)pid));
+}
+
+static void vip_event(struct lab *lab)
+{
+	for (int v = 0; v < lab->topo->n_vips; v++) {
+		char addr[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &lab->topo->vips[v].addr, addr, sizeof(addr));
+		lab_emit(lab, json_pack("{s:s, s:s, s:s, s:o}", "kind", "vip", "vip", lab->topo->vips[v].name,
+					"address", addr, "holders", lab_vip_holders(lab, v)));
+	}
+}
+
+static void set_vrrp(struct lab *lab, int node, const char *instance, const char *state)
+{
+	struct lab_node *ln = &lab->nodes[node];
+	if (strcmp(ln->vrrp, state) == 0)
+		return;
+	json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "vrrp", "node", node_name(lab, node), "instance",
+			       instance, "state", state[0] ? state : "STOPPED", "previous", ln->vrrp[0] ? ln->vrrp : "-");
+	str_copy(ln->vrrp, sizeof(ln->vrrp), state);
+	lab_emit(lab, ev);
+	vip_event(lab);
+}
+
+void lab_daemon_exited(struct lab *lab, int node, const char *daemon, const char *how)
+{
+	struct lab_service *s = service(&lab->nodes[node], daemon);
+	if (!s)
+		return;
+	s->pid = 0;
+	str_copy(s->how, sizeof(s->how), how);
+	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "daemon", "node", node_name(lab, node), "daemon",
+				daemon, "state", "exited", "how", how));
+	/* A dead keepalived holds nothing any more (the address it left on
+	 * the interface answers no one once the node's links are down). */
+	if (strcmp(daemon, "keepalived") == 0)
+		set_vrrp(lab, node, "", "");
+}
+
+static void set_server(struct lab *lab, int node, const struct watch_event *w)
+{
+	struct lab_node *ln = &lab->nodes[node];
+	int k;
+	for (k = 0; k < ln->n_servers; k++)
+		if (strcmp(ln->servers[k].backend, w->instance) == 0 && strcmp(ln->servers[k].server, w->server) == 0)
+			break;
+	if (k == ln->n_servers) {
+		if (k == SERVERS_MAX)
+			return;
+		ln->n_servers++;
+		str_copy(ln->servers[k].backend, sizeof(ln->servers[k].backend), w->instance);
+		str_copy(ln->servers[k].server, sizeof(ln->servers[k].server), w->server);
+		ln->servers[k].state[0] = '\0';
+	}
+	if (strcmp(ln->servers[k].state, w->state) == 0)
+		return;
+	str_copy(ln->servers[k].state, sizeof(ln->servers[k].state), w->state);
+	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "backend", "node", node_name(lab, node), "backend",
+				w->instance, "server", w->server, "state", w->state));
+}
+
+void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char *text, size_t len)
+{
+	char line[4096];
+	for (const char *p = text, *end = text + len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
+		p += n + 1;
+		lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s}", "kind", "log", "node", node_name(lab, node), "daemon",
+					daemon, "line", line));
+		struct watch_event w;
+		if (!watch_parse(daemon, line, &w))
+			continue;
+		if (w.kind == WATCH_VRRP)
+			set_vrrp(lab, node, w.instance, w.state);
+		else
+			set_server(lab, node, &w);
+	}
+}
+
+json_t *lab_vip_holders(struct lab *lab, int v)
+{
+	json_t *a = json_array();
+	const struct topo_vip *vip = &lab->topo->vips[v];
+	for (int h = 0; h < vip->n_holders; h++)
+		if (strcmp(lab->nodes[vip->holders[h]].vrrp, "MASTER") == 0)
+			json_array_append_new(a, json_string(node_name(lab, vip->holders[h])));
+	return a;
+}
+
+/* --- links ------------------------------------------------------------------ */
+
+struct sample {
+	struct lab *lab;
+	double dt;
+};
+
+static void on_link(const struct net_link_stat *st, void *ctx)
+{
+	struct sample *s = ctx;
+	struct lab *lab = s->lab;
+	for (int i = 0; i < lab->n_links; i++) {
+		struct lab_link *l = &lab->links[i];
+		const struct topo_iface *ifc = &lab->topo->nodes[l->node].ifaces[l->iface];
+		if (strcmp(ifc->peer, st->name) != 0)
+			continue;
+		if (l->sampled && s->dt > 0) {
+			l->rx_bps = (double)(st->rx_bytes - l->rx_bytes) * 8 / s->dt;
+			l->tx_bps = (double)(st->tx_bytes - l->tx_bytes) * 8 / s->dt;
+			l->rx_pps = (double)(st->rx_packets - l->rx_packets) / s->dt;
+			l->tx_pps = (double)(st->tx_packets - l->tx_packets) / s->dt;
+		}
+		l->rx_bytes = st->rx_bytes;
+		l->tx_bytes = st->tx_bytes;
+		l->rx_packets = st->rx_packets;
+		l->tx_packets = st->tx_packets;
+		l->up = st->up;
+		l->sampled = true;
+		return;
+	}
+}
+
+static json_t *links_json(struct lab *lab)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < lab->n_links; i++) {
+		const struct lab_link *l = &lab->links[i];
+		const struct topo_iface *ifc = &lab->topo->nodes[l->node].ifaces[l->iface];
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, s:b, s:f, s:f, s:f, s:f, s:I, s:I}", "link",
+						   ifc->peer, "node", node_name(lab, l->node), "iface", ifc->name,
+						   "network", lab->topo->nets[ifc->net].name, "up", l->up,
+						   "rx_bps", l->rx_bps, "tx_bps", l->tx_bps, "rx_pps", l->rx_pps,
+						   "tx_pps", l->tx_pps, "rx_bytes", (json_int_t)l->rx_bytes,
+						   "tx_bytes", (json_int_t)l->tx_bytes));
+	}
+	return a;
+}
+
+void lab_sample_links(struct lab *lab)
+{
+	uint64_t now = now_ms();
+	struct sample s = { lab, lab->links_sampled_ms ? (double)(now - lab->links_sampled_ms) / 1000.0 : 0 };
+	lab->links_sampled_ms = now;
+	if (!lab->net || net_link_stats(lab->net, on_link, &s) < 0)
+		return;
+	lab_emit(lab, json_pack("{s:s, s:o}", "kind", "links", "links", links_json(lab)));
+}
+
+/* --- status ------------------------------------------------------------------ */
+
+static json_t *addr_json(struct in_addr a)
+{
+	char buf[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static const char *fault_names[] = { "crash", "freeze", "stop", "down", "shape", "partition" };
+
+json_t *lab_status(struct lab *lab)
+{
+	const struct topo *t = lab->topo;
+	json_t *nets = json_array(), *nodes = json_array(), *vips = json_array(), *faults = json_array();
+	for (int i = 0; i < t->n_nets; i++) {
+		char subnet[INET_ADDRSTRLEN + 4];
+		inet_ntop(AF_INET, &t->nets[i].subnet, subnet, INET_ADDRSTRLEN);
+		snprintf(subnet + strlen(subnet), 4, "/%d", t->nets[i].prefix);
+		json_array_append_new(nets, json_pack("{s:s, s:s, s:s}", "name", t->nets[i].name, "subnet", subnet,
+						      "bridge", t->nets[i].bridge));
+	}
+	for (int i = 0; i < t->n_nodes; i++) {
+		const struct topo_node *tn = &t->nodes[i];
+		const struct lab_node *ln = &lab->nodes[i];
+		json_t *ifaces = json_array(), *daemons = json_array(), *servers = json_array();
+		for (int k = 0; k < tn->n_ifaces; k++) {
+			const struct topo_iface *ifc = &tn->ifaces[k];
+			json_array_append_new(ifaces, json_pack("{s:s, s:s, s:o, s:i, s:s}", "name", ifc->name, "network",
+								t->nets[ifc->net].name, "address", addr_json(ifc->addr),
+								"prefix", t->nets[ifc->net].prefix, "link", ifc->peer));
+		}
+		for (int k = 0; k < ln->n_services; k++)
+			json_array_append_new(daemons, json_pack("{s:s, s:s, s:i, s:s}", "name", ln->services[k].name,
+								 "state", ln->services[k].pid ? "running" : "exited",
+								 "pid", (int)ln->services[k].pid, "how", ln->services[k].how));
+		for (int k = 0; k < ln->n_servers; k++)
+			json_array_append_new(servers, json_pack("{s:s, s:s, s:s}", "backend", ln->servers[k].backend,
+								 "server", ln->servers[k].server, "state", ln->servers[k].state));
+		json_t *n = json_pack("{s:s, s:s, s:i, s:i, s:s, s:o, s:o}", "name", tn->name, "role", tn->role->name,
+				      "tier", tn->role->tier, "pid", (int)ln->pid, "state", lab_node_state_names[ln->state],
+				      "interfaces", ifaces, "daemons", daemons);
+		if (ln->vrrp[0])
+			json_object_set_new(n, "vrrp", json_string(ln->vrrp));
+		if (ln->n_servers)
+			json_object_set_new(n, "servers", servers);
+		else
+			json_decref(servers);
+		json_array_append_new(nodes, n);
+	}
+	for (int i = 0; i < t->n_vips; i++) {
+		json_t *holders = json_array();
+		for (int k = 0; k < t->vips[i].n_holders; k++)
+			json_array_append_new(holders, json_string(t->nodes[t->vips[i].holders[k]].name));
+		json_array_append_new(vips, json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", t->vips[i].name, "network",
+						      t->nets[t->vips[i].net].name, "address", addr_json(t->vips[i].addr),
+						      "holders", holders, "held_by", lab_vip_holders(lab, i)));
+	}
+	for (int i = 0; i < lab->n_faults; i++) {
+		const struct lab_fault *f = &lab->faults[i];
+		json_t *o = json_pack("{s:s, s:s, s:s}", "fault", fault_names[f->kind], "node", node_name(lab, f->node),
+				      "what", f->what);
+		if (f->link >= 0)
+			json_object_set_new(o, "link", json_string(t->nodes[lab->links[f->link].node]
+								       .ifaces[lab->links[f->link].iface].peer));
+		if (f->kind == FAULT_PARTITION)
+			json_object_set_new(o, "other", json_string(node_name(lab, f->other)));
+		json_array_append_new(faults, o);
+	}
+	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o}", "ok", 1, "lab", lab->name,
+			 "topology", t->name, "title", t->title, "domain", t->domain, "pid", (int)getpid(), "started",
+			 (json_int_t)lab->started, "networks", nets, "nodes", nodes, "vips", vips, "links",
+			 links_json(lab), "faults", faults);
+}

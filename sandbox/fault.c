@@ -1,0 +1,382 @@
+/* fault.c — failures injected into a running lab, and their heals.
+ *
+ *   crash NODE        every process of the node dies and its links go dark,
+ *                     as a machine that lost power; heal: links up, daemons
+ *                     start again
+ *   freeze NODE       every process stops (SIGSTOP) but keeps its state and
+ *                     its addresses; heal: they go on
+ *   stop NODE DAEMON  one daemon is asked to stop (SIGTERM); heal: it starts
+ *   down LINK         the switch side of the veth goes down (no carrier)
+ *   delay/loss LINK   a netem qdisc on the switch side (toward the node)
+ *   rate LINK         a tbf qdisc on the switch side
+ *   partition A B     their bridge ports are isolated from each other: A and
+ *                     B stay up but exchange nothing, not even VRRP adverts
+ * Every fault is recorded, so it can be healed one by one or all at once,
+ * and is an event. Bad requests get a message that names what is wrong. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lab.h"
+#include "util.h"
+
+static const char *const usage = "crash, freeze, stop DAEMON, down, delay MS [JITTER], loss PCT, rate KBIT, partition A B";
+
+static int node_find(struct lab *lab, const char *name)
+{
+	for (int i = 0; i < lab->topo->n_nodes; i++)
+		if (strcmp(lab->topo->nodes[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+int lab_link_find(struct lab *lab, const char *name)
+{
+	int node = node_find(lab, name);
+	for (int i = 0; i < lab->n_links; i++) {
+		const struct lab_link *l = &lab->links[i];
+		const struct topo_node *tn = &lab->topo->nodes[l->node];
+		char colon[64];
+		snprintf(colon, sizeof(colon), "%s:%s", tn->name, tn->ifaces[l->iface].name);
+		if (strcmp(tn->ifaces[l->iface].peer, name) == 0 || strcmp(colon, name) == 0 ||
+		    (node == l->node && tn->n_ifaces == 1))
+			return i;
+	}
+	return -1;
+}
+
+static const char *link_name(struct lab *lab, int link)
+{
+	const struct lab_link *l = &lab->links[link];
+	return lab->topo->nodes[l->node].ifaces[l->iface].peer;
+}
+
+static json_t *unknown_target(struct lab *lab, const char *target)
+{
+	char nodes[1024] = "";
+	for (int i = 0; i < lab->topo->n_nodes; i++)
+		snprintf(nodes + strlen(nodes), sizeof(nodes) - strlen(nodes), "%s%s", i ? " " : "",
+			 lab->topo->nodes[i].name);
+	return lab_reply_error("no node or link '%s' in lab %s (nodes: %s; a link is NODE-IFACE, e.g. %s)", target,
+			       lab->name, nodes, link_name(lab, 0));
+}
+
+/* Is the node able to take a fault? NULL if so, else why not. */
+static json_t *node_unfit(struct lab *lab, int node)
+{
+	enum node_state s = lab->nodes[node].state;
+	if (s == NODE_UP)
+		return NULL;
+	return lab_reply_error("node %s is %s: heal it first (stacklab heal %s)", lab->topo->nodes[node].name,
+			       lab_node_state_names[s], lab->topo->nodes[node].name);
+}
+
+static struct lab_fault *record(struct lab *lab, enum fault_kind kind, int node, int link, const char *what)
+{
+	if (lab->n_faults == FAULTS_MAX)
+		return NULL;
+	struct lab_fault *f = &lab->faults[lab->n_faults++];
+	*f = (struct lab_fault){ .kind = kind, .node = node, .other = -1, .link = link };
+	str_copy(f->what, sizeof(f->what), what);
+	return f;
+}
+
+static void fault_event(struct lab *lab, const char *action, const struct lab_fault *f)
+{
+	json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "kind", "fault", "action", action, "node",
+			       lab->topo->nodes[f->node].name, "what", f->what);
+	if (f->link >= 0)
+		json_object_set_new(ev, "link", json_string(link_name(lab, f->link)));
+	if (f->kind == FAULT_PARTITION)
+		json_object_set_new(ev, "other", json_string(lab->topo->nodes[f->other].name));
+	lab_emit(lab, ev);
+}
+
+static bool link_faulted(struct lab *lab, int link, enum fault_kind kind)
+{
+	for (int i = 0; i < lab->n_faults; i++)
+		if (lab->faults[i].link == link && lab->faults[i].kind == kind)
+			return true;
+	return false;
+}
+
+/* Set every link of a node up or down, except those down on their own. */
+static int node_links(struct lab *lab, int node, bool up)
+{
+	int r = 0;
+	for (int i = 0; i < lab->n_links; i++)
+		if (lab->links[i].node == node && !(up && link_faulted(lab, i, FAULT_LINK_DOWN)))
+			r = net_link_set_up(lab->net, link_name(lab, i), up) < 0 ? -1 : r;
+	return r;
+}
+
+static json_t *ok_reply(struct lab *lab, const struct lab_fault *f, const char *action)
+{
+	fault_event(lab, action, f);
+	return json_pack("{s:b, s:s, s:s}", "ok", 1, "node", lab->topo->nodes[f->node].name, "what", f->what);
+}
+
+/* Parse a whole number in [lo, hi] from args[i]; false if absent or bad. */
+static bool arg_num(json_t *args, size_t i, double lo, double hi, double *out)
+{
+	const char *s = json_string_value(json_array_get(args, i));
+	char *end;
+	if (!s || !*s)
+		return false;
+	*out = strtod(s, &end);
+	return *end == '\0' && isfinite(*out) && *out >= lo && *out <= hi;
+}
+
+static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *args)
+{
+	json_t *unfit = node_unfit(lab, node);
+	if (unfit)
+		return unfit;
+	struct lab_node *ln = &lab->nodes[node];
+	const char *name = lab->topo->nodes[node].name;
+	struct lab_fault *f;
+	if (strcmp(fault, "crash") == 0) {
+		if (!(f = record(lab, FAULT_CRASH, node, -1, "crash")))
+			return lab_reply_error("too many faults at once");
+		node_links(lab, node, false);
+		node_command(ln->sync, "crash");
+		lab_node_state(lab, node, NODE_CRASHED);
+		return ok_reply(lab, f, "fail");
+	}
+	if (strcmp(fault, "freeze") == 0) {
+		if (!(f = record(lab, FAULT_FREEZE, node, -1, "freeze")))
+			return lab_reply_error("too many faults at once");
+		node_command(ln->sync, "freeze");
+		lab_node_state(lab, node, NODE_FROZEN);
+		return ok_reply(lab, f, "fail");
+	}
+	/* stop DAEMON */
+	const char *daemon = json_string_value(json_array_get(args, 0));
+	if (!daemon)
+		return lab_reply_error("stop which daemon of %s? (stacklab fail %s stop DAEMON)", name, name);
+	for (int k = 0; k < ln->n_services; k++) {
+		if (strcmp(ln->services[k].name, daemon) != 0)
+			continue;
+		if (!ln->services[k].pid)
+			return lab_reply_error("%s on %s is not running", daemon, name);
+		char what[64];
+		snprintf(what, sizeof(what), "stop %s", daemon);
+		if (!(f = record(lab, FAULT_STOP, node, -1, what)))
+			return lab_reply_error("too many faults at once");
+		char cmd[64];
+		snprintf(cmd, sizeof(cmd), "stop %s", daemon);
+		node_command(ln->sync, cmd);
+		return ok_reply(lab, f, "fail");
+	}
+	char known[256] = "";
+	for (int k = 0; k < ln->n_services; k++)
+		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", k ? ", " : "", ln->services[k].name);
+	return lab_reply_error("node %s has no daemon '%s' (it runs: %s)", name, daemon, known[0] ? known : "none");
+}
+
+static json_t *fail_link(struct lab *lab, int link, const char *fault, json_t *args)
+{
+	int node = lab->links[link].node;
+	json_t *unfit = node_unfit(lab, node);
+	if (unfit)
+		return unfit;
+	const char *name = link_name(lab, link);
+	char what[96];
+	int r;
+	if (strcmp(fault, "down") == 0) {
+		if (link_faulted(lab, link, FAULT_LINK_DOWN))
+			return lab_reply_error("link %s is already down", name);
+		if ((r = net_link_set_up(lab->net, name, false)) < 0)
+			return lab_reply_error("link %s down: %s", name, strerror(-r));
+		struct lab_fault *f = record(lab, FAULT_LINK_DOWN, node, link, "link down");
+		return f ? ok_reply(lab, f, "fail") : lab_reply_error("too many faults at once");
+	}
+	if (link_faulted(lab, link, FAULT_SHAPE))
+		return lab_reply_error("link %s is already shaped: heal it first (stacklab heal %s)", name, name);
+	double a = 0, b = 0;
+	if (strcmp(fault, "delay") == 0) {
+		if (!arg_num(args, 0, 1, 10000, &a))
+			return lab_reply_error("delay takes milliseconds from 1 to 10000 (stacklab fail %s delay MS [JITTER])", name);
+		if (json_array_size(args) > 1 && !arg_num(args, 1, 0, a, &b))
+			return lab_reply_error("jitter takes milliseconds from 0 to the delay (%g)", a);
+		r = net_qdisc_netem(lab->net, name, (int)a, (int)b, 0);
+		snprintf(what, sizeof(what), b > 0 ? "delay %g ms ± %g ms" : "delay %g ms", a, b);
+	} else if (strcmp(fault, "loss") == 0) {
+		if (!arg_num(args, 0, 0.1, 100, &a))
+			return lab_reply_error("loss takes a percentage from 0.1 to 100 (stacklab fail %s loss PCT)", name);
+		r = net_qdisc_netem(lab->net, name, 0, 0, a);
+		snprintf(what, sizeof(what), "loss %g %%", a);
+	} else {
+		if (!arg_num(args, 0, 8, 10000000, &a))
+			return lab_reply_error("rate takes kbit/s from 8 to 10000000 (stacklab fail %s rate KBIT)", name);
+		r = net_qdisc_rate(lab->net, name, (int)a);
+		snprintf(what, sizeof(what), "rate %g kbit/s", a);
+	}
+	if (r == -EOPNOTSUPP)
+		return lab_reply_error("this kernel has no %s qdisc, so '%s' cannot be injected here (CONFIG_NET_SCH_%s)",
+				       strcmp(fault, "rate") == 0 ? "tbf" : "netem", fault,
+				       strcmp(fault, "rate") == 0 ? "TBF" : "NETEM");
+	if (r < 0)
+		return lab_reply_error("%s on %s: %s", fault, name, strerror(-r));
+	struct lab_fault *f = record(lab, FAULT_SHAPE, node, link, what);
+	return f ? ok_reply(lab, f, "fail") : lab_reply_error("too many faults at once");
+}
+
+/* Isolate (or free) the bridge ports of A and B on the networks they share. */
+static int isolate_pair(struct lab *lab, int a, int b, bool on)
+{
+	int shared = 0;
+	for (int i = 0; i < lab->n_links; i++) {
+		const struct lab_link *l = &lab->links[i];
+		if (l->node != a && l->node != b)
+			continue;
+		int net = lab->topo->nodes[l->node].ifaces[l->iface].net;
+		if (!topo_node_addr(&lab->topo->nodes[l->node == a ? b : a], net))
+			continue;
+		shared++;
+		if (net_port_isolate(lab->net, link_name(lab, i), on) < 0)
+			return -EIO;
+	}
+	return shared;
+}
+
+static json_t *fail_partition(struct lab *lab, json_t *args)
+{
+	const char *an = json_string_value(json_array_get(args, 0)), *bn = json_string_value(json_array_get(args, 1));
+	if (!an || !bn || json_array_size(args) != 2)
+		return lab_reply_error("partition takes two nodes (stacklab fail partition A B)");
+	int a = node_find(lab, an), b = node_find(lab, bn);
+	if (a < 0)
+		return unknown_target(lab, an);
+	if (b < 0)
+		return unknown_target(lab, bn);
+	if (a == b)
+		return lab_reply_error("a node cannot be partitioned from itself");
+	json_t *unfit = node_unfit(lab, a);
+	if (!unfit)
+		unfit = node_unfit(lab, b);
+	if (unfit)
+		return unfit;
+	/* Isolated bridge ports cannot reach any other isolated port: a
+	 * second pair would cut more than asked. One partition at a time. */
+	for (int i = 0; i < lab->n_faults; i++)
+		if (lab->faults[i].kind == FAULT_PARTITION)
+			return lab_reply_error("%s and %s are already partitioned: one partition at a time (stacklab heal %s)",
+					       lab->topo->nodes[lab->faults[i].node].name,
+					       lab->topo->nodes[lab->faults[i].other].name,
+					       lab->topo->nodes[lab->faults[i].node].name);
+	int r = isolate_pair(lab, a, b, true);
+	if (r == 0)
+		return lab_reply_error("%s and %s share no network: they cannot reach each other anyway", an, bn);
+	if (r < 0) {
+		isolate_pair(lab, a, b, false);
+		return lab_reply_error("partition %s %s failed", an, bn);
+	}
+	char what[96];
+	snprintf(what, sizeof(what), "partition from %s", bn);
+	struct lab_fault *f = record(lab, FAULT_PARTITION, a, -1, what);
+	if (!f)
+		return lab_reply_error("too many faults at once");
+	f->other = b;
+	return ok_reply(lab, f, "fail");
+}
+
+json_t *fault_request(struct lab *lab, json_t *req)
+{
+	const char *target = json_string_value(json_object_get(req, "target"));
+	const char *fault = json_string_value(json_object_get(req, "fault"));
+	json_t *args = json_object_get(req, "args");
+	if (!json_is_array(args))
+		args = NULL;
+	if (!fault)
+		return lab_reply_error("which fault? (%s)", usage);
+	if (strcmp(fault, "partition") == 0)
+		return fail_partition(lab, args);
+	if (!target)
+		return lab_reply_error("fail what? (stacklab fail NODE|LINK FAULT)");
+	bool node_fault = strcmp(fault, "crash") == 0 || strcmp(fault, "freeze") == 0 || strcmp(fault, "stop") == 0;
+	bool link_fault = strcmp(fault, "down") == 0 || strcmp(fault, "delay") == 0 || strcmp(fault, "loss") == 0 ||
+			  strcmp(fault, "rate") == 0;
+	if (!node_fault && !link_fault)
+		return lab_reply_error("unknown fault '%s' (known: %s)", fault, usage);
+	if (node_fault) {
+		int node = node_find(lab, target);
+		if (node < 0)
+			return lab_link_find(lab, target) >= 0
+				       ? lab_reply_error("'%s' is a link: %s is a fault of a node", target, fault)
+				       : unknown_target(lab, target);
+		return fail_node(lab, node, fault, args);
+	}
+	int link = lab_link_find(lab, target);
+	if (link < 0) {
+		int node = node_find(lab, target);
+		if (node >= 0)
+			return lab_reply_error("node %s has %d links: name one (e.g. %s)", target,
+					       lab->topo->nodes[node].n_ifaces, lab->topo->nodes[node].ifaces[0].peer);
+		return unknown_target(lab, target);
+	}
+	return fail_link(lab, link, fault, args);
+}
+
+/* Undo fault i and forget it. */
+static void undo(struct lab *lab, int i)
+{
+	struct lab_fault f = lab->faults[i];
+	memmove(&lab->faults[i], &lab->faults[i + 1], sizeof(f) * (size_t)(lab->n_faults - i - 1));
+	lab->n_faults--;
+	struct lab_node *ln = &lab->nodes[f.node];
+	switch (f.kind) {
+	case FAULT_CRASH:
+		node_links(lab, f.node, true);
+		node_command(ln->sync, "start");
+		lab_node_state(lab, f.node, NODE_UP);
+		break;
+	case FAULT_FREEZE:
+		node_command(ln->sync, "thaw");
+		lab_node_state(lab, f.node, NODE_UP);
+		break;
+	case FAULT_STOP:
+		node_command(ln->sync, "start");
+		break;
+	case FAULT_LINK_DOWN:
+		if (ln->state != NODE_CRASHED)
+			net_link_set_up(lab->net, link_name(lab, f.link), true);
+		break;
+	case FAULT_SHAPE:
+		net_qdisc_clear(lab->net, link_name(lab, f.link));
+		break;
+	case FAULT_PARTITION:
+		isolate_pair(lab, f.node, f.other, false);
+		break;
+	}
+	fault_event(lab, "heal", &f);
+}
+
+json_t *heal_request(struct lab *lab, json_t *req)
+{
+	bool all = json_is_true(json_object_get(req, "all"));
+	const char *target = json_string_value(json_object_get(req, "target"));
+	if (!all && !target)
+		return lab_reply_error("heal what? (stacklab heal NODE|LINK, or stacklab heal --all)");
+	int node = -1, link = -1;
+	if (!all) {
+		node = node_find(lab, target);
+		link = node < 0 ? lab_link_find(lab, target) : -1;
+		if (node < 0 && link < 0)
+			return unknown_target(lab, target);
+	}
+	int healed = 0;
+	/* Newest first: a link downed during a crash comes back after it. */
+	for (int i = lab->n_faults - 1; i >= 0; i--) {
+		const struct lab_fault *f = &lab->faults[i];
+		if (all || (node >= 0 && (f->node == node || f->other == node)) || (link >= 0 && f->link == link)) {
+			undo(lab, i);
+			healed++;
+		}
+	}
+	if (!healed)
+		return all ? lab_reply_error("nothing to heal: the lab has no fault")
+			   : lab_reply_error("%s is healthy: nothing to heal", target);
+	return json_pack("{s:b, s:i}", "ok", 1, "healed", healed);
+}

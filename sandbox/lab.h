@@ -1,0 +1,160 @@
+/* lab.h — the lab daemon's model of a running lab, shared by its parts:
+ * labd.c (life cycle, loop, requests), events.c (live state and the event
+ * stream), fault.c (failures and heals). Not for the CLI or the TUI, which
+ * see a lab only through the control socket. */
+#ifndef STACKLAB_LAB_H
+#define STACKLAB_LAB_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "net.h"
+#include "node.h"
+#include "service.h"
+#include "timing.h"
+#include "topo.h"
+
+#define MAX_CLIENTS 64
+#define LOGS_MAX 8
+#define SERVERS_MAX 16
+#define LINKS_MAX (TOPO_NODES_MAX * 2)
+#define FAULTS_MAX 64
+
+enum node_state { NODE_STARTING, NODE_UP, NODE_DOWN, NODE_CRASHED, NODE_FROZEN };
+
+struct lab_service {
+	char name[32];
+	pid_t pid;                     /* 0 when not running */
+	char how[64];                  /* how it last ended */
+};
+
+struct lab_node {
+	struct node_spec spec;
+	pid_t pid;
+	int sync;
+	enum node_state state;
+	struct {
+		char service[32];
+		int fd;
+	} logs[LOGS_MAX];              /* open log files, logs/NODE/SERVICE.log */
+	int n_logs;
+	struct lab_service services[SERVICES_MAX];
+	int n_services;
+	char vrrp[16];                 /* keepalived's state, "" if none */
+	struct {
+		char backend[32], server[32], state[8];
+	} servers[SERVERS_MAX];        /* HAProxy's view of its servers */
+	int n_servers;
+};
+
+/* A veth as the switch sees it: its counters and what was done to it. */
+struct lab_link {
+	int node, iface;               /* indexes into topo */
+	unsigned long long rx_bytes, tx_bytes, rx_packets, tx_packets;
+	double rx_bps, tx_bps, rx_pps, tx_pps;   /* rx: from the node; tx: to it */
+	bool sampled, up;
+};
+
+enum fault_kind { FAULT_CRASH, FAULT_FREEZE, FAULT_STOP, FAULT_LINK_DOWN, FAULT_SHAPE, FAULT_PARTITION };
+
+struct lab_fault {
+	enum fault_kind kind;
+	int node, other;               /* node indexes (other: the partition's second) */
+	int link;                      /* index into links, or -1 */
+	char what[96];                 /* "stop nginx", "delay 200 ms"… as said */
+};
+
+#define TRAFFIC_WINDOW_MS 10000
+#define TRAFFIC_RING 16384
+
+enum traffic_kind { TK_OK, TK_DNS, TK_CONNECT, TK_TIMEOUT, TK_TLS, TK_HTTP4XX, TK_HTTP5XX, TK_ERROR, TK_COUNT };
+
+/* The traffic generator running in the client node, and what it reported. */
+struct lab_traffic {
+	pid_t pid;                     /* its waiter; 0 when stopped */
+	int fd;                        /* its results, one JSON object a line */
+	struct ctl_reader *rd;
+	int rate, seconds;
+	char path[128];
+	uint64_t started_ms;
+	unsigned long long total, by_kind[TK_COUNT];
+	struct {
+		uint64_t t_ms;
+		float ms;
+		unsigned char kind;
+	} ring[TRAFFIC_RING];          /* recent results, for the sliding window */
+	size_t head, n;
+};
+
+struct client {
+	int fd;
+	struct ctl_reader rd;
+	bool subscribed;
+	char filter[32];               /* an event kind or node name, "" for all */
+};
+
+struct lab {
+	const char *name;
+	char *dir;
+	struct topo *topo;
+	struct lab_node nodes[TOPO_NODES_MAX];
+	int log_fd, ctl_fd, ep, sig_fd, timer_fd;
+	struct net *net;
+	struct client *clients[MAX_CLIENTS];
+	uint64_t t0_ms;
+	time_t started;
+	bool stopping;
+	int n_ready;                   /* nodes that reported ready while starting */
+	int failed;                    /* a node failed while starting */
+	bool serving;                  /* started: past `up` */
+	const struct timing *timing;
+	char ca_pem[PATH_MAX], site_pem[PATH_MAX], db_datadir[PATH_MAX];
+	struct lab_link links[LINKS_MAX];
+	int n_links;
+	uint64_t links_sampled_ms;
+	struct lab_fault faults[FAULTS_MAX];
+	int n_faults;
+	struct lab_traffic traffic;
+};
+
+extern const char *const lab_node_state_names[];
+
+/* events.c */
+/* Send `ev` (taken over) to every subscriber whose filter it matches, with
+ * "time" added. */
+void lab_emit(struct lab *lab, json_t *ev);
+/* A daemon printed `text` (one or more lines): log events, live state. */
+void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char *text, size_t len);
+void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid);
+void lab_daemon_exited(struct lab *lab, int node, const char *daemon, const char *how);
+void lab_node_state(struct lab *lab, int node, enum node_state state);
+/* Sample every link's counters and emit their rates. */
+void lab_sample_links(struct lab *lab);
+/* The live state, as `status` shows it. */
+json_t *lab_status(struct lab *lab);
+/* The nodes that hold VIP `v` now (a JSON array of names). */
+json_t *lab_vip_holders(struct lab *lab, int v);
+
+/* fault.c */
+json_t *fault_request(struct lab *lab, json_t *req);
+json_t *heal_request(struct lab *lab, json_t *req);
+/* The link called `name` ("lb1-eth0", "lb1:eth0", or a node with one link). */
+int lab_link_find(struct lab *lab, const char *name);
+
+/* trafficd.c */
+json_t *traffic_request(struct lab *lab, json_t *req);
+/* The generator's pipe is readable: turn its results into events. */
+void lab_traffic_input(struct lab *lab);
+void lab_traffic_stop(struct lab *lab);
+json_t *lab_traffic_summary(struct lab *lab);
+
+/* labd.c */
+/* Watch fd for input, tagged as a traffic pipe (labd's loop dispatches). */
+int lab_watch_traffic(struct lab *lab, int fd);
+json_t *lab_reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

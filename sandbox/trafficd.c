@@ -1,0 +1,198 @@
+/* trafficd.c — the lab daemon's side of steady traffic: it starts the
+ * generator (traffic.c) inside the client node, turns each result into an
+ * event, and keeps a sliding window for the summary. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "lab.h"
+#include "traffic.h"
+#include "util.h"
+
+static const char *const kind_names[TK_COUNT] = { "ok", "dns", "connect", "timeout", "tls", "http4xx", "http5xx", "error" };
+
+static int client_node(struct lab *lab)
+{
+	for (int i = 0; i < lab->topo->n_nodes; i++)
+		if (lab->topo->nodes[i].role == role_get(ROLE_CLIENT))
+			return i;
+	return -1;
+}
+
+static json_t *start(struct lab *lab, json_t *req)
+{
+	struct lab_traffic *tr = &lab->traffic;
+	if (tr->pid)
+		return lab_reply_error("traffic is already running at %d requests/s (stacklab traffic stop first)", tr->rate);
+	int client = client_node(lab);
+	if (client < 0)
+		return lab_reply_error("lab %s has no client node to send traffic from", lab->name);
+	if (lab->nodes[client].state != NODE_UP)
+		return lab_reply_error("node %s is %s: it cannot send traffic", lab->topo->nodes[client].name,
+				       lab_node_state_names[lab->nodes[client].state]);
+	json_int_t rate = json_is_integer(json_object_get(req, "rate")) ? json_integer_value(json_object_get(req, "rate")) : 10;
+	json_int_t seconds = json_is_integer(json_object_get(req, "seconds")) ? json_integer_value(json_object_get(req, "seconds")) : 600;
+	const char *path = json_string_value(json_object_get(req, "path"));
+	if (!path)
+		path = "/";
+	if (rate < 1 || rate > TRAFFIC_RATE_MAX)
+		return lab_reply_error("rate %lld is out of range: 1 to %d requests/s", (long long)rate, TRAFFIC_RATE_MAX);
+	if (seconds < 1 || seconds > TRAFFIC_SECONDS_MAX)
+		return lab_reply_error("duration %lld s is out of range: 1 to %d s", (long long)seconds, TRAFFIC_SECONDS_MAX);
+	if (path[0] != '/' || strlen(path) >= sizeof(tr->path) || strpbrk(path, " \t\r\n"))
+		return lab_reply_error("path '%s' must start with '/', hold no spaces, and be short", path);
+
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return lab_reply_error("pipe: %s", strerror(errno));
+	char url[256];
+	snprintf(url, sizeof(url), "https://www.%s%s", lab->topo->domain, path);
+	pid_t waiter = node_enter(lab->nodes[client].pid, lab->topo->nodes[client].role, NULL);
+	if (waiter == 0) {
+		/* The generator, inside the client: nothing of the daemon's. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (dup3(p[1], 3, O_CLOEXEC) < 0)
+			_exit(1);
+		close_range(4, ~0U, 0);
+		_exit(traffic_run(url, (int)rate, (int)seconds, 3) < 0 ? 1 : 0);
+	}
+	close(p[1]);
+	if (waiter < 0) {
+		close(p[0]);
+		return lab_reply_error("cannot enter node %s: %s", lab->topo->nodes[client].name, strerror(-waiter));
+	}
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	memset(tr, 0, sizeof(*tr));
+	tr->pid = waiter;
+	tr->fd = p[0];
+	tr->rd = xcalloc(1, sizeof(*tr->rd));
+	tr->rate = (int)rate;
+	tr->seconds = (int)seconds;
+	str_copy(tr->path, sizeof(tr->path), path);
+	tr->started_ms = now_ms();
+	lab_watch_traffic(lab, tr->fd);
+	lab_emit(lab, json_pack("{s:s, s:s, s:i, s:s, s:i}", "kind", "traffic-state", "state", "started", "rate",
+				(int)rate, "path", path, "seconds", (int)seconds));
+	return json_pack("{s:b, s:i, s:s, s:s, s:i}", "ok", 1, "rate", (int)rate, "url", url, "node",
+			 lab->topo->nodes[client].name, "seconds", (int)seconds);
+}
+
+void lab_traffic_stop(struct lab *lab)
+{
+	struct lab_traffic *tr = &lab->traffic;
+	if (!tr->pid)
+		return;
+	kill(tr->pid, SIGKILL);
+	while (waitpid(tr->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	close(tr->fd); /* also leaves the epoll set */
+	free(tr->rd);
+	tr->rd = NULL;
+	tr->pid = 0;
+	tr->fd = -1;
+	lab_emit(lab, json_pack("{s:s, s:s}", "kind", "traffic-state", "state", "stopped"));
+}
+
+static void record(struct lab_traffic *tr, int kind, double ms)
+{
+	size_t i = (tr->head + tr->n) % TRAFFIC_RING;
+	if (tr->n == TRAFFIC_RING)
+		tr->head = (tr->head + 1) % TRAFFIC_RING;
+	else
+		tr->n++;
+	tr->ring[i].t_ms = now_ms();
+	tr->ring[i].ms = (float)ms;
+	tr->ring[i].kind = (unsigned char)kind;
+	tr->total++;
+	tr->by_kind[kind]++;
+}
+
+void lab_traffic_input(struct lab *lab)
+{
+	struct lab_traffic *tr = &lab->traffic;
+	for (;;) {
+		char *line = NULL;
+		int r = ctl_read_line(tr->fd, tr->rd, &line);
+		if (r == -EAGAIN)
+			return;
+		if (r <= 0) { /* the generator finished its time, or died */
+			lab_traffic_stop(lab);
+			return;
+		}
+		json_t *ev = json_loads(line, 0, NULL);
+		free(line);
+		if (!ev)
+			continue;
+		const char *result = json_string_value(json_object_get(ev, "result"));
+		int kind = TK_ERROR;
+		for (int k = 0; result && k < TK_COUNT; k++)
+			if (strcmp(kind_names[k], result) == 0)
+				kind = k;
+		record(tr, kind, json_real_value(json_object_get(ev, "ms")));
+		json_object_set_new(ev, "kind", json_string("traffic"));
+		lab_emit(lab, ev);
+	}
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+json_t *lab_traffic_summary(struct lab *lab)
+{
+	struct lab_traffic *tr = &lab->traffic;
+	uint64_t now = now_ms(), from = now > TRAFFIC_WINDOW_MS ? now - TRAFFIC_WINDOW_MS : 0;
+	static float lat[TRAFFIC_RING];
+	size_t n_ok = 0, n_all = 0;
+	unsigned long long window[TK_COUNT] = { 0 };
+	for (size_t k = 0; k < tr->n; k++) {
+		const typeof(tr->ring[0]) *e = &tr->ring[(tr->head + k) % TRAFFIC_RING];
+		if (e->t_ms < from)
+			continue;
+		n_all++;
+		window[e->kind]++;
+		if (e->kind == TK_OK)
+			lat[n_ok++] = e->ms;
+	}
+	qsort(lat, n_ok, sizeof(lat[0]), cmp_float);
+	double span = tr->started_ms && now - tr->started_ms < TRAFFIC_WINDOW_MS ? (double)(now - tr->started_ms) / 1000
+										 : TRAFFIC_WINDOW_MS / 1000.0;
+	json_t *errors = json_object(), *total_errors = json_object();
+	for (int k = 1; k < TK_COUNT; k++) {
+		if (window[k])
+			json_object_set_new(errors, kind_names[k], json_integer((json_int_t)window[k]));
+		if (tr->by_kind[k])
+			json_object_set_new(total_errors, kind_names[k], json_integer((json_int_t)tr->by_kind[k]));
+	}
+	return json_pack("{s:b, s:b, s:i, s:s, s:f, s:I, s:I, s:o, s:f, s:f, s:I, s:I, s:o, s:i}", "ok", 1, "running",
+			 tr->pid != 0, "rate", tr->rate, "path", tr->path, "window_rate", span > 0 ? n_all / span : 0.0,
+			 "window_ok", (json_int_t)window[TK_OK], "window_errors",
+			 (json_int_t)(n_all - window[TK_OK]), "errors", errors, "p50_ms",
+			 n_ok ? lat[n_ok / 2] : 0.0, "p99_ms", n_ok ? lat[(n_ok * 99) / 100] : 0.0, "total",
+			 (json_int_t)tr->total, "total_ok", (json_int_t)tr->by_kind[TK_OK], "total_errors", total_errors,
+			 "window_s", TRAFFIC_WINDOW_MS / 1000);
+}
+
+json_t *traffic_request(struct lab *lab, json_t *req)
+{
+	const char *action = json_string_value(json_object_get(req, "action"));
+	if (!action || strcmp(action, "status") == 0)
+		return lab_traffic_summary(lab);
+	if (strcmp(action, "start") == 0)
+		return start(lab, req);
+	if (strcmp(action, "stop") == 0) {
+		if (!lab->traffic.pid)
+			return lab_reply_error("no traffic is running");
+		lab_traffic_stop(lab);
+		return lab_traffic_summary(lab);
+	}
+	return lab_reply_error("unknown traffic action '%s' (known: start, stop, status)", action);
+}

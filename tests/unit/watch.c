@@ -1,0 +1,27 @@
+/* Unit tests of the log watcher, on lines the real daemons print. */
+#include "tap.h"
+#include "watch.h"
+
+int main(void)
+{
+	struct watch_event ev;
+	ok(watch_parse("keepalived", "Thu Nov 26 07:50:07 2026: (www) Entering MASTER STATE", &ev) &&
+	   ev.kind == WATCH_VRRP, "keepalived MASTER is a VRRP change");
+	is_str(ev.instance, "www", "the instance");
+	is_str(ev.state, "MASTER", "the state");
+	ok(watch_parse("keepalived", "Thu Nov 26 07:50:07 2026: (www) Entering BACKUP STATE (init)", &ev), "BACKUP (init)");
+	is_str(ev.state, "BACKUP", "BACKUP state");
+	ok(!watch_parse("keepalived", "Thu Nov 26 07:50:07 2026: Sending gratuitous ARP on eth0 for 203.0.113.100", &ev),
+	   "a gratuitous ARP line changes nothing");
+	ok(watch_parse("haproxy", "[WARNING]  (8) : Server web/web1 is DOWN, reason: Layer4 connection problem, info: \"Connection refused\", check duration: 0ms. 0 active and 0 backup servers left.", &ev) &&
+	   ev.kind == WATCH_SERVER, "haproxy server DOWN");
+	is_str(ev.instance, "web", "the backend");
+	is_str(ev.server, "web1", "the server");
+	is_str(ev.state, "DOWN", "DOWN");
+	ok(watch_parse("haproxy", "Server web/web2 is UP, reason: Layer7 check passed, code: 200, check duration: 1ms. 2 active and 0 backup servers online.", &ev), "haproxy server UP");
+	is_str(ev.state, "UP", "UP");
+	ok(!watch_parse("haproxy", "203.0.113.10:57624 [26/Nov/2026:07:50:10.861] https~ web/web1 0/0/1/4/5 200 620 ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\" rid=x", &ev),
+	   "a request line changes nothing");
+	ok(!watch_parse("nginx", "Server web/web1 is DOWN", &ev), "only haproxy's lines count as haproxy's");
+	return done_testing();
+}

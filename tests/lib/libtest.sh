@@ -61,3 +61,20 @@ lab_cleanup() {
 	local lab
 	for lab in "$@"; do "$STACKLAB" down --lab "$lab" >/dev/null 2>&1; done
 }
+
+# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds or time
+# runs out; returns CMD's last status.
+wait_until() {
+	local limit=$1 i
+	shift
+	for i in $(seq 1 $((limit * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# Who holds the lab's first VIP now, space-separated.
+vip_holders() { sl status --lab "$1" --json | jq -r '.vips[0].held_by | join(" ")'; }
+# The last N traffic results as "result lb web" lines, taken from now on.
+traffic_next() { sl events --lab "$1" --json --filter traffic --count "$2" | jq -r '"\(.result) \(.lb) \(.web)"'; }

@@ -1,0 +1,96 @@
+#!/bin/bash
+# Failures on purpose, with bounded traffic running: the VIP moves, traffic
+# recovers, single points of failure show, heals undo. Every claim is read
+# from the lab's own event stream and status.
+. "$(dirname "$0")/../lib/libtest.sh"
+need_root
+
+LAB=t-faults
+ev=$(mktemp)
+trap 'kill $evpid 2>/dev/null; rm -f "$ev"; lab_cleanup $LAB' EXIT
+before=$(host_snapshot)
+
+sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
+sl events --lab $LAB --json >"$ev" 2>/dev/null &
+evpid=$!
+is "$(vip_holders $LAB)" "lb1" "lb1 holds the VIP"
+out=$(sl traffic --lab $LAB start --rate 20 --seconds 120); ok $? "traffic starts (20/s, stops by itself within 120 s)"
+ok_via() { traffic_next $LAB 5 | grep -vc "^ok $1 " | grep -qx 0; } # the next 5 results are ok through lb $1
+wait_until 5 ok_via lb1; ok $? "traffic flows through lb1"
+
+# link down on the master
+sl fail --lab $LAB lb1-eth0 down >/dev/null; ok $? "fail lb1-eth0 down"
+wait_until 5 sh -c "[ \"\$($STACKLAB status --lab $LAB --json | jq -r '.vips[0].held_by | join(\" \")')\" = lb2 ]"; ok $? "the VIP moves to lb2"
+grep -q '"kind":"vrrp","node":"lb2".*"state":"MASTER"' "$ev"; ok $? "the VRRP change is in the events"
+wait_until 5 ok_via lb2; ok $? "traffic recovers through lb2"
+sl heal --lab $LAB lb1-eth0 >/dev/null; ok $? "heal the link"
+wait_until 5 sh -c "[ \"\$($STACKLAB status --lab $LAB --json | jq -r '.vips[0].held_by | join(\" \")')\" = lb1 ]"; ok $? "the VIP settles back on lb1 (higher priority)"
+
+# crash, then freeze, the master
+for f in crash freeze; do
+	sl fail --lab $LAB lb1 $f >/dev/null; ok $? "fail lb1 $f"
+	is "$(sl status --lab $LAB --json | jq -r '.nodes[] | select(.name == "lb1") | .state')" "$([ $f = crash ] && echo crashed || echo frozen)" "lb1 is shown $f"
+	wait_until 5 ok_via lb2; ok $? "$f lb1: traffic recovers through lb2"
+	sl heal --lab $LAB lb1 >/dev/null; ok $? "heal lb1 ($f)"
+	wait_until 5 ok_via lb1; ok $? "after healing the $f, lb1 serves again"
+done
+grep -q '"kind":"daemon","node":"lb1","daemon":"haproxy","state":"exited"' "$ev"; ok $? "the crash killed lb1's haproxy (daemon event)"
+
+# web1 is a single point of failure here
+sl fail --lab $LAB web1 crash >/dev/null; ok $? "fail web1 crash"
+failing() { traffic_next $LAB 5 | grep -c "^ok " | grep -qx 0; }
+wait_until 5 failing; ok $? "with web1 down every request fails: a single point of failure"
+wait_until 5 grep -q '"kind":"backend","node":"lb1","backend":"web","server":"web1","state":"DOWN"' "$ev"; ok $? "HAProxy marks web1 DOWN (event)"
+sl heal --lab $LAB web1 >/dev/null; ok $? "heal web1"
+wait_until 10 ok_via lb1; ok $? "traffic recovers"
+
+# one daemon
+sl fail --lab $LAB web1 stop nginx >/dev/null; ok $? "fail web1 stop nginx"
+wait_until 5 grep -q '"kind":"daemon","node":"web1","daemon":"nginx","state":"exited"' "$ev"; ok $? "nginx exits (event)"
+sl heal --lab $LAB web1 >/dev/null; ok $? "heal web1 (nginx starts again)"
+wait_until 10 ok_via lb1; ok $? "traffic recovers after nginx restarts"
+
+# split brain
+sl fail --lab $LAB partition lb1 lb2 >/dev/null; ok $? "fail partition lb1 lb2"
+wait_until 5 sh -c "[ \"\$($STACKLAB status --lab $LAB --json | jq -r '.vips[0].held_by | length')\" = 2 ]"; ok $? "both lbs claim the VIP: split brain"
+grep -q '"kind":"vip".*"holders":\["lb1","lb2"\]' "$ev"; ok $? "the split brain is in the events"
+sl heal --lab $LAB --all >/dev/null; ok $? "heal --all"
+wait_until 5 sh -c "[ \"\$($STACKLAB status --lab $LAB --json | jq -r '.vips[0].held_by | join(\" \")')\" = lb1 ]"; ok $? "one holder again"
+
+# a bandwidth cap (tbf) applies and heals
+sl fail --lab $LAB db1 rate 512 >/dev/null; ok $? "fail db1 rate 512 kbit/s"
+like "$(sl status --lab $LAB --json | jq -r '.faults[0].what')" "rate 512 kbit/s" "status lists the fault"
+sl heal --lab $LAB db1 >/dev/null; ok $? "heal db1"
+
+# delay needs the kernel's netem qdisc
+if unshare -n sh -c 'ip link set lo up && tc qdisc add dev lo root netem delay 1ms' 2>/dev/null; then
+	base=$(sl traffic --lab $LAB | sed -n 's/.*p50 \([0-9.]*\) ms.*/\1/p')
+	sl fail --lab $LAB db1 delay 200 >/dev/null; ok $? "fail db1 delay 200"
+	sleep 11
+	slow=$(sl traffic --lab $LAB | sed -n 's/.*p50 \([0-9.]*\) ms.*/\1/p')
+	ok $(awk -v a="$base" -v b="$slow" 'BEGIN {exit !(b - a > 150)}'; echo $?) "latency rises by about 200 ms ($base → $slow ms)"
+	sl heal --lab $LAB db1 >/dev/null
+else
+	out=$(sl fail --lab $LAB db1 delay 200 2>&1); ok $([ $? -eq 1 ]; echo $?) "delay on a kernel without netem fails"
+	like "$out" "this kernel has no netem qdisc" "and says the kernel lacks netem"
+fi
+
+# bad requests
+out=$(sl fail --lab $LAB nosuch crash 2>&1); ok $([ $? -eq 1 ]; echo $?) "fault on an unknown node fails"
+like "$out" "no node or link 'nosuch'" "and names it"
+out=$(sl fail --lab $LAB lb1 explode 2>&1); like "$out" "unknown fault 'explode' \(known: crash" "unknown fault kind"
+out=$(sl fail --lab $LAB lb1-eth0 delay 99999 2>&1); like "$out" "delay takes milliseconds from 1 to 10000" "value out of range"
+out=$(sl fail --lab $LAB web1 stop sshd 2>&1); like "$out" "node web1 has no daemon 'sshd' \(it runs: nginx\)" "unknown daemon"
+out=$(sl heal --lab $LAB lb2 2>&1); ok $([ $? -eq 1 ]; echo $?) "healing what is healthy fails"
+like "$out" "lb2 is healthy: nothing to heal" "and says so"
+sl fail --lab $LAB app1 crash >/dev/null
+out=$(sl fail --lab $LAB app1 freeze 2>&1); like "$out" "node app1 is crashed: heal it first" "a fault on a node that is down"
+sl heal --lab $LAB app1 >/dev/null
+out=$(sl fail --lab $LAB lb1 down 2>&1); like "$out" "node lb1 has 2 links: name one" "a link fault on a node with two links"
+
+out=$(sl traffic --lab $LAB stop); ok $? "traffic stops"
+like "$out" "since start: [0-9]+ requests" "the summary counts the requests"
+kill $evpid 2>/dev/null
+sl down --lab $LAB >/dev/null; ok $? "down"
+host_back_to "$before"; ok $? "the host is as before"
+done_testing

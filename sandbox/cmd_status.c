@@ -25,7 +25,7 @@ static void print_status(json_t *st)
 
 	printf("%-10s %-7s %-9s %-8s %s\n", "NODE", "ROLE", "STATE", "PID", "INTERFACES");
 	size_t i, k;
-	json_t *n, *ifc;
+	json_t *n, *ifc, *d;
 	json_array_foreach(json_object_get(st, "nodes"), i, n) {
 		printf("%-10s %-7s %-9s %-8lld", json_string_value(json_object_get(n, "name")),
 		       json_string_value(json_object_get(n, "role")), json_string_value(json_object_get(n, "state")),
@@ -36,6 +36,19 @@ static void print_status(json_t *st)
 			       json_integer_value(json_object_get(ifc, "prefix")),
 			       json_string_value(json_object_get(ifc, "network")));
 		putchar('\n');
+		if (json_array_size(json_object_get(n, "daemons")) || json_object_get(n, "vrrp")) {
+			printf("%-10s", "");
+			json_array_foreach(json_object_get(n, "daemons"), k, d)
+				printf(" %s %s", json_string_value(json_object_get(d, "name")),
+				       json_string_value(json_object_get(d, "state")));
+			if (json_object_get(n, "vrrp"))
+				printf(", vrrp %s", json_string_value(json_object_get(n, "vrrp")));
+			json_array_foreach(json_object_get(n, "servers"), k, d)
+				printf(", %s/%s %s", json_string_value(json_object_get(d, "backend")),
+				       json_string_value(json_object_get(d, "server")),
+				       json_string_value(json_object_get(d, "state")));
+			putchar('\n');
+		}
 	}
 	json_t *net;
 	putchar('\n');
@@ -44,11 +57,29 @@ static void print_status(json_t *st)
 		       json_string_value(json_object_get(net, "subnet")), json_string_value(json_object_get(net, "bridge")));
 	json_t *vip, *h;
 	json_array_foreach(json_object_get(st, "vips"), i, vip) {
-		printf("vip %s %s on %s, held by", json_string_value(json_object_get(vip, "name")),
+		printf("vip %s %s on %s, holders", json_string_value(json_object_get(vip, "name")),
 		       json_string_value(json_object_get(vip, "address")), json_string_value(json_object_get(vip, "network")));
 		json_array_foreach(json_object_get(vip, "holders"), k, h)
 			printf(" %s", json_string_value(h));
-		putchar('\n');
+		printf("; held now by");
+		json_array_foreach(json_object_get(vip, "held_by"), k, h)
+			printf(" %s", json_string_value(h));
+		printf("%s\n", json_array_size(json_object_get(vip, "held_by")) == 0 ? " nobody"
+				: json_array_size(json_object_get(vip, "held_by")) > 1 ? " (split brain)" : "");
+	}
+	json_t *f;
+	json_array_foreach(json_object_get(st, "faults"), i, f)
+		printf("fault   %s: %s%s%s\n", json_string_value(json_object_get(f, "node")),
+		       json_string_value(json_object_get(f, "what")), json_object_get(f, "link") ? " on " : "",
+		       json_object_get(f, "link") ? json_string_value(json_object_get(f, "link")) : "");
+	json_t *pub = json_object_get(st, "publish");
+	if (json_is_object(pub)) {
+		printf("\nthe site on this host: %s\n", json_string_value(json_object_get(pub, "url")));
+		printf("  curl --resolve %s --cacert %s %s\n", json_string_value(json_object_get(pub, "resolve")),
+		       json_string_value(json_object_get(pub, "ca")), json_string_value(json_object_get(pub, "url")));
+		printf("  in a browser: add \"%s www.%s\" to /etc/hosts and import the lab CA %s\n",
+		       json_string_value(json_object_get(pub, "address")), json_string_value(json_object_get(st, "domain")),
+		       json_string_value(json_object_get(pub, "ca")));
 	}
 }
 

@@ -2,6 +2,7 @@
  * the lab daemon and relay its progress until the lab is ready. */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <string.h>
 #include <sys/file.h>
@@ -17,12 +18,14 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|real]\n\n"
+	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|real] [--publish [ADDR:]PORT]\n\n"
 		     "Build the lab described by a topology and start it; return when every\n"
 		     "node is ready.\n\n"
 		     "  -t, --topology NAME|FILE  scenarios/NAME.lab, or a .lab file (default: scale-up)\n"
 		     "  -l, --lab NAME            name of this lab (default: the topology's name)\n"
 		     "  -T, --timing fast|real    fast failovers (default), or the daemons' stock timings\n"
+		     "  -p, --publish [ADDR:]PORT the site on the host at ADDR:PORT (default address\n"
+		     "                            127.0.0.1), relayed to the VIP's port 443 from the client\n"
 		     "  -h, --help                show this help\n");
 }
 
@@ -76,14 +79,32 @@ int cmd_up(int argc, char **argv)
 		{ "topology", required_argument, NULL, 't' },
 		{ "lab", required_argument, NULL, 'l' },
 		{ "timing", required_argument, NULL, 'T' },
+		{ "publish", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *topology = "scale-up", *lab = NULL, *timing_name = "fast";
+	char publish_addr[64] = "127.0.0.1";
+	int publish_port = 0;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:l:T:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:l:T:p:h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'p': {
+			const char *colon = strrchr(optarg, ':');
+			const char *port = colon ? colon + 1 : optarg;
+			if (colon)
+				snprintf(publish_addr, sizeof(publish_addr), "%.*s", (int)(colon - optarg), optarg);
+			char *end;
+			long v = strtol(port, &end, 10);
+			struct in_addr ia;
+			if (*end || end == port || v < 1 || v > 65535 || inet_pton(AF_INET, publish_addr, &ia) != 1) {
+				fprintf(stderr, "stacklab up: --publish takes [ADDR:]PORT, e.g. 8443 or 127.0.0.1:8443, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			publish_port = (int)v;
+			break;
+		}
 		case 't': topology = optarg; break;
 		case 'T': timing_name = optarg; break;
 		case 'l': lab = optarg; break;
@@ -171,7 +192,8 @@ int cmd_up(int argc, char **argv)
 		setsid();
 		if (chdir("/") < 0)
 			_exit(1);
-		struct labd_options o = { .lab = lab, .topo = topo, .progress_fd = pipefd[1], .timing = &timing };
+		struct labd_options o = { .lab = lab, .topo = topo, .progress_fd = pipefd[1], .timing = &timing,
+					  .publish_addr = publish_addr, .publish_port = publish_port };
 		int code = labd_main(&o);
 		/* The lock file goes with the lab; the run dir if it is empty. */
 		_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -90,6 +91,12 @@ struct lab_traffic {
 	size_t head, n;
 };
 
+#define PUBLISH_CONNS_MAX 64
+
+struct publish_conn {
+	int fd[2];                     /* 0: the host's side, 1: from the client node */
+};
+
 struct client {
 	int fd;
 	struct ctl_reader rd;
@@ -119,6 +126,12 @@ struct lab {
 	struct lab_fault faults[FAULTS_MAX];
 	int n_faults;
 	struct lab_traffic traffic;
+	int switch_ns;                 /* the daemon's own network namespace */
+	struct {
+		int fd, port;          /* listening on the host; -1 if not published */
+		char addr[INET_ADDRSTRLEN];
+		struct publish_conn conns[PUBLISH_CONNS_MAX];
+	} publish;
 };
 
 extern const char *const lab_node_state_names[];
@@ -152,7 +165,15 @@ void lab_traffic_input(struct lab *lab);
 void lab_traffic_stop(struct lab *lab);
 json_t *lab_traffic_summary(struct lab *lab);
 
+/* publish.c */
+/* Listen on the host at addr:port (call before leaving its namespace). */
+int publish_listen(struct lab *lab, const char *addr, int port);
+void publish_accept(struct lab *lab);
+void publish_relay(struct lab *lab, int tag);
+json_t *publish_json(struct lab *lab);
+
 /* labd.c */
+int lab_watch_publish(struct lab *lab, int fd, int tag);
 /* Watch fd for input, tagged as a traffic pipe (labd's loop dispatches). */
 int lab_watch_traffic(struct lab *lab, int fd);
 json_t *lab_reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -41,7 +41,7 @@
 const char *const lab_node_state_names[] = { "starting", "up", "down", "crashed", "frozen" };
 
 /* Epoll tags: what an event's fd is. */
-enum { TAG_SIGNAL = 1, TAG_CTL, TAG_NODE, TAG_CLIENT, TAG_TIMER, TAG_TRAFFIC };
+enum { TAG_SIGNAL = 1, TAG_CTL, TAG_NODE, TAG_CLIENT, TAG_TIMER, TAG_TRAFFIC, TAG_PUBLISH, TAG_RELAY };
 #define EP_TAG(kind, idx) (((uint64_t)(kind) << 32) | (uint32_t)(idx))
 
 static int ep_add(struct lab *lab, int fd, int kind, int idx)
@@ -59,6 +59,11 @@ static void progress(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	dprintf(STDOUT_FILENO, "%s\n", buf);
+}
+
+int lab_watch_publish(struct lab *lab, int fd, int tag)
+{
+	return ep_add(lab, fd, TAG_RELAY, tag);
 }
 
 int lab_watch_traffic(struct lab *lab, int fd)
@@ -312,6 +317,9 @@ static int make_switch(struct lab *lab)
 		log_err("switch namespace: %s", strerror(errno));
 		return -errno;
 	}
+	lab->switch_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (lab->switch_ns < 0)
+		return -errno;
 	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1", 0644);
 	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", 0644);
 	/* A switch filters nothing: keep bridged frames out of the IP
@@ -559,7 +567,10 @@ json_t *lab_reply_error(const char *fmt, ...)
 static json_t *do_status(struct lab *lab, json_t *req)
 {
 	(void)req;
-	return lab_status(lab);
+	json_t *st = lab_status(lab);
+	json_object_set_new(st, "publish", publish_json(lab));
+	json_object_set_new(st, "ca", json_string(lab->ca_pem));
+	return st;
 }
 
 /* From now on this connection also carries the event stream. */
@@ -696,6 +707,8 @@ static void serve(struct lab *lab)
 			case TAG_SIGNAL: on_signal(lab); break;
 			case TAG_CTL: on_accept(lab); break;
 			case TAG_NODE: on_node(lab, i); break;
+			case TAG_PUBLISH: publish_accept(lab); break;
+			case TAG_RELAY: publish_relay(lab, i); break;
 			case TAG_TRAFFIC:
 				if (lab->traffic.pid)
 					lab_traffic_input(lab);
@@ -726,6 +739,10 @@ int labd_main(const struct labd_options *opt)
 	lab->started = time(NULL);
 	lab->ctl_fd = -1;
 	lab->timer_fd = -1;
+	lab->switch_ns = -1;
+	lab->publish.fd = -1;
+	for (int i = 0; i < PUBLISH_CONNS_MAX; i++)
+		lab->publish.conns[i].fd[0] = lab->publish.conns[i].fd[1] = -1;
 	for (int i = 0; i < TOPO_NODES_MAX; i++)
 		lab->nodes[i].sync = -1;
 
@@ -753,8 +770,13 @@ int labd_main(const struct labd_options *opt)
 	int r = lab->log_fd < 0 || lab->sig_fd < 0 || lab->ep < 0 ? -errno : 0;
 	if (r == 0)
 		r = ep_add(lab, lab->sig_fd, TAG_SIGNAL, 0);
+	/* The host-side listener is made while still in the host's namespace. */
+	if (r == 0 && opt->publish_port)
+		r = publish_listen(lab, opt->publish_addr, opt->publish_port);
 	if (r == 0)
 		r = start(lab);
+	if (r == 0 && lab->publish.fd >= 0)
+		r = ep_add(lab, lab->publish.fd, TAG_PUBLISH, 0);
 	if (r == 0) {
 		_cleanup_free_ char *sock = ctl_lab_path(lab->name, "ctl.sock");
 		lab->ctl_fd = ctl_listen(sock);

@@ -15,6 +15,8 @@ struct labd_options {
 	struct topo *topo;      /* taken over by the daemon */
 	int progress_fd;        /* the `up` client's pipe: messages while starting */
 	const struct timing *timing;   /* the timing profile for the templates */
+	const char *publish_addr;      /* --publish: host address and port, or port 0 */
+	int publish_port;
 };
 
 /* Run the daemon in the calling (freshly forked) process: build the lab,

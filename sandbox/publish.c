@@ -1,0 +1,145 @@
+/* publish.c — `up --publish [ADDR:]PORT`: the site on the host, for a real
+ * browser. The listening socket is made on the host's loopback before the
+ * daemon leaves the host's network namespace; each connection is relayed to
+ * the VIP's port 443 from a socket made inside the client node's namespace,
+ * so to the lab it is the client that connects. Nothing else of the host's
+ * network is touched. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "lab.h"
+#include "util.h"
+
+int publish_listen(struct lab *lab, const char *addr, int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		log_err("--publish: '%s' is not an IPv4 address", addr);
+		return -EINVAL;
+	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int one = 1;
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 32) < 0) {
+		int e = errno;
+		log_err("--publish: cannot listen on %s:%d: %s", addr, port, strerror(e));
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	lab->publish.fd = fd;
+	lab->publish.port = port;
+	str_copy(lab->publish.addr, sizeof(lab->publish.addr), addr);
+	return 0;
+}
+
+/* A socket in the client node's network namespace, connected (or
+ * connecting) to the VIP's port 443. */
+static int connect_from_client(struct lab *lab)
+{
+	int client = -1;
+	for (int i = 0; i < lab->topo->n_nodes && client < 0; i++)
+		if (lab->topo->nodes[i].role == role_get(ROLE_CLIENT) && lab->nodes[i].state == NODE_UP)
+			client = i;
+	if (client < 0 || lab->topo->n_vips == 0)
+		return -ENETUNREACH;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)lab->nodes[client].pid);
+	_cleanup_close_ int ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0 || setns(ns, CLONE_NEWNET) < 0)
+		return -errno;
+	/* A socket stays in the namespace it was made in: make it, go home. */
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int e = errno;
+	if (setns(lab->switch_ns, CLONE_NEWNET) < 0)
+		die("cannot return to the switch namespace: %s", strerror(errno)); /* nothing sane is left */
+	if (fd < 0)
+		return -e;
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(443), .sin_addr = lab->topo->vips[0].addr };
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		e = errno;
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static void conn_close(struct lab *lab, int i)
+{
+	struct publish_conn *c = &lab->publish.conns[i];
+	close(c->fd[0]);
+	close(c->fd[1]);
+	c->fd[0] = c->fd[1] = -1;
+}
+
+void publish_accept(struct lab *lab)
+{
+	int a = accept4(lab->publish.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (a < 0)
+		return;
+	int i;
+	for (i = 0; i < PUBLISH_CONNS_MAX; i++)
+		if (lab->publish.conns[i].fd[0] < 0)
+			break;
+	int b = i < PUBLISH_CONNS_MAX ? connect_from_client(lab) : -EMFILE;
+	if (b < 0) {
+		close(a);
+		return;
+	}
+	struct publish_conn *c = &lab->publish.conns[i];
+	c->fd[0] = a;
+	c->fd[1] = b;
+	lab_watch_publish(lab, a, i * 2);
+	lab_watch_publish(lab, b, i * 2 + 1);
+}
+
+/* Side `side` of connection `i` is readable: pass what came to the other
+ * side. The peers are local and fast; a full buffer is waited for briefly. */
+void publish_relay(struct lab *lab, int tag)
+{
+	int i = tag / 2, side = tag % 2;
+	struct publish_conn *c = &lab->publish.conns[i];
+	if (c->fd[0] < 0)
+		return;
+	char buf[16384];
+	ssize_t n = recv(c->fd[side], buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(lab, i);
+		return;
+	}
+	int out = c->fd[!side];
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = send(out, buf + off, (size_t)(n - off), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && (errno == EAGAIN || errno == ENOTCONN)) {
+			struct pollfd p = { out, POLLOUT, 0 };
+			if (poll(&p, 1, 1000) <= 0) {
+				conn_close(lab, i);
+				return;
+			}
+			continue;
+		}
+		if (w < 0) {
+			conn_close(lab, i);
+			return;
+		}
+		off += w;
+	}
+}
+
+json_t *publish_json(struct lab *lab)
+{
+	if (lab->publish.fd < 0)
+		return json_null();
+	char url[160], resolve[160];
+	snprintf(url, sizeof(url), "https://www.%s:%d/", lab->topo->domain, lab->publish.port);
+	snprintf(resolve, sizeof(resolve), "www.%s:%d:%s", lab->topo->domain, lab->publish.port, lab->publish.addr);
+	return json_pack("{s:s, s:i, s:s, s:s, s:s}", "address", lab->publish.addr, "port", lab->publish.port, "url", url,
+			 "resolve", resolve, "ca", lab->ca_pem);
+}

@@ -1,0 +1,27 @@
+#!/bin/bash
+# --publish: the site on the host's loopback, for a real browser, relayed
+# from inside the client node; and a port that is taken fails up cleanly.
+. "$(dirname "$0")/../lib/libtest.sh"
+need_root
+
+LAB=t-publish
+PORT=18443
+trap 'lab_cleanup $LAB t-publish2' EXIT
+before=$(host_snapshot)
+
+sl up --lab $LAB --publish $PORT >/dev/null 2>&1; ok $? "up --publish $PORT"
+st=$(sl status --lab $LAB)
+like "$st" "the site on this host: https://www.foobar.com:$PORT/" "status prints the URL"
+like "$st" "curl --resolve www.foobar.com:$PORT:127.0.0.1 --cacert /[^ ]+/ca.pem" "status prints the --resolve line and the CA"
+ca=$(sl status --lab $LAB --json | jq -r .publish.ca)
+out=$(curl -s --max-time 5 --resolve www.foobar.com:$PORT:127.0.0.1 --cacert "$ca" -D - https://www.foobar.com:$PORT/)
+like "$out" "^HTTP/[0-9.]+ 200" "curl on the host gets 200, verified against the lab CA"
+like "$out" "foobar deluxe" "with a row from the database"
+like "$(sl logs --lab $LAB lb1 haproxy -n 5)" "^203.0.113.10:[0-9]+ .* 200 " "the lab sees the request coming from the client node"
+out=$(sl up --lab t-publish2 --publish $PORT 2>&1); ok $([ $? -eq 1 ]; echo $?) "a second lab on the same port fails"
+like "$out" "cannot listen on 127.0.0.1:$PORT: Address already in use" "and says why"
+out=$(sl up --lab t-publish2 --publish 99999 2>&1); ok $([ $? -eq 2 ]; echo $?) "a bad port is refused"
+sl down --lab $LAB >/dev/null; ok $? "down"
+curl -s --max-time 2 -o /dev/null https://127.0.0.1:$PORT/ -k; ok $([ $? -ne 0 ]; echo $?) "after down nothing listens on the port"
+host_back_to "$before"; ok $? "the host is as before"
+done_testing

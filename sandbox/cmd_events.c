@@ -19,8 +19,9 @@ static void help(FILE *out)
 		     "--json) link rates several times a second.\n\n"
 		     "  -l, --lab NAME      the lab (default: the only lab that is up)\n"
 		     "  -j, --json          one JSON object per line, as the control socket sends them\n"
-		     "  -f, --filter WHAT   only events of this kind (node, daemon, vrrp, vip, backend,\n"
-		     "                      fault, traffic, log, links) or about this node\n"
+		     "  -f, --filter WHAT   only events of these kinds (node, daemon, vrrp, vip, backend,\n"
+		     "                      fault, traffic, log, links) or about these nodes,\n"
+		     "                      comma-separated: --filter fault,vrrp,lb1\n"
 		     "  -c, --count N       stop after N events\n"
 		     "  -h, --help          show this help\n");
 }
@@ -162,7 +163,7 @@ int cmd_events(int argc, char **argv)
 		/* Link rates come several times a second: text shows them only
 		 * when asked for. */
 		const char *kind = json_string_value(json_object_get(ev, "kind"));
-		bool show = json || (filter && strcmp(filter, "links") == 0) || !kind || strcmp(kind, "links") != 0;
+		bool show = json || (filter && strstr(filter, "links")) || !kind || strcmp(kind, "links") != 0;
 		if (show) {
 			if (json)
 				printf("%s\n", line);

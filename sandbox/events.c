@@ -15,13 +15,26 @@
 #include "util.h"
 #include "watch.h"
 
+/* Does `word` appear in the comma-separated list `list`? */
+static bool in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && strncmp(p, word, n) == 0)
+			return true;
+		p += len + (p[len] == ',');
+	}
+	return false;
+}
+
 static bool matches(const struct client *c, json_t *ev)
 {
 	if (!c->filter[0])
 		return true;
 	const char *kind = json_string_value(json_object_get(ev, "kind"));
 	const char *node = json_string_value(json_object_get(ev, "node"));
-	return (kind && strcmp(kind, c->filter) == 0) || (node && strcmp(node, c->filter) == 0);
+	return (kind && in_list(c->filter, kind)) || (node && in_list(c->filter, node));
 }
 
 void lab_emit(struct lab *lab, json_t *ev)

@@ -101,7 +101,7 @@ struct client {
 	int fd;
 	struct ctl_reader rd;
 	bool subscribed;
-	char filter[32];               /* an event kind or node name, "" for all */
+	char filter[128];              /* event kinds or node names, comma-separated; "" for all */
 };
 
 struct lab {
@@ -174,6 +174,8 @@ json_t *publish_json(struct lab *lab);
 
 /* labd.c */
 int lab_watch_publish(struct lab *lab, int fd, int tag);
+/* Stop watching fd, and close it. */
+void lab_unwatch(struct lab *lab, int fd);
 /* Watch fd for input, tagged as a traffic pipe (labd's loop dispatches). */
 int lab_watch_traffic(struct lab *lab, int fd);
 json_t *lab_reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

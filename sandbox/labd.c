@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -59,6 +60,15 @@ static void progress(const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	dprintf(STDOUT_FILENO, "%s\n", buf);
+}
+
+/* Stop watching fd and close it. Delete first: a forked child (a traffic
+ * generator, a node_run waiter) may hold a copy of the same file, and epoll
+ * would go on reporting a closed fd for as long as that copy lives. */
+void lab_unwatch(struct lab *lab, int fd)
+{
+	epoll_ctl(lab->ep, EPOLL_CTL_DEL, fd, NULL);
+	close(fd);
 }
 
 int lab_watch_publish(struct lab *lab, int fd, int tag)
@@ -119,14 +129,30 @@ static void close_logs(struct lab_node *ln)
  * namespaces, its veth ends and its mounts. */
 static void kill_nodes(struct lab *lab)
 {
+	int left = 0;
 	for (int i = 0; i < lab->topo->n_nodes; i++)
-		if (lab->nodes[i].pid > 0)
+		if (lab->nodes[i].pid > 0) {
 			kill(lab->nodes[i].pid, SIGKILL);
+			left++;
+		}
+	/* Reap whatever child exits, not one pid after another: a node's pid
+	 * namespace is only gone once every task of it is reaped, and some
+	 * (a traffic generator whose waiter died) are our children as the
+	 * subreaper, not the node init's. */
+	while (left > 0) {
+		pid_t pid = waitpid(-1, NULL, 0);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			break;
+		for (int i = 0; i < lab->topo->n_nodes; i++)
+			if (lab->nodes[i].pid == pid) {
+				lab->nodes[i].pid = 0;
+				left--;
+			}
+	}
 	for (int i = 0; i < lab->topo->n_nodes; i++) {
 		struct lab_node *n = &lab->nodes[i];
-		if (n->pid > 0)
-			while (waitpid(n->pid, NULL, 0) < 0 && errno == EINTR)
-				;
 		n->pid = 0;
 		n->state = NODE_DOWN;
 		if (n->sync >= 0)
@@ -365,8 +391,7 @@ static void on_node(struct lab *lab, int i)
 		if (len <= 0) {
 			if (ln->state == NODE_STARTING)
 				node_failed(lab, i, "its init died while starting");
-			epoll_ctl(lab->ep, EPOLL_CTL_DEL, ln->sync, NULL);
-			close(ln->sync);
+			lab_unwatch(lab, ln->sync);
 			ln->sync = -1;
 			return;
 		}
@@ -579,7 +604,12 @@ static json_t *do_subscribe(struct lab *lab, json_t *req, struct client *c)
 	(void)lab;
 	const char *filter = json_string_value(json_object_get(req, "filter"));
 	c->subscribed = true;
-	str_copy(c->filter, sizeof(c->filter), filter ? filter : "");
+	if (filter && str_copy(c->filter, sizeof(c->filter), filter) < 0)
+		return lab_reply_error("filter is too long");
+	/* Room for bursts (a busy lab logs hundreds of lines a second): a
+	 * subscriber that still falls behind loses events, the lab never waits. */
+	int size = 4 << 20;
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
 	return json_pack("{s:b}", "ok", 1);
 }
 
@@ -625,7 +655,7 @@ static json_t *dispatch(struct lab *lab, struct client *c, const char *line)
 
 static void client_close(struct lab *lab, int i)
 {
-	close(lab->clients[i]->fd);
+	lab_unwatch(lab, lab->clients[i]->fd);
 	free(lab->clients[i]);
 	lab->clients[i] = NULL;
 }
@@ -754,6 +784,9 @@ int labd_main(const struct labd_options *opt)
 	close(devnull);
 	close(opt->progress_fd);
 	signal(SIGPIPE, SIG_IGN);
+	/* Orphans of the lab (a process started in a node whose waiter died)
+	 * come to us, not to the host's init, so they are reaped at once. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
 	sigset_t mask;
 	sigemptyset(&mask);

@@ -72,8 +72,8 @@ static int connect_from_client(struct lab *lab)
 static void conn_close(struct lab *lab, int i)
 {
 	struct publish_conn *c = &lab->publish.conns[i];
-	close(c->fd[0]);
-	close(c->fd[1]);
+	lab_unwatch(lab, c->fd[0]);
+	lab_unwatch(lab, c->fd[1]);
 	c->fd[0] = c->fd[1] = -1;
 }
 

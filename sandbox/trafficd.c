@@ -91,7 +91,7 @@ void lab_traffic_stop(struct lab *lab)
 	kill(tr->pid, SIGKILL);
 	while (waitpid(tr->pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	close(tr->fd); /* also leaves the epoll set */
+	lab_unwatch(lab, tr->fd);
 	free(tr->rd);
 	tr->rd = NULL;
 	tr->pid = 0;

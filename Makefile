@@ -60,6 +60,7 @@ up: deps all
 bench: all
 	bench/up-down.sh
 	bench/stack.sh
+	bench/failover.sh
 
 install: all
 	install -D -m 0755 stacklab $(DESTDIR)$(BINDIR)/stacklab

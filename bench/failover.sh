@@ -18,6 +18,7 @@ RATE=${RATE:-100}
 LAB=bench-failover
 ev=$(mktemp)
 evpid=
+trap 'exit 1' INT TERM PIPE
 trap '[ -n "$evpid" ] && kill $evpid 2>/dev/null; cp "$ev" /tmp/failover-ev.json 2>/dev/null; cp /run/stacklab/$LAB/lab.log /tmp/failover-lab.log 2>/dev/null; rm -f "$ev"; "$SL" down --lab $LAB >/dev/null 2>&1 || true' EXIT
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -55,7 +56,11 @@ trial() {
 
 run_profile() {
 	local timing=$1 settle=$2 kind
-	"$SL" up --lab $LAB --timing "$timing" >/dev/null 2>&1
+	if ! "$SL" up --lab $LAB --timing "$timing" >"$ev" 2>&1; then
+		echo "bench/failover.sh: up failed:" >&2
+		cat "$ev" >&2
+		exit 1
+	fi
 	"$SL" events --lab $LAB --json --filter fault,traffic,backend,vip >"$ev" 2>/dev/null &
 	evpid=$!
 	local d

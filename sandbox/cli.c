@@ -101,3 +101,11 @@ json_t *cli_request(const char *cmd, const char *lab, json_t *req)
 	}
 	return reply;
 }
+
+json_t *cli_status(const char *cmd, const char *lab)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "status");
+	json_t *st = cli_request(cmd, lab, req);
+	json_decref(req);
+	return st;
+}

@@ -31,6 +31,9 @@ char *cli_pick_lab(const char *cmd, const char *given);
  * "stacklab CMD: …" and return NULL. */
 json_t *cli_request(const char *cmd, const char *lab, json_t *req);
 
+/* The lab's status (see `status --json`), or NULL after printing why. */
+json_t *cli_status(const char *cmd, const char *lab);
+
 /* Names of the labs that are up (a NULL-terminated malloc'd array). */
 char **cli_labs_up(void);
 void cli_labs_free(char **labs);

@@ -24,9 +24,7 @@ static void help(FILE *out)
 /* The node's init pid and role from the lab's status, or print why not. */
 static pid_t find_node(const char *lab, const char *node, const struct role **role)
 {
-	json_t *req = json_pack("{s:s}", "cmd", "status");
-	json_t *st = cli_request("exec", lab, req);
-	json_decref(req);
+	json_t *st = cli_status("exec", lab);
 	if (!st)
 		return -1;
 	pid_t pid = -1;

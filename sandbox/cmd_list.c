@@ -17,9 +17,7 @@ int cmd_list(int argc, char **argv)
 	else
 		printf("%-16s %-16s %-6s %s\n", "LAB", "TOPOLOGY", "NODES", "PID");
 	for (char **l = labs; *l; l++) {
-		json_t *req = json_pack("{s:s}", "cmd", "status");
-		json_t *st = cli_request("list", *l, req);
-		json_decref(req);
+		json_t *st = cli_status("list", *l);
 		if (!st)
 			continue;
 		printf("%-16s %-16s %-6zu %lld\n", *l, json_string_value(json_object_get(st, "topology")),

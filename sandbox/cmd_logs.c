@@ -21,9 +21,7 @@ static void help(FILE *out)
 
 static bool node_exists(const char *lab, const char *node)
 {
-	json_t *req = json_pack("{s:s}", "cmd", "status");
-	json_t *st = cli_request("logs", lab, req);
-	json_decref(req);
+	json_t *st = cli_status("logs", lab);
 	if (!st)
 		return false;
 	bool found = false;

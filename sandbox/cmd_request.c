@@ -60,9 +60,7 @@ static const char *header(const char *headers, const char *name, char *buf, size
 /* A client node and the lab's domain, from status. */
 static pid_t find_client(const char *lab, char *domain, size_t size)
 {
-	json_t *req = json_pack("{s:s}", "cmd", "status");
-	json_t *st = cli_request("request", lab, req);
-	json_decref(req);
+	json_t *st = cli_status("request", lab);
 	if (!st)
 		return -1;
 	pid_t pid = -1;

@@ -110,9 +110,7 @@ int cmd_status(int argc, char **argv)
 	_cleanup_free_ char *lab = cli_pick_lab("status", given);
 	if (!lab)
 		return EXIT_FAIL;
-	json_t *req = json_pack("{s:s}", "cmd", "status");
-	json_t *st = cli_request("status", lab, req);
-	json_decref(req);
+	json_t *st = cli_status("status", lab);
 	if (!st)
 		return EXIT_FAIL;
 	if (json) {

@@ -75,8 +75,9 @@ run_profile() {
 	for kind in "lb1-eth0 down" "lb1 crash" "lb1 freeze"; do
 		local ms=() failed=()
 		for i in $(seq 1 "$RUNS"); do
+			# $(…) waits for the whole trial (its heal and settling too);
 			# shellcheck disable=SC2086
-			read -r m f < <(trial "$settle" $kind)
+			read -r m f <<<"$(trial "$settle" $kind)"
 			ms+=("$m"); failed+=("$f")
 		done
 		printf '  %-5s %-15s first 200 via lb2 %6s ms   failed requests %4s\n' "$timing" "$kind" \

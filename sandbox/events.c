@@ -94,15 +94,28 @@ static struct lab_service *service(struct lab_node *ln, const char *daemon)
 	return s;
 }
 
+static void set_server(struct lab *lab, int node, const struct watch_event *w);
+
 void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid)
 {
-	struct lab_service *s = service(&lab->nodes[node], daemon);
+	struct lab_node *ln = &lab->nodes[node];
+	struct lab_service *s = service(ln, daemon);
 	if (!s)
 		return;
 	s->pid = pid;
 	s->how[0] = '\0';
 	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", "daemon", "node", node_name(lab, node), "daemon",
 				daemon, "state", "running", "pid", (int)pid));
+	/* A fresh HAProxy starts its servers UP without saying so; a failed
+	 * check is logged as DOWN later. */
+	if (strcmp(daemon, "haproxy") == 0)
+		for (int k = 0; k < ln->n_servers; k++) {
+			struct watch_event w = { .kind = WATCH_SERVER };
+			str_copy(w.instance, sizeof(w.instance), ln->servers[k].backend);
+			str_copy(w.server, sizeof(w.server), ln->servers[k].server);
+			str_copy(w.state, sizeof(w.state), "UP");
+			set_server(lab, node, &w);
+		}
 }
 
 static void vip_event(struct lab *lab)

@@ -15,11 +15,11 @@ inits=$(sl status --lab $LAB --json | grep -c '"tier"')
 is "$inits" "7" "status lists the 7 nodes"
 
 kill -9 "$pid"
-# The kernel tears the namespaces down asynchronously; files under
-# /run/stacklab stay until the next up or down.
-sleep 0.2
-live=$(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 ~ /^stacklab/' | wc -l)
-is "$live" "0" "no live lab process after kill -9 of the daemon"
+# Every node gets SIGKILL with its parent and its daemons die with its pid
+# namespace; the kernel does that asynchronously. Files under /run/stacklab
+# stay until the next up or down.
+no_lab_process() { [ "$(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 ~ /^(stacklab|haproxy|keepalived|nginx|mariadbd|php-fpm|dnsmasq)/' | wc -l)" = 0 ]; }
+wait_until 5 no_lab_process; ok $? "no live lab process after kill -9 of the daemon"
 out=$(sl status --lab $LAB 2>&1); like "$out" "lab $LAB is not up" "status: the lab is not up"
 
 out=$(sl up --lab $LAB 2>&1); ok $? "the next up works"
@@ -27,7 +27,8 @@ like "$out" "left behind" "up says it cleaned what the killed lab left"
 sl exec --lab $LAB lb1 ping -c1 -W2 10.0.0.21 >/dev/null; ok $? "the new lab works"
 
 pid=$(sl status --lab $LAB --json | sed -n 's/^  "pid": \([0-9]*\),/\1/p')
-kill -9 "$pid"; sleep 0.2
+kill -9 "$pid"
+wait_until 5 no_lab_process
 out=$(sl down --lab $LAB 2>&1); ok $? "down after a crash cleans up"
 like "$out" "was not running; removed what it left behind" "down says what it did"
 host_back_to "$before"; ok $? "the host is as before"

@@ -47,7 +47,7 @@ host_snapshot() {
 # the kernel); print what still differs.
 host_back_to() {
 	local want="$1" now i
-	for i in $(seq 1 50); do
+	for i in $(seq 1 100); do
 		now=$(host_snapshot)
 		[ "$now" = "$want" ] && return 0
 		sleep 0.1

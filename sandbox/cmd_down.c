@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cgroup.h"
 #include "ctl.h"
 #include "util.h"
 
@@ -47,6 +48,7 @@ static int clean_stale(const char *lab)
 		return EXIT_FAIL;
 	}
 	int r = rm_rf(dir);
+	cgroup_remove(lab);
 	unlink(lock);
 	rmdir(CTL_RUN_DIR);
 	if (r < 0) {

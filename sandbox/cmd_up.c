@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "cli.h"
+#include "cgroup.h"
 #include "ctl.h"
 #include "labd.h"
 #include "timing.h"
@@ -171,6 +172,7 @@ int cmd_up(int argc, char **argv)
 		 * that was killed. Its nodes died with it; its files did not. */
 		fprintf(stderr, "stacklab up: removing what lab %s left behind when it stopped uncleanly\n", lab);
 		r = rm_rf(dir);
+		cgroup_remove(lab);
 	}
 	if (r == 0)
 		r = mkdir(dir, 0755) < 0 ? -errno : 0;

@@ -3,8 +3,9 @@
  *   crash NODE        every process of the node dies and its links go dark,
  *                     as a machine that lost power; heal: links up, daemons
  *                     start again
- *   freeze NODE       every process stops (SIGSTOP) but keeps its state and
- *                     its addresses; heal: they go on
+ *   freeze NODE       every process stops (the cgroup freezer, or SIGSTOP
+ *                     where there is none) but keeps its state and its
+ *                     addresses; heal: they go on
  *   stop NODE DAEMON  one daemon is asked to stop (SIGTERM); heal: it starts
  *   down LINK         the switch side of the veth goes down (no carrier)
  *   delay/loss LINK   a netem qdisc on the switch side (toward the node)
@@ -145,9 +146,14 @@ static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *a
 		return ok_reply(lab, f, "fail");
 	}
 	if (strcmp(fault, "freeze") == 0) {
-		if (!(f = record(lab, FAULT_FREEZE, node, -1, "freeze")))
+		char what[64];
+		snprintf(what, sizeof(what), "freeze (%s)", cgroup_mode_name(lab->cgroups.mode));
+		if (!(f = record(lab, FAULT_FREEZE, node, -1, what)))
 			return lab_reply_error("too many faults at once");
-		node_command(ln->sync, "freeze");
+		/* The kernel's freezer stops the whole node, its init too, at
+		 * once; without one, the init stops everything else. */
+		if (cgroup_freeze(&lab->cgroups, name, true) < 0)
+			node_command(ln->sync, "freeze");
 		lab_node_state(lab, node, NODE_FROZEN);
 		return ok_reply(lab, f, "fail");
 	}
@@ -333,7 +339,8 @@ static void undo(struct lab *lab, int i)
 		lab_node_state(lab, f.node, NODE_UP);
 		break;
 	case FAULT_FREEZE:
-		node_command(ln->sync, "thaw");
+		if (cgroup_freeze(&lab->cgroups, lab->topo->nodes[f.node].name, false) < 0)
+			node_command(ln->sync, "thaw");
 		lab_node_state(lab, f.node, NODE_UP);
 		break;
 	case FAULT_STOP:

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "ctl.h"
 #include "net.h"
 #include "node.h"
@@ -127,6 +128,7 @@ struct lab {
 	int n_faults;
 	struct lab_traffic traffic;
 	int switch_ns;                 /* the daemon's own network namespace */
+	struct cgroups cgroups;        /* for freezing nodes */
 	struct {
 		int fd, port;          /* listening on the host; -1 if not published */
 		char addr[INET_ADDRSTRLEN];

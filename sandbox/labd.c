@@ -165,7 +165,12 @@ static void kill_nodes(struct lab *lab)
 static void teardown(struct lab *lab)
 {
 	lab_traffic_stop(lab);
+	/* A task frozen by the v1 freezer cannot die until it is thawed. */
+	for (int i = 0; i < lab->topo->n_nodes; i++)
+		if (lab->nodes[i].state == NODE_FROZEN)
+			cgroup_freeze(&lab->cgroups, lab->topo->nodes[i].name, false);
 	kill_nodes(lab);
+	cgroup_remove(lab->name);
 	net_free(lab->net);
 	lab->net = NULL;
 	/* The nodes' tmpfs exists only in the daemon's mount namespace. */
@@ -543,6 +548,7 @@ static int start(struct lab *lab)
 		return r;
 
 	progress("starting %d nodes", t->n_nodes);
+	cgroup_open(&lab->cgroups, lab->name);
 	for (int i = 0; i < t->n_nodes; i++) {
 		struct lab_node *ln = &lab->nodes[i];
 		ln->pid = node_spawn(&ln->spec, &ln->sync);
@@ -553,6 +559,9 @@ static int start(struct lab *lab)
 		}
 		ln->state = NODE_STARTING;
 		if ((r = ep_add(lab, ln->sync, TAG_NODE, i)) < 0)
+			return r;
+		/* Before its init is released: whatever it starts is in there. */
+		if ((r = cgroup_add(&lab->cgroups, ln->spec.node->name, ln->pid)) < 0)
 			return r;
 	}
 	progress("wiring %d networks", t->n_nets);

@@ -32,4 +32,14 @@ wait_until 5 no_lab_process
 out=$(sl down --lab $LAB 2>&1); ok $? "down after a crash cleans up"
 like "$out" "was not running; removed what it left behind" "down says what it did"
 host_back_to "$before"; ok $? "the host is as before"
+
+# kill -9 while a node is frozen: frozen processes must still die, and the
+# lab's cgroups go with the next down.
+sl up --lab $LAB >/dev/null 2>&1; ok $? "up again"
+like "$(sl fail --lab $LAB web1 freeze)" "web1: freeze \((cgroup v[12] freezer|SIGSTOP)\)" "freeze web1 (says how)"
+pid=$(sl status --lab $LAB --json | jq .pid)
+kill -9 "$pid"
+wait_until 5 no_lab_process; ok $? "no live lab process after kill -9 with a frozen node"
+sl down --lab $LAB >/dev/null 2>&1; ok $? "down cleans up"
+host_back_to "$before"; ok $? "the host is as before (cgroups too)"
 done_testing

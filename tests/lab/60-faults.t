@@ -30,6 +30,11 @@ wait_until 5 sh -c "[ \"\$($STACKLAB status --lab $LAB --json | jq -r '.vips[0].
 for f in crash freeze; do
 	sl fail --lab $LAB lb1 $f >/dev/null; ok $? "fail lb1 $f"
 	is "$(sl status --lab $LAB --json | jq -r '.nodes[] | select(.name == "lb1") | .state')" "$([ $f = crash ] && echo crashed || echo frozen)" "lb1 is shown $f"
+	# Where the host has a cgroup v2 freezer, the kernel holds the node.
+	events=$(ls /sys/fs/cgroup/stacklab-$LAB/lb1/cgroup.events /sys/fs/cgroup/unified/stacklab-$LAB/lb1/cgroup.events 2>/dev/null | head -1)
+	if [ $f = freeze ] && [ -n "$events" ]; then
+		wait_until 2 grep -q "^frozen 1" "$events"; ok $? "the kernel's cgroup v2 freezer holds lb1"
+	fi
 	wait_until 5 ok_via lb2; ok $? "$f lb1: traffic recovers through lb2"
 	sl heal --lab $LAB lb1 >/dev/null; ok $? "heal lb1 ($f)"
 	wait_until 5 ok_via lb1; ok $? "after healing the $f, lb1 serves again"

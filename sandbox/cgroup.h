@@ -1,0 +1,36 @@
+/* cgroup.h — freezing a node with the kernel's cgroup freezer: cgroup v2's
+ * cgroup.freeze (a unified hierarchy, or the unified part of a hybrid host)
+ * or cgroup v1's freezer.state. Each node's init (and so everything in the
+ * node) goes into the cgroup stacklab-LAB/NODE, which `down`, or the next
+ * `up` after a crash, removes. */
+#ifndef STACKLAB_CGROUP_H
+#define STACKLAB_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum cgroup_mode { CGROUP_NONE, CGROUP_V2, CGROUP_V1 };
+
+struct cgroups {
+	enum cgroup_mode mode;
+	char base[256];          /* …/stacklab-LAB */
+};
+
+/* Find a freezer on this host and make the lab's cgroup. CGROUP_NONE (and
+ * 0) if there is none: freezing then falls back to SIGSTOP. */
+int cgroup_open(struct cgroups *cg, const char *lab);
+
+/* Put process `pid` (a node's init) in the node's cgroup. */
+int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid);
+
+/* Freeze or thaw every process of the node. */
+int cgroup_freeze(const struct cgroups *cg, const char *node, bool frozen);
+
+/* Remove the lab's cgroups (their processes must be gone): after `down`, or
+ * what a killed lab left. Quiet when there is nothing. */
+void cgroup_remove(const char *lab);
+
+const char *cgroup_mode_name(enum cgroup_mode mode);
+
+#endif

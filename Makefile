@@ -12,7 +12,7 @@ MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1
 
 CC ?= cc
-PKGS := libnl-3.0 libnl-route-3.0 libcap libseccomp jansson inih libcurl
+PKGS := libnl-3.0 libnl-route-3.0 libcap libseccomp jansson inih libcurl ncursesw
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -28,17 +28,22 @@ LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
 ENGINE := util role topo net caps filter render service node ctl timing pki dbtemplate watch events fault traffic trafficd publish cgroup labd
-CLI := main cli cmd_up cmd_down cmd_status cmd_exec cmd_list cmd_request cmd_logs cmd_events cmd_fail cmd_traffic
+CLI := main cli cmd_up cmd_down cmd_status cmd_exec cmd_list cmd_request cmd_logs cmd_events cmd_fail cmd_traffic cmd_tui
 ENGINE_OBJ := $(ENGINE:%=build/%.o)
 CLI_OBJ := $(CLI:%=build/%.o)
+TUI_OBJ := $(patsubst tui/%.c,build/tui_%.o,$(wildcard tui/*.c))
 UNIT := $(patsubst tests/unit/%.c,build/tests/%.t,$(wildcard tests/unit/*.c))
 
 all: stacklab
 
-stacklab: $(ENGINE_OBJ) $(CLI_OBJ)
+stacklab: $(ENGINE_OBJ) $(CLI_OBJ) $(TUI_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 build/%.o: sandbox/%.c $(wildcard sandbox/*.h) Makefile | build
+	$(CC) $(CFLAGS) -Isandbox -c -o $@ $<
+
+# The TUI sees only the control protocol (ctl.h) and small helpers (util.h).
+build/tui_%.o: tui/%.c $(wildcard tui/*.h) sandbox/ctl.h sandbox/util.h Makefile | build
 	$(CC) $(CFLAGS) -Isandbox -c -o $@ $<
 
 build/tests/%.t: tests/unit/%.c tests/tap.h $(ENGINE_OBJ) | build

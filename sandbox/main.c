@@ -21,6 +21,7 @@ static const struct command {
 	{ "exec", cmd_exec, "run a command, or a shell, inside a node" },
 	{ "request", cmd_request, "send one HTTPS request from the client and show who served it" },
 	{ "logs", cmd_logs, "show what a node's daemons printed" },
+	{ "tui", cmd_tui, "the lab live on one screen; break and heal it from the keyboard" },
 	{ "events", cmd_events, "print the lab's events as they happen" },
 	{ "traffic", cmd_traffic, "steady HTTPS traffic from the client, and how it fares" },
 	{ "fail", cmd_fail, "break a node, a daemon or a link on purpose" },

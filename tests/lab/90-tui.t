@@ -1,0 +1,56 @@
+#!/bin/bash
+# The TUI, used as a person would: tmux runs it, send-keys types,
+# capture-pane reads the screen.
+. "$(dirname "$0")/../lib/libtest.sh"
+need_root
+command -v tmux >/dev/null || skip_all "needs tmux"
+
+LAB=t-tui
+S=stacklab-tui-test-$$
+trap 'tmux kill-session -t $S 2>/dev/null; lab_cleanup $LAB' EXIT
+screen() { tmux capture-pane -p -t $S; }
+shows() { screen | grep -Eq -- "$1"; }
+
+sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
+once=$(sl tui --lab $LAB --once)
+like "$once" "lab $LAB" "--once renders the title"
+like "$once" "lb1 lb +VIP" "--once shows the VIP at lb1"
+is "$(echo "$once" | wc -l)" "24" "--once renders 80x24 by default"
+is "$(echo "$once" | awk '{ if (length($0) > 80) n++ } END {print n + 0}')" "0" "no line is wider than 80"
+
+tmux new-session -d -s $S -x 120 -y 36 "bash --norc --noprofile"
+tmux send-keys -t $S "PS1='prompt\$ '; clear; $STACKLAB tui --lab $LAB; echo TUI-EXITED" Enter
+wait_until 5 shows "held by lb1"; ok $? "the TUI shows the VIP held by lb1"
+for n in client dns lb1 lb2 web1 app1 db1; do shows "$n"; ok $? "the map shows $n"; done
+shows "up 203.0.113.11"; ok $? "lb1 is up with its address"
+
+tmux send-keys -t $S Tab Tab        # client → dns → lb1
+tmux send-keys -t $S c
+wait_until 5 shows "held by lb2"; ok $? "c crashes lb1: the VIP moves to lb2"
+wait_until 5 shows "crashed 203.0.113.11"; ok $? "lb1 is shown crashed"
+shows "fault +fail lb1 crash"; ok $? "the event log shows the fault"
+shows "vrrp +lb2 MASTER"; ok $? "the event log shows lb2 becoming MASTER"
+tmux send-keys -t $S h
+wait_until 10 shows "held by lb1"; ok $? "h heals lb1: the VIP comes back"
+
+tmux send-keys -t $S t
+wait_until 5 shows "traffic running"; ok $? "t starts traffic"
+wait_until 10 sh -c "tmux capture-pane -p -t $S | grep -Eq '^traffic running +[1-9][0-9]* req/s'"; ok $? "the panel shows a non-zero rate"
+tmux resize-window -t $S -x 80 -y 24 2>/dev/null || tmux resize-pane -t $S -x 80 -y 24
+sleep 1
+is "$(screen | awk '{ if (length($0) > 80) n++ } END {print n + 0}')" "0" "resized to 80x24: nothing wider than the screen"
+shows "held by lb1"; ok $? "resized: the title is redrawn"
+tmux resize-window -t $S -x 200 -y 60 2>/dev/null || tmux resize-pane -t $S -x 200 -y 60
+sleep 1
+is "$(screen | wc -l)" "60" "resized to 200x60: the screen fills it"
+wait_until 6 shows "\\? help +q quit"; ok $? "the help bar is back once the last message is old"
+tmux send-keys -t $S t
+wait_until 5 shows "traffic stopped"; ok $? "t stops traffic"
+
+sl down --lab $LAB >/dev/null
+wait_until 5 shows "THE LAB WENT AWAY"; ok $? "when the lab goes away, the TUI says so"
+tmux send-keys -t $S q
+wait_until 5 shows "TUI-EXITED"; ok $? "q quits"
+tmux send-keys -t $S "echo still-\$((40+2))" Enter
+wait_until 5 shows "still-42"; ok $? "the shell works after the TUI: the terminal is restored"
+done_testing

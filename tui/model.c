@@ -1,0 +1,233 @@
+/* model.c — the TUI's model of a lab (see model.h). */
+#include "model.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *s(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? v : "";
+}
+
+struct tm_node *model_node(struct tm_model *m, const char *name)
+{
+	for (int i = 0; i < m->n_nodes; i++)
+		if (strcmp(m->nodes[i].name, name) == 0)
+			return &m->nodes[i];
+	return NULL;
+}
+
+void model_log(struct tm_model *m, const char *fmt, ...)
+{
+	if (m->log_n == TM_LOG) {
+		memmove(m->log[0], m->log[1], sizeof(m->log[0]) * (TM_LOG - 1));
+		memmove(m->log_daemon, m->log_daemon + 1, sizeof(m->log_daemon[0]) * (TM_LOG - 1));
+		m->log_n--;
+	}
+	m->log_daemon[m->log_n] = false;
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	int n = (int)strftime(m->log[m->log_n], sizeof(m->log[0]), "%H:%M:%S ", &tm);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m->log[m->log_n] + n, sizeof(m->log[0]) - (size_t)n, fmt, ap);
+	va_end(ap);
+	m->log_n++;
+}
+
+static void set_holders(struct tm_model *m, json_t *holders)
+{
+	m->holders[0] = '\0';
+	size_t i;
+	json_t *h;
+	json_array_foreach(holders, i, h) {
+		size_t len = strlen(m->holders);
+		snprintf(m->holders + len, sizeof(m->holders) - len, "%s%s", i ? " " : "", json_string_value(h));
+	}
+	m->split_brain = json_array_size(holders) > 1;
+}
+
+static void set_servers(struct tm_node *n, json_t *servers)
+{
+	n->servers[0] = '\0';
+	size_t i;
+	json_t *sv;
+	json_array_foreach(servers, i, sv) {
+		size_t len = strlen(n->servers);
+		snprintf(n->servers + len, sizeof(n->servers) - len, "%s%s %s", i ? " " : "", s(sv, "server"),
+			 s(sv, "state"));
+	}
+}
+
+void model_init(struct tm_model *m, json_t *st)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->lab, sizeof(m->lab), "%s", s(st, "lab"));
+	snprintf(m->topology, sizeof(m->topology), "%s", s(st, "topology"));
+	snprintf(m->title, sizeof(m->title), "%s", s(st, "title"));
+	size_t i, k;
+	json_t *jn, *ifc, *d;
+	json_array_foreach(json_object_get(st, "nodes"), i, jn) {
+		if (m->n_nodes == TM_NODES)
+			break;
+		struct tm_node *n = &m->nodes[m->n_nodes++];
+		snprintf(n->name, sizeof(n->name), "%s", s(jn, "name"));
+		snprintf(n->role, sizeof(n->role), "%s", s(jn, "role"));
+		snprintf(n->state, sizeof(n->state), "%s", s(jn, "state"));
+		snprintf(n->vrrp, sizeof(n->vrrp), "%s", s(jn, "vrrp"));
+		n->tier = (int)json_integer_value(json_object_get(jn, "tier"));
+		json_array_foreach(json_object_get(jn, "interfaces"), k, ifc) {
+			if (k == 0)
+				snprintf(n->addr, sizeof(n->addr), "%s", s(ifc, "address"));
+			if (n->n_links < 4)
+				snprintf(n->links[n->n_links++], sizeof(n->links[0]), "%s", s(ifc, "link"));
+		}
+		json_array_foreach(json_object_get(jn, "daemons"), k, d)
+			n->daemon_down |= strcmp(s(d, "state"), "running") != 0;
+		set_servers(n, json_object_get(jn, "servers"));
+	}
+	json_t *vip = json_array_get(json_object_get(st, "vips"), 0);
+	if (vip) {
+		snprintf(m->vip, sizeof(m->vip), "%s", s(vip, "address"));
+		set_holders(m, json_object_get(vip, "held_by"));
+	}
+	m->faults = (int)json_array_size(json_object_get(st, "faults"));
+	model_log(m, "connected to lab %s (%d nodes)", m->lab, m->n_nodes);
+}
+
+static void traffic_result(struct tm_model *m, json_t *ev, double t)
+{
+	long sec = (long)t;
+	if (sec > m->bucket_sec) {
+		long shift = sec - m->bucket_sec;
+		if (shift >= TM_HISTORY || m->bucket_sec == 0) {
+			memset(m->ok, 0, sizeof(m->ok));
+			memset(m->err, 0, sizeof(m->err));
+		} else {
+			memmove(m->ok + shift, m->ok, sizeof(long) * (size_t)(TM_HISTORY - shift));
+			memmove(m->err + shift, m->err, sizeof(long) * (size_t)(TM_HISTORY - shift));
+			memset(m->ok, 0, sizeof(long) * (size_t)shift);
+			memset(m->err, 0, sizeof(long) * (size_t)shift);
+		}
+		m->bucket_sec = sec;
+	}
+	long age = m->bucket_sec - sec;
+	if (age < 0 || age >= TM_HISTORY)
+		return;
+	bool ok = strcmp(s(ev, "result"), "ok") == 0;
+	(ok ? m->ok : m->err)[age]++;
+	if (ok) {
+		int i = (m->lat_head + m->lat_n) % 2048;
+		if (m->lat_n == 2048)
+			m->lat_head = (m->lat_head + 1) % 2048;
+		else
+			m->lat_n++;
+		m->lat[i] = (float)json_real_value(json_object_get(ev, "ms"));
+		m->lat_t[i] = t;
+	} else {
+		model_log(m, "traffic  %s (HTTP %lld)", s(ev, "result"), json_integer_value(json_object_get(ev, "status")));
+	}
+}
+
+void model_event(struct tm_model *m, json_t *ev)
+{
+	const char *kind = s(ev, "kind");
+	double t = json_real_value(json_object_get(ev, "time"));
+	struct tm_node *n = model_node(m, s(ev, "node"));
+	if (strcmp(kind, "links") == 0) {
+		for (int i = 0; i < m->n_nodes; i++) {
+			m->nodes[i].rx_bps = m->nodes[i].tx_bps = 0;
+			m->nodes[i].link_down = false;
+		}
+		size_t i;
+		json_t *l;
+		json_array_foreach(json_object_get(ev, "links"), i, l) {
+			struct tm_node *ln = model_node(m, s(l, "node"));
+			if (!ln)
+				continue;
+			ln->rx_bps += json_real_value(json_object_get(l, "rx_bps"));
+			ln->tx_bps += json_real_value(json_object_get(l, "tx_bps"));
+			ln->link_down |= !json_is_true(json_object_get(l, "up"));
+		}
+	} else if (strcmp(kind, "traffic") == 0) {
+		traffic_result(m, ev, t);
+	} else if (strcmp(kind, "traffic-state") == 0) {
+		m->traffic_running = strcmp(s(ev, "state"), "started") == 0;
+		if (m->traffic_running)
+			m->traffic_rate = (int)json_integer_value(json_object_get(ev, "rate"));
+		model_log(m, "traffic  %s", s(ev, "state"));
+	} else if (strcmp(kind, "node") == 0 && n) {
+		snprintf(n->state, sizeof(n->state), "%s", s(ev, "state"));
+		model_log(m, "node     %s %s", n->name, n->state);
+	} else if (strcmp(kind, "daemon") == 0 && n) {
+		n->daemon_down = strcmp(s(ev, "state"), "running") != 0;
+		model_log(m, "daemon   %s %s %s", n->name, s(ev, "daemon"), s(ev, "state"));
+	} else if (strcmp(kind, "vrrp") == 0 && n) {
+		snprintf(n->vrrp, sizeof(n->vrrp), "%s", s(ev, "state"));
+		model_log(m, "vrrp     %s %s", n->name, s(ev, "state"));
+	} else if (strcmp(kind, "vip") == 0) {
+		set_holders(m, json_object_get(ev, "holders"));
+		model_log(m, "vip      %s held by %s%s", m->vip, m->holders[0] ? m->holders : "nobody",
+			  m->split_brain ? " (split brain)" : "");
+	} else if (strcmp(kind, "backend") == 0 && n) {
+		char *p = strstr(n->servers, s(ev, "server"));
+		if (p) { /* "web1 UP" → "web1 DOWN": rebuild the word after it */
+			char rest[160];
+			char *after = strchr(p, ' ');
+			after = after ? strchr(after + 1, ' ') : NULL;
+			snprintf(rest, sizeof(rest), "%s", after ? after : "");
+			snprintf(p, sizeof(n->servers) - (size_t)(p - n->servers), "%s %s%s", s(ev, "server"), s(ev, "state"), rest);
+		} else {
+			size_t len = strlen(n->servers);
+			snprintf(n->servers + len, sizeof(n->servers) - len, "%s%s %s", len ? " " : "", s(ev, "server"),
+				 s(ev, "state"));
+		}
+		model_log(m, "backend  %s sees %s %s", n->name, s(ev, "server"), s(ev, "state"));
+	} else if (strcmp(kind, "fault") == 0) {
+		m->faults += strcmp(s(ev, "action"), "fail") == 0 ? 1 : -1;
+		model_log(m, "fault    %s %s %s%s%s", s(ev, "action"), s(ev, "node"), s(ev, "what"),
+			  json_object_get(ev, "link") ? " on " : "", json_object_get(ev, "link") ? s(ev, "link") : "");
+	} else if (strcmp(kind, "log") == 0) {
+		model_daemon_line(m, s(ev, "node"), s(ev, "daemon"), s(ev, "line"));
+	}
+}
+
+double model_rate(const struct tm_model *m, long now_sec)
+{
+	long age = now_sec - m->bucket_sec + 1; /* the last whole second */
+	if (age < 0 || age >= TM_HISTORY)
+		return 0;
+	return (double)(m->ok[age] + m->err[age]);
+}
+
+static int cmpf(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+void model_latency(struct tm_model *m, double now, double *p50, double *p99)
+{
+	static float v[2048];
+	int n = 0;
+	for (int k = 0; k < m->lat_n; k++) {
+		int i = (m->lat_head + k) % 2048;
+		if (now - m->lat_t[i] <= 10)
+			v[n++] = m->lat[i];
+	}
+	qsort(v, (size_t)n, sizeof(v[0]), cmpf);
+	*p50 = n ? v[n / 2] : 0;
+	*p99 = n ? v[(n * 99) / 100] : 0;
+}
+
+void model_daemon_line(struct tm_model *m, const char *node, const char *daemon, const char *line)
+{
+	model_log(m, "%-8s %s| %s", node, daemon, line);
+	m->log_daemon[m->log_n - 1] = true;
+}

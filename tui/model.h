@@ -1,0 +1,54 @@
+/* model.h — what the TUI knows of a lab, built only from the control
+ * socket: one `status` answer, then the event stream. */
+#ifndef STACKLAB_TUI_MODEL_H
+#define STACKLAB_TUI_MODEL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#define TM_NODES 64
+#define TM_LOG 256
+#define TM_HISTORY 60
+
+struct tm_node {
+	char name[32], role[16], state[16], vrrp[16], addr[20];
+	int tier;
+	char links[4][16];
+	int n_links;
+	double rx_bps, tx_bps;        /* summed over its links: from / to the node */
+	bool link_down;
+	char servers[160];            /* HAProxy's view: "web1 UP web2 DOWN" */
+	bool daemon_down;             /* one of its daemons exited */
+};
+
+struct tm_model {
+	char lab[32], topology[32], title[128], vip[20];
+	struct tm_node nodes[TM_NODES];
+	int n_nodes;
+	char holders[64];             /* who holds the VIP now */
+	bool split_brain;
+	/* traffic: results per second for the last minute, latencies of the last 10 s */
+	long ok[TM_HISTORY], err[TM_HISTORY];
+	long bucket_sec;              /* the second bucket 0 stands for */
+	float lat[2048];
+	double lat_t[2048];
+	int lat_n, lat_head;
+	bool traffic_running;
+	int traffic_rate;
+	char log[TM_LOG][200];
+	bool log_daemon[TM_LOG];      /* a daemon's own line, not a lab event */
+	int log_n;                    /* lines kept (newest last) */
+	int faults;
+	bool gone;                    /* the lab went away */
+};
+
+void model_init(struct tm_model *m, json_t *status);
+void model_event(struct tm_model *m, json_t *ev);
+struct tm_node *model_node(struct tm_model *m, const char *name);
+/* Requests per second over the last whole second, p50/p99 over 10 s. */
+double model_rate(const struct tm_model *m, long now_sec);
+void model_latency(struct tm_model *m, double now, double *p50, double *p99);
+void model_log(struct tm_model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void model_daemon_line(struct tm_model *m, const char *node, const char *daemon, const char *line);
+
+#endif

@@ -1,0 +1,303 @@
+/* tui.c — the TUI's loop: model from events, views, key presses become
+ * requests (see tui.h). It knows the lab only through the control socket. */
+#define _XOPEN_SOURCE_EXTENDED 1
+#include "tui.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include "ctl.h"
+#include "model.h"
+#include "util.h"
+#include "view.h"
+
+static volatile sig_atomic_t quit_signal;
+
+static void on_quit(int sig) { quit_signal = sig; }
+
+/* On a crash, give the terminal back before dying (as htop does). */
+static void on_crash(int sig)
+{
+	endwin();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static json_t *call(const char *lab, json_t *req, char *msg, size_t size)
+{
+	json_t *reply = NULL;
+	int r = ctl_call(lab, req, &reply);
+	json_decref(req);
+	if (r < 0) {
+		snprintf(msg, size, "lab %s: %s", lab, strerror(-r));
+		return NULL;
+	}
+	if (!json_is_true(json_object_get(reply, "ok"))) {
+		snprintf(msg, size, "%s", json_string_value(json_object_get(reply, "error")));
+		json_decref(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+static int subscribe(const char *lab)
+{
+	int fd = ctl_connect(lab);
+	if (fd < 0)
+		return fd;
+	json_t *req = json_pack("{s:s}", "cmd", "subscribe");
+	ctl_send(fd, req);
+	json_decref(req);
+	return fd;
+}
+
+/* Read every complete event line waiting on fd into the model; -1 when the
+ * lab went away. */
+static int pump(int fd, struct ctl_reader *rd, struct tm_model *m, bool *first)
+{
+	for (;;) {
+		char *line = NULL;
+		int r = ctl_read_line(fd, rd, &line);
+		if (r == -EAGAIN)
+			return 0;
+		if (r <= 0)
+			return -1;
+		json_t *ev = json_loads(line, 0, NULL);
+		free(line);
+		if (ev && !*first)
+			model_event(m, ev);
+		*first = false; /* the reply to subscribe */
+		json_decref(ev);
+	}
+}
+
+static void act(const char *lab, struct tm_model *m, struct view_state *v, int key)
+{
+	struct tm_node *n = m->n_nodes ? &m->nodes[v->selected] : NULL;
+	json_t *req = NULL, *reply;
+	char what[128] = "";
+	switch (key) {
+	case 'c': case 'f':
+		req = json_pack("{s:s, s:s, s:s, s:[]}", "cmd", "fail", "target", n->name, "fault", key == 'c' ? "crash" : "freeze", "args");
+		snprintf(what, sizeof(what), "%s %s", key == 'c' ? "crashed" : "froze", n->name);
+		break;
+	case 'd':
+		req = json_pack("{s:s, s:s, s:s, s:[]}", "cmd", "fail", "target", n->links[0], "fault", "down", "args");
+		snprintf(what, sizeof(what), "took %s down", n->links[0]);
+		break;
+	case 'p': {
+		struct tm_node *o = &m->nodes[(v->selected + 1) % m->n_nodes];
+		req = json_pack("{s:s, s:s, s:[s, s]}", "cmd", "fail", "fault", "partition", "args", n->name, o->name);
+		snprintf(what, sizeof(what), "partitioned %s from %s", n->name, o->name);
+		break;
+	}
+	case 'h':
+		req = json_pack("{s:s, s:s}", "cmd", "heal", "target", n->name);
+		snprintf(what, sizeof(what), "healed %s", n->name);
+		break;
+	case 'H':
+		req = json_pack("{s:s, s:b}", "cmd", "heal", "all", 1);
+		snprintf(what, sizeof(what), "healed everything");
+		break;
+	case 't':
+		req = m->traffic_running ? json_pack("{s:s, s:s}", "cmd", "traffic", "action", "stop")
+					 : json_pack("{s:s, s:s, s:i, s:i}", "cmd", "traffic", "action", "start", "rate",
+						     m->traffic_rate ? m->traffic_rate : 20, "seconds", 600);
+		snprintf(what, sizeof(what), "traffic %s", m->traffic_running ? "stopped" : "started");
+		break;
+	case '+': case '-': {
+		int r = m->traffic_rate ? m->traffic_rate : 20;
+		r = key == '+' ? r * 2 : r / 2;
+		r = r < 1 ? 1 : r > 1000 ? 1000 : r;
+		m->traffic_rate = r;
+		if (m->traffic_running) { /* restart at the new rate */
+			json_decref(call(lab, json_pack("{s:s, s:s}", "cmd", "traffic", "action", "stop"), v->message, sizeof(v->message)));
+			req = json_pack("{s:s, s:s, s:i, s:i}", "cmd", "traffic", "action", "start", "rate", r, "seconds", 600);
+		}
+		snprintf(what, sizeof(what), "traffic rate %d/s", r);
+		if (!req) {
+			snprintf(v->message, sizeof(v->message), "%s (t starts it)", what);
+			return;
+		}
+		break;
+	}
+	case 's': {
+		/* The node's first daemon, from a fresh status. */
+		json_t *st = call(lab, json_pack("{s:s}", "cmd", "status"), v->message, sizeof(v->message));
+		const char *daemon = NULL;
+		size_t i;
+		json_t *jn;
+		json_array_foreach(json_object_get(st, "nodes"), i, jn)
+			if (strcmp(json_string_value(json_object_get(jn, "name")), n->name) == 0)
+				daemon = json_string_value(json_object_get(json_array_get(json_object_get(jn, "daemons"), 0), "name"));
+		if (!daemon) {
+			snprintf(v->message, sizeof(v->message), "%s runs no daemon", n->name);
+			json_decref(st);
+			return;
+		}
+		req = json_pack("{s:s, s:s, s:s, s:[s]}", "cmd", "fail", "target", n->name, "fault", "stop", "args", daemon);
+		snprintf(what, sizeof(what), "stopped %s on %s", daemon, n->name);
+		json_decref(st);
+		break;
+	}
+	default:
+		return;
+	}
+	if ((reply = call(lab, req, v->message, sizeof(v->message)))) {
+		snprintf(v->message, sizeof(v->message), "%s", what);
+		json_decref(reply);
+	}
+}
+
+static int render_once(struct tm_model *m, int rows, int cols)
+{
+	FILE *null_out = fopen("/dev/null", "w"), *null_in = fopen("/dev/null", "r");
+	SCREEN *scr = newterm("xterm", null_out, null_in);
+	if (!scr) {
+		fprintf(stderr, "stacklab tui: cannot start curses\n");
+		return 1;
+	}
+	WINDOW *pad = newpad(rows, cols);
+	struct view_state v = { .color = false, .unicode = strcmp(nl_langinfo(CODESET), "UTF-8") == 0 };
+	view_draw(pad, m, &v, rows, cols);
+	wchar_t wide[1024];
+	char line[4096];
+	for (int y = 0; y < rows; y++) {
+		mvwinnwstr(pad, y, 0, wide, cols < 1023 ? cols : 1023);
+		size_t n = wcstombs(line, wide, sizeof(line) - 1);
+		if (n == (size_t)-1)
+			n = 0;
+		line[n] = '\0';
+		while (n && line[n - 1] == ' ')
+			line[--n] = '\0';
+		printf("%s\n", line);
+	}
+	delwin(pad);
+	endwin();
+	delscreen(scr);
+	fclose(null_out);
+	fclose(null_in);
+	return 0;
+}
+
+int tui_main(const char *lab, bool once, int rows, int cols)
+{
+	static struct tm_model m;
+	char msg[256] = "";
+	json_t *st = call(lab, json_pack("{s:s}", "cmd", "status"), msg, sizeof(msg));
+	if (!st) {
+		fprintf(stderr, "stacklab tui: %s\n", msg);
+		return 1;
+	}
+	model_init(&m, st);
+	json_decref(st);
+	json_t *tr = call(lab, json_pack("{s:s, s:s}", "cmd", "traffic", "action", "status"), msg, sizeof(msg));
+	if (tr) {
+		m.traffic_running = json_is_true(json_object_get(tr, "running"));
+		m.traffic_rate = (int)json_integer_value(json_object_get(tr, "rate"));
+		json_decref(tr);
+	}
+	setlocale(LC_ALL, "");
+	int fd = subscribe(lab);
+	if (fd < 0) {
+		fprintf(stderr, "stacklab tui: lab %s: %s\n", lab, strerror(-fd));
+		return 1;
+	}
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	struct ctl_reader *rd = xcalloc(1, sizeof(*rd));
+	bool first = true;
+
+	if (once) {
+		/* Half a second of events: link rates and recent results. */
+		uint64_t until = now_ms() + 600;
+		while (now_ms() < until) {
+			struct pollfd p = { fd, POLLIN, 0 };
+			poll(&p, 1, 100);
+			if (pump(fd, rd, &m, &first) < 0)
+				break;
+		}
+		close(fd);
+		free(rd);
+		return render_once(&m, rows, cols);
+	}
+
+	signal(SIGTERM, on_quit);
+	signal(SIGINT, on_quit);
+	signal(SIGHUP, on_quit);
+	signal(SIGSEGV, on_crash);
+	signal(SIGABRT, on_crash);
+	initscr();
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	timeout(0);
+	struct view_state v = { 0 };
+	v.color = has_colors();
+	v.unicode = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	if (v.color)
+		view_colors();
+	uint64_t last_draw = 0;
+	bool dirty = true;
+	while (!quit_signal) {
+		struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { fd, POLLIN, 0 } };
+		poll(p, m.gone ? 1 : 2, 250);
+		if (!m.gone && (p[1].revents & (POLLIN | POLLHUP)) && pump(fd, rd, &m, &first) < 0) {
+			m.gone = true;
+			snprintf(v.message, sizeof(v.message), "the lab went away (stacklab down?) — q quits");
+		}
+		dirty |= p[1].revents != 0;
+		int key;
+		while ((key = getch()) != ERR) {
+			dirty = true;
+			if (key == 'q' || key == 'Q')
+				quit_signal = -1;
+			else if (key == '\t' || key == KEY_RIGHT || key == KEY_DOWN)
+				v.selected = m.n_nodes ? (v.selected + 1) % m.n_nodes : 0;
+			else if (key == KEY_BTAB || key == KEY_LEFT || key == KEY_UP)
+				v.selected = m.n_nodes ? (v.selected + m.n_nodes - 1) % m.n_nodes : 0;
+			else if (key == '?')
+				v.help = !v.help;
+			else if (key == 'l')
+				v.daemon_lines = !v.daemon_lines;
+			else if (key == 'n')
+				v.filter = v.filter ? NULL : m.nodes[v.selected].name;
+			else if (key == KEY_PPAGE)
+				v.scroll += 5;
+			else if (key == KEY_NPAGE)
+				v.scroll = v.scroll > 5 ? v.scroll - 5 : 0;
+			else if (key != KEY_RESIZE && !m.gone) {
+				act(lab, &m, &v, key);
+				v.message_ms = now_ms();
+			}
+		}
+		/* A few redraws a second, only of what changed: no flicker. */
+		uint64_t now = now_ms();
+		if (dirty && now - last_draw >= 100) {
+			int rows_now, cols_now;
+			getmaxyx(stdscr, rows_now, cols_now);
+			view_draw(stdscr, &m, &v, rows_now, cols_now);
+			wnoutrefresh(stdscr);
+			doupdate();
+			last_draw = now;
+			dirty = false;
+		}
+		if (now - last_draw >= 1000)
+			dirty = true; /* the sparkline moves with time */
+	}
+	endwin();
+	close(fd);
+	free(rd);
+	return 0;
+}

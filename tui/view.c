@@ -1,0 +1,196 @@
+/* view.c — the TUI's screen (see view.h). Nodes sit in columns by tier, as
+ * the topology's roles say (client and dns, the lbs, web, app, db), each
+ * coloured by state, with its address, its VRRP state and the VIP at the lb
+ * that holds it, HAProxy's view of the web servers, and the traffic on its
+ * links (bold while traffic crosses them). */
+#include "view.h"
+
+#include <string.h>
+#include <time.h>
+
+enum { C_UP = 1, C_DOWN, C_FROZEN, C_DEGRADED, C_TITLE, C_VIP };
+
+void view_colors(void)
+{
+	start_color();
+	use_default_colors();
+	init_pair(C_UP, COLOR_GREEN, -1);
+	init_pair(C_DOWN, COLOR_RED, -1);
+	init_pair(C_FROZEN, COLOR_CYAN, -1);
+	init_pair(C_DEGRADED, COLOR_YELLOW, -1);
+	init_pair(C_TITLE, COLOR_BLACK, COLOR_CYAN);
+	init_pair(C_VIP, COLOR_MAGENTA, -1);
+}
+
+static void rate(char *buf, size_t size, double bps)
+{
+	if (bps >= 1e6)
+		snprintf(buf, size, "%.1fM", bps / 1e6);
+	else if (bps >= 1e3)
+		snprintf(buf, size, "%.0fk", bps / 1e3);
+	else
+		snprintf(buf, size, "%.0f", bps);
+}
+
+static int state_color(const struct tm_node *n)
+{
+	if (strcmp(n->state, "up") != 0)
+		return strcmp(n->state, "frozen") == 0 ? C_FROZEN : C_DOWN;
+	return n->daemon_down || n->link_down ? C_DEGRADED : C_UP;
+}
+
+static void put(WINDOW *w, int y, int x, int width, attr_t attr, const char *text)
+{
+	if (width <= 0)
+		return;
+	wattron(w, attr);
+	mvwaddnstr(w, y, x, text, width);
+	wattroff(w, attr);
+}
+
+static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols)
+{
+	static const char *const tier_names[] = { "clients", "load balancers", "web", "app", "database" };
+	int tiers = 5, colw = cols / tiers;
+	for (int t = 0; t < tiers; t++)
+		put(w, top, t * colw, colw - 1, A_BOLD, tier_names[t]);
+	int row[5] = { top + 1, top + 1, top + 1, top + 1, top + 1 };
+	for (int i = 0; i < m->n_nodes; i++) {
+		struct tm_node *n = &m->nodes[i];
+		int t = n->tier < 0 || n->tier > 4 ? 4 : n->tier;
+		int y = row[t], x = t * colw;
+		if (y + 3 > top + height)
+			continue; /* no room left in this column */
+		row[t] += 4;
+		attr_t sel = i == v->selected ? A_REVERSE : 0;
+		attr_t col = v->color ? COLOR_PAIR(state_color(n)) : 0;
+		char line[96];
+		bool vip = false;
+		for (const char *h = m->holders; *h;) { /* is it one of the holders? */
+			size_t len = strcspn(h, " ");
+			vip |= len == strlen(n->name) && strncmp(h, n->name, len) == 0;
+			h += len + (h[len] == ' ');
+		}
+		snprintf(line, sizeof(line), "%s%s %s", v->unicode ? "■ " : "# ", n->name, n->role);
+		put(w, y, x, colw - 1, col | sel | A_BOLD, line);
+		if (vip) {
+			int at = x + (int)strlen(line) - (v->unicode ? 2 : 0);
+			put(w, y, at, x + colw - 1 - at, (v->color ? COLOR_PAIR(C_VIP) : 0) | A_BOLD,
+			    m->split_brain ? " VIP!" : " VIP");
+		}
+		snprintf(line, sizeof(line), "%s %s", n->state, n->addr);
+		put(w, y + 1, x, colw - 1, col, line);
+		char rx[16], tx[16];
+		rate(rx, sizeof(rx), n->rx_bps);
+		rate(tx, sizeof(tx), n->tx_bps);
+		bool busy = n->rx_bps + n->tx_bps > 20000;
+		snprintf(line, sizeof(line), "%s%s %s%s%s", v->unicode ? "↑" : "^", rx, v->unicode ? "↓" : "v", tx,
+			 n->link_down ? " LINK DOWN" : "");
+		put(w, y + 2, x, colw - 1, busy ? A_BOLD : A_DIM, line);
+		if (n->vrrp[0] || n->servers[0]) {
+			snprintf(line, sizeof(line), "%s%s%s", n->vrrp, n->vrrp[0] && n->servers[0] ? " " : "", n->servers);
+			put(w, y + 3, x, colw - 1, 0, line);
+			row[t]++;
+		}
+	}
+}
+
+static void draw_traffic(WINDOW *w, struct tm_model *m, struct view_state *v, int y, int cols)
+{
+	time_t now = time(NULL);
+	double p50, p99;
+	model_latency(m, (double)now, &p50, &p99);
+	long ok = 0, err = 0;
+	for (int i = 1; i <= 10 && i < TM_HISTORY; i++) {
+		long age = now - m->bucket_sec + i;
+		if (age >= 0 && age < TM_HISTORY) {
+			ok += m->ok[age];
+			err += m->err[age];
+		}
+	}
+	char line[256];
+	snprintf(line, sizeof(line), "traffic %s%s  %.0f req/s  last 10 s: %ld ok, %ld failed  p50 %.1f ms  p99 %.1f ms",
+		 m->traffic_running ? "running" : "stopped", "", model_rate(m, (long)now), ok, err, p50, p99);
+	put(w, y, 0, cols, A_BOLD, line);
+	static const char *const bars_u[] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	static const char *const bars_a[] = { " ", ".", ".", ":", ":", "=", "=", "#", "#" };
+	long max = 1;
+	for (int i = 0; i < TM_HISTORY; i++)
+		max = m->ok[i] + m->err[i] > max ? m->ok[i] + m->err[i] : max;
+	wmove(w, y + 1, 0);
+	waddstr(w, "last minute ");
+	for (int i = TM_HISTORY - 1; i >= 1 && getcurx(w) < cols - 1; i--) {
+		long age = now - m->bucket_sec + i;
+		long val = age >= 0 && age < TM_HISTORY ? m->ok[age] + m->err[age] : 0;
+		long bad = age >= 0 && age < TM_HISTORY ? m->err[age] : 0;
+		int lvl = (int)(val * 8 / max);
+		attr_t a = bad && v->color ? COLOR_PAIR(C_DOWN) : 0;
+		wattron(w, a);
+		waddstr(w, (v->unicode ? bars_u : bars_a)[lvl]);
+		wattroff(w, a);
+	}
+}
+
+static const char *const help_lines[] = {
+	"Tab, arrows  select a node        c  crash it          f  freeze it",
+	"d            take its first link down                  s  stop its first daemon",
+	"h            heal it              H  heal everything   p  partition it from the next node",
+	"t            start/stop traffic   +  -  traffic rate   n  filter the log by the selected node",
+	"l            show the daemons' own log lines too (with n: always)",
+	"PgUp PgDn    scroll the log       ?  this help         q  quit",
+};
+
+static void draw_log(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols)
+{
+	char title[96];
+	snprintf(title, sizeof(title), "events%s%s%s", v->filter ? " of " : "", v->filter ? v->filter : "",
+		 v->daemon_lines || v->filter ? " and daemon lines" : " (l: daemon lines too)");
+	put(w, top, 0, cols, A_BOLD | A_UNDERLINE, title);
+	if (v->help) {
+		for (int i = 0; i < (int)(sizeof(help_lines) / sizeof(help_lines[0])) && i < height - 1; i++)
+			put(w, top + 1 + i, 0, cols, 0, help_lines[i]);
+		return;
+	}
+	int shown = 0, skipped = 0;
+	for (int i = m->log_n - 1; i >= 0 && shown < height - 1; i--) {
+		if (v->filter && !strstr(m->log[i], v->filter))
+			continue;
+		if (m->log_daemon[i] && !v->daemon_lines && !v->filter)
+			continue;
+		if (skipped++ < v->scroll)
+			continue;
+		put(w, top + height - 1 - shown, 0, cols, 0, m->log[i]);
+		shown++;
+	}
+}
+
+void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, int cols)
+{
+	werase(w);
+	char line[400];
+	const char *dot = v->unicode ? "·" : "|";
+	snprintf(line, sizeof(line), " stacklab %s lab %s %s VIP %s held by %s%s%s %s %s", dot, m->lab, dot, m->vip,
+		 m->holders[0] ? m->holders : "nobody", m->split_brain ? " (SPLIT BRAIN)" : "",
+		 m->gone ? " - THE LAB WENT AWAY" : "", dot, m->title);
+	wattron(w, v->color ? COLOR_PAIR(C_TITLE) : A_REVERSE);
+	mvwhline(w, 0, 0, ' ', cols);
+	mvwaddnstr(w, 0, 0, line, cols);
+	wattroff(w, v->color ? COLOR_PAIR(C_TITLE) : A_REVERSE);
+
+	int map_h = rows * 55 / 100 < 12 ? 12 : rows * 55 / 100;
+	if (map_h > rows - 8)
+		map_h = rows - 8;
+	draw_map(w, m, v, 1, map_h, cols);
+	draw_traffic(w, m, v, 1 + map_h, cols);
+	draw_log(w, m, v, 3 + map_h, rows - 4 - map_h, cols);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	unsigned long long now = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
+	bool fresh = v->message[0] && (m->gone || now - v->message_ms < 4000);
+	snprintf(line, sizeof(line), " %s", fresh ? v->message
+			 : "Tab select  c crash  f freeze  d link down  h heal  H heal all  t traffic  ? help  q quit");
+	wattron(w, A_REVERSE);
+	mvwhline(w, rows - 1, 0, ' ', cols);
+	mvwaddnstr(w, rows - 1, 0, line, cols);
+	wattroff(w, A_REVERSE);
+}

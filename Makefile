@@ -66,6 +66,7 @@ bench: all
 	bench/up-down.sh
 	bench/stack.sh
 	bench/failover.sh
+	bench/tui.sh
 
 install: all
 	install -D -m 0755 stacklab $(DESTDIR)$(BINDIR)/stacklab

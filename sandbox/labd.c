@@ -10,6 +10,7 @@
 #include "labd.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -607,6 +608,65 @@ static json_t *do_status(struct lab *lab, json_t *req)
 	return st;
 }
 
+/* Text files under dir (relative names into `files`), for inspect. */
+static void collect_files(const char *root, const char *rel, json_t *files, int depth)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/%s", root, rel);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) && json_array_size(files) < 32) {
+		if (e->d_name[0] == '.')
+			continue;
+		char sub[PATH_MAX];
+		snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
+		if (e->d_type == DT_DIR && depth < 3)
+			collect_files(root, sub, files, depth + 1);
+		else if (e->d_type == DT_REG)
+			json_array_append_new(files, json_string(sub));
+	}
+	if (d)
+		closedir(d);
+}
+
+/* A node up close: its daemons, the config files its role renders (read
+ * from the node's own /etc), and each daemon's last log lines. */
+static json_t *do_inspect(struct lab *lab, json_t *req)
+{
+	const char *name = json_string_value(json_object_get(req, "node"));
+	int i;
+	for (i = 0; name && i < lab->topo->n_nodes; i++)
+		if (strcmp(lab->topo->nodes[i].name, name) == 0)
+			break;
+	if (!name || i == lab->topo->n_nodes)
+		return lab_reply_error("no node '%s' in lab %s", name ? name : "", lab->name);
+	const struct lab_node *ln = &lab->nodes[i];
+	json_t *files = json_array(), *out = json_array(), *logs = json_object();
+	char role_etc[PATH_MAX];
+	snprintf(role_etc, sizeof(role_etc), "%s/rootfs/%s/etc", data_dir(), ln->spec.node->role->name);
+	collect_files(role_etc, "", files, 0);
+	size_t k;
+	json_t *f;
+	json_array_foreach(files, k, f) {
+		char path[PATH_MAX * 2];
+		snprintf(path, sizeof(path), "%s/%s", ln->spec.etc, json_string_value(f));
+		_cleanup_free_ char *text = read_file(path, NULL);
+		json_array_append_new(out, json_pack("{s:s+, s:s}", "path", "/etc/", json_string_value(f), "text",
+						     text ? text : "(unreadable)"));
+	}
+	json_decref(files);
+	for (int d = 0; d < ln->n_services; d++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/logs/%s/%s.log", lab->dir, ln->spec.node->name, ln->services[d].name);
+		_cleanup_free_ char *tail = tail_file(path, 40);
+		json_object_set_new(logs, ln->services[d].name, json_string(tail ? tail : ""));
+	}
+	json_t *st = lab_status(lab);
+	json_t *node = json_incref(json_array_get(json_object_get(st, "nodes"), (size_t)i));
+	json_decref(st);
+	return json_pack("{s:b, s:o, s:o, s:o}", "ok", 1, "node", node, "files", out, "logs", logs);
+}
+
 /* From now on this connection also carries the event stream. */
 static json_t *do_subscribe(struct lab *lab, json_t *req, struct client *c)
 {
@@ -639,6 +699,7 @@ static const struct {
 	{ "fail", fault_request },
 	{ "heal", heal_request },
 	{ "traffic", traffic_request },
+	{ "inspect", do_inspect },
 };
 
 static json_t *dispatch(struct lab *lab, struct client *c, const char *line)

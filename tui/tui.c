@@ -160,6 +160,40 @@ static void act(const char *lab, struct tm_model *m, struct view_state *v, int k
 	}
 }
 
+/* Fetch node `name` up close and lay it out as one page of text. */
+static char *inspect_page(const char *lab, const char *name, char *msg, size_t size)
+{
+	json_t *r = call(lab, json_pack("{s:s, s:s}", "cmd", "inspect", "node", name), msg, size);
+	if (!r)
+		return NULL;
+	char *page = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&page, &len);
+	json_t *node = json_object_get(r, "node"), *d, *file;
+	size_t i;
+	fprintf(f, "== node %s · role %s · %s\n", json_string_value(json_object_get(node, "name")),
+		json_string_value(json_object_get(node, "role")), json_string_value(json_object_get(node, "state")));
+	json_array_foreach(json_object_get(node, "interfaces"), i, d)
+		fprintf(f, "   %s %s/%lld on %s (link %s)\n", json_string_value(json_object_get(d, "name")),
+			json_string_value(json_object_get(d, "address")), json_integer_value(json_object_get(d, "prefix")),
+			json_string_value(json_object_get(d, "network")), json_string_value(json_object_get(d, "link")));
+	fprintf(f, "== daemons\n");
+	json_array_foreach(json_object_get(node, "daemons"), i, d)
+		fprintf(f, "   %-12s %-8s pid %lld %s\n", json_string_value(json_object_get(d, "name")),
+			json_string_value(json_object_get(d, "state")), json_integer_value(json_object_get(d, "pid")),
+			json_string_value(json_object_get(d, "how")));
+	const char *daemon;
+	json_t *text;
+	json_object_foreach(json_object_get(r, "logs"), daemon, text)
+		fprintf(f, "== last lines of %s\n%s", daemon, json_string_value(text));
+	json_array_foreach(json_object_get(r, "files"), i, file)
+		fprintf(f, "== %s\n%s", json_string_value(json_object_get(file, "path")),
+			json_string_value(json_object_get(file, "text")));
+	fclose(f);
+	json_decref(r);
+	return page;
+}
+
 static int render_once(struct tm_model *m, int rows, int cols)
 {
 	FILE *null_out = fopen("/dev/null", "w"), *null_in = fopen("/dev/null", "r");
@@ -241,6 +275,8 @@ int tui_main(const char *lab, bool once, int rows, int cols)
 	cbreak();
 	noecho();
 	keypad(stdscr, TRUE);
+	set_escdelay(50);
+	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
 	curs_set(0);
 	timeout(0);
 	struct view_state v = { 0 };
@@ -261,8 +297,39 @@ int tui_main(const char *lab, bool once, int rows, int cols)
 		int key;
 		while ((key = getch()) != ERR) {
 			dirty = true;
-			if (key == 'q' || key == 'Q')
+			if (v.inspect) { /* the inspect page has keys of its own */
+				if (key == 27 || key == '\n' || key == KEY_ENTER || key == 'i' || key == 'q') {
+					free(v.inspect);
+					v.inspect = NULL;
+				} else if (key == KEY_DOWN || key == 'j') {
+					v.inspect_top++;
+				} else if (key == KEY_UP || key == 'k') {
+					v.inspect_top--;
+				} else if (key == KEY_NPAGE || key == ' ') {
+					v.inspect_top += 10;
+				} else if (key == KEY_PPAGE) {
+					v.inspect_top -= 10;
+				} else if (key == 'r' && m.n_nodes) {
+					char *page = inspect_page(lab, m.nodes[v.selected].name, v.message, sizeof(v.message));
+					if (page) {
+						free(v.inspect);
+						v.inspect = page;
+					}
+				}
+				continue;
+			}
+			MEVENT me;
+			if (key == KEY_MOUSE && getmouse(&me) == OK) { /* a click selects a node */
+				int i = view_node_at(&v, m.n_nodes, me.y, me.x);
+				if (i >= 0)
+					v.selected = i;
+			} else if (key == 'q' || key == 'Q')
 				quit_signal = -1;
+			else if ((key == '\n' || key == KEY_ENTER || key == 'i') && m.n_nodes && !m.gone) {
+				v.inspect = inspect_page(lab, m.nodes[v.selected].name, v.message, sizeof(v.message));
+				v.inspect_top = 0;
+				v.message_ms = now_ms();
+			}
 			else if (key == '\t' || key == KEY_RIGHT || key == KEY_DOWN)
 				v.selected = m.n_nodes ? (v.selected + 1) % m.n_nodes : 0;
 			else if (key == KEY_BTAB || key == KEY_LEFT || key == KEY_UP)
@@ -297,6 +364,7 @@ int tui_main(const char *lab, bool once, int rows, int cols)
 			dirty = true; /* the sparkline moves with time */
 	}
 	endwin();
+	free(v.inspect);
 	close(fd);
 	free(rd);
 	return 0;

@@ -59,8 +59,12 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		struct tm_node *n = &m->nodes[i];
 		int t = n->tier < 0 || n->tier > 4 ? 4 : n->tier;
 		int y = row[t], x = t * colw;
+		v->at[i].y = -1;
 		if (y + 3 > top + height)
 			continue; /* no room left in this column */
+		v->at[i].y = (short)y;
+		v->at[i].x = (short)x;
+		v->at[i].w = (short)colw;
 		row[t] += 4;
 		attr_t sel = i == v->selected ? A_REVERSE : 0;
 		attr_t col = v->color ? COLOR_PAIR(state_color(n)) : 0;
@@ -137,6 +141,7 @@ static const char *const help_lines[] = {
 	"h            heal it              H  heal everything   p  partition it from the next node",
 	"t            start/stop traffic   +  -  traffic rate   n  filter the log by the selected node",
 	"l            show the daemons' own log lines too (with n: always)",
+	"Enter, i     inspect the node: its daemons, rendered config files, last log lines",
 	"PgUp PgDn    scroll the log       ?  this help         q  quit",
 };
 
@@ -164,6 +169,33 @@ static void draw_log(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 	}
 }
 
+/* The inspect page over the whole screen, scrolled to inspect_top. */
+static void draw_inspect(WINDOW *w, struct view_state *v, int rows, int cols)
+{
+	int total = 0;
+	for (const char *p = v->inspect; *p; p++)
+		total += *p == '\n';
+	if (v->inspect_top > total - (rows - 2))
+		v->inspect_top = total - (rows - 2);
+	if (v->inspect_top < 0)
+		v->inspect_top = 0;
+	const char *line = v->inspect;
+	for (int skip = 0; skip < v->inspect_top && line; skip++)
+		line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL;
+	for (int y = 1; y < rows - 1 && line && *line; y++) {
+		const char *nl = strchr(line, '\n');
+		int len = nl ? (int)(nl - line) : (int)strlen(line);
+		bool head = len > 2 && line[0] == '=' && line[1] == '=';
+		char buf[1024];
+		snprintf(buf, sizeof(buf), "%.*s", len < 1023 ? len : 1023, line);
+		for (char *c = buf; *c; c++)
+			if (*c == '\t')
+				*c = ' ';
+		put(w, y, 0, cols, head ? A_BOLD | A_UNDERLINE : 0, buf);
+		line = nl ? nl + 1 : NULL;
+	}
+}
+
 void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, int cols)
 {
 	werase(w);
@@ -177,20 +209,34 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 	mvwaddnstr(w, 0, 0, line, cols);
 	wattroff(w, v->color ? COLOR_PAIR(C_TITLE) : A_REVERSE);
 
-	int map_h = rows * 55 / 100 < 12 ? 12 : rows * 55 / 100;
-	if (map_h > rows - 8)
-		map_h = rows - 8;
-	draw_map(w, m, v, 1, map_h, cols);
-	draw_traffic(w, m, v, 1 + map_h, cols);
-	draw_log(w, m, v, 3 + map_h, rows - 4 - map_h, cols);
+	if (v->inspect) {
+		draw_inspect(w, v, rows, cols);
+	} else {
+		int map_h = rows * 55 / 100 < 12 ? 12 : rows * 55 / 100;
+		if (map_h > rows - 8)
+			map_h = rows - 8;
+		draw_map(w, m, v, 1, map_h, cols);
+		draw_traffic(w, m, v, 1 + map_h, cols);
+		draw_log(w, m, v, 3 + map_h, rows - 4 - map_h, cols);
+	}
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	unsigned long long now = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
 	bool fresh = v->message[0] && (m->gone || now - v->message_ms < 4000);
 	snprintf(line, sizeof(line), " %s", fresh ? v->message
-			 : "Tab select  c crash  f freeze  d link down  h heal  H heal all  t traffic  ? help  q quit");
+			 : v->inspect ? "Up/Down PgUp/PgDn scroll  r refresh  Esc back"
+			 : "Tab select  Enter inspect  c crash  f freeze  d link down  h heal  H heal all  t traffic  ? help  q quit");
 	wattron(w, A_REVERSE);
 	mvwhline(w, rows - 1, 0, ' ', cols);
 	mvwaddnstr(w, rows - 1, 0, line, cols);
 	wattroff(w, A_REVERSE);
+}
+
+int view_node_at(const struct view_state *v, int n_nodes, int y, int x)
+{
+	for (int i = 0; i < n_nodes; i++)
+		if (v->at[i].y >= 0 && y >= v->at[i].y && y < v->at[i].y + 4 && x >= v->at[i].x &&
+		    x < v->at[i].x + v->at[i].w)
+			return i;
+	return -1;
 }

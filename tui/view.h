@@ -18,9 +18,14 @@ struct view_state {
 	bool color, unicode;
 	char message[160];            /* the answer to the last key press */
 	unsigned long long message_ms; /* when it was set: shown for a few seconds */
+	struct { short y, x, w; } at[TM_NODES]; /* where each node was drawn (y < 0: not shown) */
+	char *inspect;                /* the open node's page (malloc'd), NULL when closed */
+	int inspect_top;              /* its first line on screen */
 };
 
 void view_colors(void);
 void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, int cols);
+/* The node drawn at screen position y, x, or -1. */
+int view_node_at(const struct view_state *v, int n_nodes, int y, int x);
 
 #endif

@@ -33,6 +33,14 @@ shows "vrrp +lb2 MASTER"; ok $? "the event log shows lb2 becoming MASTER"
 tmux send-keys -t $S h
 wait_until 10 shows "held by lb1"; ok $? "h heals lb1: the VIP comes back"
 
+tmux send-keys -t $S Enter
+wait_until 5 shows "== node lb1"; ok $? "Enter inspects the selected node"
+shows "haproxy +running"; ok $? "inspect: its daemons and their state"
+tmux send-keys -t $S PageDown PageDown PageDown PageDown PageDown PageDown
+wait_until 3 shows "server web1 10.0.0.21:80 check|balance roundrobin|frontend https"; ok $? "inspect: its rendered config files, scrolled to"
+tmux send-keys -t $S Escape
+wait_until 3 shows "held by lb1"; ok $? "Esc goes back to the map"
+
 tmux send-keys -t $S t
 wait_until 5 shows "traffic running"; ok $? "t starts traffic"
 wait_until 10 sh -c "tmux capture-pane -p -t $S | grep -Eq '^traffic running +[1-9][0-9]* req/s'"; ok $? "the panel shows a non-zero rate"

@@ -19,7 +19,7 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|real] [--publish [ADDR:]PORT]\n\n"
+	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|real] [--publish [ADDR:]PORT] [--tui]\n\n"
 		     "Build the lab described by a topology and start it; return when every\n"
 		     "node is ready.\n\n"
 		     "  -t, --topology NAME|FILE  scenarios/NAME.lab, or a .lab file (default: scale-up)\n"
@@ -27,6 +27,7 @@ static void help(FILE *out)
 		     "  -T, --timing fast|real    fast failovers (default), or the daemons' stock timings\n"
 		     "  -p, --publish [ADDR:]PORT the site on the host at ADDR:PORT (default address\n"
 		     "                            127.0.0.1), relayed to the VIP's port 443 from the client\n"
+		     "      --tui                 open the TUI once the lab is up\n"
 		     "  -h, --help                show this help\n");
 }
 
@@ -81,11 +82,13 @@ int cmd_up(int argc, char **argv)
 		{ "lab", required_argument, NULL, 'l' },
 		{ "timing", required_argument, NULL, 'T' },
 		{ "publish", required_argument, NULL, 'p' },
+		{ "tui", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *topology = "scale-up", *lab = NULL, *timing_name = "fast";
 	char publish_addr[64] = "127.0.0.1";
+	bool tui = false;
 	int publish_port = 0;
 	int c;
 	optind = 1;
@@ -108,6 +111,7 @@ int cmd_up(int argc, char **argv)
 		}
 		case 't': topology = optarg; break;
 		case 'T': timing_name = optarg; break;
+		case 'U': tui = true; break;
 		case 'l': lab = optarg; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
@@ -212,6 +216,12 @@ int cmd_up(int argc, char **argv)
 		topo_free(topo);
 		return EXIT_FAIL;
 	}
+	char name[CTL_LAB_NAME_MAX];
+	str_copy(name, sizeof(name), lab); /* lab may point into topo */
 	topo_free(topo);
+	if (tui) {
+		char *argv_tui[] = { "tui", "--lab", name, NULL };
+		return cmd_tui(3, argv_tui);
+	}
 	return EXIT_OK;
 }

@@ -96,6 +96,11 @@ static void act(const char *lab, struct tm_model *m, struct view_state *v, int k
 		req = json_pack("{s:s, s:s, s:s, s:[]}", "cmd", "fail", "target", n->links[0], "fault", "down", "args");
 		snprintf(what, sizeof(what), "took %s down", n->links[0]);
 		break;
+	case 'D': case 'L':
+		req = key == 'D' ? json_pack("{s:s, s:s, s:s, s:[s]}", "cmd", "fail", "target", n->links[0], "fault", "delay", "args", "200")
+				 : json_pack("{s:s, s:s, s:s, s:[s]}", "cmd", "fail", "target", n->links[0], "fault", "loss", "args", "10");
+		snprintf(what, sizeof(what), "%s on %s", key == 'D' ? "200 ms delay" : "10 %% loss", n->links[0]);
+		break;
 	case 'p': {
 		struct tm_node *o = &m->nodes[(v->selected + 1) % m->n_nodes];
 		req = json_pack("{s:s, s:s, s:[s, s]}", "cmd", "fail", "fault", "partition", "args", n->name, o->name);

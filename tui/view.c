@@ -3,9 +3,12 @@
  * coloured by state, with its address, its VRRP state and the VIP at the lb
  * that holds it, HAProxy's view of the web servers, and the traffic on its
  * links (bold while traffic crosses them). */
+#define _XOPEN_SOURCE_EXTENDED 1
 #include "view.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 #include <time.h>
 
 enum { C_UP = 1, C_DOWN, C_FROZEN, C_DEGRADED, C_TITLE, C_VIP };
@@ -39,12 +42,18 @@ static int state_color(const struct tm_node *n)
 	return n->daemon_down || n->link_down ? C_DEGRADED : C_UP;
 }
 
+/* Text at y, x, cut to `width` columns (not bytes: ↑ is three of them). */
 static void put(WINDOW *w, int y, int x, int width, attr_t attr, const char *text)
 {
 	if (width <= 0)
 		return;
+	wchar_t wide[512];
+	size_t n = mbstowcs(wide, text, 511);
 	wattron(w, attr);
-	mvwaddnstr(w, y, x, text, width);
+	if (n == (size_t)-1)
+		mvwaddnstr(w, y, x, text, width); /* not valid here: as bytes */
+	else
+		mvwaddnwstr(w, y, x, wide, width);
 	wattroff(w, attr);
 }
 
@@ -66,6 +75,13 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		v->at[i].x = (short)x;
 		v->at[i].w = (short)colw;
 		row[t] += 4;
+		/* The link into this tier: an arrow from the column before, bold
+		 * while traffic crosses it, marked when the link is down. */
+		if (t > 0) {
+			bool flowing = n->rx_bps + n->tx_bps > 20000;
+			const char *arrow = n->link_down ? (v->unicode ? "╳ " : "x ") : (v->unicode ? "▶ " : "> ");
+			put(w, y, x - 2, 2, flowing ? A_BOLD : A_DIM, arrow);
+		}
 		attr_t sel = i == v->selected ? A_REVERSE : 0;
 		attr_t col = v->color ? COLOR_PAIR(state_color(n)) : 0;
 		char line[96];
@@ -75,25 +91,26 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			vip |= len == strlen(n->name) && strncmp(h, n->name, len) == 0;
 			h += len + (h[len] == ' ');
 		}
-		snprintf(line, sizeof(line), "%s%s %s", v->unicode ? "■ " : "# ", n->name, n->role);
-		put(w, y, x, colw - 1, col | sel | A_BOLD, line);
+		snprintf(line, sizeof(line), "%s%s", v->unicode ? "■ " : "# ", n->name);
+		put(w, y, x, colw - 2, col | sel | A_BOLD, line);
 		if (vip) {
-			int at = x + (int)strlen(line) - (v->unicode ? 2 : 0);
-			put(w, y, at, x + colw - 1 - at, (v->color ? COLOR_PAIR(C_VIP) : 0) | A_BOLD,
+			int at = x + (int)strlen(n->name) + 2;
+			put(w, y, at, x + colw - 2 - at, (v->color ? COLOR_PAIR(C_VIP) : 0) | A_BOLD,
 			    m->split_brain ? " VIP!" : " VIP");
 		}
-		snprintf(line, sizeof(line), "%s %s", n->state, n->addr);
-		put(w, y + 1, x, colw - 1, col, line);
+		put(w, y + 1, x, colw - 2, col, n->addr);
 		char rx[16], tx[16];
 		rate(rx, sizeof(rx), n->rx_bps);
 		rate(tx, sizeof(tx), n->tx_bps);
 		bool busy = n->rx_bps + n->tx_bps > 20000;
+		put(w, y + 2, x, colw - 2, col | A_BOLD, n->state);
 		snprintf(line, sizeof(line), "%s%s %s%s%s", v->unicode ? "↑" : "^", rx, v->unicode ? "↓" : "v", tx,
 			 n->link_down ? " LINK DOWN" : "");
-		put(w, y + 2, x, colw - 1, busy ? A_BOLD : A_DIM, line);
+		int sx = (int)strlen(n->state) + 1;
+		put(w, y + 2, x + sx, colw - 2 - sx, busy ? A_BOLD : A_DIM, line);
 		if (n->vrrp[0] || n->servers[0]) {
 			snprintf(line, sizeof(line), "%s%s%s", n->vrrp, n->vrrp[0] && n->servers[0] ? " " : "", n->servers);
-			put(w, y + 3, x, colw - 1, 0, line);
+			put(w, y + 3, x, colw - 2, 0, line);
 			row[t]++;
 		}
 	}
@@ -138,6 +155,7 @@ static void draw_traffic(WINDOW *w, struct tm_model *m, struct view_state *v, in
 static const char *const help_lines[] = {
 	"Tab, arrows  select a node        c  crash it          f  freeze it",
 	"d            take its first link down                  s  stop its first daemon",
+	"D  L         delay its first link 200 ms, or drop 10 % of its packets (netem)",
 	"h            heal it              H  heal everything   p  partition it from the next node",
 	"t            start/stop traffic   +  -  traffic rate   n  filter the log by the selected node",
 	"l            show the daemons' own log lines too (with n: always)",

@@ -14,7 +14,7 @@ shows() { screen | grep -Eq -- "$1"; }
 sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
 once=$(sl tui --lab $LAB --once)
 like "$once" "lab $LAB" "--once renders the title"
-like "$once" "lb1 lb +VIP" "--once shows the VIP at lb1"
+like "$once" "lb1 VIP" "--once shows the VIP at lb1"
 is "$(echo "$once" | wc -l)" "24" "--once renders 80x24 by default"
 is "$(echo "$once" | awk '{ if (length($0) > 80) n++ } END {print n + 0}')" "0" "no line is wider than 80"
 
@@ -22,12 +22,13 @@ tmux new-session -d -s $S -x 120 -y 36 "bash --norc --noprofile"
 tmux send-keys -t $S "PS1='prompt\$ '; clear; $STACKLAB tui --lab $LAB; echo TUI-EXITED" Enter
 wait_until 5 shows "held by lb1"; ok $? "the TUI shows the VIP held by lb1"
 for n in client dns lb1 lb2 web1 app1 db1; do shows "$n"; ok $? "the map shows $n"; done
-shows "up 203.0.113.11"; ok $? "lb1 is up with its address"
+shows "203.0.113.11"; ok $? "the map shows lb1's address"
+is "$(screen | grep -o 'up [↑^]' | wc -l)" "7" "every node is shown up"
 
 tmux send-keys -t $S Tab Tab        # client → dns → lb1
 tmux send-keys -t $S c
 wait_until 5 shows "held by lb2"; ok $? "c crashes lb1: the VIP moves to lb2"
-wait_until 5 shows "crashed 203.0.113.11"; ok $? "lb1 is shown crashed"
+wait_until 5 shows "crashed [↑^]"; ok $? "lb1 is shown crashed"
 shows "fault +fail lb1 crash"; ok $? "the event log shows the fault"
 shows "vrrp +lb2 MASTER"; ok $? "the event log shows lb2 becoming MASTER"
 tmux send-keys -t $S h
@@ -61,4 +62,12 @@ tmux send-keys -t $S q
 wait_until 5 shows "TUI-EXITED"; ok $? "q quits"
 tmux send-keys -t $S "echo still-\$((40+2))" Enter
 wait_until 5 shows "still-42"; ok $? "the shell works after the TUI: the terminal is restored"
+
+# up --tui opens it straight away
+tmux send-keys -t $S "$STACKLAB up --lab $LAB --tui; echo UP-TUI-EXITED" Enter
+wait_until 15 shows "held by lb1"; ok $? "up --tui brings the lab up and opens the TUI"
+shows "▶|> "; ok $? "the map draws the links between tiers"
+tmux send-keys -t $S q
+wait_until 5 shows "UP-TUI-EXITED"; ok $? "q quits it"
+sl down --lab $LAB >/dev/null; ok $? "down"
 done_testing

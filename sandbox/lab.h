@@ -174,7 +174,14 @@ void publish_accept(struct lab *lab);
 void publish_relay(struct lab *lab, int tag);
 json_t *publish_json(struct lab *lab);
 
+/* trace.c */
+json_t *trace_request(struct lab *lab, json_t *req);
+
 /* labd.c */
+/* Handle node messages and signals for up to timeout_ms (not clients). */
+int lab_pump(struct lab *lab, int timeout_ms);
+/* The first node of a role, or -1. */
+int lab_node_of_role(const struct lab *lab, enum role_id role);
 int lab_watch_publish(struct lab *lab, int fd, int tag);
 /* Stop watching fd, and close it. */
 void lab_unwatch(struct lab *lab, int fd);

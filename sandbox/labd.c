@@ -442,7 +442,7 @@ static void on_signal(struct lab *lab);
 
 /* Handle what happens for up to timeout_ms while starting: node messages,
  * signals. Returns -EINTR if a signal asks the lab to stop. */
-static int pump(struct lab *lab, int timeout_ms)
+int lab_pump(struct lab *lab, int timeout_ms)
 {
 	struct epoll_event evs[16];
 	int n = epoll_wait(lab->ep, evs, 16, timeout_ms);
@@ -472,15 +472,16 @@ static int wait_ready(struct lab *lab)
 			log_err("nodes not ready after %d s", START_TIMEOUT_MS / 1000);
 			return -ETIMEDOUT;
 		}
-		int r = pump(lab, left);
+		int r = lab_pump(lab, left);
 		if (r < 0)
 			return r;
 	}
 	return lab->failed ? -EIO : 0;
 }
 
-static int node_index_of_role(const struct topo *t, enum role_id role)
+int lab_node_of_role(const struct lab *lab, enum role_id role)
 {
+	const struct topo *t = lab->topo;
 	for (int i = 0; i < t->n_nodes; i++)
 		if (t->nodes[i].role == role_get(role))
 			return i;
@@ -512,11 +513,11 @@ static int wait_site(struct lab *lab)
 {
 	const struct topo *t = lab->topo;
 	for (enum role_id r = 0; r < ROLE_COUNT; r++)
-		if (node_index_of_role(t, r) < 0)
+		if (lab_node_of_role(lab, r) < 0)
 			return 0;
 	if (t->n_vips == 0)
 		return 0;
-	int client = node_index_of_role(t, ROLE_CLIENT);
+	int client = lab_node_of_role(lab, ROLE_CLIENT);
 	char url[128], last[128] = "";
 	snprintf(url, sizeof(url), "https://www.%s/", t->domain);
 	progress("waiting for %s to answer the client", url);
@@ -526,7 +527,7 @@ static int wait_site(struct lab *lab)
 			log_err("%s did not answer the client in %d s (last try: %s)", url, START_TIMEOUT_MS / 1000, last);
 			return -ETIMEDOUT;
 		}
-		int r = pump(lab, 20);
+		int r = lab_pump(lab, 20);
 		if (r < 0)
 			return r;
 		if (lab->failed)
@@ -700,6 +701,7 @@ static const struct {
 	{ "heal", heal_request },
 	{ "traffic", traffic_request },
 	{ "inspect", do_inspect },
+	{ "trace", trace_request },
 };
 
 static json_t *dispatch(struct lab *lab, struct client *c, const char *line)

@@ -1,0 +1,85 @@
+/* cmd_trace.c — `stacklab trace [PATH]`: one request, hop by hop, stitched
+ * from the real daemons' log lines. */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+static void help(FILE *out)
+{
+	fprintf(out, "usage: stacklab trace [--lab NAME] [--json] [PATH]\n\n"
+		     "Send one HTTPS request from the client with a fresh X-Request-ID and show\n"
+		     "its path through the lab: the DNS query, the load balancer, the web server,\n"
+		     "the application and its SQL, and the response. Each hop shows its node, the\n"
+		     "link it crossed, its time and the daemon's own log line, with a short\n"
+		     "explanation (scenarios/trace.ini). A request that failed shows where it\n"
+		     "stopped.\n\n"
+		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
+		     "  -j, --json      the trace as JSON\n"
+		     "  -h, --help      show this help\n");
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *given = NULL;
+	bool json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "l:jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': given = optarg; break;
+		case 'j': json = true; break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: help(stderr); return EXIT_USAGE;
+		}
+	}
+	const char *path = optind < argc ? argv[optind++] : "/";
+	if (optind < argc) {
+		fprintf(stderr, "stacklab trace: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!cli_need_root("trace"))
+		return EXIT_FAIL;
+	_cleanup_free_ char *lab = cli_pick_lab("trace", given);
+	if (!lab)
+		return EXIT_FAIL;
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "trace", "path", path);
+	json_t *t = cli_request("trace", lab, req);
+	json_decref(req);
+	if (!t)
+		return EXIT_FAIL;
+	if (json) {
+		json_dumpf(t, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		const char *stopped = json_string_value(json_object_get(t, "stopped_at"));
+		printf("trace %s  GET %s → ", json_string_value(json_object_get(t, "rid")),
+		       json_string_value(json_object_get(t, "url")));
+		if (json_integer_value(json_object_get(t, "status")))
+			printf("%lld in %.1f ms", json_integer_value(json_object_get(t, "status")),
+			       json_real_value(json_object_get(t, "ms")));
+		else
+			printf("no answer (curl exit %lld)", json_integer_value(json_object_get(t, "curl")));
+		printf("%s%s\n", stopped ? ", stopped at " : "", stopped ? stopped : "");
+		size_t i;
+		json_t *h;
+		json_array_foreach(json_object_get(t, "hops"), i, h) {
+			printf("\n%2zu  %-8s %-6s %s", i + 1, json_string_value(json_object_get(h, "hop")),
+			       json_string_value(json_object_get(h, "node")), json_string_value(json_object_get(h, "link")));
+			if (json_object_get(h, "ms"))
+				printf("  (%.1f ms)", json_real_value(json_object_get(h, "ms")));
+			printf("\n    %s\n    | %s\n", json_string_value(json_object_get(h, "explain")),
+			       json_string_value(json_object_get(h, "line")));
+		}
+	}
+	int status = (int)json_integer_value(json_object_get(t, "status"));
+	json_decref(t);
+	return status >= 200 && status < 400 ? EXIT_OK : EXIT_FAIL;
+}

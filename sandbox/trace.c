@@ -1,0 +1,284 @@
+/* trace.c — one request, hop by hop, from the daemons' own logs.
+ *
+ * The lab notes where every daemon's log ends, sends one HTTPS request from
+ * the client with a fresh X-Request-ID, lets the log lines arrive, then reads
+ * only what was written since: the DNS query, and the lines of HAProxy,
+ * Nginx, the application and MariaDB's general log that carry the id. Each
+ * hop gets its node, the link it crossed, its time, its duration, the raw
+ * line, and a plain explanation from scenarios/trace.ini. A request that
+ * failed shows where it stopped. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "lab.h"
+#include "util.h"
+
+#define TRACE_FILES_MAX 64
+
+struct watched {
+	char path[PATH_MAX];
+	int node;
+	char daemon[32];
+	off_t from;
+};
+
+struct explain {
+	char kind[16], key[16], text[400];
+};
+
+struct explains {
+	struct explain e[32];
+	int n;
+};
+
+static int on_explain(void *user, const char *section, const char *key, const char *value)
+{
+	struct explains *x = user;
+	if (x->n < 32) {
+		str_copy(x->e[x->n].kind, sizeof(x->e[0].kind), section);
+		str_copy(x->e[x->n].key, sizeof(x->e[0].key), key);
+		str_copy(x->e[x->n].text, sizeof(x->e[0].text), value);
+		x->n++;
+	}
+	return 1;
+}
+
+/* The explanation of a hop, {node} and {other} filled in. */
+static json_t *explain(const struct explains *x, const char *kind, const char *key, const char *node, const char *other)
+{
+	const char *t = "";
+	for (int i = 0; i < x->n; i++)
+		if (strcmp(x->e[i].kind, kind) == 0 && strcmp(x->e[i].key, key) == 0)
+			t = x->e[i].text;
+	char out[600] = "";
+	size_t o = 0;
+	for (const char *p = t; *p && o < sizeof(out) - 64; p++) {
+		if (strncmp(p, "{node}", 6) == 0) {
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s", node);
+			p += 5;
+		} else if (strncmp(p, "{other}", 7) == 0) {
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s", other);
+			p += 6;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+	return json_string(out);
+}
+
+/* The link from node a toward node b: "a-ethX → b-ethY" on a shared network. */
+static void link_between(const struct lab *lab, int a, int b, char *buf, size_t size)
+{
+	const struct topo_node *na = &lab->topo->nodes[a], *nb = &lab->topo->nodes[b];
+	for (int i = 0; i < na->n_ifaces; i++)
+		for (int k = 0; k < nb->n_ifaces; k++)
+			if (na->ifaces[i].net == nb->ifaces[k].net) {
+				snprintf(buf, size, "%s → %s", na->ifaces[i].peer, nb->ifaces[k].peer);
+				return;
+			}
+	snprintf(buf, size, "-");
+}
+
+/* The first new line of w holding `needle` (and `also`, if given), into buf. */
+static bool find_line(const struct watched *w, const char *needle, const char *also, char *buf, size_t size)
+{
+	_cleanup_free_ char *text = read_file(w->path, NULL);
+	if (!text || (off_t)strlen(text) < w->from)
+		return false;
+	for (char *line = text + w->from, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strstr(line, needle) && (!also || strstr(line, also))) {
+			snprintf(buf, size, "%s", line);
+			return true;
+		}
+		if (!nl)
+			break;
+	}
+	return false;
+}
+
+static json_t *hop(const char *kind, const struct lab *lab, int node, const char *link, const char *line,
+		   double ms, json_t *why)
+{
+	json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:o}", "hop", kind, "node", lab->topo->nodes[node].name, "link", link,
+			      "line", line, "explain", why);
+	if (ms >= 0)
+		json_object_set_new(h, "ms", json_real(ms));
+	return h;
+}
+
+json_t *trace_request(struct lab *lab, json_t *req)
+{
+	const char *path = json_string_value(json_object_get(req, "path"));
+	if (!path)
+		path = "/";
+	if (path[0] != '/' || strlen(path) > 200 || strpbrk(path, " \t\r\n"))
+		return lab_reply_error("path '%s' must start with '/' and hold no spaces", path);
+	int client = -1;
+	for (int i = 0; i < lab->topo->n_nodes && client < 0; i++)
+		if (lab->topo->nodes[i].role == role_get(ROLE_CLIENT))
+			client = i;
+	if (client < 0 || lab->nodes[client].state != NODE_UP)
+		return lab_reply_error("lab %s has no client node that is up to send a traced request from", lab->name);
+
+	/* Where each log ends now: what comes after belongs to this request. */
+	static struct watched w[TRACE_FILES_MAX];
+	int n = 0;
+	for (int i = 0; i < lab->topo->n_nodes; i++) {
+		const struct lab_node *ln = &lab->nodes[i];
+		for (int d = 0; d < ln->n_services && n < TRACE_FILES_MAX; d++) {
+			snprintf(w[n].path, sizeof(w[n].path), "%s/logs/%s/%s.log", lab->dir, ln->spec.node->name,
+				 ln->services[d].name);
+			str_copy(w[n].daemon, sizeof(w[n].daemon), ln->services[d].name);
+			w[n].node = i;
+			n++;
+		}
+		if (ln->spec.node->role == role_get(ROLE_DB) && n < TRACE_FILES_MAX) {
+			snprintf(w[n].path, sizeof(w[n].path), "%s/lib/mysql/general.log", ln->spec.var);
+			str_copy(w[n].daemon, sizeof(w[n].daemon), "general-log");
+			w[n].node = i;
+			n++;
+		}
+	}
+	for (int k = 0; k < n; k++) {
+		struct stat st;
+		w[k].from = stat(w[k].path, &st) == 0 ? st.st_size : 0;
+	}
+
+	unsigned char r[16];
+	if (getrandom(r, sizeof(r), 0) < 0)
+		return lab_reply_error("getrandom: %s", strerror(errno));
+	char rid[40], header[64], url[300];
+	snprintf(rid, sizeof(rid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
+		 r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+	snprintf(header, sizeof(header), "X-Request-ID: %s", rid);
+	snprintf(url, sizeof(url), "https://www.%s%s", lab->topo->domain, path);
+	char *argv[] = { "/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-H", header,
+			 "--max-time", "5", url, NULL };
+	char out[256] = "";
+	int code = node_run(lab->nodes[client].pid, lab->topo->nodes[client].role, argv, out, sizeof(out));
+	int status = 0;
+	double secs = 0;
+	sscanf(out, "%d %lf", &status, &secs);
+	/* Let the daemons' lines reach us. */
+	uint64_t until = now_ms() + 300;
+	while (now_ms() < until)
+		lab_pump(lab, 50);
+
+	struct explains x = { 0 };
+	char ini[PATH_MAX];
+	snprintf(ini, sizeof(ini), "%s/scenarios/trace.ini", data_dir());
+	ini_parse(ini, on_explain, &x);
+
+	json_t *hops = json_array();
+	const char *stopped = NULL;
+	char line[2048], link[64];
+	char client_addr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &lab->topo->nodes[client].ifaces[0].addr, client_addr, sizeof(client_addr));
+	char query[300];
+	snprintf(query, sizeof(query), "query[A] www.%s from %s", lab->topo->domain, client_addr);
+
+	/* DNS */
+	bool dns_seen = false;
+	for (int k = 0; k < n && !dns_seen; k++)
+		if (strcmp(w[k].daemon, "dnsmasq") == 0 && find_line(&w[k], query, NULL, line, sizeof(line))) {
+			link_between(lab, client, w[k].node, link, sizeof(link));
+			json_array_append_new(hops, hop("dns", lab, w[k].node, link, line, -1,
+							explain(&x, "dns", "explain", lab->topo->nodes[w[k].node].name, "")));
+			dns_seen = true;
+		}
+	if (code == 6 || (code == 28 && !dns_seen)) {
+		int dns = lab_node_of_role(lab, ROLE_DNS);
+		if (dns >= 0) {
+			link_between(lab, client, dns, link, sizeof(link));
+			json_array_append_new(hops, hop("dns", lab, dns, link, dns_seen ? "" : "(no answer in the DNS log)", -1,
+							explain(&x, "dns", "failed", lab->topo->nodes[dns].name, "")));
+		}
+		stopped = "dns";
+	}
+	/* LB, web, app, db: the lines that carry the id */
+	char tag[64];
+	snprintf(tag, sizeof(tag), "rid=%s", rid);
+	int lb = -1, web = -1, app = -1;
+	for (int k = 0; k < n && !stopped; k++) {
+		if (strcmp(w[k].daemon, "haproxy") == 0 && lb < 0 && find_line(&w[k], tag, NULL, line, sizeof(line))) {
+			lb = w[k].node;
+			char server[64] = "-";
+			const char *slash = strstr(line, " web/");
+			if (slash)
+				sscanf(slash + 5, "%63s", server);
+			int tr = -1, tw = -1, tc = -1, trr = -1, ta = -1;
+			const char *t = slash ? strchr(slash + 1, ' ') : NULL;
+			if (t)
+				sscanf(t, " %d/%d/%d/%d/%d", &tr, &tw, &tc, &trr, &ta);
+			link_between(lab, client, lb, link, sizeof(link));
+			bool nosrv = strstr(line, "<NOSRV>") != NULL;
+			json_t *h = hop("lb", lab, lb, link, line, ta,
+					explain(&x, "lb", nosrv ? "failed" : "explain", lab->topo->nodes[lb].name, server));
+			json_object_set_new(h, "server", json_string(server));
+			json_array_append_new(hops, h);
+			if (nosrv)
+				stopped = "lb";
+		}
+	}
+	for (int k = 0; k < n && !stopped; k++)
+		if (strcmp(w[k].daemon, "nginx") == 0 && web < 0 && find_line(&w[k], tag, NULL, line, sizeof(line))) {
+			web = w[k].node;
+			double rt = -1;
+			const char *p = strstr(line, " rt=");
+			if (p)
+				rt = atof(p + 4) * 1000;
+			bool to_app = strstr(line, "upstream=-") == NULL;
+			link_between(lab, lb >= 0 ? lb : client, web, link, sizeof(link));
+			json_array_append_new(hops, hop("web", lab, web, link, line, rt,
+							explain(&x, "web", to_app ? "explain" : "static",
+								lab->topo->nodes[web].name, "")));
+		}
+	for (int k = 0; k < n && !stopped && web >= 0; k++)
+		if (strcmp(w[k].daemon, "php-fpm") == 0 && app < 0 && find_line(&w[k], tag, NULL, line, sizeof(line))) {
+			app = w[k].node;
+			double ms = -1;
+			const char *p = strstr(line, " time=");
+			if (p)
+				ms = atof(p + 6);
+			link_between(lab, web, app, link, sizeof(link));
+			json_array_append_new(hops, hop("app", lab, app, link, line, ms,
+							explain(&x, "app", "explain", lab->topo->nodes[app].name, "")));
+		}
+	for (int k = 0; k < n && !stopped && app >= 0; k++) {
+		if (strcmp(w[k].daemon, "general-log") != 0)
+			continue;
+		_cleanup_free_ char *text = read_file(w[k].path, NULL);
+		if (!text || (off_t)strlen(text) < w[k].from)
+			continue;
+		link_between(lab, app, w[k].node, link, sizeof(link));
+		for (char *l = text + w[k].from, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+			nl = strchr(l, '\n');
+			if (nl)
+				*nl = '\0';
+			if (strstr(l, tag))
+				json_array_append_new(hops, hop("db", lab, w[k].node, link, l, -1,
+								explain(&x, "db", "explain", lab->topo->nodes[w[k].node].name, "")));
+		}
+	}
+	if (!stopped && code == 0) {
+		link_between(lab, lb >= 0 ? lb : client, client, link, sizeof(link));
+		char what[64];
+		snprintf(what, sizeof(what), "HTTP %d in %.1f ms", status, secs * 1000);
+		json_array_append_new(hops, hop("response", lab, client, link, what, secs * 1000,
+						explain(&x, "response", "explain", lab->topo->nodes[client].name, "")));
+	}
+	json_t *reply = json_pack("{s:b, s:s, s:s, s:i, s:f, s:i, s:o}", "ok", 1, "rid", rid, "url", url, "status", status,
+				  "ms", secs * 1000, "curl", code, "hops", hops);
+	if (stopped)
+		json_object_set_new(reply, "stopped_at", json_string(stopped));
+	return reply;
+}

@@ -1,0 +1,37 @@
+#!/bin/bash
+# stacklab trace: one request, hop by hop, from the real daemons' logs; and
+# where a failed request stopped.
+. "$(dirname "$0")/../lib/libtest.sh"
+need_root
+
+LAB=t-trace
+trap 'lab_cleanup $LAB' EXIT
+sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
+
+j=$(sl trace --lab $LAB --json); ok $? "trace"
+rid=$(echo "$j" | jq -r .rid)
+like "$rid" "^[0-9a-f-]{36}$" "the request has a fresh id"
+is "$(echo "$j" | jq -r '[.hops[].hop] | unique_by(.) | length')" "6" "six kinds of hop"
+is "$(echo "$j" | jq -r '[.hops[].hop] | join(" ")' | sed 's/\(db \)\+/db /')" "dns lb web app db response" "the hops come in order: dns, lb, web, app, db, back"
+is "$(echo "$j" | jq -r '[.hops[] | select(.hop == "lb" or .hop == "web" or .hop == "app" or .hop == "db") | .line | contains("rid='"$rid"'")] | all')" "true" "every lb, web, app and db line carries the request's id"
+like "$(echo "$j" | jq -r '.hops[] | select(.hop == "db") | .line' | head -1)" "SELECT name, price FROM products" "the SQL statement is there"
+like "$(echo "$j" | jq -r '.hops[] | select(.hop == "dns") | .line')" "query\[A\] www.foobar.com from 203.0.113.10" "the DNS query is the client's"
+is "$(echo "$j" | jq -r '.hops[] | select(.hop == "lb") | .server')" "web1" "the lb hop names the chosen server"
+like "$(echo "$j" | jq -r '.hops[] | select(.hop == "web") | .link')" "lb1-eth1 → web1-eth0" "each hop names the link it crossed"
+like "$(echo "$j" | jq -r '.hops[] | select(.hop == "app") | .explain')" "PHP on app1" "each hop has its explanation (scenarios/trace.ini)"
+like "$(sl trace --lab $LAB /static/about.html)" "serves the file from its own disk" "a static file: the trace says nginx served it itself"
+
+sl fail --lab $LAB web1 crash >/dev/null
+wait_until 5 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"lb1\") | (.servers // [])[] | select(.server == \"web1\" and .state == \"DOWN\")' >/dev/null"
+out=$(sl trace --lab $LAB); ok $([ $? -ne 0 ]; echo $?) "with web1 crashed the traced request fails"
+like "$out" "→ 503 in [0-9.]+ ms, stopped at lb" "it ends at HAProxy with a 503"
+like "$out" "no web server was UP" "and says why"
+sl heal --lab $LAB web1 >/dev/null
+
+sl fail --lab $LAB dns freeze >/dev/null
+out=$(sl trace --lab $LAB); ok $([ $? -ne 0 ]; echo $?) "with the DNS node frozen the traced request fails"
+like "$out" "stopped at dns" "it ends at DNS"
+like "$out" "The DNS query got no answer" "and says why"
+sl heal --lab $LAB dns >/dev/null
+sl down --lab $LAB >/dev/null; ok $? "down"
+done_testing

@@ -101,6 +101,27 @@ void model_init(struct tm_model *m, json_t *st)
 	model_log(m, "connected to lab %s (%d nodes)", m->lab, m->n_nodes);
 }
 
+void model_refresh(struct tm_model *m, json_t *st)
+{
+	size_t i, k;
+	json_t *jn, *d;
+	json_array_foreach(json_object_get(st, "nodes"), i, jn) {
+		struct tm_node *n = model_node(m, s(jn, "name"));
+		if (!n)
+			continue;
+		snprintf(n->state, sizeof(n->state), "%s", s(jn, "state"));
+		snprintf(n->vrrp, sizeof(n->vrrp), "%s", s(jn, "vrrp"));
+		n->daemon_down = false;
+		json_array_foreach(json_object_get(jn, "daemons"), k, d)
+			n->daemon_down |= strcmp(s(d, "state"), "running") != 0;
+		set_servers(n, json_object_get(jn, "servers"));
+	}
+	json_t *vip = json_array_get(json_object_get(st, "vips"), 0);
+	if (vip)
+		set_holders(m, json_object_get(vip, "held_by"));
+	m->faults = (int)json_array_size(json_object_get(st, "faults"));
+}
+
 static void traffic_result(struct tm_model *m, json_t *ev, double t)
 {
 	long sec = (long)t;

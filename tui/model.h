@@ -43,6 +43,9 @@ struct tm_model {
 };
 
 void model_init(struct tm_model *m, json_t *status);
+/* Take node states, VRRP states, HAProxy's view and the VIP holders from a
+ * fresh status answer (events keep the screen live in between). */
+void model_refresh(struct tm_model *m, json_t *status);
 void model_event(struct tm_model *m, json_t *ev);
 struct tm_node *model_node(struct tm_model *m, const char *name);
 /* Requests per second over the last whole second, p50/p99 over 10 s. */

@@ -324,7 +324,23 @@ int tui_main(const char *lab, bool once, int rows, int cols)
 				continue;
 			}
 			MEVENT me;
-			if (key == KEY_MOUSE && getmouse(&me) == OK) { /* a click selects a node */
+			if (v.trace && (key == KEY_RIGHT || key == KEY_LEFT || key == 27)) { /* the stepper */
+				if (key == 27) {
+					json_decref(v.trace);
+					v.trace = NULL;
+				} else {
+					v.step += key == KEY_RIGHT ? 1 : -1;
+				}
+			} else if (key == 'r' && !m.gone) {
+				json_t *traced = call(lab, json_pack("{s:s, s:s}", "cmd", "trace", "path", "/"), v.message, sizeof(v.message));
+				v.message_ms = now_ms();
+				if (traced) {
+					json_decref(v.trace);
+					v.trace = traced;
+					v.step = 0;
+					v.message[0] = '\0';
+				}
+			} else if (key == KEY_MOUSE && getmouse(&me) == OK) { /* a click selects a node */
 				int i = view_node_at(&v, m.n_nodes, me.y, me.x);
 				if (i >= 0)
 					v.selected = i;
@@ -356,6 +372,17 @@ int tui_main(const char *lab, bool once, int rows, int cols)
 		}
 		/* A few redraws a second, only of what changed: no flicker. */
 		uint64_t now = now_ms();
+		static uint64_t last_status;
+		if (!m.gone && now - last_status >= 2000) {
+			char err[160];
+			json_t *fresh = call(lab, json_pack("{s:s}", "cmd", "status"), err, sizeof(err));
+			if (fresh) {
+				model_refresh(&m, fresh);
+				json_decref(fresh);
+				dirty = true;
+			}
+			last_status = now;
+		}
 		if (dirty && now - last_draw >= 100) {
 			int rows_now, cols_now;
 			getmaxyx(stdscr, rows_now, cols_now);
@@ -370,6 +397,7 @@ int tui_main(const char *lab, bool once, int rows, int cols)
 	}
 	endwin();
 	free(v.inspect);
+	json_decref(v.trace);
 	close(fd);
 	free(rd);
 	return 0;

@@ -82,7 +82,19 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			const char *arrow = n->link_down ? (v->unicode ? "╳ " : "x ") : (v->unicode ? "▶ " : "> ");
 			put(w, y, x - 2, 2, flowing ? A_BOLD : A_DIM, arrow);
 		}
-		attr_t sel = i == v->selected ? A_REVERSE : 0;
+		/* While stepping through a trace: its path stays marked, the
+		 * current hop's node stands out. */
+		bool on_path = false, current = false;
+		if (v->trace) {
+			size_t k;
+			json_t *h;
+			json_array_foreach(json_object_get(v->trace, "hops"), k, h) {
+				bool here = strcmp(json_string_value(json_object_get(h, "node")), n->name) == 0;
+				on_path |= here;
+				current |= here && (int)k == v->step;
+			}
+		}
+		attr_t sel = (v->trace ? current : i == v->selected) ? A_REVERSE : 0;
 		attr_t col = v->color ? COLOR_PAIR(state_color(n)) : 0;
 		char line[96];
 		bool vip = false;
@@ -91,7 +103,7 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			vip |= len == strlen(n->name) && strncmp(h, n->name, len) == 0;
 			h += len + (h[len] == ' ');
 		}
-		snprintf(line, sizeof(line), "%s%s", v->unicode ? "■ " : "# ", n->name);
+		snprintf(line, sizeof(line), "%s%s", on_path ? (v->unicode ? "● " : "* ") : v->unicode ? "■ " : "# ", n->name);
 		put(w, y, x, colw - 2, col | sel | A_BOLD, line);
 		if (vip) {
 			int at = x + (int)strlen(n->name) + 2;
@@ -152,6 +164,54 @@ static void draw_traffic(WINDOW *w, struct tm_model *m, struct view_state *v, in
 	}
 }
 
+/* Text wrapped over the lines from y, at most `max` of them; returns how many. */
+static int wrap(WINDOW *w, int y, int cols, int max, attr_t attr, const char *text)
+{
+	wchar_t wide[2048];
+	size_t n = mbstowcs(wide, text, 2047);
+	if (n == (size_t)-1)
+		return 0;
+	int used = 0;
+	for (size_t at = 0; at < n && used < max; used++) {
+		wattron(w, attr);
+		mvwaddnwstr(w, y + used, 2, wide + at, cols - 2);
+		wattroff(w, attr);
+		at += (size_t)(cols - 2);
+	}
+	return used;
+}
+
+static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, int cols)
+{
+	json_t *hops = json_object_get(v->trace, "hops");
+	int n = (int)json_array_size(hops);
+	if (v->step >= n)
+		v->step = n - 1;
+	if (v->step < 0)
+		v->step = 0;
+	char line[512];
+	const char *stopped = json_string_value(json_object_get(v->trace, "stopped_at"));
+	snprintf(line, sizeof(line), "trace %s  %s → %lld%s%s", json_string_value(json_object_get(v->trace, "rid")),
+		 json_string_value(json_object_get(v->trace, "url")), json_integer_value(json_object_get(v->trace, "status")),
+		 stopped ? ", stopped at " : "", stopped ? stopped : "");
+	put(w, top, 0, cols, A_BOLD | A_UNDERLINE, line);
+	json_t *h = json_array_get(hops, (size_t)v->step);
+	if (!h) {
+		put(w, top + 1, 0, cols, 0, "no hop was found in the logs");
+		return;
+	}
+	snprintf(line, sizeof(line), "hop %d/%d  %s on %s   link %s", v->step + 1, n,
+		 json_string_value(json_object_get(h, "hop")), json_string_value(json_object_get(h, "node")),
+		 json_string_value(json_object_get(h, "link")));
+	if (json_object_get(h, "ms"))
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "   %.1f ms", json_real_value(json_object_get(h, "ms")));
+	put(w, top + 1, 0, cols, A_BOLD, line);
+	int y = top + 2;
+	y += wrap(w, y, cols, top + height - y - 1, 0, json_string_value(json_object_get(h, "explain")));
+	snprintf(line, sizeof(line), "| %s", json_string_value(json_object_get(h, "line")));
+	wrap(w, y, cols, top + height - y, A_DIM, line);
+}
+
 static const char *const help_lines[] = {
 	"Tab, arrows  select a node        c  crash it          f  freeze it",
 	"d            take its first link down                  s  stop its first daemon",
@@ -160,6 +220,7 @@ static const char *const help_lines[] = {
 	"t            start/stop traffic   +  -  traffic rate   n  filter the log by the selected node",
 	"l            show the daemons' own log lines too (with n: always)",
 	"Enter, i     inspect the node: its daemons, rendered config files, last log lines",
+	"r            send a traced request and step through its hops with the arrows (Esc leaves)",
 	"PgUp PgDn    scroll the log       ?  this help         q  quit",
 };
 
@@ -235,7 +296,10 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 			map_h = rows - 8;
 		draw_map(w, m, v, 1, map_h, cols);
 		draw_traffic(w, m, v, 1 + map_h, cols);
-		draw_log(w, m, v, 3 + map_h, rows - 4 - map_h, cols);
+		if (v->trace)
+			draw_stepper(w, v, 3 + map_h, rows - 4 - map_h, cols);
+		else
+			draw_log(w, m, v, 3 + map_h, rows - 4 - map_h, cols);
 	}
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -243,7 +307,8 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 	bool fresh = v->message[0] && (m->gone || now - v->message_ms < 4000);
 	snprintf(line, sizeof(line), " %s", fresh ? v->message
 			 : v->inspect ? "Up/Down PgUp/PgDn scroll  r refresh  Esc back"
-			 : "Tab select  Enter inspect  c crash  f freeze  d link down  h heal  H heal all  t traffic  ? help  q quit");
+			 : v->trace ? "Left/Right walk the hops  r trace again  Esc leave the stepper"
+			 : "Tab select  Enter inspect  r trace  c crash  f freeze  d link down  h heal  H heal all  t traffic  ? help  q quit");
 	wattron(w, A_REVERSE);
 	mvwhline(w, rows - 1, 0, ' ', cols);
 	mvwaddnstr(w, rows - 1, 0, line, cols);

@@ -20,6 +20,8 @@ struct view_state {
 	unsigned long long message_ms; /* when it was set: shown for a few seconds */
 	struct { short y, x, w; } at[TM_NODES]; /* where each node was drawn (y < 0: not shown) */
 	char *inspect;                /* the open node's page (malloc'd), NULL when closed */
+	json_t *trace;                /* the stepper's traced request, NULL when closed */
+	int step;                     /* the hop shown */
 	int inspect_top;              /* its first line on screen */
 };
 

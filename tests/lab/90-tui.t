@@ -42,6 +42,18 @@ wait_until 3 shows "server web1 10.0.0.21:80 check|balance roundrobin|frontend h
 tmux send-keys -t $S Escape
 wait_until 3 shows "held by lb1"; ok $? "Esc goes back to the map"
 
+tmux send-keys -t $S r
+wait_until 10 shows "hop 1/[0-9]+ +dns on dns"; ok $? "r traces a request: the stepper shows the first hop (dns)"
+steps=$(screen | grep -o 'hop 1/[0-9]*' | head -1 | cut -d/ -f2)
+for i in $(seq 2 "$steps"); do tmux send-keys -t $S Right; done
+wait_until 3 shows "hop $steps/$steps +response on client"; ok $? "Right walks forward to the response ($steps hops)"
+tmux send-keys -t $S Left Left
+wait_until 3 shows "hop $((steps - 2))/$steps +db on db1"; ok $? "Left walks back (to the SQL on db1)"
+shows "rid=[0-9a-f-]+ \*/ SELECT"; ok $? "the hop shows the real log line"
+shows "● db1|\* db1"; ok $? "the path stays marked on the map"
+tmux send-keys -t $S Escape
+wait_until 3 shows "events"; ok $? "Esc leaves the stepper"
+
 tmux send-keys -t $S t
 wait_until 5 shows "traffic running"; ok $? "t starts traffic"
 wait_until 10 sh -c "tmux capture-pane -p -t $S | grep -Eq '^traffic running +[1-9][0-9]* req/s'"; ok $? "the panel shows a non-zero rate"

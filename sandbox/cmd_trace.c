@@ -73,6 +73,8 @@ int cmd_trace(int argc, char **argv)
 		json_array_foreach(json_object_get(t, "hops"), i, h) {
 			printf("\n%2zu  %-8s %-6s %s", i + 1, json_string_value(json_object_get(h, "hop")),
 			       json_string_value(json_object_get(h, "node")), json_string_value(json_object_get(h, "link")));
+			if (json_object_get(h, "at_ms"))
+				printf("  at +%.1f ms", json_real_value(json_object_get(h, "at_ms")));
 			if (json_object_get(h, "ms"))
 				printf("  (%.1f ms)", json_real_value(json_object_get(h, "ms")));
 			printf("\n    %s\n    | %s\n", json_string_value(json_object_get(h, "explain")),

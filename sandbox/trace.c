@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include "lab.h"
 #include "util.h"
@@ -105,6 +107,32 @@ static bool find_line(const struct watched *w, const char *needle, const char *a
 	return false;
 }
 
+/* HAProxy's accept date "[26/Nov/2026:09:15:48.817]" as Unix seconds. */
+static double haproxy_date(const char *line)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char mon[4];
+	int d, y, h, mi, s, ms;
+	const char *p = strchr(line, '[');
+	if (!p || sscanf(p, "[%d/%3s/%d:%d:%d:%d.%d]", &d, mon, &y, &h, &mi, &s, &ms) != 7)
+		return 0;
+	const char *m = strstr(months, mon);
+	if (!m)
+		return 0;
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = (int)(m - months) / 3, .tm_mday = d, .tm_hour = h,
+			 .tm_min = mi, .tm_sec = s, .tm_isdst = -1 };
+	return (double)mktime(&tm) + ms / 1000.0; /* HAProxy logs local time */
+}
+
+/* When a hop happened: Unix time and milliseconds since the request left. */
+static void stamp(json_t *h, double t0, double at)
+{
+	if (at <= 0)
+		return;
+	json_object_set_new(h, "time", json_real(at));
+	json_object_set_new(h, "at_ms", json_real((at - t0) * 1000));
+}
+
 static json_t *hop(const char *kind, const struct lab *lab, int node, const char *link, const char *line,
 		   double ms, json_t *why)
 {
@@ -164,6 +192,9 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	char *argv[] = { "/usr/bin/curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "-H", header,
 			 "--max-time", "5", url, NULL };
 	char out[256] = "";
+	struct timeval tv0;
+	gettimeofday(&tv0, NULL);
+	double t0 = (double)tv0.tv_sec + tv0.tv_usec / 1e6;
 	int code = node_run(lab->nodes[client].pid, lab->topo->nodes[client].role, argv, out, sizeof(out));
 	int status = 0;
 	double secs = 0;
@@ -191,8 +222,10 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	for (int k = 0; k < n && !dns_seen; k++)
 		if (strcmp(w[k].daemon, "dnsmasq") == 0 && find_line(&w[k], query, NULL, line, sizeof(line))) {
 			link_between(lab, client, w[k].node, link, sizeof(link));
-			json_array_append_new(hops, hop("dns", lab, w[k].node, link, line, -1,
-							explain(&x, "dns", "explain", lab->topo->nodes[w[k].node].name, "")));
+			json_t *h = hop("dns", lab, w[k].node, link, line, -1,
+					explain(&x, "dns", "explain", lab->topo->nodes[w[k].node].name, ""));
+			stamp(h, t0, t0); /* the first thing the client does */
+			json_array_append_new(hops, h);
 			dns_seen = true;
 		}
 	if (code == 6 || (code == 28 && !dns_seen)) {
@@ -208,6 +241,7 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	char tag[64];
 	snprintf(tag, sizeof(tag), "rid=%s", rid);
 	int lb = -1, web = -1, app = -1;
+	double accepted = 0, to_web = 0, done_at = 0; /* from HAProxy's date and timers */
 	for (int k = 0; k < n && !stopped; k++) {
 		if (strcmp(w[k].daemon, "haproxy") == 0 && lb < 0 && find_line(&w[k], tag, NULL, line, sizeof(line))) {
 			lb = w[k].node;
@@ -224,6 +258,12 @@ json_t *trace_request(struct lab *lab, json_t *req)
 			json_t *h = hop("lb", lab, lb, link, line, ta,
 					explain(&x, "lb", nosrv ? "failed" : "explain", lab->topo->nodes[lb].name, server));
 			json_object_set_new(h, "server", json_string(server));
+			accepted = haproxy_date(line);
+			if (accepted > 0 && tr >= 0 && tw >= 0 && tc >= 0)
+				to_web = accepted + (tr + tw + tc) / 1000.0;
+			if (accepted > 0 && ta >= 0)
+				done_at = accepted + ta / 1000.0;
+			stamp(h, t0, accepted);
 			json_array_append_new(hops, h);
 			if (nosrv)
 				stopped = "lb";
@@ -238,9 +278,10 @@ json_t *trace_request(struct lab *lab, json_t *req)
 				rt = atof(p + 4) * 1000;
 			bool to_app = strstr(line, "upstream=-") == NULL;
 			link_between(lab, lb >= 0 ? lb : client, web, link, sizeof(link));
-			json_array_append_new(hops, hop("web", lab, web, link, line, rt,
-							explain(&x, "web", to_app ? "explain" : "static",
-								lab->topo->nodes[web].name, "")));
+			json_t *h = hop("web", lab, web, link, line, rt,
+					explain(&x, "web", to_app ? "explain" : "static", lab->topo->nodes[web].name, ""));
+			stamp(h, t0, to_web);
+			json_array_append_new(hops, h);
 		}
 	for (int k = 0; k < n && !stopped && web >= 0; k++)
 		if (strcmp(w[k].daemon, "php-fpm") == 0 && app < 0 && find_line(&w[k], tag, NULL, line, sizeof(line))) {
@@ -250,8 +291,10 @@ json_t *trace_request(struct lab *lab, json_t *req)
 			if (p)
 				ms = atof(p + 6);
 			link_between(lab, web, app, link, sizeof(link));
-			json_array_append_new(hops, hop("app", lab, app, link, line, ms,
-							explain(&x, "app", "explain", lab->topo->nodes[app].name, "")));
+			json_t *h = hop("app", lab, app, link, line, ms,
+					explain(&x, "app", "explain", lab->topo->nodes[app].name, ""));
+			stamp(h, t0, to_web); /* FastCGI starts as Nginx gets it: same millisecond here */
+			json_array_append_new(hops, h);
 		}
 	for (int k = 0; k < n && !stopped && app >= 0; k++) {
 		if (strcmp(w[k].daemon, "general-log") != 0)
@@ -264,17 +307,36 @@ json_t *trace_request(struct lab *lab, json_t *req)
 			nl = strchr(l, '\n');
 			if (nl)
 				*nl = '\0';
-			if (strstr(l, tag))
-				json_array_append_new(hops, hop("db", lab, w[k].node, link, l, -1,
-								explain(&x, "db", "explain", lab->topo->nodes[w[k].node].name, "")));
+			if (strstr(l, tag)) {
+				json_t *h = hop("db", lab, w[k].node, link, l, -1,
+						explain(&x, "db", "explain", lab->topo->nodes[w[k].node].name, ""));
+				stamp(h, t0, to_web);
+				json_array_append_new(hops, h);
+			}
 		}
 	}
 	if (!stopped && code == 0) {
 		link_between(lab, lb >= 0 ? lb : client, client, link, sizeof(link));
 		char what[64];
 		snprintf(what, sizeof(what), "HTTP %d in %.1f ms", status, secs * 1000);
-		json_array_append_new(hops, hop("response", lab, client, link, what, secs * 1000,
-						explain(&x, "response", "explain", lab->topo->nodes[client].name, "")));
+		json_t *h = hop("response", lab, client, link, what, secs * 1000,
+				explain(&x, "response", "explain", lab->topo->nodes[client].name, ""));
+		stamp(h, t0, done_at > 0 ? done_at : t0 + secs);
+		json_array_append_new(hops, h);
+	}
+	/* The request really left when curl started it: the response's time
+	 * (HAProxy's) less curl's total, not when we forked curl. Re-base. */
+	if (done_at > 0 && secs > 0 && done_at - secs > t0) {
+		double start = done_at - secs;
+		size_t k;
+		json_t *h;
+		json_array_foreach(hops, k, h) {
+			if (!json_object_get(h, "time"))
+				continue;
+			double at = strcmp(json_string_value(json_object_get(h, "hop")), "dns") == 0
+					    ? start : json_real_value(json_object_get(h, "time"));
+			stamp(h, start, at);
+		}
 	}
 	json_t *reply = json_pack("{s:b, s:s, s:s, s:i, s:f, s:i, s:o}", "ok", 1, "rid", rid, "url", url, "status", status,
 				  "ms", secs * 1000, "curl", code, "hops", hops);

@@ -203,8 +203,10 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 	snprintf(line, sizeof(line), "hop %d/%d  %s on %s   link %s", v->step + 1, n,
 		 json_string_value(json_object_get(h, "hop")), json_string_value(json_object_get(h, "node")),
 		 json_string_value(json_object_get(h, "link")));
+	if (json_object_get(h, "at_ms"))
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "   at +%.1f ms", json_real_value(json_object_get(h, "at_ms")));
 	if (json_object_get(h, "ms"))
-		snprintf(line + strlen(line), sizeof(line) - strlen(line), "   %.1f ms", json_real_value(json_object_get(h, "ms")));
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "   took %.1f ms", json_real_value(json_object_get(h, "ms")));
 	put(w, top + 1, 0, cols, A_BOLD, line);
 	int y = top + 2;
 	y += wrap(w, y, cols, top + height - y - 1, 0, json_string_value(json_object_get(h, "explain")));

@@ -19,6 +19,8 @@ like "$(echo "$j" | jq -r '.hops[] | select(.hop == "dns") | .line')" "query\[A\
 is "$(echo "$j" | jq -r '.hops[] | select(.hop == "lb") | .server')" "web1" "the lb hop names the chosen server"
 like "$(echo "$j" | jq -r '.hops[] | select(.hop == "web") | .link')" "lb1-eth1 → web1-eth0" "each hop names the link it crossed"
 like "$(echo "$j" | jq -r '.hops[] | select(.hop == "app") | .explain')" "PHP on app1" "each hop has its explanation (scenarios/trace.ini)"
+is "$(echo "$j" | jq -r '[.hops[] | has("time") and has("at_ms")] | all')" "true" "every hop has a time and an offset from the request's start"
+is "$(echo "$j" | jq -r '[.hops[] | select(.hop != "db") | .at_ms] | . == sort')" "true" "the offsets grow along the path"
 like "$(sl trace --lab $LAB /static/about.html)" "serves the file from its own disk" "a static file: the trace says nginx served it itself"
 
 sl fail --lab $LAB web1 crash >/dev/null

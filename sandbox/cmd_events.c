@@ -32,16 +32,6 @@ static const char *str(json_t *ev, const char *key)
 	return s ? s : "-";
 }
 
-static void rate(char *buf, size_t size, double bps)
-{
-	if (bps >= 1e6)
-		snprintf(buf, size, "%.1fM", bps / 1e6);
-	else if (bps >= 1e3)
-		snprintf(buf, size, "%.1fk", bps / 1e3);
-	else
-		snprintf(buf, size, "%.0f", bps);
-}
-
 static void print_text(json_t *ev)
 {
 	double t = json_real_value(json_object_get(ev, "time"));
@@ -84,8 +74,8 @@ static void print_text(json_t *ev)
 		putchar('\n');
 		json_array_foreach(json_object_get(ev, "links"), i, l) {
 			char rx[16], tx[16];
-			rate(rx, sizeof(rx), json_real_value(json_object_get(l, "rx_bps")));
-			rate(tx, sizeof(tx), json_real_value(json_object_get(l, "tx_bps")));
+			format_rate(rx, sizeof(rx), json_real_value(json_object_get(l, "rx_bps")));
+			format_rate(tx, sizeof(tx), json_real_value(json_object_get(l, "tx_bps")));
 			printf("    %-10s %-4s from node %7sbit/s  to node %7sbit/s\n", str(l, "link"),
 			       json_is_true(json_object_get(l, "up")) ? "up" : "DOWN", rx, tx);
 		}

@@ -327,6 +327,16 @@ char *tail_file(const char *path, int n)
 	return text;
 }
 
+void format_rate(char *buf, size_t size, double bps)
+{
+	if (bps >= 1e6)
+		snprintf(buf, size, "%.1fM", bps / 1e6);
+	else if (bps >= 1e3)
+		snprintf(buf, size, "%.0fk", bps / 1e3);
+	else
+		snprintf(buf, size, "%.0f", bps);
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;

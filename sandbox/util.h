@@ -80,6 +80,9 @@ int run_argv(char *const argv[]);
 /* The last `n` lines of a file (malloc'd, possibly empty), or NULL. */
 char *tail_file(const char *path, int n);
 
+/* A rate in bits a second, short: "830", "12k", "3.4M". */
+void format_rate(char *buf, size_t size, double bps);
+
 /* Milliseconds on the monotonic clock. */
 uint64_t now_ms(void);
 double now_sec(void);

@@ -6,6 +6,8 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #include "view.h"
 
+#include "util.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
@@ -23,16 +25,6 @@ void view_colors(void)
 	init_pair(C_DEGRADED, COLOR_YELLOW, -1);
 	init_pair(C_TITLE, COLOR_BLACK, COLOR_CYAN);
 	init_pair(C_VIP, COLOR_MAGENTA, -1);
-}
-
-static void rate(char *buf, size_t size, double bps)
-{
-	if (bps >= 1e6)
-		snprintf(buf, size, "%.1fM", bps / 1e6);
-	else if (bps >= 1e3)
-		snprintf(buf, size, "%.0fk", bps / 1e3);
-	else
-		snprintf(buf, size, "%.0f", bps);
 }
 
 static int state_color(const struct tm_node *n)
@@ -112,8 +104,8 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		}
 		put(w, y + 1, x, colw - 2, col, n->addr);
 		char rx[16], tx[16];
-		rate(rx, sizeof(rx), n->rx_bps);
-		rate(tx, sizeof(tx), n->tx_bps);
+		format_rate(rx, sizeof(rx), n->rx_bps);
+		format_rate(tx, sizeof(tx), n->tx_bps);
 		bool busy = n->rx_bps + n->tx_bps > 20000;
 		put(w, y + 2, x, colw - 2, col | A_BOLD, n->state);
 		snprintf(line, sizeof(line), "%s%s %s%s%s", v->unicode ? "↑" : "^", rx, v->unicode ? "↓" : "v", tx,

@@ -42,6 +42,8 @@ wait_until 3 shows "server web1 10.0.0.21:80 check|balance roundrobin|frontend h
 tmux send-keys -t $S Escape
 wait_until 3 shows "held by lb1"; ok $? "Esc goes back to the map"
 
+# A restarted HAProxy checks its servers afresh: trace once lb1 sees web1 UP.
+wait_until 10 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"lb1\") | (.servers // [])[] | select(.server == \"web1\" and .state == \"UP\")' >/dev/null"
 tmux send-keys -t $S r
 wait_until 10 shows "hop 1/[0-9]+ +dns on dns"; ok $? "r traces a request: the stepper shows the first hop (dns)"
 steps=$(screen | grep -o 'hop 1/[0-9]*' | head -1 | cut -d/ -f2)

@@ -135,7 +135,7 @@ int cmd_up(int argc, char **argv)
 		free(errors);
 		return EXIT_USAGE;
 	}
-	struct timing timing;
+	_cleanup_(timing_free) struct timing timing = { 0 };
 	_cleanup_free_ char *timing_path = xasprintf("%s/rootfs/timing.ini", data_dir());
 	int tm = timing_load(timing_path, timing_name, &timing);
 	if (tm < 0) {

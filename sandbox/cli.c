@@ -109,3 +109,17 @@ json_t *cli_status(const char *cmd, const char *lab)
 	json_decref(req);
 	return st;
 }
+
+json_t *cli_node(const char *cmd, const char *lab, json_t *st, const char *name)
+{
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(st, "nodes"), i, n)
+		if (strcmp(json_string_value(json_object_get(n, "name")), name) == 0)
+			return n;
+	fprintf(stderr, "stacklab %s: no node '%s' in lab %s (nodes:", cmd, name, lab);
+	json_array_foreach(json_object_get(st, "nodes"), i, n)
+		fprintf(stderr, " %s", json_string_value(json_object_get(n, "name")));
+	fprintf(stderr, ")\n");
+	return NULL;
+}

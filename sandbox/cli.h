@@ -36,6 +36,10 @@ json_t *cli_request(const char *cmd, const char *lab, json_t *req);
 /* The lab's status (see `status --json`), or NULL after printing why. */
 json_t *cli_status(const char *cmd, const char *lab);
 
+/* The node called `name` in a status answer (borrowed from `st`), or NULL
+ * after printing "stacklab CMD: no node 'NAME' in lab LAB (nodes: …)". */
+json_t *cli_node(const char *cmd, const char *lab, json_t *st, const char *name);
+
 /* Names of the labs that are up (a NULL-terminated malloc'd array). */
 char **cli_labs_up(void);
 void cli_labs_free(char **labs);

@@ -28,11 +28,8 @@ static pid_t find_node(const char *lab, const char *node, const struct role **ro
 	if (!st)
 		return -1;
 	pid_t pid = -1;
-	size_t i;
-	json_t *n;
-	json_array_foreach(json_object_get(st, "nodes"), i, n) {
-		if (strcmp(json_string_value(json_object_get(n, "name")), node) != 0)
-			continue;
+	json_t *n = cli_node("exec", lab, st, node);
+	if (n) {
 		*role = role_find(json_string_value(json_object_get(n, "role")));
 		pid = (pid_t)json_integer_value(json_object_get(n, "pid"));
 		if (pid <= 0 || strcmp(json_string_value(json_object_get(n, "state")), "up") != 0) {
@@ -40,13 +37,6 @@ static pid_t find_node(const char *lab, const char *node, const struct role **ro
 				json_string_value(json_object_get(n, "state")));
 			pid = -1;
 		}
-		break;
-	}
-	if (i == json_array_size(json_object_get(st, "nodes"))) {
-		fprintf(stderr, "stacklab exec: no node '%s' in lab %s (nodes:", node, lab);
-		json_array_foreach(json_object_get(st, "nodes"), i, n)
-			fprintf(stderr, " %s", json_string_value(json_object_get(n, "name")));
-		fprintf(stderr, ")\n");
 	}
 	json_decref(st);
 	return pid;

@@ -24,17 +24,7 @@ static bool node_exists(const char *lab, const char *node)
 	json_t *st = cli_status("logs", lab);
 	if (!st)
 		return false;
-	bool found = false;
-	size_t i;
-	json_t *n;
-	json_array_foreach(json_object_get(st, "nodes"), i, n)
-		found |= strcmp(json_string_value(json_object_get(n, "name")), node) == 0;
-	if (!found) {
-		fprintf(stderr, "stacklab logs: no node '%s' in lab %s (nodes:", node, lab);
-		json_array_foreach(json_object_get(st, "nodes"), i, n)
-			fprintf(stderr, " %s", json_string_value(json_object_get(n, "name")));
-		fprintf(stderr, ")\n");
-	}
+	bool found = cli_node("logs", lab, st, node) != NULL;
 	json_decref(st);
 	return found;
 }

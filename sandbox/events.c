@@ -107,13 +107,14 @@ void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid
 	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", "daemon", "node", node_name(lab, node), "daemon",
 				daemon, "state", "running", "pid", (int)pid));
 	/* A fresh HAProxy starts its servers UP without saying so; a failed
-	 * check is logged as DOWN later. */
+	 * check is logged as DOWN later. Its backend "web" holds the lab's web
+	 * nodes (rootfs/lb/etc/haproxy/haproxy.cfg). */
 	if (strcmp(daemon, "haproxy") == 0)
-		for (int k = 0; k < ln->n_servers; k++) {
-			struct watch_event w = { .kind = WATCH_SERVER };
-			str_copy(w.instance, sizeof(w.instance), ln->servers[k].backend);
-			str_copy(w.server, sizeof(w.server), ln->servers[k].server);
-			str_copy(w.state, sizeof(w.state), "UP");
+		for (int k = 0; k < lab->topo->n_nodes; k++) {
+			if (lab->topo->nodes[k].role != role_get(ROLE_WEB))
+				continue;
+			struct watch_event w = { .kind = WATCH_SERVER, .instance = "web", .state = "UP" };
+			str_copy(w.server, sizeof(w.server), lab->topo->nodes[k].name);
 			set_server(lab, node, &w);
 		}
 }
@@ -334,8 +335,8 @@ json_t *lab_status(struct lab *lab)
 			json_object_set_new(o, "other", json_string(node_name(lab, f->other)));
 		json_array_append_new(faults, o);
 	}
-	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o}", "ok", 1, "lab", lab->name,
+	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "ok", 1, "lab", lab->name,
 			 "topology", t->name, "title", t->title, "domain", t->domain, "pid", (int)getpid(), "started",
 			 (json_int_t)lab->started, "networks", nets, "nodes", nodes, "vips", vips, "links",
-			 links_json(lab), "faults", faults);
+			 links_json(lab), "faults", faults, "publish", publish_json(lab), "ca", lab->ca_pem);
 }

@@ -603,10 +603,7 @@ json_t *lab_reply_error(const char *fmt, ...)
 static json_t *do_status(struct lab *lab, json_t *req)
 {
 	(void)req;
-	json_t *st = lab_status(lab);
-	json_object_set_new(st, "publish", publish_json(lab));
-	json_object_set_new(st, "ca", json_string(lab->ca_pem));
-	return st;
+	return lab_status(lab);
 }
 
 /* Text files under dir (relative names into `files`), for inspect. */

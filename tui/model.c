@@ -53,16 +53,28 @@ static void set_holders(struct tm_model *m, json_t *holders)
 	m->split_brain = json_array_size(holders) > 1;
 }
 
+/* HAProxy's view of server `name` becomes `state`. */
+static void set_server(struct tm_node *n, const char *name, const char *state)
+{
+	int k;
+	for (k = 0; k < n->n_servers && strcmp(n->servers[k].name, name) != 0; k++)
+		;
+	if (k == n->n_servers) {
+		if (k == (int)(sizeof(n->servers) / sizeof(n->servers[0])))
+			return;
+		n->n_servers++;
+		snprintf(n->servers[k].name, sizeof(n->servers[k].name), "%s", name);
+	}
+	snprintf(n->servers[k].state, sizeof(n->servers[k].state), "%s", state);
+}
+
 static void set_servers(struct tm_node *n, json_t *servers)
 {
-	n->servers[0] = '\0';
+	n->n_servers = 0;
 	size_t i;
 	json_t *sv;
-	json_array_foreach(servers, i, sv) {
-		size_t len = strlen(n->servers);
-		snprintf(n->servers + len, sizeof(n->servers) - len, "%s%s %s", i ? " " : "", s(sv, "server"),
-			 s(sv, "state"));
-	}
+	json_array_foreach(servers, i, sv)
+		set_server(n, s(sv, "server"), s(sv, "state"));
 }
 
 void model_init(struct tm_model *m, json_t *st)
@@ -197,18 +209,7 @@ void model_event(struct tm_model *m, json_t *ev)
 		model_log(m, "vip      %s held by %s%s", m->vip, m->holders[0] ? m->holders : "nobody",
 			  m->split_brain ? " (split brain)" : "");
 	} else if (strcmp(kind, "backend") == 0 && n) {
-		char *p = strstr(n->servers, s(ev, "server"));
-		if (p) { /* "web1 UP" → "web1 DOWN": rebuild the word after it */
-			char rest[160];
-			char *after = strchr(p, ' ');
-			after = after ? strchr(after + 1, ' ') : NULL;
-			snprintf(rest, sizeof(rest), "%s", after ? after : "");
-			snprintf(p, sizeof(n->servers) - (size_t)(p - n->servers), "%s %s%s", s(ev, "server"), s(ev, "state"), rest);
-		} else {
-			size_t len = strlen(n->servers);
-			snprintf(n->servers + len, sizeof(n->servers) - len, "%s%s %s", len ? " " : "", s(ev, "server"),
-				 s(ev, "state"));
-		}
+		set_server(n, s(ev, "server"), s(ev, "state"));
 		model_log(m, "backend  %s sees %s %s", n->name, s(ev, "server"), s(ev, "state"));
 	} else if (strcmp(kind, "fault") == 0) {
 		m->faults += strcmp(s(ev, "action"), "fail") == 0 ? 1 : -1;

@@ -17,7 +17,10 @@ struct tm_node {
 	int n_links;
 	double rx_bps, tx_bps;        /* summed over its links: from / to the node */
 	bool link_down;
-	char servers[160];            /* HAProxy's view: "web1 UP web2 DOWN" */
+	struct {
+		char name[32], state[8];
+	} servers[8];                 /* HAProxy's view of its servers */
+	int n_servers;
 	bool daemon_down;             /* one of its daemons exited */
 };
 

@@ -112,8 +112,11 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			 n->link_down ? " LINK DOWN" : "");
 		int sx = (int)strlen(n->state) + 1;
 		put(w, y + 2, x + sx, colw - 2 - sx, busy ? A_BOLD : A_DIM, line);
-		if (n->vrrp[0] || n->servers[0]) {
-			snprintf(line, sizeof(line), "%s%s%s", n->vrrp, n->vrrp[0] && n->servers[0] ? " " : "", n->servers);
+		if (n->vrrp[0] || n->n_servers) {
+			int len = snprintf(line, sizeof(line), "%s", n->vrrp);
+			for (int k = 0; k < n->n_servers && len < (int)sizeof(line); k++)
+				len += snprintf(line + len, sizeof(line) - (size_t)len, "%s%s %s", len ? " " : "",
+						n->servers[k].name, n->servers[k].state);
 			put(w, y + 3, x, colw - 2, 0, line);
 			row[t]++;
 		}

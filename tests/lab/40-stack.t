@@ -51,6 +51,7 @@ like "$out" "DELETE command denied" "the app's DB user cannot delete (least priv
 
 state=$(sl exec --lab $LAB lb1 sh -c 'echo "show servers state web" | socat stdio /run/haproxy.sock')
 like "$state" "web 1 web1 10.0.0.21 2 " "haproxy's stats socket shows web1 UP (state 2)"
+like "$(sl status --lab $LAB)" "haproxy running, vrrp MASTER, web/web1 UP" "status shows lb1's HAProxy seeing web1 UP from the start"
 holders=0
 for lb in lb1 lb2; do sl exec --lab $LAB $lb ip -br addr | grep -q 203.0.113.100 && holders=$((holders + 1)); done
 is "$holders" "1" "exactly one lb holds the VIP"

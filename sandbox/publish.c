@@ -42,11 +42,8 @@ int publish_listen(struct lab *lab, const char *addr, int port)
  * connecting) to the VIP's port 443. */
 static int connect_from_client(struct lab *lab)
 {
-	int client = -1;
-	for (int i = 0; i < lab->topo->n_nodes && client < 0; i++)
-		if (lab->topo->nodes[i].role == role_get(ROLE_CLIENT) && lab->nodes[i].state == NODE_UP)
-			client = i;
-	if (client < 0 || lab->topo->n_vips == 0)
+	int client = lab_node_of_role(lab, ROLE_CLIENT);
+	if (client < 0 || lab->nodes[client].state != NODE_UP || lab->topo->n_vips == 0)
 		return -ENETUNREACH;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)lab->nodes[client].pid);

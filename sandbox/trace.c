@@ -150,10 +150,7 @@ json_t *trace_request(struct lab *lab, json_t *req)
 		path = "/";
 	if (path[0] != '/' || strlen(path) > 200 || strpbrk(path, " \t\r\n"))
 		return lab_reply_error("path '%s' must start with '/' and hold no spaces", path);
-	int client = -1;
-	for (int i = 0; i < lab->topo->n_nodes && client < 0; i++)
-		if (lab->topo->nodes[i].role == role_get(ROLE_CLIENT))
-			client = i;
+	int client = lab_node_of_role(lab, ROLE_CLIENT);
 	if (client < 0 || lab->nodes[client].state != NODE_UP)
 		return lab_reply_error("lab %s has no client node that is up to send a traced request from", lab->name);
 

@@ -14,20 +14,12 @@
 
 static const char *const kind_names[TK_COUNT] = { "ok", "dns", "connect", "timeout", "tls", "http4xx", "http5xx", "error" };
 
-static int client_node(struct lab *lab)
-{
-	for (int i = 0; i < lab->topo->n_nodes; i++)
-		if (lab->topo->nodes[i].role == role_get(ROLE_CLIENT))
-			return i;
-	return -1;
-}
-
 static json_t *start(struct lab *lab, json_t *req)
 {
 	struct lab_traffic *tr = &lab->traffic;
 	if (tr->pid)
 		return lab_reply_error("traffic is already running at %d requests/s (stacklab traffic stop first)", tr->rate);
-	int client = client_node(lab);
+	int client = lab_node_of_role(lab, ROLE_CLIENT);
 	if (client < 0)
 		return lab_reply_error("lab %s has no client node to send traffic from", lab->name);
 	if (lab->nodes[client].state != NODE_UP)

@@ -13,8 +13,10 @@ VERSION := 0.1
 
 CC ?= cc
 PKGS := libnl-3.0 libnl-route-3.0 libcap libseccomp jansson inih libcurl ncursesw
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Asked when a rule needs them (=, not :=): on a fresh machine `make up` reads
+# them only in the sub-make that runs after `deps` installed the -dev packages.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
 CFLAGS ?= -O2 -g
@@ -27,7 +29,7 @@ CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
-ENGINE := util role topo net caps filter render service node ctl timing pki dbtemplate watch events fault traffic trafficd publish cgroup trace labd
+ENGINE := util userns role topo net caps filter render service node ctl timing pki dbtemplate watch events fault traffic trafficd publish cgroup trace labd
 CLI := main cli cmd_up cmd_down cmd_status cmd_exec cmd_list cmd_request cmd_logs cmd_events cmd_fail cmd_traffic cmd_tui cmd_trace
 ENGINE_OBJ := $(ENGINE:%=build/%.o)
 CLI_OBJ := $(CLI:%=build/%.o)
@@ -56,10 +58,13 @@ build:
 deps:
 	@scripts/deps.sh
 
-check: deps all $(UNIT)
+# deps first, then a make of its own: -j must not build before the headers exist.
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT)
 	prove -f $(UNIT) tests/lab/*.t
 
-up: deps all
+up: deps
+	@$(MAKE) --no-print-directory all
 	./stacklab up
 
 bench: all

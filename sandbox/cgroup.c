@@ -74,6 +74,22 @@ int cgroup_freeze(const struct cgroups *cg, const char *node, bool frozen)
 	return -EOPNOTSUPP;
 }
 
+int cgroup_join(const char *lab, const char *node)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(places); i++) {
+		char procs[PATH_MAX];
+		snprintf(procs, sizeof(procs), "%s/stacklab-%s/%s/cgroup.procs", places[i].root, lab, node);
+		if (access(procs, F_OK) < 0)
+			continue;
+		/* "0" is the writer itself. */
+		int r = write_file(procs, "0", 0644);
+		if (r < 0)
+			log_err("join %s: %s", procs, strerror(-r));
+		return r;
+	}
+	return 0; /* no freezer here: nothing to join */
+}
+
 void cgroup_remove(const char *lab)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(places); i++) {

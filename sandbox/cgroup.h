@@ -24,6 +24,11 @@ int cgroup_open(struct cgroups *cg, const char *lab);
 /* Put process `pid` (a node's init) in the node's cgroup. */
 int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid);
 
+/* Move the calling process into the node's cgroup (what exec and the lab's
+ * probes start in a node belongs to it: freezing the node freezes them). 0
+ * when the host has no freezer. */
+int cgroup_join(const char *lab, const char *node);
+
 /* Freeze or thaw every process of the node. */
 int cgroup_freeze(const struct cgroups *cg, const char *node, bool frozen);
 

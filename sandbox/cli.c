@@ -123,3 +123,40 @@ json_t *cli_node(const char *cmd, const char *lab, json_t *st, const char *name)
 	fprintf(stderr, ")\n");
 	return NULL;
 }
+
+int cli_door(const char *cmd, const char *lab, const char *node, const char *role, struct cli_door *out)
+{
+	json_t *st = cli_status(cmd, lab);
+	if (!st)
+		return -1;
+	json_t *n = NULL, *it;
+	size_t i;
+	if (node) {
+		n = cli_node(cmd, lab, st, node);
+	} else {
+		json_array_foreach(json_object_get(st, "nodes"), i, it)
+			if (!n && strcmp(json_string_value(json_object_get(it, "role")), role) == 0)
+				n = it;
+		if (!n)
+			fprintf(stderr, "stacklab %s: lab %s has no %s node\n", cmd, lab, role);
+	}
+	int r = -1;
+	if (n) {
+		const char *state = json_string_value(json_object_get(n, "state"));
+		str_copy(out->node, sizeof(out->node), json_string_value(json_object_get(n, "name")));
+		snprintf(out->domain, sizeof(out->domain), "%s", json_string_value(json_object_get(st, "domain")));
+		out->door = (struct node_door){
+			.init = (pid_t)json_integer_value(json_object_get(n, "pid")),
+			.daemon = (pid_t)json_integer_value(json_object_get(st, "pid")),
+			.lab = lab,
+			.node = out->node,
+			.role = role_find(json_string_value(json_object_get(n, "role"))),
+		};
+		if (out->door.init <= 0 || !out->door.role || strcmp(state, "up") != 0)
+			fprintf(stderr, "stacklab %s: node %s of lab %s is %s\n", cmd, out->node, lab, state);
+		else
+			r = 0;
+	}
+	json_decref(st);
+	return r;
+}

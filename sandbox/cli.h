@@ -5,6 +5,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "node.h"
+
 /* Exit codes: 0 done, 1 failed, 2 bad usage or input. */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -39,6 +41,16 @@ json_t *cli_status(const char *cmd, const char *lab);
 /* The node called `name` in a status answer (borrowed from `st`), or NULL
  * after printing "stacklab CMD: no node 'NAME' in lab LAB (nodes: …)". */
 json_t *cli_node(const char *cmd, const char *lab, json_t *st, const char *name);
+
+/* The way into a node of a lab, from its status: node `node`, or (node
+ * NULL) the lab's first node of role `role`. Returns 0, or -1 after printing
+ * why not (no such node, not up). `door.lab` points at `lab`. */
+struct cli_door {
+	struct node_door door;
+	char node[32];
+	char domain[128];           /* the lab's domain */
+};
+int cli_door(const char *cmd, const char *lab, const char *node, const char *role, struct cli_door *out);
 
 /* Names of the labs that are up (a NULL-terminated malloc'd array). */
 char **cli_labs_up(void);

@@ -21,27 +21,6 @@ static void help(FILE *out)
 		     "  -h, --help      show this help\n");
 }
 
-/* The node's init pid and role from the lab's status, or print why not. */
-static pid_t find_node(const char *lab, const char *node, const struct role **role)
-{
-	json_t *st = cli_status("exec", lab);
-	if (!st)
-		return -1;
-	pid_t pid = -1;
-	json_t *n = cli_node("exec", lab, st, node);
-	if (n) {
-		*role = role_find(json_string_value(json_object_get(n, "role")));
-		pid = (pid_t)json_integer_value(json_object_get(n, "pid"));
-		if (pid <= 0 || strcmp(json_string_value(json_object_get(n, "state")), "up") != 0) {
-			fprintf(stderr, "stacklab exec: node %s of lab %s is %s\n", node, lab,
-				json_string_value(json_object_get(n, "state")));
-			pid = -1;
-		}
-	}
-	json_decref(st);
-	return pid;
-}
-
 static void __attribute__((noreturn)) run_inside(const char *node, char **cmd)
 {
 	const char *term = getenv("TERM");
@@ -90,12 +69,12 @@ int cmd_exec(int argc, char **argv)
 	_cleanup_free_ char *lab = cli_pick_lab("exec", given);
 	if (!lab)
 		return EXIT_FAIL;
-	const struct role *role = NULL;
-	pid_t init = find_node(lab, node, &role);
-	if (init < 0 || !role)
+	struct cli_door in;
+	if (cli_door("exec", lab, node, NULL, &in) < 0)
 		return EXIT_FAIL;
+	in.door.extra_caps = role_exec_caps;
 
-	pid_t child = node_enter(init, role, role_exec_caps);
+	pid_t child = node_enter(&in.door);
 	if (child < 0) {
 		fprintf(stderr, "stacklab exec: cannot enter node %s: %s\n", node, strerror(-child));
 		return EXIT_FAIL;

@@ -57,32 +57,6 @@ static const char *header(const char *headers, const char *name, char *buf, size
 	return buf;
 }
 
-/* A client node and the lab's domain, from status. */
-static pid_t find_client(const char *lab, char *domain, size_t size)
-{
-	json_t *st = cli_status("request", lab);
-	if (!st)
-		return -1;
-	pid_t pid = -1;
-	size_t i;
-	json_t *n;
-	snprintf(domain, size, "%s", json_string_value(json_object_get(st, "domain")));
-	json_array_foreach(json_object_get(st, "nodes"), i, n)
-		if (strcmp(json_string_value(json_object_get(n, "role")), "client") == 0) {
-			pid = (pid_t)json_integer_value(json_object_get(n, "pid"));
-			if (strcmp(json_string_value(json_object_get(n, "state")), "up") != 0) {
-				fprintf(stderr, "stacklab request: node %s is %s\n", json_string_value(json_object_get(n, "name")),
-					json_string_value(json_object_get(n, "state")));
-				pid = -1;
-			}
-			break;
-		}
-	if (i == json_array_size(json_object_get(st, "nodes")))
-		fprintf(stderr, "stacklab request: lab %s has no client node\n", lab);
-	json_decref(st);
-	return pid;
-}
-
 int cmd_request(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -127,9 +101,8 @@ int cmd_request(int argc, char **argv)
 	_cleanup_free_ char *lab = cli_pick_lab("request", given);
 	if (!lab)
 		return EXIT_FAIL;
-	char domain[128];
-	pid_t client = find_client(lab, domain, sizeof(domain));
-	if (client < 0)
+	struct cli_door client;
+	if (cli_door("request", lab, NULL, "client", &client) < 0)
 		return EXIT_FAIL;
 
 	unsigned char r[16];
@@ -139,7 +112,7 @@ int cmd_request(int argc, char **argv)
 	snprintf(rid, sizeof(rid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
 		 r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 	snprintf(rid_header, sizeof(rid_header), "X-Request-ID: %s", rid);
-	_cleanup_free_ char *url = xasprintf("https://www.%s%s", domain, path);
+	_cleanup_free_ char *url = xasprintf("https://www.%s%s", client.domain, path);
 
 	/* Headers, then the body, then curl's own figures on the last line. */
 	char *args[16 + 2 * 8 + 1];
@@ -161,7 +134,7 @@ int cmd_request(int argc, char **argv)
 	args[n++] = url;
 	args[n] = NULL;
 	static char out[1 << 20];
-	int code = node_run(client, role_find("client"), args, out, sizeof(out));
+	int code = node_run(&client.door, args, out, sizeof(out));
 	char *tail = strstr(out, "\n@@stacklab ");
 	const char *method = n_data ? "POST" : "GET";
 	if (code != 0 || !tail) {

@@ -86,12 +86,7 @@ static struct lab_service *service(struct lab_node *ln, const char *daemon)
 	for (int i = 0; i < ln->n_services; i++)
 		if (strcmp(ln->services[i].name, daemon) == 0)
 			return &ln->services[i];
-	if (ln->n_services == SERVICES_MAX)
-		return NULL;
-	struct lab_service *s = &ln->services[ln->n_services++];
-	memset(s, 0, sizeof(*s));
-	str_copy(s->name, sizeof(s->name), daemon);
-	return s;
+	return NULL; /* the lab registered every daemon before the node started */
 }
 
 static void set_server(struct lab *lab, int node, const struct watch_event *w);
@@ -185,6 +180,7 @@ void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
+		text_clean(line); /* a node's bytes, on their way to terminals and JSON */
 		p += n + 1;
 		lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s}", "kind", "log", "node", node_name(lab, node), "daemon",
 					daemon, "line", line));

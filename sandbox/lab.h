@@ -19,18 +19,21 @@
 #include "service.h"
 #include "timing.h"
 #include "topo.h"
+#include "userns.h"
 
 #define MAX_CLIENTS 64
-#define LOGS_MAX 8
 #define SERVERS_MAX 16
 #define LINKS_MAX (TOPO_NODES_MAX * 2)
 #define FAULTS_MAX 64
 
 enum node_state { NODE_STARTING, NODE_UP, NODE_DOWN, NODE_CRASHED, NODE_FROZEN };
 
+/* A daemon of a node, as the lab knows it: from the services file the lab
+ * rendered before the node started, never from what the node says. */
 struct lab_service {
 	char name[32];
-	pid_t pid;                     /* 0 when not running */
+	int log_fd;                    /* logs/NODE/NAME.log, opened by the lab */
+	pid_t pid;                     /* as the node reports it; 0 when not running */
 	char how[64];                  /* how it last ended */
 };
 
@@ -39,11 +42,6 @@ struct lab_node {
 	pid_t pid;
 	int sync;
 	enum node_state state;
-	struct {
-		char service[32];
-		int fd;
-	} logs[LOGS_MAX];              /* open log files, logs/NODE/SERVICE.log */
-	int n_logs;
 	struct lab_service services[SERVICES_MAX];
 	int n_services;
 	char vrrp[16];                 /* keepalived's state, "" if none */
@@ -129,6 +127,7 @@ struct lab {
 	struct lab_traffic traffic;
 	int switch_ns;                 /* the daemon's own network namespace */
 	struct cgroups cgroups;        /* for freezing nodes */
+	struct idmap idmap;            /* host ids of the nodes' user namespace */
 	struct {
 		int fd, port;          /* listening on the host; -1 if not published */
 		char addr[INET_ADDRSTRLEN];
@@ -180,6 +179,11 @@ json_t *trace_request(struct lab *lab, json_t *req);
 /* labd.c */
 /* Handle node messages and signals for up to timeout_ms (not clients). */
 int lab_pump(struct lab *lab, int timeout_ms);
+/* The daemon called `name` (n bytes) of node i, or NULL: a node names only
+ * the daemons the lab gave it. */
+struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, size_t n);
+/* The way into node i, for node_enter() and node_run(). */
+struct node_door lab_door(const struct lab *lab, int i);
 /* The first node of a role, or -1. */
 int lab_node_of_role(const struct lab *lab, enum role_id role);
 int lab_watch_publish(struct lab *lab, int fd, int tag);

@@ -84,43 +84,50 @@ int lab_watch_traffic(struct lab *lab, int fd)
 
 /* --- daemon output -------------------------------------------------------- */
 
-/* The open log file of a node's daemon, opened on first use. */
-static int log_fd(struct lab *lab, struct lab_node *ln, const char *service)
+struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, size_t n)
 {
-	for (int k = 0; k < ln->n_logs; k++)
-		if (strcmp(ln->logs[k].service, service) == 0)
-			return ln->logs[k].fd;
-	if (ln->n_logs == LOGS_MAX)
-		return -1;
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/logs/%s/%s.log", lab->dir, ln->spec.node->name, service);
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -1;
-	str_copy(ln->logs[ln->n_logs].service, sizeof(ln->logs[0].service), service);
-	ln->logs[ln->n_logs++].fd = fd;
-	return fd;
+	struct lab_node *ln = &lab->nodes[i];
+	for (int k = 0; k < ln->n_services; k++)
+		if (strlen(ln->services[k].name) == n && memcmp(ln->services[k].name, name, n) == 0)
+			return &ln->services[k];
+	return NULL;
 }
 
-/* Lines a node's daemon printed ("SERVICE LINE\nLINE\n…"): append them to
- * logs/NODE/SERVICE.log. */
-static void node_log(struct lab *lab, int i, const char *msg, size_t len)
+/* The daemons node i will run, from the services file the lab rendered for
+ * it (before the node exists, so the node had no say), each with its log
+ * file opened now: logs/NODE/NAME.log. */
+static int register_services(struct lab *lab, int i, const char *logs)
 {
-	const char *space = memchr(msg, ' ', len);
-	if (!space || space == msg || space - msg > 31)
-		return;
-	char service[32];
-	snprintf(service, sizeof(service), "%.*s", (int)(space - msg), msg);
-	int fd = log_fd(lab, &lab->nodes[i], service);
-	if (fd >= 0)
-		write_all(fd, space + 1, len - (size_t)(space + 1 - msg));
+	struct lab_node *ln = &lab->nodes[i];
+	static struct service_set set;
+	char path[PATH_MAX + 64], err[512];
+	snprintf(path, sizeof(path), "%s/stacklab/services", ln->spec.etc);
+	int r = service_load(path, &set, err, sizeof(err));
+	if (r < 0) {
+		log_err("node %s: %s", ln->spec.node->name, r == -EINVAL ? err : strerror(-r));
+		return r;
+	}
+	for (int k = 0; k < set.n; k++) {
+		struct lab_service *s = &ln->services[ln->n_services];
+		str_copy(s->name, sizeof(s->name), set.s[k].name);
+		snprintf(path, sizeof(path), "%s/%s.log", logs, s->name);
+		s->log_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+		if (s->log_fd < 0) {
+			log_err("node %s: %s: %s", ln->spec.node->name, path, strerror(errno));
+			return -errno;
+		}
+		ln->n_services++;
+	}
+	return 0;
 }
 
 static void close_logs(struct lab_node *ln)
 {
-	for (int k = 0; k < ln->n_logs; k++)
-		close(ln->logs[k].fd);
-	ln->n_logs = 0;
+	for (int k = 0; k < ln->n_services; k++)
+		if (ln->services[k].log_fd >= 0) {
+			close(ln->services[k].log_fd);
+			ln->services[k].log_fd = -1;
+		}
 }
 
 /* --- teardown ------------------------------------------------------------ */
@@ -279,7 +286,7 @@ static int prepare_node_dirs(struct lab *lab, int i)
 	static const char *const var_dirs[] = { "log", "lib", "tmp", "cache", "spool" };
 	ln->spec.topo = lab->topo;
 	ln->spec.node = tn;
-	ln->spec.log_fd = lab->log_fd;
+	ln->spec.idmap = &lab->idmap;
 	snprintf(ln->spec.root, sizeof(ln->spec.root), "%s/nodes/%s/root", lab->dir, tn->name);
 	snprintf(ln->spec.etc, sizeof(ln->spec.etc), "%s/nodes/%s/etc", lab->dir, tn->name);
 	snprintf(ln->spec.var, sizeof(ln->spec.var), "%s/nodes/%s/var", lab->dir, tn->name);
@@ -306,7 +313,12 @@ static int prepare_node_dirs(struct lab *lab, int i)
 		log_err("node %s: cannot render its files from %s", tn->name, rootfs);
 		return r;
 	}
-	return install_node_files(lab, ln);
+	if ((r = register_services(lab, i, logs)) < 0 || (r = install_node_files(lab, ln)) < 0)
+		return r;
+	/* Everything the node may write is its root's, inside its user
+	 * namespace; the host's root it is not. */
+	_cleanup_free_ char *dir = xasprintf("%s/nodes/%s", lab->dir, tn->name);
+	return userns_shift_tree(dir, &lab->idmap);
 }
 
 /* The nodes' files (rendered /etc, /var, roots) live on a tmpfs mounted in a
@@ -369,72 +381,106 @@ static int make_switch(struct lab *lab)
 	return r;
 }
 
-/* A node failed while starting: say what, with its daemon's last lines. */
-static void node_failed(struct lab *lab, int i, const char *why)
+/* A node failed while starting: say what, with its daemon's last lines.
+ * `why` comes from the node: cleaned, and its first word is believed only
+ * if it names one of the node's daemons. */
+static void node_failed(struct lab *lab, int i, char *why)
 {
 	const char *node = lab->topo->nodes[i].name;
+	text_clean(why);
 	log_err("node %s: %s", node, why);
-	char service[32] = "", path[PATH_MAX];
-	sscanf(why, "%31s", service);
-	snprintf(path, sizeof(path), "%s/logs/%s/%s.log", lab->dir, node, service);
-	_cleanup_free_ char *tail = tail_file(path, 8);
-	if (tail && *tail) {
-		log_err("the last lines %s printed:", service);
-		for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n"))
-			dprintf(STDERR_FILENO, "    %s\n", line);
+	struct lab_service *s = lab_service_find(lab, i, why, strcspn(why, " "));
+	if (s) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/logs/%s/%s.log", lab->dir, node, s->name);
+		_cleanup_free_ char *tail = tail_file(path, 8);
+		if (tail && *tail) {
+			log_err("the last lines %s printed:", s->name);
+			text_clean(tail);
+			for (char *line = strtok(tail, "\n"); line; line = strtok(NULL, "\n"))
+				dprintf(STDERR_FILENO, "    %s\n", line);
+		}
 	}
 	lab->failed = 1;
+}
+
+/* "NAME REST": the node's daemon NAME and where REST starts, or NULL when the
+ * node names no daemon the lab gave it (a hostile node: ignored). */
+static struct lab_service *named_service(struct lab *lab, int i, const char *body, size_t len, const char **rest)
+{
+	const char *space = memchr(body, ' ', len);
+	size_t n = space ? (size_t)(space - body) : len;
+	struct lab_service *s = lab_service_find(lab, i, body, n);
+	if (!s)
+		log_err("node %s named a daemon it does not have: ignored", lab->topo->nodes[i].name);
+	*rest = space ? space + 1 : body + len;
+	return s;
+}
+
+/* A message from node i's init. Nothing in it is trusted: every daemon name
+ * must be one the lab gave the node, numbers are checked, text is cleaned
+ * before it reaches a terminal or an event. */
+static void on_node_message(struct lab *lab, int i, char *msg, size_t len)
+{
+	struct lab_node *ln = &lab->nodes[i];
+	const char *rest;
+	struct lab_service *s;
+	if (str_has_prefix(msg, NODE_MSG_LOG)) {
+		const char *body = msg + strlen(NODE_MSG_LOG);
+		size_t blen = len - strlen(NODE_MSG_LOG);
+		if (!(s = named_service(lab, i, body, blen, &rest)))
+			return;
+		size_t n = blen - (size_t)(rest - body);
+		write_all(s->log_fd, rest, n);
+		lab_daemon_output(lab, i, s->name, rest, n);
+	} else if (str_has_prefix(msg, NODE_MSG_START)) {
+		const char *body = msg + strlen(NODE_MSG_START);
+		char *end;
+		if (!(s = named_service(lab, i, body, len - strlen(NODE_MSG_START), &rest)))
+			return;
+		long pid = strtol(rest, &end, 10);
+		if (end != rest && *end == '\0' && pid > 0 && pid < (1L << 22))
+			lab_daemon_started(lab, i, s->name, (pid_t)pid);
+	} else if (strcmp(msg, NODE_MSG_READY) == 0 && ln->state == NODE_STARTING) {
+		ln->state = NODE_UP;
+		lab->n_ready++;
+	} else if (str_has_prefix(msg, NODE_MSG_FAIL)) {
+		node_failed(lab, i, msg + strlen(NODE_MSG_FAIL));
+	} else if (str_has_prefix(msg, NODE_MSG_EXIT)) {
+		char *what = msg + strlen(NODE_MSG_EXIT);
+		if (!(s = named_service(lab, i, what, len - strlen(NODE_MSG_EXIT), &rest)))
+			return;
+		char how[64];
+		snprintf(how, sizeof(how), "%s", rest);
+		text_clean(how);
+		lab_daemon_exited(lab, i, s->name, how);
+		/* During a fault a daemon's death is expected; while
+		 * starting, it fails the lab. */
+		if (!lab->serving)
+			node_failed(lab, i, what);
+		else if (ln->state == NODE_UP)
+			log_err("node %s: %s %s", ln->spec.node->name, s->name, how);
+	}
 }
 
 static void on_node(struct lab *lab, int i)
 {
 	struct lab_node *ln = &lab->nodes[i];
-	char msg[16384 + 64];
+	static char msg[16384 + 64];
 	for (;;) {
 		ssize_t len = recv(ln->sync, msg, sizeof(msg) - 1, MSG_DONTWAIT);
 		if (len < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (len <= 0) {
 			if (ln->state == NODE_STARTING)
-				node_failed(lab, i, "its init died while starting");
+				node_failed(lab, i, (char[]){ "its init died while starting" });
 			lab_unwatch(lab, ln->sync);
 			ln->sync = -1;
 			return;
 		}
 		msg[len] = '\0';
-		if (str_has_prefix(msg, NODE_MSG_LOG)) {
-			const char *body = msg + strlen(NODE_MSG_LOG);
-			size_t blen = (size_t)len - strlen(NODE_MSG_LOG);
-			node_log(lab, i, body, blen);
-			const char *space = memchr(body, ' ', blen);
-			if (space && space - body < 32) {
-				char daemon[32];
-				snprintf(daemon, sizeof(daemon), "%.*s", (int)(space - body), body);
-				lab_daemon_output(lab, i, daemon, space + 1, blen - (size_t)(space + 1 - body));
-			}
-		} else if (str_has_prefix(msg, NODE_MSG_START)) {
-			char daemon[32];
-			int pid;
-			if (sscanf(msg + strlen(NODE_MSG_START), "%31s %d", daemon, &pid) == 2)
-				lab_daemon_started(lab, i, daemon, pid);
-		} else if (strcmp(msg, NODE_MSG_READY) == 0 && ln->state == NODE_STARTING) {
-			ln->state = NODE_UP;
-			lab->n_ready++;
-		} else if (str_has_prefix(msg, NODE_MSG_FAIL)) {
-			node_failed(lab, i, msg + strlen(NODE_MSG_FAIL));
-		} else if (str_has_prefix(msg, NODE_MSG_EXIT)) {
-			const char *what = msg + strlen(NODE_MSG_EXIT);
-			char daemon[32] = "";
-			sscanf(what, "%31s", daemon);
-			const char *how = what + strlen(daemon) + (what[strlen(daemon)] == ' ');
-			lab_daemon_exited(lab, i, daemon, how);
-			/* During a fault a daemon's death is expected; while
-			 * starting, it fails the lab. */
-			if (!lab->serving)
-				node_failed(lab, i, what);
-			else if (ln->state == NODE_UP)
-				log_err("node %s: %s", ln->spec.node->name, what);
-		}
+		/* A NUL inside would cut what checks see from what is used. */
+		on_node_message(lab, i, msg, strnlen(msg, (size_t)len));
 	}
 }
 
@@ -479,6 +525,12 @@ static int wait_ready(struct lab *lab)
 	return lab->failed ? -EIO : 0;
 }
 
+struct node_door lab_door(const struct lab *lab, int i)
+{
+	return (struct node_door){ .init = lab->nodes[i].pid, .daemon = 0, .lab = lab->name,
+				   .node = lab->topo->nodes[i].name, .role = lab->topo->nodes[i].role };
+}
+
 int lab_node_of_role(const struct lab *lab, enum role_id role)
 {
 	const struct topo *t = lab->topo;
@@ -494,7 +546,8 @@ static bool site_answers(struct lab *lab, int client, const char *url, char *las
 {
 	char *argv[] = { "/usr/bin/curl", "-s", "-o", "/dev/null", "-D", "-", "--max-time", "2", (char *)url, NULL };
 	char out[4096];
-	int r = node_run(lab->nodes[client].pid, lab->topo->nodes[client].role, argv, out, sizeof(out));
+	struct node_door door = lab_door(lab, client);
+	int r = node_run(&door, argv, out, sizeof(out));
 	if (r != 0) {
 		snprintf(last, size, "curl %s", r < 0 ? strerror(-r) : "failed (no answer)");
 		return false;
@@ -541,6 +594,10 @@ static int start(struct lab *lab)
 	const struct topo *t = lab->topo;
 	int r;
 	progress("preparing %d nodes", t->n_nodes);
+	if ((r = userns_pick(lab->name, lab->dir, &lab->idmap)) < 0) {
+		log_err("no free range of ids for the nodes' user namespace: %s", strerror(-r));
+		return r;
+	}
 	if ((r = make_nodes_fs(lab)) < 0 || (r = prepare_shared(lab)) < 0)
 		return r;
 	for (int i = 0; i < t->n_nodes; i++)

@@ -24,61 +24,95 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/close_range.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "filter.h"
 #include "net.h"
 #include "service.h"
+#include "userns.h"
 #include "util.h"
 
 #define SYNC_FD 3
 
 /* One step of building a node's root, relative to the new root. */
 enum root_op_kind {
-	HOST_TREE,   /* the host's own /usr, /bin…: read-only bind, or the same symlink */
-	NODE_BIND,   /* a directory of this node on the host (etc, var), read-write */
+	HOST_TREE,   /* the host's own /usr, /bin…: a bind, or the same symlink */
+	NODE_BIND,   /* a directory of this node on the host (etc, var) */
 	TMPFS,
 	PROC,
 	SYSFS,
+	REBIND,      /* a path already in the new root, bound over itself to set its flags */
 	DEV_BIND,    /* one host device node, e.g. /dev/null */
 	DEVPTS,
 	SYMLINK,
+	MASK,        /* hidden, if the kernel has it: an empty read-only tmpfs or /dev/null */
 };
+
+/* Mount attributes (set, then cleared) applied to a bind and every mount
+ * under it. Set only adds: a flag the host's mount has (nosuid on /dev, say)
+ * stays, as the user namespace requires. */
+#define RO (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+#define RW_DATA (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
 
 struct root_op {
 	enum root_op_kind kind;
 	const char *path;
-	const char *arg;   /* tmpfs options, symlink target, or which node dir */
+	const char *arg;           /* tmpfs options, symlink target, or which node dir */
+	unsigned long long set, clr;
 };
 
+/* The whole of a node's file system, in order: what it sees of the host,
+ * what is its own, and what is hidden from it. */
 static const struct root_op root_ops[] = {
-	{ HOST_TREE, "/usr", NULL },
-	{ HOST_TREE, "/bin", NULL },
-	{ HOST_TREE, "/sbin", NULL },
-	{ HOST_TREE, "/lib", NULL },
-	{ HOST_TREE, "/lib32", NULL },
-	{ HOST_TREE, "/lib64", NULL },
-	{ HOST_TREE, "/libx32", NULL },
-	{ NODE_BIND, "/etc", "etc" },
-	{ NODE_BIND, "/var", "var" },
-	{ TMPFS, "/run", "mode=0755,size=64m" },
-	{ TMPFS, "/tmp", "mode=1777,size=256m" },
-	{ PROC, "/proc", NULL },
-	{ SYSFS, "/sys", NULL },
-	{ TMPFS, "/dev", "mode=0755,size=1m" },
-	{ DEV_BIND, "/dev/null", NULL },
-	{ DEV_BIND, "/dev/zero", NULL },
-	{ DEV_BIND, "/dev/full", NULL },
-	{ DEV_BIND, "/dev/random", NULL },
-	{ DEV_BIND, "/dev/urandom", NULL },
-	{ DEV_BIND, "/dev/tty", NULL },
-	{ DEVPTS, "/dev/pts", NULL },
-	{ TMPFS, "/dev/shm", "mode=1777,size=64m" },
-	{ SYMLINK, "/dev/ptmx", "pts/ptmx" },
-	{ SYMLINK, "/dev/fd", "/proc/self/fd" },
-	{ SYMLINK, "/dev/stdin", "/proc/self/fd/0" },
-	{ SYMLINK, "/dev/stdout", "/proc/self/fd/1" },
-	{ SYMLINK, "/dev/stderr", "/proc/self/fd/2" },
+	{ HOST_TREE, "/usr", NULL, RO, 0 },
+	{ HOST_TREE, "/bin", NULL, RO, 0 },
+	{ HOST_TREE, "/sbin", NULL, RO, 0 },
+	{ HOST_TREE, "/lib", NULL, RO, 0 },
+	{ HOST_TREE, "/lib32", NULL, RO, 0 },
+	{ HOST_TREE, "/lib64", NULL, RO, 0 },
+	{ HOST_TREE, "/libx32", NULL, RO, 0 },
+	{ NODE_BIND, "/etc", "etc", RW_DATA, MOUNT_ATTR_RDONLY },
+	{ NODE_BIND, "/var", "var", RW_DATA, MOUNT_ATTR_RDONLY },
+	{ TMPFS, "/run", "mode=0755,size=64m", 0, 0 },
+	{ TMPFS, "/tmp", "mode=1777,size=256m", 0, 0 },
+	{ PROC, "/proc", NULL, 0, 0 },
+	/* Most of /proc/sys is the host's: read-only. The network part
+	 * belongs to the node's own namespace: writable. */
+	{ REBIND, "/proc/sys", NULL, RO | MOUNT_ATTR_NOEXEC, 0 },
+	{ REBIND, "/proc/sys/net", NULL, 0, MOUNT_ATTR_RDONLY },
+	{ REBIND, "/proc/sysrq-trigger", NULL, RO, 0 },
+	/* What the host's kernel would tell about its hardware and timers
+	 * (the masks runc and crun apply). */
+	{ MASK, "/proc/acpi", NULL, 0, 0 },
+	{ MASK, "/proc/bus", NULL, 0, 0 },
+	{ MASK, "/proc/irq", NULL, 0, 0 },
+	{ MASK, "/proc/scsi", NULL, 0, 0 },
+	{ MASK, "/proc/asound", NULL, 0, 0 },
+	{ MASK, "/proc/kcore", NULL, 0, 0 },
+	{ MASK, "/proc/keys", NULL, 0, 0 },
+	{ MASK, "/proc/key-users", NULL, 0, 0 },
+	{ MASK, "/proc/timer_list", NULL, 0, 0 },
+	{ MASK, "/proc/latency_stats", NULL, 0, 0 },
+	{ MASK, "/proc/sched_debug", NULL, 0, 0 },
+	{ SYSFS, "/sys", NULL, 0, 0 },
+	{ MASK, "/sys/firmware", NULL, 0, 0 },
+	{ MASK, "/sys/kernel/debug", NULL, 0, 0 },
+	{ TMPFS, "/dev", "mode=0755,size=1m", 0, 0 },
+	{ DEV_BIND, "/dev/null", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
+	{ DEV_BIND, "/dev/zero", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
+	{ DEV_BIND, "/dev/full", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
+	{ DEV_BIND, "/dev/random", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
+	{ DEV_BIND, "/dev/urandom", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
+	{ DEV_BIND, "/dev/tty", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
+	{ DEVPTS, "/dev/pts", NULL, 0, 0 },
+	{ TMPFS, "/dev/shm", "mode=1777,size=64m", 0, 0 },
+	{ SYMLINK, "/dev/ptmx", "pts/ptmx", 0, 0 },
+	{ SYMLINK, "/dev/fd", "/proc/self/fd", 0, 0 },
+	{ SYMLINK, "/dev/stdin", "/proc/self/fd/0", 0, 0 },
+	{ SYMLINK, "/dev/stdout", "/proc/self/fd/1", 0, 0 },
+	{ SYMLINK, "/dev/stderr", "/proc/self/fd/2", 0, 0 },
 };
 
 /* Per network namespace sysctls every node gets. Written before the root is
@@ -92,7 +126,7 @@ static const struct {
 	 * sockets pile up and throughput collapses (DAEMONS.md) */
 	{ "/proc/sys/net/ipv4/tcp_tw_reuse", "1" },
 	/* ping without raw sockets */
-	{ "/proc/sys/net/ipv4/ping_group_range", "0 2147483647" },
+	{ "/proc/sys/net/ipv4/ping_group_range", "0 65535" },   /* every group the node maps */
 	/* the lab is IPv4; no router solicitations or DAD noise on the links */
 	{ "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1" },
 	{ "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1" },
@@ -111,14 +145,14 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt
 	_exit(1);
 }
 
-static int bind_mount(const char *src, const char *dst, bool ro)
+/* Bind src on dst with everything mounted under it, then add `set` and
+ * remove `clr` on all of them. */
+static int bind_mount(const char *src, const char *dst, unsigned long long set, unsigned long long clr)
 {
 	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return -errno;
-	/* A bind starts with the flags of the mount it comes from: set them
-	 * explicitly, so /proc/sys/net is writable inside a read-only /proc/sys. */
-	unsigned long flags = MS_BIND | MS_REMOUNT | (ro ? MS_RDONLY | MS_NODEV : 0);
-	if (mount(NULL, dst, NULL, flags, NULL) < 0)
+	struct mount_attr attr = { .attr_set = set, .attr_clr = clr };
+	if (mount_setattr(AT_FDCWD, dst, AT_RECURSIVE, &attr, sizeof(attr)) < 0)
 		return -errno;
 	return 0;
 }
@@ -132,24 +166,38 @@ static int touch(const char *path, mode_t mode)
 	return 0;
 }
 
-static int host_tree(const char *root, const char *path)
+static int make_dir(const char *path, mode_t mode)
 {
-	char dst[PATH_MAX];
+	return mkdir(path, mode) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static int host_tree(const char *dst, const struct root_op *op)
+{
 	struct stat st;
-	if (lstat(path, &st) < 0)
+	if (lstat(op->path, &st) < 0)
 		return 0; /* this host does not have it (e.g. /libx32) */
-	snprintf(dst, sizeof(dst), "%s%s", root, path);
 	if (S_ISLNK(st.st_mode)) {
 		char target[PATH_MAX];
-		ssize_t n = readlink(path, target, sizeof(target) - 1);
+		ssize_t n = readlink(op->path, target, sizeof(target) - 1);
 		if (n < 0)
 			return -errno;
 		target[n] = '\0';
 		return symlink(target, dst) < 0 ? -errno : 0;
 	}
-	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return bind_mount(path, dst, true);
+	int r = make_dir(dst, 0755);
+	return r < 0 ? r : bind_mount(op->path, dst, op->set, op->clr);
+}
+
+/* Hide dst: an empty read-only tmpfs over a directory, /dev/null over a file. */
+static int mask(const char *dst)
+{
+	struct stat st;
+	if (lstat(dst, &st) < 0)
+		return 0; /* not in this kernel */
+	if (S_ISDIR(st.st_mode))
+		return mount("tmpfs", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") < 0
+			       ? -errno : 0;
+	return bind_mount("/dev/null", dst, RO | MOUNT_ATTR_NOEXEC, 0);
 }
 
 static void root_op_run(const struct node_spec *spec, const struct root_op *op)
@@ -159,59 +207,46 @@ static void root_op_run(const struct node_spec *spec, const struct root_op *op)
 	int r = 0;
 	switch (op->kind) {
 	case HOST_TREE:
-		r = host_tree(spec->root, op->path);
+		r = host_tree(dst, op);
 		break;
-	case NODE_BIND: {
-		const char *src = strcmp(op->arg, "etc") == 0 ? spec->etc : spec->var;
-		if (mkdir(dst, 0755) < 0 && errno != EEXIST)
-			r = -errno;
-		else
-			r = bind_mount(src, dst, false);
+	case NODE_BIND:
+		if ((r = make_dir(dst, 0755)) == 0)
+			r = bind_mount(strcmp(op->arg, "etc") == 0 ? spec->etc : spec->var, dst, op->set, op->clr);
 		break;
-	}
 	case TMPFS:
-		if (mkdir(dst, 0755) < 0 && errno != EEXIST)
-			r = -errno;
-		else if (mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, op->arg) < 0)
+		if ((r = make_dir(dst, 0755)) == 0 && mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, op->arg) < 0)
 			r = -errno;
 		break;
 	case PROC:
-		if (mkdir(dst, 0555) < 0 && errno != EEXIST)
+		if ((r = make_dir(dst, 0555)) == 0 &&
+		    mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			r = -errno;
-		else if (mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-			r = -errno;
-		else {
-			/* Most of /proc/sys is the host's: read-only. The network
-			 * part belongs to the node's own namespace: writable. */
-			char sys[PATH_MAX + 16], net[PATH_MAX + 16], sysrq[PATH_MAX + 16];
-			snprintf(sys, sizeof(sys), "%s/sys", dst);
-			snprintf(net, sizeof(net), "%s/sys/net", dst);
-			snprintf(sysrq, sizeof(sysrq), "%s/sysrq-trigger", dst);
-			if ((r = bind_mount(sys, sys, true)) == 0 && (r = bind_mount(net, net, false)) == 0 &&
-			    access(sysrq, F_OK) == 0) /* not every kernel has it */
-				r = bind_mount(sysrq, sysrq, true);
-		}
 		break;
 	case SYSFS:
-		if (mkdir(dst, 0555) < 0 && errno != EEXIST)
+		if ((r = make_dir(dst, 0555)) == 0 &&
+		    mount("sysfs", dst, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			r = -errno;
-		else if (mount("sysfs", dst, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-			r = -errno;
+		break;
+	case REBIND:
+		if (access(dst, F_OK) == 0) /* not every kernel has sysrq-trigger */
+			r = bind_mount(dst, dst, op->set, op->clr);
 		break;
 	case DEV_BIND:
 		if ((r = touch(dst, 0666)) == 0)
-			r = bind_mount(op->path, dst, false);
+			r = bind_mount(op->path, dst, op->set, op->clr);
 		break;
 	case DEVPTS:
-		if (mkdir(dst, 0755) < 0 && errno != EEXIST)
-			r = -errno;
-		else if (mount("devpts", dst, "devpts", MS_NOSUID | MS_NOEXEC,
-			       "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
+		/* gid 5 is tty in the node's own /etc/group. */
+		if ((r = make_dir(dst, 0755)) == 0 && mount("devpts", dst, "devpts", MS_NOSUID | MS_NOEXEC,
+							     "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
 			r = -errno;
 		break;
 	case SYMLINK:
 		if (symlink(op->arg, dst) < 0)
 			r = -errno;
+		break;
+	case MASK:
+		r = mask(dst);
 		break;
 	}
 	if (r < 0)
@@ -229,10 +264,9 @@ static void host_etc(const struct node_spec *spec)
 		snprintf(dst, sizeof(dst), "%s/etc/%s", spec->root, *e);
 		if (stat(src, &st) < 0)
 			continue;
-		int r = S_ISDIR(st.st_mode) ? (mkdir(dst, 0755) < 0 && errno != EEXIST ? -errno : 0)
-					    : touch(dst, 0644);
+		int r = S_ISDIR(st.st_mode) ? make_dir(dst, 0755) : touch(dst, 0644);
 		if (r == 0)
-			r = bind_mount(src, dst, true);
+			r = bind_mount(src, dst, RO, 0);
 		if (r < 0)
 			fail("root: /etc/%s: %s", *e, strerror(-r));
 	}
@@ -492,17 +526,45 @@ static void __attribute__((noreturn)) init_loop(void)
 	}
 }
 
+/* Once the lab has written our id maps: become root of the node's user
+ * namespace (until now we were the host's root, unmapped in it). A change
+ * of credentials clears the parent-death signal and resets dumpability, so
+ * both are set after it. The init must not be dumpable: root in the node
+ * could otherwise take its sync socket to the lab daemon (pidfd_getfd,
+ * /proc/1/mem). Its memory belongs to the host's user namespace (it never
+ * execs), so no capability inside the node can reach it. */
+static void become_node_root(void)
+{
+	int r = userns_become_root();
+	if (r < 0)
+		fail("become root of the node's user namespace: %s", strerror(-r));
+	/* getppid() is 0 for a pid namespace's init: whether the daemon went
+	 * before the signal was set shows on its end of the sync socket. */
+	struct pollfd hup = { SYNC_FD, POLLRDHUP, 0 };
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&hup, 1, 0) != 0)
+		_exit(1);
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		fail("not dumpable: %s", strerror(errno));
+	/* Its own cgroup namespace, now that the lab has put it in its cgroup:
+	 * /proc/self/cgroup shows the node's cgroup as /, not host paths. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		fail("cgroup namespace: %s", strerror(errno));
+}
+
 static void __attribute__((noreturn)) node_main(const struct node_spec *spec, int sync)
 {
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "stacklab: %s", spec->node->name);
 	log_set_prefix(prefix);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_NAME, "stacklab-init");
 
-	/* Keep only stdio (to the lab's log) and the sync socket as fd 3. */
-	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(spec->log_fd, 1) < 0 || dup2(spec->log_fd, 2) < 0 ||
+	/* Keep only the sync socket, as fd 3. Nothing of the host's files
+	 * (not the lab's log) stays open: what the init has to say goes to the
+	 * lab on the sync socket (fail()). */
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 ||
 	    dup3(sync, SYNC_FD, O_CLOEXEC) < 0)
 		_exit(1);
 	close_range(SYNC_FD + 1, ~0U, 0);
@@ -512,6 +574,7 @@ static void __attribute__((noreturn)) node_main(const struct node_spec *spec, in
 	if (n <= 0)
 		_exit(1); /* the daemon went away before releasing us */
 
+	become_node_root();
 	if (sethostname(spec->node->name, strlen(spec->node->name)) < 0)
 		fail("hostname: %s", strerror(errno));
 	configure_net(spec);
@@ -525,8 +588,9 @@ pid_t node_spawn(const struct node_spec *spec, int *sync_fd)
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	/* clone() as a fork: the child runs on a copy of this stack. */
-	long pid = syscall(SYS_clone, CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
+	/* clone() as a fork: the child runs on a copy of this stack. Every
+	 * namespace of the node belongs to its new user namespace. */
+	long pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
 				      CLONE_NEWIPC | SIGCHLD, 0, NULL, NULL, 0);
 	if (pid < 0) {
 		int e = errno;
@@ -540,6 +604,13 @@ pid_t node_spawn(const struct node_spec *spec, int *sync_fd)
 		node_main(spec, sv[1]);
 	}
 	close(sv[1]);
+	int r = userns_map((pid_t)pid, spec->idmap);
+	if (r < 0) {
+		kill((pid_t)pid, SIGKILL);
+		waitpid((pid_t)pid, NULL, 0);
+		close(sv[0]);
+		return r;
+	}
 	*sync_fd = sv[0];
 	return (pid_t)pid;
 }
@@ -558,36 +629,28 @@ int node_release(int sync_fd)
 	return 0;
 }
 
-/* In a child that will wait for the command: enter the node's namespaces. */
-static int enter_namespaces(pid_t pid)
+/* The node's init as a pidfd, checked to be what the door says: a child of
+ * the lab daemon (a pid number alone may have been reused). */
+static int open_init(const struct node_door *d)
 {
-	static const char *const kinds[] = { "ipc", "uts", "net", "pid", "mnt" };
-	int fds[ARRAY_SIZE(kinds)];
-	size_t opened = 0;
-	int r = 0;
-	/* Open them all first: after entering the mount namespace, /proc is the
-	 * node's and the host pid means nothing there. */
-	for (; opened < ARRAY_SIZE(kinds); opened++) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, kinds[opened]);
-		fds[opened] = open(path, O_RDONLY | O_CLOEXEC);
-		if (fds[opened] < 0) {
-			r = -errno;
-			log_err("open %s: %s", path, strerror(errno));
+	int fd = (int)syscall(SYS_pidfd_open, d->init, 0);
+	if (fd < 0)
+		return -errno;
+	char path[64], line[128];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)d->init);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	int ppid = -1;
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "PPid: %d", &ppid) == 1)
 			break;
-		}
+	if (d->daemon > 0 && ppid != d->daemon) {
+		close(fd);
+		return -ESRCH;
 	}
-	for (size_t i = 0; r == 0 && i < opened; i++)
-		if (setns(fds[i], 0) < 0) {
-			r = -errno;
-			log_err("enter %s namespace of pid %d: %s", kinds[i], (int)pid, strerror(errno));
-		}
-	for (size_t i = 0; i < opened; i++)
-		close(fds[i]);
-	return r;
+	return fd;
 }
 
-pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps)
+pid_t node_enter(const struct node_door *d)
 {
 	/* The caller stays on the host: a child enters the namespaces and
 	 * forks the command (a new pid namespace applies to children only),
@@ -599,8 +662,26 @@ pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
-	if (enter_namespaces(pid) < 0)
+	/* Into the node's cgroup first, while still the host's root: a frozen
+	 * node freezes what runs in it from outside too. */
+	if (d->lab && cgroup_join(d->lab, d->node) < 0)
 		_exit(126);
+	int init = open_init(d);
+	if (init < 0) {
+		log_err("node %s: its init (pid %d) is gone: %s", d->node, (int)d->init, strerror(-init));
+		_exit(126);
+	}
+	/* All of them at once, by pidfd: the user namespace first, so the
+	 * others (which it owns) are entered with its capabilities. */
+	if (setns(init, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |
+				CLONE_NEWCGROUP) < 0) {
+		log_err("enter node %s: %s", d->node, strerror(errno));
+		_exit(126);
+	}
+	close(init);
+	if (userns_become_root() < 0)
+		_exit(126);
+	prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of ids */
 	pid_t child = fork();
 	if (child < 0)
 		_exit(126);
@@ -612,12 +693,18 @@ pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps)
 		_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
 	}
 
-	signal(SIGINT, SIG_DFL);
-	signal(SIGQUIT, SIG_DFL);
+	/* The command starts clean: default signals, nothing blocked, no
+	 * descriptor of the caller's beyond stdio once it execs. */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (chdir("/") < 0)
 		die("chdir /: %s", strerror(errno));
-	static const int none[] = { -1 };
-	const int *const keep[] = { role_common_caps, role->caps, extra_caps ? extra_caps : none };
+	static const int none_caps[] = { -1 };
+	const int *const keep[] = { role_common_caps, d->role->caps, d->extra_caps ? d->extra_caps : none_caps };
 	int r = caps_limit(keep, 3);
 	if (r < 0)
 		die("drop capabilities: %s", strerror(-r));
@@ -626,12 +713,12 @@ pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps)
 	return 0;
 }
 
-int node_run(pid_t pid, const struct role *role, char *const argv[], char *out, size_t size)
+int node_run(const struct node_door *d, char *const argv[], char *out, size_t size)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	pid_t waiter = node_enter(pid, role, NULL);
+	pid_t waiter = node_enter(d);
 	if (waiter == 0) {
 		int devnull = open("/dev/null", O_RDWR);
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(devnull, 2) < 0)

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "topo.h"
+#include "userns.h"
 
 /* What a node's init needs, prepared by the lab before node_spawn(). */
 struct node_spec {
@@ -14,7 +15,7 @@ struct node_spec {
 	char root[256];   /* empty host directory the node's root is built on */
 	char etc[256];    /* rendered /etc on the host */
 	char var[256];    /* the node's /var on the host */
-	int log_fd;       /* where the init's own stdout and stderr go */
+	const struct idmap *idmap;   /* the lab's ids for the node's user namespace */
 };
 
 /* Messages a node init sends on its sync socket (SOCK_SEQPACKET). */
@@ -41,17 +42,28 @@ int node_release(int sync_fd);
  * "start" (every daemon that is not running). */
 int node_command(int sync_fd, const char *cmd);
 
-/* Start a process inside the node whose init is `pid`: in all its
- * namespaces and its root, with the role's capabilities plus `extra_caps`,
- * under the node filter. Returns 0 in that process (which goes on to exec);
- * in the caller, which stays on the host, the pid of a waiter that exits
- * with the process's status (126 if the node could not be entered), or
- * -errno. */
-pid_t node_enter(pid_t pid, const struct role *role, const int *extra_caps);
+/* The way into a running node, for exec, request, trace, traffic and the
+ * lab's own probes. */
+struct node_door {
+	pid_t init;                 /* the node's init */
+	pid_t daemon;               /* the lab daemon, its parent (checked), or 0 */
+	const char *lab, *node;     /* for its cgroup; lab NULL: none to join */
+	const struct role *role;
+	const int *extra_caps;      /* beyond the role's, or NULL */
+};
 
-/* Run argv (argv[0] a path) inside the node as node_enter() does, with no
- * extra capabilities; its stdout (up to size-1 bytes) lands in `out`, its
- * stderr is dropped. Returns its exit status, or -errno. */
-int node_run(pid_t pid, const struct role *role, char *const argv[], char *out, size_t size);
+/* Start a process inside a node: in its cgroup, then by pidfd in all its
+ * namespaces (user first) as its root, in its root directory, with the
+ * role's capabilities plus `extra_caps`, under the node filter, with
+ * default signals and every descriptor beyond stdio close-on-exec. Returns
+ * 0 in that process (which goes on to exec); in the caller, which stays on
+ * the host, the pid of a waiter that exits with the process's status (126
+ * if the node could not be entered), or -errno. */
+pid_t node_enter(const struct node_door *d);
+
+/* Run argv (argv[0] a path) inside the node as node_enter() does; its
+ * stdout (up to size-1 bytes) lands in `out`, its stderr is dropped.
+ * Returns its exit status, or -errno. */
+int node_run(const struct node_door *d, char *const argv[], char *out, size_t size);
 
 #endif

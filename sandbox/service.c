@@ -79,6 +79,9 @@ static int handler(void *user, const char *section, const char *key, const char 
 		s = &set->s[set->n++];
 		if (str_copy(s->name, sizeof(s->name), section) < 0)
 			return load_error(l, "service name '%s' is too long", section);
+		/* The name becomes a log file's name on the host. */
+		if (!*section || strspn(section, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(section))
+			return load_error(l, "service name '%s' may hold only a-z, 0-9, '_' and '-'", section);
 		s->out = -1;
 	}
 	if (strcmp(key, "command") == 0) {

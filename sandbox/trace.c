@@ -192,7 +192,8 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	struct timeval tv0;
 	gettimeofday(&tv0, NULL);
 	double t0 = (double)tv0.tv_sec + tv0.tv_usec / 1e6;
-	int code = node_run(lab->nodes[client].pid, lab->topo->nodes[client].role, argv, out, sizeof(out));
+	struct node_door door = lab_door(lab, client);
+	int code = node_run(&door, argv, out, sizeof(out));
 	int status = 0;
 	double secs = 0;
 	sscanf(out, "%d %lf", &status, &secs);

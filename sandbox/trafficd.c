@@ -42,7 +42,8 @@ static json_t *start(struct lab *lab, json_t *req)
 		return lab_reply_error("pipe: %s", strerror(errno));
 	char url[256];
 	snprintf(url, sizeof(url), "https://www.%s%s", lab->topo->domain, path);
-	pid_t waiter = node_enter(lab->nodes[client].pid, lab->topo->nodes[client].role, NULL);
+	struct node_door door = lab_door(lab, client);
+	pid_t waiter = node_enter(&door);
 	if (waiter == 0) {
 		/* The generator, inside the client: nothing of the daemon's. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);

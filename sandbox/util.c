@@ -400,3 +400,35 @@ const char *cache_dir(void)
 	const char *env = getenv("STACKLAB_CACHE");
 	return env && *env == '/' ? env : "/var/lib/stacklab";
 }
+
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
+		return 0; /* a stray continuation byte, an overlong or too large start */
+	for (size_t k = 1; k < n; k++)
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0; /* overlong, a surrogate, or past U+10FFFF */
+	return n;
+}
+
+void text_clean(char *text)
+{
+	unsigned char *s = (unsigned char *)text, *out = s;
+	while (*s) {
+		size_t n = utf8_len(s);
+		if (n == 0 || (n == 1 && ((*s < 0x20 && *s != '\n' && *s != '\t') || *s == 0x7f))) {
+			*out++ = '?';
+			s++;
+			continue;
+		}
+		memmove(out, s, n);
+		out += n;
+		s += n;
+	}
+	*out = '\0';
+}

@@ -80,6 +80,11 @@ int run_argv(char *const argv[]);
 /* The last `n` lines of a file (malloc'd, possibly empty), or NULL. */
 char *tail_file(const char *path, int n);
 
+/* Make text from elsewhere (a node, a file) safe for a terminal and for
+ * JSON: bytes that are not valid UTF-8, and control characters other than
+ * newline and tab, become '?'. In place. */
+void text_clean(char *text);
+
 /* A rate in bits a second, short: "830", "12k", "3.4M". */
 void format_rate(char *buf, size_t size, double bps);
 

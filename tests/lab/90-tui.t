@@ -16,7 +16,7 @@ once=$(sl tui --lab $LAB --once)
 like "$once" "lab $LAB" "--once renders the title"
 like "$once" "lb1 VIP" "--once shows the VIP at lb1"
 is "$(echo "$once" | wc -l)" "24" "--once renders 80x24 by default"
-is "$(echo "$once" | awk '{ if (length($0) > 80) n++ } END {print n + 0}')" "0" "no line is wider than 80"
+is "$(echo "$once" | lines_wider_than 80)" "0" "no line is wider than 80"
 
 tmux new-session -d -s $S -x 120 -y 36 "bash --norc --noprofile"
 tmux send-keys -t $S "PS1='prompt\$ '; clear; $STACKLAB tui --lab $LAB; echo TUI-EXITED" Enter
@@ -61,7 +61,7 @@ wait_until 5 shows "traffic running"; ok $? "t starts traffic"
 wait_until 10 sh -c "tmux capture-pane -p -t $S | grep -Eq '^traffic running +[1-9][0-9]* req/s'"; ok $? "the panel shows a non-zero rate"
 tmux resize-window -t $S -x 80 -y 24 2>/dev/null || tmux resize-pane -t $S -x 80 -y 24
 sleep 1
-is "$(screen | awk '{ if (length($0) > 80) n++ } END {print n + 0}')" "0" "resized to 80x24: nothing wider than the screen"
+is "$(screen | lines_wider_than 80)" "0" "resized to 80x24: nothing wider than the screen"
 shows "held by lb1"; ok $? "resized: the title is redrawn"
 tmux resize-window -t $S -x 200 -y 60 2>/dev/null || tmux resize-pane -t $S -x 200 -y 60
 sleep 1

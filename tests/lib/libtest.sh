@@ -75,6 +75,10 @@ wait_until() {
 	"$@"
 }
 
+# How many lines of stdin are wider than $1 columns. Characters, not bytes,
+# whatever the locale: perl decodes UTF-8 itself (mawk's length() counts bytes).
+lines_wider_than() { perl -CS -ne 'chomp; $n++ if length($_) > '"$1"'; END { print $n + 0, "\n" }'; }
+
 # Who holds the lab's first VIP now, space-separated.
 vip_holders() { sl status --lab "$1" --json | jq -r '.vips[0].held_by | join(" ")'; }
 # The last N traffic results as "result lb web" lines, taken from now on.

@@ -1,0 +1,36 @@
+/* userns.h — the user namespace every node of a lab runs in: root inside
+ * is an unprivileged range of ids outside, so root in a node (a student's
+ * shell, a daemon) is never root of the host, even if something slips. */
+#ifndef STACKLAB_USERNS_H
+#define STACKLAB_USERNS_H
+
+#include <sys/types.h>
+
+/* Ids 0…USERNS_IDS-1 inside a node are base…base+USERNS_IDS-1 outside:
+ * room for every user a Debian daemon runs as, nobody (65534) included. */
+#define USERNS_IDS 65536
+
+struct idmap {
+	uid_t base;       /* host uid (and gid) of root in the lab's nodes */
+};
+
+/* Give lab `lab` a range of host ids no other running lab has, from the
+ * range systemd leaves to containers (524288…1879048191), and record it in
+ * the lab's directory `dir` (so other labs see it taken). Returns 0 or
+ * -errno. */
+int userns_pick(const char *lab, const char *dir, struct idmap *m);
+
+/* Write the uid and gid maps of process `pid`, made with CLONE_NEWUSER. */
+int userns_map(pid_t pid, const struct idmap *m);
+
+/* In a process that has just entered or made a user namespace with the map
+ * above: become its root (uid and gid 0, no supplementary groups). */
+int userns_become_root(void);
+
+/* Give every file under `path` (not following links, not crossing mounts)
+ * to the node's ids: host uid u becomes base+u. Files the daemon wrote as
+ * root become root's inside the node; a database copied as mysql's becomes
+ * mysql's inside. Returns 0 or -errno. */
+int userns_shift_tree(const char *path, const struct idmap *m);
+
+#endif

@@ -1,0 +1,47 @@
+#!/bin/bash
+# Confinement probes, bubblewrap style: root in a node tries what an attacker
+# would, and each refusal is asserted. Root in a node is root of a student's
+# experiment, never of the host.
+. "$(dirname "$0")/../lib/libtest.sh"
+need_root
+
+LAB=t-confine
+trap 'lab_cleanup $LAB; rm -f /tmp/stacklab-escape-$$' EXIT
+in_node() { local node=$1; shift; sl exec --lab $LAB "$node" -- sh -c "$*" 2>&1; }
+
+sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
+
+# --- a user namespace: root inside is nobody outside --------------------------
+map=$(in_node lb1 cat /proc/self/uid_map)
+like "$map" "^ *0 +[0-9]+ +65536$" "root in a node is a mapped range: $map"
+base=$(echo "$map" | awk '{print $2}')
+[ "${base:-0}" -ge 524288 ]; ok $? "the range is outside the host's users (from $base)"
+host_uids=$(ps -eo uid=,comm= | awk '$2 ~ /^(haproxy|keepalived|nginx|mariadbd|php-fpm|dnsmasq|stacklab-init)/ {print $1}' | sort -u)
+unlike "$host_uids" "^0$" "no node process runs as the host's root (uids: $(echo $host_uids))"
+other=$(sl exec --lab $LAB db1 -- cat /proc/self/uid_map | awk '{print $2}')
+is "$other" "$base" "every node of a lab shares the lab's range"
+
+# --- the init's descriptors are out of reach ------------------------------------
+like "$(in_node lb1 ls /proc/1/fd)" "Permission denied" "the init's fds cannot be listed (not dumpable)"
+like "$(in_node lb1 cat /proc/1/fd/1)" "Permission denied" "the init's stdout cannot be reopened"
+like "$(in_node lb1 head -c1 /proc/1/mem)" "Permission denied" "the init's memory cannot be read"
+got=$(in_node lb1 "perl -e '\$p = syscall(434, 1, 0); print syscall(438, \$p, 3, 0) < 0 ? \"refused\" : \"taken\"'")
+is "$got" "refused" "pidfd_getfd cannot take the init's sync socket"
+[ ! -e /tmp/stacklab-escape-$$ ]; ok $? "nothing the node did reached the host's /tmp"
+
+# --- what a node sees of the host --------------------------------------------------
+mi=$(in_node web1 cat /proc/self/mountinfo)
+like "$(echo "$mi" | awk '$5 == "/usr"')" " ro,nosuid,nodev" "/usr is read-only, nosuid, nodev"
+like "$(echo "$mi" | awk '$5 == "/etc"')" " rw,nosuid,nodev" "/etc is the node's own, nosuid, nodev"
+for p in /proc/timer_list /proc/keys /proc/kcore; do
+	is "$(in_node web1 "cat $p 2>/dev/null | wc -c")" "0" "$p is masked"
+done
+for d in /proc/acpi /proc/irq /proc/bus /sys/firmware; do
+	is "$(in_node web1 "ls -A $d 2>/dev/null | wc -l")" "0" "$d is masked (empty)"
+done
+is "$(in_node web1 cat /proc/self/cgroup | grep -v ':/$' | wc -l)" "0" "cgroup paths show the node's own cgroup as / (cgroup namespace)"
+like "$(in_node web1 'touch /usr/x')" "Read-only" "the host's /usr cannot be written"
+like "$(in_node web1 'echo 60 > /proc/sys/vm/swappiness')" "Read-only|Permission denied" "the host's sysctls cannot be written"
+in_node web1 'echo 1 > /proc/sys/net/ipv4/ip_forward' >/dev/null; ok $? "the node's own network sysctls can"
+
+done_testing

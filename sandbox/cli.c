@@ -15,7 +15,7 @@ bool cli_need_root(const char *cmd)
 {
 	if (geteuid() == 0)
 		return true;
-	fprintf(stderr, "stacklab %s: needs root to make namespaces and links (try: sudo stacklab %s)\n", cmd, cmd);
+	fprintf(stderr, "stacklab %s: only root may build, enter or change a lab (try: sudo stacklab %s)\n", cmd, cmd);
 	return false;
 }
 
@@ -53,6 +53,19 @@ void cli_labs_free(char **labs)
 	free(labs);
 }
 
+/* Is there a lab's directory at all (up, or one the caller cannot see)? */
+static bool any_lab_dir(void)
+{
+	DIR *d = opendir(CTL_RUN_DIR);
+	struct dirent *e;
+	bool any = false;
+	while (d && !any && (e = readdir(d)))
+		any = e->d_type == DT_DIR && ctl_lab_name_ok(e->d_name);
+	if (d)
+		closedir(d);
+	return any;
+}
+
 char *cli_pick_lab(const char *cmd, const char *given)
 {
 	if (!given || !*given)
@@ -67,7 +80,10 @@ char *cli_pick_lab(const char *cmd, const char *given)
 	}
 	char **labs = cli_labs_up();
 	char *pick = NULL;
-	if (!labs[0]) {
+	if (!labs[0] && geteuid() != 0 && any_lab_dir()) {
+		fprintf(stderr, "stacklab %s: no lab you may watch is up (root, and the members of a lab's watch "
+				"group, may: see stacklab up --group)\n", cmd);
+	} else if (!labs[0]) {
 		fprintf(stderr, "stacklab %s: no lab is up (start one with: sudo stacklab up)\n", cmd);
 	} else if (labs[1]) {
 		fprintf(stderr, "stacklab %s: several labs are up (", cmd);
@@ -87,6 +103,11 @@ json_t *cli_request(const char *cmd, const char *lab, json_t *req)
 	int r = ctl_call(lab, req, &reply);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		fprintf(stderr, "stacklab %s: lab %s is not up\n", cmd, lab);
+		return NULL;
+	}
+	if (r == -EACCES) {
+		fprintf(stderr, "stacklab %s: lab %s: permission denied (root may watch and change a lab; the "
+				"members of its watch group may watch it: see stacklab up --group)\n", cmd, lab);
 		return NULL;
 	}
 	if (r < 0) {

@@ -72,8 +72,6 @@ int cmd_logs(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *node = argv[optind], *daemon = optind + 1 < argc ? argv[optind + 1] : NULL;
-	if (!cli_need_root("logs"))
-		return EXIT_FAIL;
 	_cleanup_free_ char *lab = cli_pick_lab("logs", given);
 	if (!lab || !node_exists(lab, node))
 		return EXIT_FAIL;

@@ -45,8 +45,6 @@ int cmd_trace(int argc, char **argv)
 		fprintf(stderr, "stacklab trace: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!cli_need_root("trace"))
-		return EXIT_FAIL;
 	_cleanup_free_ char *lab = cli_pick_lab("trace", given);
 	if (!lab)
 		return EXIT_FAIL;

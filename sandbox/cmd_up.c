@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <grp.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -27,6 +28,10 @@ static void help(FILE *out)
 		     "  -T, --timing fast|real    fast failovers (default), or the daemons' stock timings\n"
 		     "  -p, --publish [ADDR:]PORT the site on the host at ADDR:PORT (default address\n"
 		     "                            127.0.0.1), relayed to the VIP's port 443 from the client\n"
+		     "  -g, --group NAME          who may watch the lab (status, events, logs, trace,\n"
+		     "                            the TUI) besides root: members of group NAME\n"
+		     "                            (default: stacklab, if the group exists; none: root only).\n"
+		     "                            Changing a lab (fail, heal, traffic, down) is root's alone\n"
 		     "      --tui                 open the TUI once the lab is up\n"
 		     "  -h, --help                show this help\n");
 }
@@ -83,16 +88,17 @@ int cmd_up(int argc, char **argv)
 		{ "timing", required_argument, NULL, 'T' },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "tui", no_argument, NULL, 'U' },
+		{ "group", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *topology = "scale-up", *lab = NULL, *timing_name = "fast";
+	const char *topology = "scale-up", *lab = NULL, *timing_name = "fast", *group = NULL;
 	char publish_addr[64] = "127.0.0.1";
 	bool tui = false;
 	int publish_port = 0;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:l:T:p:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:l:T:p:g:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': {
 			const char *colon = strrchr(optarg, ':');
@@ -112,6 +118,7 @@ int cmd_up(int argc, char **argv)
 		case 't': topology = optarg; break;
 		case 'T': timing_name = optarg; break;
 		case 'U': tui = true; break;
+		case 'g': group = optarg; break;
 		case 'l': lab = optarg; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
@@ -120,6 +127,17 @@ int cmd_up(int argc, char **argv)
 	if (optind < argc) {
 		fprintf(stderr, "stacklab up: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
+	}
+	gid_t watch_gid = 0;
+	if (!group || strcmp(group, "none") != 0) {
+		struct group *gr = getgrnam(group ? group : "stacklab");
+		if (gr)
+			watch_gid = gr->gr_gid;
+		else if (group) {
+			fprintf(stderr, "stacklab up: --group: no group '%s' on this host (groupadd %s makes it; none: root only)\n",
+				group, group);
+			return EXIT_USAGE;
+		}
 	}
 	uint64_t t0 = now_ms();
 
@@ -179,7 +197,9 @@ int cmd_up(int argc, char **argv)
 		cgroup_remove(lab);
 	}
 	if (r == 0)
-		r = mkdir(dir, 0755) < 0 ? -errno : 0;
+		/* 0711: the nodes, as their own unprivileged ids, pass through
+		 * it to their files; what is in it has a mode of its own. */
+		r = mkdir(dir, 0711) < 0 ? -errno : 0;
 	if (r < 0) {
 		fprintf(stderr, "stacklab up: %s: %s\n", dir, strerror(-r));
 		topo_free(topo);
@@ -199,7 +219,8 @@ int cmd_up(int argc, char **argv)
 		if (chdir("/") < 0)
 			_exit(1);
 		struct labd_options o = { .lab = lab, .topo = topo, .progress_fd = pipefd[1], .timing = &timing,
-					  .publish_addr = publish_addr, .publish_port = publish_port };
+					  .publish_addr = publish_addr, .publish_port = publish_port,
+					  .watch_gid = watch_gid };
 		int code = labd_main(&o);
 		/* The lock file goes with the lab; the run dir if it is empty. */
 		_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -38,7 +39,7 @@ static int sockaddr_for(const char *path, struct sockaddr_un *sa)
 	return str_copy(sa->sun_path, sizeof(sa->sun_path), path);
 }
 
-int ctl_listen(const char *path)
+int ctl_listen(const char *path, gid_t gid)
 {
 	struct sockaddr_un sa;
 	if (sockaddr_for(path, &sa) < 0)
@@ -47,7 +48,9 @@ int ctl_listen(const char *path)
 	if (fd < 0)
 		return -errno;
 	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 64) < 0) {
+	/* Nobody can connect before listen(): the mode is set in between. */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chown(path, 0, gid) < 0 ||
+	    chmod(path, gid ? 0660 : 0600) < 0 || listen(fd, 64) < 0) {
 		int e = errno;
 		close(fd);
 		log_err("control socket %s: %s", path, strerror(e));

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define CTL_RUN_DIR "/run/stacklab"
 #define CTL_LAB_NAME_MAX 32
@@ -17,8 +18,9 @@ int ctl_lab_name_ok(const char *name);
 char *ctl_lab_dir(const char *lab);
 char *ctl_lab_path(const char *lab, const char *file);
 
-/* Listen on a fresh socket at `path` (an old one is removed). */
-int ctl_listen(const char *path);
+/* Listen on a fresh socket at `path` (an old one is removed), mode 0600,
+ * or 0660 for group `gid` (the lab's watchers) when gid is not 0. */
+int ctl_listen(const char *path, gid_t gid);
 
 /* Connect to lab `lab`; -ENOENT or -ECONNREFUSED when it is not up. */
 int ctl_connect(const char *lab);

@@ -128,6 +128,7 @@ struct lab {
 	int switch_ns;                 /* the daemon's own network namespace */
 	struct cgroups cgroups;        /* for freezing nodes */
 	struct idmap idmap;            /* host ids of the nodes' user namespace */
+	gid_t watch_gid;               /* may watch (status, events…); 0: root only */
 	struct {
 		int fd, port;          /* listening on the host; -1 if not published */
 		char addr[INET_ADDRSTRLEN];
@@ -179,6 +180,9 @@ json_t *trace_request(struct lab *lab, json_t *req);
 /* labd.c */
 /* Handle node messages and signals for up to timeout_ms (not clients). */
 int lab_pump(struct lab *lab, int timeout_ms);
+/* Give a file of the lab's (fd, or path if fd < 0) to root and the lab's
+ * watch group, with `mode`; without a watch group, to root alone. */
+int lab_share(const struct lab *lab, int fd, const char *path, mode_t mode);
 /* The daemon called `name` (n bytes) of node i, or NULL: a node names only
  * the daemons the lab gave it. */
 struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, size_t n);

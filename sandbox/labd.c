@@ -84,6 +84,14 @@ int lab_watch_traffic(struct lab *lab, int fd)
 
 /* --- daemon output -------------------------------------------------------- */
 
+int lab_share(const struct lab *lab, int fd, const char *path, mode_t mode)
+{
+	if (!lab->watch_gid)
+		mode &= 0700;
+	int r = fd >= 0 ? fchown(fd, 0, lab->watch_gid) | fchmod(fd, mode) : chown(path, 0, lab->watch_gid) | chmod(path, mode);
+	return r < 0 ? -errno : 0;
+}
+
 struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, size_t n)
 {
 	struct lab_node *ln = &lab->nodes[i];
@@ -111,8 +119,8 @@ static int register_services(struct lab *lab, int i, const char *logs)
 		struct lab_service *s = &ln->services[ln->n_services];
 		str_copy(s->name, sizeof(s->name), set.s[k].name);
 		snprintf(path, sizeof(path), "%s/%s.log", logs, s->name);
-		s->log_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
-		if (s->log_fd < 0) {
+		s->log_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (s->log_fd < 0 || lab_share(lab, s->log_fd, NULL, 0640) < 0) {
 			log_err("node %s: %s: %s", ln->spec.node->name, path, strerror(errno));
 			return -errno;
 		}
@@ -294,7 +302,8 @@ static int prepare_node_dirs(struct lab *lab, int i)
 	snprintf(logs, sizeof(logs), "%s/logs/%s", lab->dir, tn->name);
 	int r;
 	if ((r = mkdir_p(ln->spec.root, 0755)) < 0 || (r = mkdir_p(ln->spec.etc, 0755)) < 0 ||
-	    (r = mkdir_p(ln->spec.var, 0755)) < 0 || (r = mkdir_p(logs, 0755)) < 0) {
+	    (r = mkdir_p(ln->spec.var, 0755)) < 0 || (r = mkdir_p(logs, 0750)) < 0 ||
+	    (r = lab_share(lab, -1, logs, 0750)) < 0) {
 		log_err("node %s: make directories under %s: %s", tn->name, lab->dir, strerror(-r));
 		return r;
 	}
@@ -594,6 +603,11 @@ static int start(struct lab *lab)
 	const struct topo *t = lab->topo;
 	int r;
 	progress("preparing %d nodes", t->n_nodes);
+	_cleanup_free_ char *logs = xasprintf("%s/logs", lab->dir);
+	if (mkdir(logs, 0750) < 0 || (r = lab_share(lab, -1, logs, 0750)) < 0) {
+		log_err("%s: %s", logs, strerror(errno));
+		return -errno;
+	}
 	if ((r = userns_pick(lab->name, lab->dir, &lab->idmap)) < 0) {
 		log_err("no free range of ids for the nodes' user namespace: %s", strerror(-r));
 		return r;
@@ -745,18 +759,49 @@ static json_t *do_down(struct lab *lab, json_t *req)
 	return json_pack("{s:b, s:i}", "ok", 1, "pid", (int)getpid());
 }
 
+/* Who may ask what. Watching (status, events, inspect, trace) is for root
+ * and the lab's watch group; changing the lab is for root alone. */
+enum access { WATCH, CHANGE };
+
 static const struct {
 	const char *name;
+	enum access access;
 	json_t *(*fn)(struct lab *, json_t *);
 } requests[] = {
-	{ "status", do_status },
-	{ "down", do_down },
-	{ "fail", fault_request },
-	{ "heal", heal_request },
-	{ "traffic", traffic_request },
-	{ "inspect", do_inspect },
-	{ "trace", trace_request },
+	{ "status", WATCH, do_status },
+	{ "inspect", WATCH, do_inspect },
+	{ "trace", WATCH, trace_request },
+	{ "down", CHANGE, do_down },
+	{ "fail", CHANGE, fault_request },
+	{ "heal", CHANGE, heal_request },
+	{ "traffic", CHANGE, traffic_request },
 };
+
+/* Is the peer of `fd` root, or (for watching) in group `gid`? The kernel
+ * says who connected (SO_PEERCRED, SO_PEERGROUPS): nothing the client
+ * claims counts. Returns NULL if allowed, else why not. */
+static const char *refused(const struct lab *lab, int fd, enum access access)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return "cannot tell who is asking";
+	if (cred.uid == 0)
+		return NULL;
+	if (access == CHANGE)
+		return "only root may change a lab";
+	if (lab->watch_gid == 0)
+		return "only root may watch this lab (it has no watch group)";
+	if (cred.gid == lab->watch_gid)
+		return NULL;
+	gid_t groups[256];
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+		for (size_t k = 0; k < len / sizeof(gid_t); k++)
+			if (groups[k] == lab->watch_gid)
+				return NULL;
+	return "only root and the lab's watch group may watch it";
+}
 
 static json_t *dispatch(struct lab *lab, struct client *c, const char *line)
 {
@@ -766,11 +811,21 @@ static json_t *dispatch(struct lab *lab, struct client *c, const char *line)
 		return lab_reply_error("request is not JSON: %s", jerr.text);
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	json_t *reply = NULL;
+	const char *no = NULL;
 	if (cmd && strcmp(cmd, "subscribe") == 0)
-		reply = do_subscribe(lab, req, c);
-	for (size_t i = 0; cmd && i < ARRAY_SIZE(requests) && !reply; i++)
-		if (strcmp(requests[i].name, cmd) == 0)
+		reply = (no = refused(lab, c->fd, WATCH)) ? NULL : do_subscribe(lab, req, c);
+	for (size_t i = 0; cmd && i < ARRAY_SIZE(requests) && !reply && !no; i++) {
+		if (strcmp(requests[i].name, cmd) != 0)
+			continue;
+		/* `traffic` only looks when it asks for the status. */
+		const char *action = json_string_value(json_object_get(req, "action"));
+		enum access need = requests[i].fn == traffic_request && (!action || strcmp(action, "status") == 0)
+					   ? WATCH : requests[i].access;
+		if (!(no = refused(lab, c->fd, need)))
 			reply = requests[i].fn(lab, req);
+	}
+	if (no)
+		reply = lab_reply_error("%s: %s", cmd, no);
 	if (!reply)
 		reply = cmd ? lab_reply_error("unknown request '%s'", cmd) : lab_reply_error("request has no \"cmd\"");
 	json_decref(req);
@@ -891,6 +946,7 @@ int labd_main(const struct labd_options *opt)
 	lab->topo = opt->topo;
 	lab->dir = ctl_lab_dir(opt->lab);
 	lab->timing = opt->timing;
+	lab->watch_gid = opt->watch_gid;
 	lab->t0_ms = now_ms();
 	lab->started = time(NULL);
 	lab->ctl_fd = -1;
@@ -925,8 +981,10 @@ int labd_main(const struct labd_options *opt)
 	lab->ep = epoll_create1(EPOLL_CLOEXEC);
 
 	_cleanup_free_ char *log_path = ctl_lab_path(lab->name, "lab.log");
-	lab->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	lab->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int r = lab->log_fd < 0 || lab->sig_fd < 0 || lab->ep < 0 ? -errno : 0;
+	if (r == 0)
+		r = lab_share(lab, lab->log_fd, NULL, 0640);
 	if (r == 0)
 		r = ep_add(lab, lab->sig_fd, TAG_SIGNAL, 0);
 	/* The host-side listener is made while still in the host's namespace. */
@@ -938,7 +996,7 @@ int labd_main(const struct labd_options *opt)
 		r = ep_add(lab, lab->publish.fd, TAG_PUBLISH, 0);
 	if (r == 0) {
 		_cleanup_free_ char *sock = ctl_lab_path(lab->name, "ctl.sock");
-		lab->ctl_fd = ctl_listen(sock);
+		lab->ctl_fd = ctl_listen(sock, lab->watch_gid);
 		r = lab->ctl_fd < 0 ? lab->ctl_fd : ep_add(lab, lab->ctl_fd, TAG_CTL, 0);
 	}
 	if (r == 0) {

@@ -3,6 +3,8 @@
 #ifndef STACKLAB_LABD_H
 #define STACKLAB_LABD_H
 
+#include <sys/types.h>
+
 #include "timing.h"
 #include "topo.h"
 
@@ -17,6 +19,7 @@ struct labd_options {
 	const struct timing *timing;   /* the timing profile for the templates */
 	const char *publish_addr;      /* --publish: host address and port, or port 0 */
 	int publish_port;
+	gid_t watch_gid;        /* the group that may watch the lab; 0: root only */
 };
 
 /* Run the daemon in the calling (freshly forked) process: build the lab,

@@ -1,6 +1,7 @@
 /* main.c — the `stacklab` command: parse the command word, dispatch. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -73,6 +74,9 @@ int main(int argc, char **argv)
 		printf("stacklab %s\n", VERSION);
 		return EXIT_OK;
 	}
+	/* What stacklab makes has the modes it asks for, whatever the
+	 * caller's umask (umask 000 once made the control socket 0777). */
+	umask(022);
 	const struct command *c = find(argv[1]);
 	if (!c) {
 		fprintf(stderr, "stacklab: unknown command '%s' (see stacklab --help)\n", argv[1]);

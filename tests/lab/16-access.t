@@ -1,0 +1,41 @@
+#!/bin/bash
+# The control socket has an owner: a second user on the host may watch a lab
+# only through its watch group, and never change it, whatever the umask of
+# whoever brought it up.
+. "$(dirname "$0")/../lib/libtest.sh"
+need_root
+command -v useradd >/dev/null && command -v socat >/dev/null || skip_all "needs useradd and socat"
+
+LAB=t-access
+U=sl-u$$ G=sl-g$$
+trap 'lab_cleanup $LAB; userdel $U 2>/dev/null; groupdel $G 2>/dev/null' EXIT
+groupadd $G && useradd -M -N -g nogroup -s /bin/sh $U
+as_user() { runuser -u $U -- "$@" 2>&1; }
+ask() { as_user socat -t 5 - UNIX-CONNECT:/run/stacklab/$LAB/ctl.sock <<<"$1"; }
+
+# umask 000 once made the socket 0777: a stranger took the lab down.
+(umask 000; sl up --lab $LAB >/dev/null 2>&1); ok $? "up with umask 000, no watch group"
+is "$(stat -c %a /run/stacklab/$LAB/ctl.sock)" "600" "the socket is root's alone"
+is "$(stat -c %a /run/stacklab/$LAB/lab.log)" "600" "so is the lab's log"
+is "$(stat -c %a /run/stacklab/$LAB/logs)" "700" "and the daemons' logs"
+like "$(as_user "$STACKLAB" status --lab $LAB)" "permission denied" "a stranger cannot even watch"
+like "$(as_user "$STACKLAB" fail --lab $LAB web1 crash)" "only root" "nor crash a node"
+like "$(as_user cat /run/stacklab/$LAB/logs/web1/nginx.log)" "Permission denied" "nor read a daemon's log"
+sl down --lab $LAB >/dev/null
+
+usermod -a -G $G $U
+sl up --lab $LAB --group $G >/dev/null 2>&1; ok $? "up --group: a watch group"
+is "$(stat -c '%a %G' /run/stacklab/$LAB/ctl.sock)" "660 $G" "the socket is the group's too"
+like "$(as_user "$STACKLAB" status --lab $LAB)" "lb1 +lb +up" "a watcher sees the status"
+like "$(as_user "$STACKLAB" logs --lab $LAB lb1 keepalived)" "MASTER" "and the daemons' logs"
+like "$(as_user "$STACKLAB" events --lab $LAB --count 1 --json)" '"kind"' "and the event stream"
+# The daemon itself says no, whatever the client: straight to the socket.
+for req in '{"cmd":"fail","node":"web1","what":"crash"}' '{"cmd":"heal","all":true}' \
+	'{"cmd":"traffic","action":"start"}' '{"cmd":"down"}'; do
+	like "$(ask "$req")" '"ok": *false.*only root may change' "a watcher's $(echo "$req" | jq -r .cmd) is refused by the daemon"
+done
+like "$(ask '{"cmd":"traffic","action":"status"}')" '"ok": *true' "a watcher may look at the traffic"
+is "$(sl status --lab $LAB --json | jq -r '[.nodes[] | select(.state != "up")] | length')" "0" "the watcher changed nothing"
+like "$(sl status --lab $LAB)" "web1 +web +up" "root still may do everything"
+
+done_testing

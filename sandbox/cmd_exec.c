@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "node.h"
 #include "role.h"
+#include "tty.h"
 #include "util.h"
 
 static void help(FILE *out)
@@ -74,20 +75,28 @@ int cmd_exec(int argc, char **argv)
 		return EXIT_FAIL;
 	in.door.extra_caps = role_exec_caps;
 
+	/* The node never gets the user's terminal: a pty or pipes of its own. */
+	struct tty_relay tty;
+	int r = tty_relay_open(&tty);
+	if (r < 0) {
+		fprintf(stderr, "stacklab exec: a terminal for node %s: %s\n", node, strerror(-r));
+		return EXIT_FAIL;
+	}
 	pid_t child = node_enter(&in.door);
 	if (child < 0) {
 		fprintf(stderr, "stacklab exec: cannot enter node %s: %s\n", node, strerror(-child));
 		return EXIT_FAIL;
 	}
-	if (child == 0)
+	if (child == 0) {
+		tty_relay_child(&tty);
 		run_inside(node, argv + optind);
+	}
 	/* Ctrl-C is for the command inside, not for us waiting on it. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
-	int status;
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			return EXIT_FAIL;
+	int status = tty_relay_run(&tty, child);
+	if (status < 0)
+		return EXIT_FAIL;
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

@@ -650,6 +650,14 @@ static int open_init(const struct node_door *d)
 	return fd;
 }
 
+static pid_t forward_to;
+static const int forwarded[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
+
+static void forward(int sig)
+{
+	kill(forward_to, sig);
+}
+
 pid_t node_enter(const struct node_door *d)
 {
 	/* The caller stays on the host: a child enters the namespaces and
@@ -686,6 +694,12 @@ pid_t node_enter(const struct node_door *d)
 	if (child < 0)
 		_exit(126);
 	if (child > 0) {
+		/* Ctrl-C and the like reach the waiter (the command has a session
+		 * of its own): pass them on. */
+		forward_to = child;
+		struct sigaction sa = { .sa_handler = forward };
+		for (size_t k = 0; k < ARRAY_SIZE(forwarded); k++)
+			sigaction(forwarded[k], &sa, NULL);
 		int status;
 		while (waitpid(child, &status, 0) < 0)
 			if (errno != EINTR)

@@ -44,4 +44,25 @@ like "$(in_node web1 'touch /usr/x')" "Read-only" "the host's /usr cannot be wri
 like "$(in_node web1 'echo 60 > /proc/sys/vm/swappiness')" "Read-only|Permission denied" "the host's sysctls cannot be written"
 in_node web1 'echo 1 > /proc/sys/net/ipv4/ip_forward' >/dev/null; ok $? "the node's own network sysctls can"
 
+# --- exec keeps the user's terminal out of the node ---------------------------------
+if command -v tmux >/dev/null; then
+	S=stacklab-confine-$$
+	tmux new-session -d -s $S -x 100 -y 30 "bash --norc --noprofile"
+	screen() { tmux capture-pane -p -t $S; }
+	tmux send-keys -t $S "PS1='host\$ '; clear; $STACKLAB exec --lab $LAB client" Enter
+	wait_until 5 sh -c "tmux capture-pane -p -t $S | grep -q 'client'"
+	tmux send-keys -t $S "echo tty=\$(tty) sid=\$(cut -d' ' -f6 /proc/self/stat) pid=\$\$" Enter
+	wait_until 3 sh -c "tmux capture-pane -p -t $S | grep -q '^tty=/dev/pts/'"
+	line=$(screen | grep '^tty=/dev/pts/' | tail -1)
+	like "$line" "^tty=/dev/pts/[0-9]+ " "exec gives the shell a terminal of the node's own: $line"
+	like "$line" "sid=([0-9]+) pid=\1$" "the shell leads a session of its own"
+	# Something left running in the node must not reach the user's terminal.
+	tmux send-keys -t $S "(sleep 1; echo LEAK\$((40 + 2))) & exit" Enter
+	wait_until 3 sh -c "tmux capture-pane -p -t $S | grep -q '^host\\$'"; ok $? "exit returns to the host's shell"
+	sleep 1.5
+	unlike "$(screen)" "LEAK42" "a process left in the node cannot write to the user's terminal"
+	tmux kill-session -t $S
+fi
+out=$(echo piped | sl exec --lab $LAB client -- cat); is "$out" "piped" "exec without a terminal passes stdin and stdout through"
+
 done_testing

@@ -74,6 +74,17 @@ int cgroup_freeze(const struct cgroups *cg, const char *node, bool frozen)
 	return -EOPNOTSUPP;
 }
 
+bool cgroup_exists(const char *lab)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(places); i++) {
+		char base[PATH_MAX];
+		snprintf(base, sizeof(base), "%s/stacklab-%s", places[i].root, lab);
+		if (access(base, F_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
 int cgroup_join(const char *lab, const char *node)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(places); i++) {

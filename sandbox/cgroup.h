@@ -24,6 +24,9 @@ int cgroup_open(struct cgroups *cg, const char *lab);
 /* Put process `pid` (a node's init) in the node's cgroup. */
 int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid);
 
+/* Does the lab have a cgroup left anywhere? */
+bool cgroup_exists(const char *lab);
+
 /* Move the calling process into the node's cgroup (what exec and the lab's
  * probes start in a node belongs to it: freezing the node freezes them). 0
  * when the host has no freezer. */

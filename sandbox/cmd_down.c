@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <signal.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -37,11 +39,43 @@ static bool gone(pid_t pid)
 	return zombie;
 }
 
-/* No daemon answers for `lab`: remove what a killed one left behind. */
-static int clean_stale(const char *lab)
+/* Is the lab's lock held, that is, does a daemon (starting or serving)
+ * live for it? */
+static bool lock_held(const char *path)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK;
+	return false;
+}
+
+/* No daemon answers for `lab`: remove what a killed one left behind, but
+ * only once its lock says no daemon lives (an `up` still starting holds
+ * it and has no socket yet: wait for it to answer, or to fail). */
+static int clean_stale(const char *lab, json_t **reply)
 {
 	_cleanup_free_ char *dir = ctl_lab_dir(lab);
 	_cleanup_free_ char *lock = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);
+	if (lock_held(lock)) {
+		fprintf(stderr, "stacklab down: lab %s is starting; taking it down once it answers\n", lab);
+		json_t *req = json_pack("{s:s}", "cmd", "down");
+		int r = -ENOENT;
+		for (int i = 0; i < 600 && lock_held(lock) && (r == -ENOENT || r == -ECONNREFUSED); i++) {
+			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+			r = ctl_call(lab, req, reply);
+		}
+		json_decref(req);
+		if (r == 0)
+			return 1; /* it answered: down as usual */
+		if (lock_held(lock)) {
+			fprintf(stderr, "stacklab down: lab %s: its daemon holds the lab but does not answer (%s)\n", lab,
+				strerror(-r));
+			return EXIT_FAIL;
+		}
+		/* It failed to start, and rolled itself back. */
+	}
 	struct stat st;
 	if (stat(dir, &st) < 0 && stat(lock, &st) < 0) {
 		fprintf(stderr, "stacklab down: lab %s is not up\n", lab);
@@ -91,8 +125,12 @@ int cmd_down(int argc, char **argv)
 	json_t *reply = NULL;
 	int r = ctl_call(lab, req, &reply);
 	json_decref(req);
-	if (r == -ENOENT || r == -ECONNREFUSED)
-		return clean_stale(lab);
+	if (r == -ENOENT || r == -ECONNREFUSED) {
+		int code = clean_stale(lab, &reply);
+		if (code != 1)
+			return code;
+		r = 0;
+	}
 	if (r < 0 || !json_is_true(json_object_get(reply, "ok"))) {
 		fprintf(stderr, "stacklab down: lab %s: %s\n", lab, r < 0 ? strerror(-r) : "refused");
 		json_decref(reply);

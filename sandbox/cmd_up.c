@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include "cli.h"
@@ -58,13 +59,35 @@ static int take_lock(const char *lab, int *fd_out)
 	return -EBUSY;
 }
 
-static int relay_progress(int fd, const char *lab, uint64_t t0)
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	interrupted = sig;
+}
+
+/* Print the daemon's progress until it is ready or gone. Ctrl-C (or
+ * SIGTERM, SIGHUP) asks the daemon to stop: it rolls the lab back, and its
+ * last words still come through here. */
+static int relay_progress(int fd, const char *lab, pid_t daemon, uint64_t t0)
 {
 	FILE *in = fdopen(fd, "r");
 	char line[4096];
-	bool ready = false;
+	bool ready = false, told = false;
 	unsigned nodes = 0;
-	while (in && fgets(line, sizeof(line), in)) {
+	for (;;) {
+		if (interrupted && !told) {
+			fprintf(stderr, "stacklab up: interrupted; rolling lab %s back\n", lab);
+			kill(daemon, SIGTERM);
+			told = true;
+		}
+		if (!in || !fgets(line, sizeof(line), in)) {
+			if (in && ferror(in) && errno == EINTR) {
+				clearerr(in);
+				continue;
+			}
+			break;
+		}
 		unsigned long long ms;
 		if (sscanf(line, LABD_READY " %u %llu", &nodes, &ms) == 2) {
 			ready = true;
@@ -74,10 +97,28 @@ static int relay_progress(int fd, const char *lab, uint64_t t0)
 	}
 	if (in)
 		fclose(in);
-	if (!ready)
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (!ready || interrupted)
 		return -1;
 	printf("lab %s is up: %u nodes ready in %llu ms\n", lab, nodes, (unsigned long long)(now_ms() - t0));
 	return 0;
+}
+
+/* After a failed or interrupted up: say whether anything of the lab is left
+ * (its folder, its lock, its cgroups), and only then that nothing is. */
+static void report_left(const char *lab, const char *what)
+{
+	_cleanup_free_ char *dir = ctl_lab_dir(lab);
+	_cleanup_free_ char *lock = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);
+	const char *left = access(dir, F_OK) == 0 ? dir : access(lock, F_OK) == 0 ? lock
+			   : cgroup_exists(lab) ? "its cgroups" : NULL;
+	if (left)
+		fprintf(stderr, "stacklab up: lab %s %s; %s is left (stacklab down --lab %s removes it)\n", lab, what,
+			left, lab);
+	else
+		fprintf(stderr, "stacklab up: lab %s %s; nothing of it is left\n", lab, what);
 }
 
 int cmd_up(int argc, char **argv)
@@ -178,6 +219,11 @@ int cmd_up(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 
+	/* From here on something exists: an interrupt rolls it back. */
+	struct sigaction sa = { .sa_handler = on_interrupt }; /* no SA_RESTART: fgets returns */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	int r = mkdir_p(CTL_RUN_DIR, 0755);
 	int lock = -1;
 	if (r == 0)
@@ -209,6 +255,15 @@ int cmd_up(int argc, char **argv)
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		die("pipe: %s", strerror(errno));
+	if (interrupted) {
+		rm_rf(dir);
+		_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);
+		unlink(lockpath);
+		rmdir(CTL_RUN_DIR);
+		report_left(lab, "was interrupted");
+		topo_free(topo);
+		return 128 + interrupted;
+	}
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0)
@@ -231,11 +286,15 @@ int cmd_up(int argc, char **argv)
 	close(pipefd[1]);
 	close(lock);
 	fprintf(stderr, "stacklab up: lab %s, topology %s (%d nodes)\n", lab, path, topo->n_nodes);
-	if (relay_progress(pipefd[0], lab, t0) < 0) {
-		waitpid(pid, NULL, 0);
-		fprintf(stderr, "stacklab up: lab %s did not start; nothing of it is left\n", lab);
+	if (relay_progress(pipefd[0], lab, pid, t0) < 0) {
+		/* Ready just as Ctrl-C came: the lab is up, and must go. */
+		if (interrupted)
+			kill(pid, SIGTERM);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		report_left(lab, interrupted ? "was interrupted" : "did not start");
 		topo_free(topo);
-		return EXIT_FAIL;
+		return interrupted ? 128 + interrupted : EXIT_FAIL;
 	}
 	char name[CTL_LAB_NAME_MAX];
 	str_copy(name, sizeof(name), lab); /* lab may point into topo */

@@ -332,7 +332,10 @@ static void undo(struct lab *lab, int i)
 	memmove(&lab->faults[i], &lab->faults[i + 1], sizeof(f) * (size_t)(lab->n_faults - i - 1));
 	lab->n_faults--;
 	struct lab_node *ln = &lab->nodes[f.node];
-	switch (f.kind) {
+	/* A node whose init died took its processes and links along: there
+	 * is nothing to undo, only to forget (it starts again whole). */
+	bool dead = ln->pid == 0 || (f.kind == FAULT_PARTITION && lab->nodes[f.other].pid == 0);
+	switch (dead ? -1 : (int)f.kind) {
 	case FAULT_CRASH:
 		node_links(lab, f.node, true);
 		node_command(ln->sync, "start");
@@ -374,6 +377,19 @@ json_t *heal_request(struct lab *lab, json_t *req)
 			return unknown_target(lab, target);
 	}
 	int healed = 0;
+	/* A node whose init died comes back whole: its faults go with the
+	 * old init (its links vanished with its namespace). */
+	for (int i = 0; i < lab->topo->n_nodes; i++) {
+		if ((!all && i != node) || lab->nodes[i].pid > 0 || lab->nodes[i].state != NODE_DOWN)
+			continue;
+		for (int k = lab->n_faults - 1; k >= 0; k--)
+			if (lab->faults[k].node == i || lab->faults[k].other == i)
+				undo(lab, k);
+		int r = lab_node_respawn(lab, i);
+		if (r < 0)
+			return lab_reply_error("node %s cannot start again: %s", lab->topo->nodes[i].name, strerror(-r));
+		healed++;
+	}
 	/* Newest first: a link downed during a crash comes back after it. */
 	for (int i = lab->n_faults - 1; i >= 0; i--) {
 		const struct lab_fault *f = &lab->faults[i];

@@ -188,6 +188,9 @@ int lab_share(const struct lab *lab, int fd, const char *path, mode_t mode);
 struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, size_t n);
 /* The way into node i, for node_enter() and node_run(). */
 struct node_door lab_door(const struct lab *lab, int i);
+/* Start node i again after its init died (a heal): -EBUSY if it lives. It
+ * reports up once its daemons serve, as at `up`. */
+int lab_node_respawn(struct lab *lab, int i);
 /* The first node of a role, or -1. */
 int lab_node_of_role(const struct lab *lab, enum role_id role);
 int lab_watch_publish(struct lab *lab, int fd, int tag);

@@ -92,6 +92,11 @@ int lab_share(const struct lab *lab, int fd, const char *path, mode_t mode)
 	return r < 0 ? -errno : 0;
 }
 
+static const char *tn_name(const struct lab *lab, int i)
+{
+	return lab->topo->nodes[i].name;
+}
+
 struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, size_t n)
 {
 	struct lab_node *ln = &lab->nodes[i];
@@ -451,7 +456,10 @@ static void on_node_message(struct lab *lab, int i, char *msg, size_t len)
 		if (end != rest && *end == '\0' && pid > 0 && pid < (1L << 22))
 			lab_daemon_started(lab, i, s->name, (pid_t)pid);
 	} else if (strcmp(msg, NODE_MSG_READY) == 0 && ln->state == NODE_STARTING) {
-		ln->state = NODE_UP;
+		if (lab->serving)
+			lab_node_state(lab, i, NODE_UP); /* started again by a heal */
+		else
+			ln->state = NODE_UP;
 		lab->n_ready++;
 	} else if (str_has_prefix(msg, NODE_MSG_FAIL)) {
 		node_failed(lab, i, msg + strlen(NODE_MSG_FAIL));
@@ -598,6 +606,58 @@ static int wait_site(struct lab *lab)
 	return 0;
 }
 
+/* Clone node i's init, waiting in its namespaces, and watch it. */
+static int spawn_node(struct lab *lab, int i)
+{
+	struct lab_node *ln = &lab->nodes[i];
+	ln->pid = node_spawn(&ln->spec, &ln->sync);
+	if (ln->pid < 0) {
+		int r = ln->pid;
+		ln->pid = 0;
+		return r;
+	}
+	ln->state = NODE_STARTING;
+	int r = ep_add(lab, ln->sync, TAG_NODE, i);
+	/* Before its init is released: whatever it starts is in there. */
+	if (r == 0)
+		r = cgroup_add(&lab->cgroups, ln->spec.node->name, ln->pid);
+	return r;
+}
+
+/* Give node i its links, then let its init go on. */
+static int wire_node(struct lab *lab, int i)
+{
+	const struct topo *t = lab->topo;
+	const struct topo_node *tn = &t->nodes[i];
+	for (int k = 0; k < tn->n_ifaces; k++) {
+		const struct topo_iface *ifc = &tn->ifaces[k];
+		int r = net_veth_add(lab->net, ifc->peer, t->nets[ifc->net].bridge, ifc->name, lab->nodes[i].pid);
+		if (r < 0)
+			return r;
+	}
+	return node_release(lab->nodes[i].sync);
+}
+
+int lab_node_respawn(struct lab *lab, int i)
+{
+	struct lab_node *ln = &lab->nodes[i];
+	if (ln->pid > 0)
+		return -EBUSY;
+	for (int k = 0; k < ln->n_services; k++)
+		ln->services[k].pid = 0;
+	int r = spawn_node(lab, i);
+	if (r == 0)
+		r = wire_node(lab, i);
+	if (r < 0) {
+		log_err("node %s: cannot start it again: %s", tn_name(lab, i), strerror(-r));
+		if (ln->pid > 0)
+			kill(ln->pid, SIGKILL); /* reaped by on_signal, which marks it down */
+		return r;
+	}
+	lab_node_state(lab, i, NODE_STARTING);
+	return 0;
+}
+
 static int start(struct lab *lab)
 {
 	const struct topo *t = lab->topo;
@@ -622,37 +682,17 @@ static int start(struct lab *lab)
 
 	progress("starting %d nodes", t->n_nodes);
 	cgroup_open(&lab->cgroups, lab->name);
-	for (int i = 0; i < t->n_nodes; i++) {
-		struct lab_node *ln = &lab->nodes[i];
-		ln->pid = node_spawn(&ln->spec, &ln->sync);
-		if (ln->pid < 0) {
-			r = ln->pid;
-			ln->pid = 0;
+	for (int i = 0; i < t->n_nodes; i++)
+		if ((r = spawn_node(lab, i)) < 0)
 			return r;
-		}
-		ln->state = NODE_STARTING;
-		if ((r = ep_add(lab, ln->sync, TAG_NODE, i)) < 0)
-			return r;
-		/* Before its init is released: whatever it starts is in there. */
-		if ((r = cgroup_add(&lab->cgroups, ln->spec.node->name, ln->pid)) < 0)
-			return r;
-	}
 	progress("wiring %d networks", t->n_nets);
 	lab->n_links = 0;
 	for (int i = 0; i < t->n_nodes; i++)
 		for (int k = 0; k < t->nodes[i].n_ifaces && lab->n_links < LINKS_MAX; k++)
 			lab->links[lab->n_links++] = (struct lab_link){ .node = i, .iface = k, .up = true };
-	for (int i = 0; i < t->n_nodes; i++) {
-		const struct topo_node *tn = &t->nodes[i];
-		for (int k = 0; k < tn->n_ifaces; k++) {
-			const struct topo_iface *ifc = &tn->ifaces[k];
-			r = net_veth_add(lab->net, ifc->peer, t->nets[ifc->net].bridge, ifc->name, lab->nodes[i].pid);
-			if (r < 0)
-				return r;
-		}
-		if ((r = node_release(lab->nodes[i].sync)) < 0)
+	for (int i = 0; i < t->n_nodes; i++)
+		if ((r = wire_node(lab, i)) < 0)
 			return r;
-	}
 	progress("starting the daemons");
 	if ((r = wait_ready(lab)) < 0)
 		return r;
@@ -894,6 +934,8 @@ static void on_signal(struct lab *lab)
 				if (lab->nodes[i].pid == pid) {
 					log_err("node %s: its init exited", lab->nodes[i].spec.node->name);
 					lab->nodes[i].pid = 0;
+					for (int k = 0; k < lab->nodes[i].n_services; k++)
+						lab->nodes[i].services[k].pid = 0;
 					lab_node_state(lab, i, NODE_DOWN);
 				}
 	}

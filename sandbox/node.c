@@ -127,6 +127,9 @@ static const struct {
 	{ "/proc/sys/net/ipv4/tcp_tw_reuse", "1" },
 	/* ping without raw sockets */
 	{ "/proc/sys/net/ipv4/ping_group_range", "0 65535" },   /* every group the node maps */
+	/* a node that starts again (a heal) has a new MAC address: a
+	 * gratuitous ARP when its link comes up tells its neighbours */
+	{ "/proc/sys/net/ipv4/conf/all/arp_notify", "1" },
 	/* the lab is IPv4; no router solicitations or DAD noise on the links */
 	{ "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1" },
 	{ "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1" },
@@ -308,11 +311,12 @@ static void configure_net(const struct node_spec *spec)
 		fail("loopback up: %s", strerror(-r));
 	for (int i = 0; i < spec->node->n_ifaces; i++) {
 		const struct topo_iface *ifc = &spec->node->ifaces[i];
-		if ((r = net_link_set_up(net, ifc->name, true)) < 0)
-			fail("%s up: %s", ifc->name, strerror(-r));
+		/* The address first: the link coming up announces it. */
 		r = net_addr_add(net, ifc->name, ifc->addr, spec->topo->nets[ifc->net].prefix);
 		if (r < 0)
 			fail("address on %s: %s", ifc->name, strerror(-r));
+		if ((r = net_link_set_up(net, ifc->name, true)) < 0)
+			fail("%s up: %s", ifc->name, strerror(-r));
 	}
 	net_free(net);
 }

@@ -64,10 +64,20 @@ static const struct rule rules[] = {
 	DENY("request_key", "keyrings are not namespaced"),
 	DENY("bpf", "loads programs into the kernel"),
 	DENY("perf_event_open", "kernel and CPU events"),
+	DENY("userfaultfd", "holds the kernel on a page fault, the usual way to win a kernel race; "
+			    "otherwise up to the host's vm.unprivileged_userfaultfd"),
+	/* An io_uring runs its operations in the kernel, where this filter never
+	 * sees them. ENOSYS reads "not in this kernel": MariaDB then says to
+	 * check the seccomp filter (EPERM would blame a sysctl) and uses libaio. */
+	DENY_IF("io_uring_setup", ENOSYS, ALWAYS, 0, 0, "its operations bypass this filter"),
+	DENY_IF("io_uring_enter", ENOSYS, ALWAYS, 0, 0, "its operations bypass this filter"),
+	DENY_IF("io_uring_register", ENOSYS, ALWAYS, 0, 0, "its operations bypass this filter"),
 	/* other processes */
 	DENY("ptrace", "another process's memory and registers"),
 	DENY("process_vm_readv", "another process's memory"),
 	DENY("process_vm_writev", "another process's memory"),
+	DENY("pidfd_getfd", "takes another process's files, as ptrace would"),
+	DENY("kcmp", "compares other processes' kernel objects, an oracle on kernel pointers"),
 	/* Namespaces stay those the lab made. In a user namespace of its own a
 	 * node process has every capability, and with a network or mount
 	 * namespace of its own it reaches nf_tables, mounts and more kernel
@@ -89,6 +99,8 @@ static const struct rule rules[] = {
 	DENY("fspick", "the node's mounts are fixed"),
 	DENY("mount_setattr", "the node's mounts are fixed"),
 	DENY("chroot", "the node's root is fixed"),
+	DENY("name_to_handle_at", "file handles name inodes, not paths"),
+	DENY("open_by_handle_at", "opens an inode past the node's root (the 'shocker' escape)"),
 };
 
 #define ARG(a, op, x, y) SCMP_CMP((a), (op), (x), (y))

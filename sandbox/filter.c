@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <seccomp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 
 #include "util.h"
@@ -17,6 +18,7 @@
 enum when {
 	ALWAYS,
 	ANY_BIT,  /* the argument has any of the bits of `value` */
+	EQ32,     /* the argument's low 32 bits equal `value` */
 };
 
 struct rule {
@@ -101,6 +103,12 @@ static const struct rule rules[] = {
 	DENY("chroot", "the node's root is fixed"),
 	DENY("name_to_handle_at", "file handles name inodes, not paths"),
 	DENY("open_by_handle_at", "opens an inode past the node's root (the 'shocker' escape)"),
+	/* The request is an int to the kernel but a 64-bit word to seccomp:
+	 * compare the low half only, or TIOCSTI | 1 << 32 gets through
+	 * (CVE-2019-10063 in flatpak). */
+	DENY_IF("ioctl", EPERM, EQ32, 1, TIOCSTI,
+		"types into the terminal: into the teacher's shell, from stacklab exec (CVE-2017-5226)"),
+	DENY_IF("ioctl", EPERM, EQ32, 1, TIOCLINUX, "pastes into a virtual console, the same way"),
 };
 
 #define ARG(a, op, x, y) SCMP_CMP((a), (op), (x), (y))
@@ -120,6 +128,8 @@ static int rule_add(scmp_filter_ctx ctx, int nr, const struct rule *row)
 				r = seccomp_rule_add(ctx, act, nr, 1, ARG(a, SCMP_CMP_MASKED_EQ, bit, bit));
 		}
 		return r;
+	case EQ32:
+		return seccomp_rule_add(ctx, act, nr, 1, ARG(a, SCMP_CMP_MASKED_EQ, 0xffffffffu, row->value));
 	}
 	return -EINVAL;
 }

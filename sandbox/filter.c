@@ -8,6 +8,7 @@
 #include <seccomp.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 
 #include "util.h"
@@ -19,6 +20,7 @@ enum when {
 	ALWAYS,
 	ANY_BIT,  /* the argument has any of the bits of `value` */
 	EQ32,     /* the argument's low 32 bits equal `value` */
+	OUTSIDE,  /* the argument has a bit outside `value` and is not 0xffffffff */
 };
 
 struct rule {
@@ -109,9 +111,38 @@ static const struct rule rules[] = {
 	DENY_IF("ioctl", EPERM, EQ32, 1, TIOCSTI,
 		"types into the terminal: into the teacher's shell, from stacklab exec (CVE-2017-5226)"),
 	DENY_IF("ioctl", EPERM, EQ32, 1, TIOCLINUX, "pastes into a virtual console, the same way"),
+	/* Docker's list: PER_LINUX, PER_LINUX32, UNAME26, their union and the
+	 * query; never ADDR_NO_RANDOMIZE or READ_IMPLIES_EXEC. */
+	DENY_IF("personality", EPERM, OUTSIDE, 0, PER_LINUX32 | UNAME26, "flags that turn off ASLR or NX"),
 };
 
 #define ARG(a, op, x, y) SCMP_CMP((a), (op), (x), (y))
+
+/* OUTSIDE: refuse unless every bit of the argument is in `keep`, or it is
+ * personality()'s query 0xffffffff. As rules that each match refused
+ * values only:
+ *  - above 32 bits;
+ *  - a refused bit set and the next refused bit (cyclically) clear: a value
+ *    with some but not all of the refused bits set has such a pair;
+ *  - every refused bit set and a kept bit clear.
+ * A value of kept bits has no refused bit set; the query has no bit clear. */
+static int outside_add(scmp_filter_ctx ctx, uint32_t act, int nr, unsigned a, uint32_t keep)
+{
+	int refused[32], n = 0;
+	for (int b = 0; b < 32; b++)
+		if (!(keep & 1u << b))
+			refused[n++] = b;
+	int r = seccomp_rule_add(ctx, act, nr, 1, ARG(a, SCMP_CMP_GT, 0xffffffffu, 0));
+	/* With one refused bit there is no "some but not all". */
+	for (int i = 0; n > 1 && i < n && r == 0; i++) {
+		uint32_t set = 1u << refused[i], clear = 1u << refused[(i + 1) % n];
+		r = seccomp_rule_add(ctx, act, nr, 1, ARG(a, SCMP_CMP_MASKED_EQ, set | clear, set));
+	}
+	for (int b = 0; n > 0 && b < 32 && r == 0; b++)
+		if (keep & 1u << b)
+			r = seccomp_rule_add(ctx, act, nr, 1, ARG(a, SCMP_CMP_MASKED_EQ, ~keep | 1u << b, ~keep));
+	return r;
+}
 
 static int rule_add(scmp_filter_ctx ctx, int nr, const struct rule *row)
 {
@@ -130,6 +161,8 @@ static int rule_add(scmp_filter_ctx ctx, int nr, const struct rule *row)
 		return r;
 	case EQ32:
 		return seccomp_rule_add(ctx, act, nr, 1, ARG(a, SCMP_CMP_MASKED_EQ, 0xffffffffu, row->value));
+	case OUTSIDE:
+		return outside_add(ctx, act, nr, a, (uint32_t)row->value);
 	}
 	return -EINVAL;
 }

@@ -7,8 +7,9 @@
  * quotas, the kernel log, setting the clock, keyrings, bpf, perf,
  * userfaultfd, ptrace and its kin (process_vm_*, pidfd_getfd, kcmp), new
  * namespaces (unshare, clone with a CLONE_NEW* flag) and setns, mounting,
- * chroot, file handles, and ioctl TIOCSTI and TIOCLINUX. Refused with
- * ENOSYS, so that callers fall back: clone3 and io_uring. Everything else is
+ * chroot, file handles, ioctl TIOCSTI and TIOCLINUX, and personality other
+ * than PER_LINUX, PER_LINUX32, UNAME26 or the query. Refused with ENOSYS,
+ * so that callers fall back: clone3 and io_uring. Everything else is
  * allowed. Sets no_new_privs. Returns 0 or -errno. */
 int filter_install(void);
 

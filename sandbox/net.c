@@ -248,6 +248,16 @@ static int qdisc_replace(struct net *n, const char *name, struct rtnl_qdisc *q, 
 	return 0;
 }
 
+uint32_t net_netem_prob(double pct)
+{
+	if (!(pct > 0)) /* NaN too */
+		return 0;
+	if (pct >= 100)
+		return UINT32_MAX;
+	/* Below 100 %, the sum stays below UINT32_MAX + 0.5: no overflow. */
+	return (uint32_t)(pct / 100 * UINT32_MAX + 0.5);
+}
+
 int net_qdisc_netem(struct net *n, const char *name, int delay_ms, int jitter_ms, double loss_pct)
 {
 	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
@@ -262,8 +272,13 @@ int net_qdisc_netem(struct net *n, const char *name, int delay_ms, int jitter_ms
 		rtnl_netem_set_delay(q, delay_ms * 1000);
 	if (jitter_ms > 0)
 		rtnl_netem_set_jitter(q, jitter_ms * 1000);
+	/* netem's loss is a u32 fraction of UINT32_MAX. libnl takes it as an
+	 * int and keeps the bits (its own nl_prob2int() does the same), so
+	 * the u32 goes in as the int of the same bits, which is what GCC's
+	 * conversion gives. Converting the double straight to int overflowed
+	 * above 50 %: x86 then gives INT_MIN, 0x80000000, which is 50 %. */
 	if (loss_pct > 0)
-		rtnl_netem_set_loss(q, (int)(loss_pct / 100.0 * 4294967295.0));
+		rtnl_netem_set_loss(q, (int)net_netem_prob(loss_pct));
 	rtnl_netem_set_limit(q, 10000);
 	r = qdisc_replace(n, name, q, "netem");
 	rtnl_qdisc_put(q);

@@ -6,6 +6,7 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct net;
@@ -49,5 +50,9 @@ int net_port_isolate(struct net *n, const char *name, bool isolated);
 int net_qdisc_netem(struct net *n, const char *name, int delay_ms, int jitter_ms, double loss_pct);
 int net_qdisc_rate(struct net *n, const char *name, int kbit);
 int net_qdisc_clear(struct net *n, const char *name);
+
+/* A percentage as netem's probability: a fraction of UINT32_MAX, rounded;
+ * 0 for 0 % and below (and NaN), UINT32_MAX for 100 % and above. */
+uint32_t net_netem_prob(double pct);
 
 #endif

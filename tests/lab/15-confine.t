@@ -29,6 +29,12 @@ got=$(in_node lb1 "perl -e '\$p = syscall(434, 1, 0); print syscall(438, \$p, 3,
 is "$got" "refused" "pidfd_getfd cannot take the init's sync socket"
 [ ! -e /tmp/stacklab-escape-$$ ]; ok $? "nothing the node did reached the host's /tmp"
 
+# --- the node filter (each probe also in tests/unit/filter.c) ----------------------
+like "$(in_node client 'unshare -U true')" "Operation not permitted" "no new user namespace inside a node"
+like "$(in_node client 'unshare -n true')" "Operation not permitted" "nor any other namespace"
+got=$(in_node client "script -qec \"perl -e 'require qw(sys/ioctl.ph); my \\\$c = qq(x); print ioctl(STDIN, 0x5412, \\\$c) ? qq(pushed) : qq(refused: \\\$!)'\" /dev/null")
+like "$got" "refused: Operation not permitted" "TIOCSTI is refused even on the node's own terminal"
+
 # --- what a node sees of the host --------------------------------------------------
 mi=$(in_node web1 cat /proc/self/mountinfo)
 like "$(echo "$mi" | awk '$5 == "/usr"')" " ro,nosuid,nodev" "/usr is read-only, nosuid, nodev"

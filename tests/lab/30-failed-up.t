@@ -39,6 +39,24 @@ out=$(STACKLAB_DATA="$data" sl up --lab $LAB 2>&1); ok $([ $? -eq 1 ]; echo $?) 
 like "$out" "node dns: dnsmasq: cannot run /usr/sbin/no-such-dnsd: No such file or directory \(is its Debian package installed" "the missing program is named"
 host_back_to "$before"; ok $? "nothing is left after a missing daemon"
 
+# Ctrl-C while up works (before the daemon, while nodes start, while the
+# site is awaited): the lab is rolled back, and up says so.
+for t in 0.02 0.15 0.4 0.6; do
+	out=$(timeout -s INT $t "$STACKLAB" up --lab $LAB 2>&1)
+	host_back_to "$before"; ok $? "Ctrl-C after ${t} s: nothing is left"
+	unlike "$out" "is up:" "Ctrl-C after ${t} s: up does not claim the lab is up"
+done
+like "$out" "interrupted; nothing of it is left" "up says it was interrupted and rolled back"
+
+# down while up is still starting waits for it rather than pulling its files.
+sl up --lab $LAB >/dev/null 2>&1 &
+up_pid=$!
+sleep 0.2
+out=$(sl down --lab $LAB 2>&1); ok $? "down during up succeeds"
+like "$out" "is starting; taking it down once it answers" "down says it waits for the starting lab"
+wait $up_pid
+host_back_to "$before"; ok $? "nothing is left after down during up"
+
 out=$(sl up --lab $LAB 2>&1); ok $? "the next up works"
 sl down --lab $LAB >/dev/null; ok $? "down"
 host_back_to "$before"; ok $? "the host is as before"

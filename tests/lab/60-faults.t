@@ -83,6 +83,14 @@ fi
 # bad requests
 out=$(sl fail --lab $LAB nosuch crash 2>&1); ok $([ $? -eq 1 ]; echo $?) "fault on an unknown node fails"
 like "$out" "no node or link 'nosuch'" "and names it"
+# A node whose init was killed from outside: heal starts it again whole.
+kill -9 "$(sl status --lab $LAB --json | jq '.nodes[] | select(.name == "web1") | .pid')"
+wait_until 5 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"web1\" and .state == \"down\")' >/dev/null"; ok $? "web1's init killed: web1 is down"
+out=$(sl fail --lab $LAB web1 crash 2>&1); like "$out" "node web1 is down: heal it first" "a dead node takes no fault, and says what to do"
+sl heal --lab $LAB web1 >/dev/null; ok $? "heal web1 after its init died"
+wait_until 10 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"web1\" and .state == \"up\")' >/dev/null"; ok $? "web1 is up again"
+wait_until 10 ok_via lb1; ok $? "traffic flows through the new web1"
+
 out=$(sl fail --lab $LAB lb1 explode 2>&1); like "$out" "unknown fault 'explode' \(known: crash" "unknown fault kind"
 out=$(sl fail --lab $LAB lb1-eth0 delay 99999 2>&1); like "$out" "delay takes milliseconds from 1 to 10000" "value out of range"
 out=$(sl fail --lab $LAB web1 stop sshd 2>&1); like "$out" "node web1 has no daemon 'sshd' \(it runs: nginx\)" "unknown daemon"

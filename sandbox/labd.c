@@ -39,6 +39,7 @@
 
 #define START_TIMEOUT_MS 30000
 #define SAMPLE_MS 250
+#define INSPECT_FILE_MAX (256 << 10)   /* of one config file, for inspect */
 
 const char *const lab_node_state_names[] = { "starting", "up", "down", "crashed", "frozen" };
 
@@ -759,11 +760,18 @@ static json_t *do_inspect(struct lab *lab, json_t *req)
 	size_t k;
 	json_t *f;
 	json_array_foreach(files, k, f) {
-		char path[PATH_MAX * 2];
-		snprintf(path, sizeof(path), "%s/%s", ln->spec.etc, json_string_value(f));
-		_cleanup_free_ char *text = read_file(path, NULL);
+		/* The node's own /etc: it may have made any file a link, a FIFO
+		 * or binary. Read what is a plain file under it, cleaned. */
+		char *text = read_beneath(ln->spec.etc, json_string_value(f), INSPECT_FILE_MAX);
+		char why[128];
+		if (text)
+			text_clean(text);
+		else
+			snprintf(why, sizeof(why), "(not shown: %s)",
+				 errno == EINVAL ? "not a regular file" : errno == ELOOP || errno == EXDEV ? "a link" : strerror(errno));
 		json_array_append_new(out, json_pack("{s:s+, s:s}", "path", "/etc/", json_string_value(f), "text",
-						     text ? text : "(unreadable)"));
+						     text ? text : why));
+		free(text);
 	}
 	json_decref(files);
 	for (int d = 0; d < ln->n_services; d++) {

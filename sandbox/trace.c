@@ -21,9 +21,12 @@
 #include "util.h"
 
 #define TRACE_FILES_MAX 64
+#define TRACE_READ_MAX (4 << 20)   /* what one request may add to a log */
 
+/* A log a hop may be in, open from before the request: a node may swap the
+ * file (its database's log is its own), not what the lab reads. */
 struct watched {
-	char path[PATH_MAX];
+	int fd;
 	int node;
 	char daemon[32];
 	off_t from;
@@ -90,10 +93,10 @@ static void link_between(const struct lab *lab, int a, int b, char *buf, size_t 
 /* The first new line of w holding `needle` (and `also`, if given), into buf. */
 static bool find_line(const struct watched *w, const char *needle, const char *also, char *buf, size_t size)
 {
-	_cleanup_free_ char *text = read_file(w->path, NULL);
-	if (!text || (off_t)strlen(text) < w->from)
+	if (w->fd < 0)
 		return false;
-	for (char *line = text + w->from, *nl; *line; line = nl + 1) {
+	_cleanup_free_ char *text = read_fd_from(w->fd, w->from, TRACE_READ_MAX, NULL);
+	for (char *line = text, *nl; *line; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';
@@ -154,20 +157,26 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	if (client < 0 || lab->nodes[client].state != NODE_UP)
 		return lab_reply_error("lab %s has no client node that is up to send a traced request from", lab->name);
 
+	unsigned char r[16];
+	if (getrandom(r, sizeof(r), 0) < 0)
+		return lab_reply_error("getrandom: %s", strerror(errno));
+
 	/* Where each log ends now: what comes after belongs to this request. */
 	static struct watched w[TRACE_FILES_MAX];
 	int n = 0;
 	for (int i = 0; i < lab->topo->n_nodes; i++) {
 		const struct lab_node *ln = &lab->nodes[i];
+		char logs[PATH_MAX], rel[64];
+		snprintf(logs, sizeof(logs), "%s/logs/%s", lab->dir, ln->spec.node->name);
 		for (int d = 0; d < ln->n_services && n < TRACE_FILES_MAX; d++) {
-			snprintf(w[n].path, sizeof(w[n].path), "%s/logs/%s/%s.log", lab->dir, ln->spec.node->name,
-				 ln->services[d].name);
+			snprintf(rel, sizeof(rel), "%s.log", ln->services[d].name);
+			w[n].fd = open_beneath(logs, rel);
 			str_copy(w[n].daemon, sizeof(w[n].daemon), ln->services[d].name);
 			w[n].node = i;
 			n++;
 		}
 		if (ln->spec.node->role == role_get(ROLE_DB) && n < TRACE_FILES_MAX) {
-			snprintf(w[n].path, sizeof(w[n].path), "%s/lib/mysql/general.log", ln->spec.var);
+			w[n].fd = open_beneath(ln->spec.var, "lib/mysql/general.log");
 			str_copy(w[n].daemon, sizeof(w[n].daemon), "general-log");
 			w[n].node = i;
 			n++;
@@ -175,12 +184,9 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	}
 	for (int k = 0; k < n; k++) {
 		struct stat st;
-		w[k].from = stat(w[k].path, &st) == 0 ? st.st_size : 0;
+		w[k].from = w[k].fd >= 0 && fstat(w[k].fd, &st) == 0 ? st.st_size : 0;
 	}
 
-	unsigned char r[16];
-	if (getrandom(r, sizeof(r), 0) < 0)
-		return lab_reply_error("getrandom: %s", strerror(errno));
 	char rid[40], header[64], url[300];
 	snprintf(rid, sizeof(rid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
 		 r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
@@ -299,11 +305,11 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	for (int k = 0; k < n && !stopped && app >= 0; k++) {
 		if (strcmp(w[k].daemon, "general-log") != 0)
 			continue;
-		_cleanup_free_ char *text = read_file(w[k].path, NULL);
-		if (!text || (off_t)strlen(text) < w[k].from)
+		if (w[k].fd < 0)
 			continue;
+		_cleanup_free_ char *text = read_fd_from(w[k].fd, w[k].from, TRACE_READ_MAX, NULL);
 		link_between(lab, app, w[k].node, link, sizeof(link));
-		for (char *l = text + w[k].from, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		for (char *l = text, *nl; l && *l; l = nl ? nl + 1 : NULL) {
 			nl = strchr(l, '\n');
 			if (nl)
 				*nl = '\0';
@@ -342,5 +348,8 @@ json_t *trace_request(struct lab *lab, json_t *req)
 				  "ms", secs * 1000, "curl", code, "hops", hops);
 	if (stopped)
 		json_object_set_new(reply, "stopped_at", json_string(stopped));
+	for (int k = 0; k < n; k++)
+		if (w[k].fd >= 0)
+			close(w[k].fd);
 	return reply;
 }

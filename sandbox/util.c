@@ -7,7 +7,9 @@
 #include <limits.h>
 #include <string.h>
 #include <dirent.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -431,4 +433,54 @@ void text_clean(char *text)
 		s += n;
 	}
 	*out = '\0';
+}
+
+int open_beneath(const char *base, const char *rel)
+{
+	_cleanup_close_ int dir = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return -errno;
+	struct open_how how = {
+		.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	int fd = (int)syscall(SYS_openat2, dir, rel, &how, sizeof(how));
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL; /* a FIFO, a device, a directory: not a file to read */
+	}
+	return fd;
+}
+
+char *read_fd_from(int fd, off_t from, size_t max, size_t *len)
+{
+	char *buf = xmalloc(max + 1);
+	size_t n = 0;
+	while (n < max) {
+		ssize_t r = pread(fd, buf + n, max - n, from + (off_t)n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+char *read_beneath(const char *base, const char *rel, size_t max)
+{
+	int fd = open_beneath(base, rel);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	char *text = read_fd_from(fd, 0, max, NULL);
+	close(fd);
+	return text;
 }

@@ -77,6 +77,19 @@ int copy_tree(const char *src, const char *dst, uid_t uid, gid_t gid);
  * then its stderr is logged. Returns its exit status, or -errno. */
 int run_argv(char *const argv[]);
 
+/* Files a node can write (its /etc, its database's log) are hostile: open
+ * `rel` under directory `base` without following any link or leaving
+ * `base`, without blocking (a FIFO never hangs the lab), and only if it is
+ * a regular file. Returns the fd, or -errno (-EINVAL: not a regular file). */
+int open_beneath(const char *base, const char *rel);
+
+/* At most `max` bytes of fd from offset `from`, NUL-terminated (malloc'd),
+ * their number in *len if len is not NULL. */
+char *read_fd_from(int fd, off_t from, size_t max, size_t *len);
+
+/* open_beneath() and the first `max` bytes; NULL and errno on failure. */
+char *read_beneath(const char *base, const char *rel, size_t max);
+
 /* The last `n` lines of a file (malloc'd, possibly empty), or NULL. */
 char *tail_file(const char *path, int n);
 

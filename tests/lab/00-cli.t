@@ -45,7 +45,7 @@ out=$(sl exec --lab t-cli web1 true 2>&1); ok $([ $? -eq 1 ]; echo $?) "exec in 
 
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$STACKLAB" up --lab t-cli 2>&1)
 ok $([ $? -eq 1 ]; echo $?) "not root: exit 1"
-like "$out" "needs root" "not root: says so"
+like "$out" "only root may build, enter or change a lab" "not root: says so"
 
 host_back_to "$before"; ok $? "bad input made nothing on the host"
 done_testing

@@ -21,6 +21,30 @@ static const struct {
 	{ CGROUP_V1, "/sys/fs/cgroup/freezer", "/sys/fs/cgroup/freezer/cgroup.procs" },
 };
 
+/* What one node may take of the machine, so a fork bomb or a runaway daemon
+ * in a node stays in it: cgroup v2's files in the node's cgroup where the
+ * host delegates the controller, else cgroup v1's hierarchy of its own. */
+#define NODE_PIDS_MAX "1024"
+#define NODE_MEMORY_MAX "1073741824"   /* 1 GiB */
+
+static const struct {
+	const char *controller, *v1_root, *v1_file, *v2_file, *value;
+} limits[] = {
+	{ "pids", "/sys/fs/cgroup/pids", "pids.max", "pids.max", NODE_PIDS_MAX },
+	{ "memory", "/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.max", NODE_MEMORY_MAX },
+};
+
+/* Every hierarchy a lab may have a cgroup in: for joining and removing. */
+static size_t roots(const char *out[], size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(places) && n < max; i++)
+		out[n++] = places[i].root;
+	for (size_t i = 0; i < ARRAY_SIZE(limits) && n < max; i++)
+		out[n++] = limits[i].v1_root;
+	return n;
+}
+
 const char *cgroup_mode_name(enum cgroup_mode mode)
 {
 	return mode == CGROUP_V2 ? "cgroup v2 freezer" : mode == CGROUP_V1 ? "cgroup v1 freezer" : "SIGSTOP";
@@ -51,18 +75,55 @@ static int write_to(const char *dir, const char *node, const char *file, const c
 	return r;
 }
 
+/* Does the v2 cgroup `base` hand `controller` to its children? Asks for it
+ * if it may. */
+static bool v2_delegates(const char *base, const char *controller)
+{
+	char path[PATH_MAX], want[32];
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", base);
+	_cleanup_free_ char *have = read_file(path, NULL);
+	if (!have || !strstr(have, controller))
+		return false;
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", base);
+	snprintf(want, sizeof(want), "+%s", controller);
+	return write_file(path, want, 0644) == 0;
+}
+
+/* Bound what node `node` (process pid) may take: pids and memory. */
+static void limit_node(const struct cgroups *cg, const char *node, const char *pid)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+		if (cg->mode == CGROUP_V2 && v2_delegates(cg->base, limits[i].controller)) {
+			write_to(cg->base, node, limits[i].v2_file, limits[i].value);
+			continue;
+		}
+		char lab[PATH_MAX], dir[PATH_MAX + 64];
+		snprintf(lab, sizeof(lab), "%s/%s", limits[i].v1_root, strrchr(cg->base, '/') + 1);
+		snprintf(dir, sizeof(dir), "%s/%s", lab, node);
+		if (access(limits[i].v1_root, W_OK) < 0 || (mkdir(lab, 0755) < 0 && errno != EEXIST) ||
+		    (mkdir(dir, 0755) < 0 && errno != EEXIST))
+			continue; /* no such controller here: the node goes without this bound */
+		if (write_to(lab, node, limits[i].v1_file, limits[i].value) == 0)
+			write_to(lab, node, "cgroup.procs", pid);
+	}
+}
+
 int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid)
 {
+	char value[32];
+	snprintf(value, sizeof(value), "%d", (int)pid);
 	if (cg->mode == CGROUP_NONE)
 		return 0;
-	char dir[PATH_MAX], value[32];
+	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/%s", cg->base, node);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		log_err("cgroup %s: %s", dir, strerror(errno));
 		return -errno;
 	}
-	snprintf(value, sizeof(value), "%d", (int)pid);
-	return write_to(cg->base, node, "cgroup.procs", value);
+	int r = write_to(cg->base, node, "cgroup.procs", value);
+	if (r == 0)
+		limit_node(cg, node, value);
+	return r;
 }
 
 int cgroup_freeze(const struct cgroups *cg, const char *node, bool frozen)
@@ -76,9 +137,10 @@ int cgroup_freeze(const struct cgroups *cg, const char *node, bool frozen)
 
 bool cgroup_exists(const char *lab)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(places); i++) {
+	const char *all[8];
+	for (size_t i = 0, n = roots(all, ARRAY_SIZE(all)); i < n; i++) {
 		char base[PATH_MAX];
-		snprintf(base, sizeof(base), "%s/stacklab-%s", places[i].root, lab);
+		snprintf(base, sizeof(base), "%s/stacklab-%s", all[i], lab);
 		if (access(base, F_OK) == 0)
 			return true;
 	}
@@ -87,25 +149,31 @@ bool cgroup_exists(const char *lab)
 
 int cgroup_join(const char *lab, const char *node)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(places); i++) {
+	const char *all[8];
+	for (size_t i = 0, n = roots(all, ARRAY_SIZE(all)); i < n; i++) {
 		char procs[PATH_MAX];
-		snprintf(procs, sizeof(procs), "%s/stacklab-%s/%s/cgroup.procs", places[i].root, lab, node);
+		snprintf(procs, sizeof(procs), "%s/stacklab-%s/%s/cgroup.procs", all[i], lab, node);
 		if (access(procs, F_OK) < 0)
 			continue;
 		/* "0" is the writer itself. */
 		int r = write_file(procs, "0", 0644);
-		if (r < 0)
+		if (r < 0) {
 			log_err("join %s: %s", procs, strerror(-r));
-		return r;
+			return r;
+		}
 	}
-	return 0; /* no freezer here: nothing to join */
+	return 0; /* where the host has no cgroup for it: nothing to join */
 }
 
 void cgroup_remove(const char *lab)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(places); i++) {
+	const char *all[8];
+	size_t n = roots(all, ARRAY_SIZE(all));
+	for (size_t i = 0; i < n; i++) {
+		/* The freezers first: a frozen task cannot die. */
+		enum cgroup_mode mode = i < ARRAY_SIZE(places) ? places[i].mode : CGROUP_NONE;
 		char base[PATH_MAX];
-		snprintf(base, sizeof(base), "%s/stacklab-%s", places[i].root, lab);
+		snprintf(base, sizeof(base), "%s/stacklab-%s", all[i], lab);
 		DIR *d = opendir(base);
 		if (!d)
 			continue;
@@ -117,9 +185,9 @@ void cgroup_remove(const char *lab)
 			if (e->d_type == DT_DIR && e->d_name[0] != '.') {
 				char child[PATH_MAX + 256], file[PATH_MAX + 300];
 				snprintf(child, sizeof(child), "%s/%s", base, e->d_name);
-				snprintf(file, sizeof(file), "%s/%s", child,
-					 places[i].mode == CGROUP_V1 ? "freezer.state" : "cgroup.freeze");
-				write_file(file, places[i].mode == CGROUP_V1 ? "THAWED" : "0", 0644);
+				snprintf(file, sizeof(file), "%s/%s", child, mode == CGROUP_V1 ? "freezer.state" : "cgroup.freeze");
+				if (mode != CGROUP_NONE)
+					write_file(file, mode == CGROUP_V1 ? "THAWED" : "0", 0644);
 				for (int tries = 0; rmdir(child) < 0 && errno == EBUSY && tries < 100; tries++)
 					usleep(10000); /* its last processes are still exiting */
 			}

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -76,6 +77,8 @@ int ctl_connect(const char *lab)
 	return fd;
 }
 
+#define CTL_SEND_WAIT_MS 2000
+
 int ctl_send(int fd, json_t *msg)
 {
 	_cleanup_free_ char *text = json_dumps(msg, JSON_COMPACT);
@@ -88,6 +91,11 @@ int ctl_send(int fd, json_t *msg)
 	for (size_t off = 0; off <= n;) {
 		ssize_t w = send(fd, text + off, n + 1 - off, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
+			continue;
+		/* A non-blocking peer whose buffer is full: wait a little for
+		 * room rather than send half a reply. */
+		struct pollfd p = { fd, POLLOUT, 0 };
+		if (w < 0 && errno == EAGAIN && poll(&p, 1, CTL_SEND_WAIT_MS) > 0)
 			continue;
 		if (w < 0) {
 			r = -errno;

@@ -37,6 +37,58 @@ static bool matches(const struct client *c, json_t *ev)
 	return (kind && in_list(c->filter, kind)) || (node && in_list(c->filter, node));
 }
 
+/* Send what the socket takes of text; keep the rest for later. Returns
+ * false if nothing could be sent. */
+static bool send_some(struct client *c, const char *text, size_t len)
+{
+	ssize_t w = send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w <= 0)
+		return false;
+	if ((size_t)w < len) {
+		c->rest_len = len - (size_t)w;
+		c->rest = xmalloc(c->rest_len);
+		memcpy(c->rest, text + w, c->rest_len);
+	}
+	return true;
+}
+
+/* Finish the event a subscriber got part of; true once nothing is owed. */
+static bool flush_rest(struct client *c)
+{
+	if (!c->rest)
+		return true;
+	char *rest = steal_ptr(&c->rest);
+	size_t len = c->rest_len;
+	c->rest_len = 0;
+	if (!send_some(c, rest, len)) {
+		c->rest = rest; /* nothing went: keep all of it */
+		c->rest_len = len;
+		return false;
+	}
+	free(rest);
+	return c->rest == NULL;
+}
+
+/* An event to one subscriber, whole or not at all. */
+static void deliver(struct client *c, const char *text)
+{
+	if (!flush_rest(c)) {
+		c->lost++;
+		return;
+	}
+	if (c->lost) {
+		char note[96];
+		int n = snprintf(note, sizeof(note), "{\"kind\":\"lost\",\"count\":%lu}\n", c->lost);
+		if (!send_some(c, note, (size_t)n) || c->rest) {
+			c->lost++;
+			return;
+		}
+		c->lost = 0;
+	}
+	if (!send_some(c, text, strlen(text)))
+		c->lost++;
+}
+
 void lab_emit(struct lab *lab, json_t *ev)
 {
 	struct timeval tv;
@@ -60,7 +112,7 @@ void lab_emit(struct lab *lab, json_t *ev)
 		}
 		/* A subscriber that cannot keep up loses events rather than
 		 * stalling the lab. */
-		(void)send(c->fd, text, strlen(text), MSG_NOSIGNAL | MSG_DONTWAIT);
+		deliver(c, text);
 	}
 	json_decref(ev);
 }

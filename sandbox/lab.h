@@ -22,6 +22,9 @@
 #include "userns.h"
 
 #define MAX_CLIENTS 64
+/* A daemon's log on the host is kept to two files of this size at most:
+ * NAME.log, and NAME.log.1 before it (the older lines are gone). */
+#define LOG_ROTATE (8 << 20)
 #define SERVERS_MAX 16
 #define LINKS_MAX (TOPO_NODES_MAX * 2)
 #define FAULTS_MAX 64
@@ -33,6 +36,7 @@ enum node_state { NODE_STARTING, NODE_UP, NODE_DOWN, NODE_CRASHED, NODE_FROZEN }
 struct lab_service {
 	char name[32];
 	int log_fd;                    /* logs/NODE/NAME.log, opened by the lab */
+	off_t log_size;                /* what it holds: at LOG_ROTATE it becomes NAME.log.1 */
 	pid_t pid;                     /* as the node reports it; 0 when not running */
 	char how[64];                  /* how it last ended */
 };
@@ -96,11 +100,19 @@ struct publish_conn {
 	int fd[2];                     /* 0: the host's side, 1: from the client node */
 };
 
+/* A subscriber's socket holds up to SUBSCRIBER_BUFFER bytes of events; one
+ * that falls further behind loses whole events (never part of one), and
+ * is told how many in a "lost" event once it catches up. */
+#define SUBSCRIBER_BUFFER (1 << 20)
+
 struct client {
 	int fd;
 	struct ctl_reader rd;
 	bool subscribed;
 	char filter[128];              /* event kinds or node names, comma-separated; "" for all */
+	char *rest;                    /* the unsent end of an event the socket took only part of */
+	size_t rest_len;
+	unsigned long lost;            /* whole events dropped since the last one sent */
 };
 
 struct lab {

@@ -39,6 +39,7 @@
 
 #define START_TIMEOUT_MS 30000
 #define SAMPLE_MS 250
+#define NODES_FS_SIZE "1g"   /* every node's /etc and /var together */
 #define INSPECT_FILE_MAX (256 << 10)   /* of one config file, for inspect */
 
 const char *const lab_node_state_names[] = { "starting", "up", "down", "crashed", "frozen" };
@@ -133,6 +134,28 @@ static int register_services(struct lab *lab, int i, const char *logs)
 		ln->n_services++;
 	}
 	return 0;
+}
+
+/* Lines of node i's daemon s, to its log; a full log becomes NAME.log.1. */
+static void log_append(struct lab *lab, int i, struct lab_service *s, const char *text, size_t n)
+{
+	if (s->log_size + (off_t)n > LOG_ROTATE) {
+		char path[PATH_MAX], old[PATH_MAX + 8];
+		snprintf(path, sizeof(path), "%s/logs/%s/%s.log", lab->dir, tn_name(lab, i), s->name);
+		snprintf(old, sizeof(old), "%s.1", path);
+		int fd = -1;
+		if (rename(path, old) == 0)
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 && lab_share(lab, fd, NULL, 0640) == 0) {
+			close(s->log_fd);
+			s->log_fd = fd;
+			s->log_size = 0;
+		} else if (fd >= 0) {
+			close(fd);
+		}
+	}
+	if (write_all(s->log_fd, text, n) == 0)
+		s->log_size += (off_t)n;
 }
 
 static void close_logs(struct lab_node *ln)
@@ -346,7 +369,10 @@ static int make_nodes_fs(struct lab *lab)
 		log_err("daemon mount namespace: %s", strerror(errno));
 		return -errno;
 	}
-	if (mkdir(nodes, 0755) < 0 || mount("tmpfs", nodes, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+	/* Bounded: a node that fills its disk gets ENOSPC, like a real one;
+	 * the host's memory is not the limit. */
+	if (mkdir(nodes, 0755) < 0 ||
+	    mount("tmpfs", nodes, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=" NODES_FS_SIZE) < 0) {
 		log_err("tmpfs on %s: %s", nodes, strerror(errno));
 		return -errno;
 	}
@@ -446,7 +472,7 @@ static void on_node_message(struct lab *lab, int i, char *msg, size_t len)
 		if (!(s = named_service(lab, i, body, blen, &rest)))
 			return;
 		size_t n = blen - (size_t)(rest - body);
-		write_all(s->log_fd, rest, n);
+		log_append(lab, i, s, rest, n);
 		lab_daemon_output(lab, i, s->name, rest, n);
 	} else if (str_has_prefix(msg, NODE_MSG_START)) {
 		const char *body = msg + strlen(NODE_MSG_START);
@@ -796,7 +822,7 @@ static json_t *do_subscribe(struct lab *lab, json_t *req, struct client *c)
 		return lab_reply_error("filter is too long");
 	/* Room for bursts (a busy lab logs hundreds of lines a second): a
 	 * subscriber that still falls behind loses events, the lab never waits. */
-	int size = 4 << 20;
+	int size = SUBSCRIBER_BUFFER;
 	setsockopt(c->fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size));
 	return json_pack("{s:b}", "ok", 1);
 }
@@ -887,6 +913,7 @@ static json_t *dispatch(struct lab *lab, struct client *c, const char *line)
 static void client_close(struct lab *lab, int i)
 {
 	lab_unwatch(lab, lab->clients[i]->fd);
+	free(lab->clients[i]->rest);
 	free(lab->clients[i]);
 	lab->clients[i] = NULL;
 }

@@ -29,6 +29,12 @@ got=$(in_node lb1 "perl -e '\$p = syscall(434, 1, 0); print syscall(438, \$p, 3,
 is "$got" "refused" "pidfd_getfd cannot take the init's sync socket"
 [ ! -e /tmp/stacklab-escape-$$ ]; ok $? "nothing the node did reached the host's /tmp"
 
+# --- a node's share of the machine -------------------------------------------------
+got=$(in_node client 'n=0; while [ $n -lt 1100 ] && sleep 60 2>/dev/null & do n=$((n + 1)); [ $n -ge 1100 ] && break; done; echo $n')
+pids=$(cat /sys/fs/cgroup/pids/stacklab-$LAB/client/pids.current /sys/fs/cgroup/stacklab-$LAB/client/pids.current 2>/dev/null | head -1)
+[ -n "$pids" ] && [ "$pids" -le 1024 ]; ok $? "a fork bomb in a node stops at its bound ($pids processes)"
+sl fail --lab $LAB client crash >/dev/null && sl heal --lab $LAB client >/dev/null; ok $? "and the node is healed"
+
 # --- the node filter (each probe also in tests/unit/filter.c) ----------------------
 like "$(in_node client 'unshare -U true')" "Operation not permitted" "no new user namespace inside a node"
 like "$(in_node client 'unshare -n true')" "Operation not permitted" "nor any other namespace"

@@ -12,6 +12,7 @@
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "util.h"
@@ -81,6 +82,124 @@ static bool is_iface_key(const char *key)
 	return true;
 }
 
+/* How many bytes of valid UTF-8 start at s (1 to 4), or 0 if none does.
+ * Overlong forms and surrogates are not valid. */
+static int utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	int n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* Why `s` is not a DNS name of two labels or more, or NULL if it is one. */
+static const char *hostname_problem(const char *s)
+{
+	if (strlen(s) > 253)
+		return "a DNS name is at most 253 characters";
+	if (!strchr(s, '.'))
+		return "it needs two labels or more";
+	for (const char *label = s; *label;) {
+		size_t n = strcspn(label, ".");
+		if (n == 0)
+			return "a label is empty";
+		if (n > 63)
+			return "a label is longer than 63 characters";
+		if (label[0] == '-' || label[n - 1] == '-')
+			return "a label starts or ends with '-'";
+		for (size_t i = 0; i < n; i++)
+			if (!islower((unsigned char)label[i]) && !isdigit((unsigned char)label[i]) && label[i] != '-')
+				return "labels hold only a-z, 0-9 and '-'";
+		label += n;
+		if (*label == '.' && !*++label)
+			return "a label is empty";
+	}
+	return NULL;
+}
+
+/* Is `s` a decimal integer from min to max? No sign but '-', no blanks, no
+ * exponent: what keepalived and HAProxy read as a number. */
+static bool int_in_range(const char *s, long min, long max)
+{
+	const char *digits = *s == '-' ? s + 1 : s;
+	if (!isdigit((unsigned char)*digits))
+		return false;
+	errno = 0;
+	char *end;
+	long v = strtol(s, &end, 10);
+	return !*end && errno == 0 && v >= min && v <= max;
+}
+
+/* Check `value` against the type of setting `s` of `owner` ("lab", "node
+ * lb1"), reporting what is wrong and what would be right. */
+static bool check_value(struct parser *p, int line, const char *owner, const struct setting *s, const char *value)
+{
+	size_t len = strlen(value);
+	const char *why;
+	switch (s->type) {
+	case SETTING_NAME:
+		if (valid_name(value) && len <= (size_t)s->max)
+			return true;
+		perr(p, line, "%s %s '%s' must start with a lower-case letter and hold only a-z, 0-9 and '-' (at most %ld characters)",
+		     owner, s->key, value, s->max);
+		return false;
+	case SETTING_TEXT:
+		if (len > (size_t)s->max) {
+			perr(p, line, "%s %s is longer than %ld characters", owner, s->key, s->max);
+			return false;
+		}
+		for (const unsigned char *c = (const unsigned char *)value; *c;) {
+			int n = utf8_len(c);
+			if (n == 0 || *c < 0x20 || *c == 0x7f) {
+				perr(p, line, "%s %s '%s' holds a control character or is not UTF-8 (printable text only)",
+				     owner, s->key, value);
+				return false;
+			}
+			c += n;
+		}
+		return true;
+	case SETTING_HOSTNAME:
+		if (len > (size_t)s->max) {
+			perr(p, line, "%s %s is longer than %ld characters", owner, s->key, s->max);
+			return false;
+		}
+		if (!(why = hostname_problem(value)))
+			return true;
+		perr(p, line, "%s %s '%s' is not a DNS name like example.com: %s", owner, s->key, value, why);
+		return false;
+	case SETTING_INT:
+		if (int_in_range(value, s->min, s->max))
+			return true;
+		perr(p, line, "%s %s '%s' must be a whole number from %ld to %ld", owner, s->key, value, s->min, s->max);
+		return false;
+	case SETTING_ENUM:
+		for (const char *const *c = s->choices; *c; c++)
+			if (strcmp(*c, value) == 0)
+				return true;
+		char list[256] = "";
+		for (const char *const *c = s->choices; *c; c++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", c == s->choices ? "" : ", ", *c);
+		perr(p, line, "%s %s '%s' must be one of %s", owner, s->key, value, list);
+		return false;
+	}
+	return false;
+}
+
+/* The keys a role takes, for messages: "priority, balance" or "none". */
+static const char *role_keys(const struct role *r, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (const struct setting *s = r->settings; s->key; s++)
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", s == r->settings ? "" : ", ", s->key);
+	return buf[0] ? buf : "none";
+}
+
 /* Index of the entry called `name` in an array of structs whose name field
  * starts at `first` and repeats every `stride` bytes, or -1. */
 static int find_named(const char *first, size_t stride, int count, const char *name)
@@ -117,43 +236,55 @@ static int section(struct parser *p, char *first, size_t stride, int *count, int
 	return i;
 }
 
-static void add_setting(struct parser *p, struct topo_setting *set, int *n, const char *key, const char *value)
+/* File a setting (its type is checked by the caller); NULL after reporting
+ * a duplicate, one too many or one too long. */
+static struct topo_setting *add_setting(struct parser *p, struct topo_setting *set, int *n, const char *key,
+					const char *value)
 {
 	for (int i = 0; i < *n; i++)
 		if (strcmp(set[i].key, key) == 0) {
 			perr(p, p->line, "'%s' is set twice (first on line %d)", key, set[i].line);
-			return;
+			return NULL;
 		}
 	if (*n >= TOPO_SETTINGS_MAX) {
 		perr(p, p->line, "too many settings (at most %d)", TOPO_SETTINGS_MAX);
-		return;
+		return NULL;
 	}
-	struct topo_setting *s = &set[(*n)++];
-	str_copy(s->key, sizeof(s->key), key);
-	if (str_copy(s->value, sizeof(s->value), value) < 0)
-		perr(p, p->line, "value of '%s' is too long", key);
+	struct topo_setting *s = &set[*n];
+	if (str_copy(s->key, sizeof(s->key), key) < 0 || str_copy(s->value, sizeof(s->value), value) < 0) {
+		perr(p, p->line, "'%s' or its value is too long", key);
+		return NULL;
+	}
 	s->line = p->line;
+	(*n)++;
+	return s;
 }
+
+#define TOPO_FIELD(f) offsetof(struct topo, f), sizeof(((struct topo *)0)->f)
+
+/* The [lab] keys: their types, and where in struct topo they are kept. */
+static const struct lab_key {
+	struct setting s;
+	size_t offset, size;
+} lab_keys[] = {
+	{ { .key = "name", .type = SETTING_NAME, .max = TOPO_NAME_MAX - 1 }, TOPO_FIELD(name) },
+	{ { .key = "title", .type = SETTING_TEXT, .max = sizeof(((struct topo *)0)->title) - 1 }, TOPO_FIELD(title) },
+	{ { .key = "domain", .type = SETTING_HOSTNAME, .max = SETTING_DOMAIN_MAX }, TOPO_FIELD(domain) },
+};
+_Static_assert(SETTING_DOMAIN_MAX < sizeof(((struct topo *)0)->domain), "a lab domain fits struct topo");
 
 static void handle_lab(struct parser *p, const char *key, const char *value)
 {
-	struct topo *t = p->t;
-	char *dst;
-	size_t size;
-	if (strcmp(key, "name") == 0) {
-		dst = t->name, size = sizeof(t->name);
-		if (!valid_name(value))
-			perr(p, p->line, "lab name '%s' must hold only a-z, 0-9 and '-'", value);
-	} else if (strcmp(key, "title") == 0) {
-		dst = t->title, size = sizeof(t->title);
-	} else if (strcmp(key, "domain") == 0) {
-		dst = t->domain, size = sizeof(t->domain);
-	} else {
-		perr(p, p->line, "unknown key '%s' in [lab] (known: name, title, domain)", key);
+	for (size_t i = 0; i < ARRAY_SIZE(lab_keys); i++) {
+		const struct lab_key *k = &lab_keys[i];
+		if (strcmp(k->s.key, key) != 0)
+			continue;
+		/* Every max fits its field, so a value that passes is copied whole. */
+		if (check_value(p, p->line, "lab", &k->s, value))
+			str_copy((char *)p->t + k->offset, k->size, value);
 		return;
 	}
-	if (str_copy(dst, size, value) < 0)
-		perr(p, p->line, "value of '%s' is too long", key);
+	perr(p, p->line, "unknown key '%s' in [lab] (known: name, title, domain)", key);
 }
 
 static void handle_network(struct parser *p, const char *name, const char *key, const char *value)
@@ -242,12 +373,17 @@ static void handle_role(struct parser *p, const char *name, const char *key, con
 		perr(p, p->line, "unknown role '%s' in section [role %s]", name, name);
 		return;
 	}
-	if (!role_has_setting(r, key)) {
-		perr(p, p->line, "unknown setting '%s' for role %s", key, name);
+	const struct setting *s = role_setting(r, key);
+	if (!s) {
+		char keys[128];
+		perr(p, p->line, "unknown setting '%s' for role %s (known: %s)", key, name, role_keys(r, keys, sizeof(keys)));
 		return;
 	}
+	char owner[TOPO_NAME_MAX + 8];
+	snprintf(owner, sizeof(owner), "role %s", r->name);
 	enum role_id id = (enum role_id)(r - role_get(0));
-	add_setting(p, p->t->role_settings[id], &p->t->n_role_settings[id], key, value);
+	if (check_value(p, p->line, owner, s, value))
+		add_setting(p, p->t->role_settings[id], &p->t->n_role_settings[id], key, value);
 }
 
 static int handler(void *user, const char *section, const char *key, const char *value)
@@ -375,10 +511,18 @@ static void validate_nodes(struct parser *p, struct addr_use *used, int *n_used)
 			perr(p, n->line, "node %s has no role", n->name);
 		if (n->n_ifaces == 0)
 			perr(p, n->line, "node %s has no interface (add e.g. 'eth0 = NETWORK ADDRESS')", n->name);
-		for (int s = 0; n->role && s < n->n_settings; s++)
-			if (!role_has_setting(n->role, n->settings[s].key))
-				perr(p, n->settings[s].line, "unknown key '%s' for node %s (role %s)",
-				     n->settings[s].key, n->name, n->role->name);
+		char owner[TOPO_NAME_MAX + 8];
+		snprintf(owner, sizeof(owner), "node %s", n->name);
+		for (int s = 0; n->role && s < n->n_settings; s++) {
+			const struct topo_setting *ts = &n->settings[s];
+			const struct setting *spec = role_setting(n->role, ts->key);
+			char keys[128];
+			if (!spec)
+				perr(p, ts->line, "unknown key '%s' for node %s (role %s takes: %s)", ts->key, n->name,
+				     n->role->name, role_keys(n->role, keys, sizeof(keys)));
+			else
+				check_value(p, ts->line, owner, spec, ts->value);
+		}
 		for (int k = 0; k < n->n_ifaces; k++) {
 			struct topo_iface *ifc = &n->ifaces[k];
 			char net[64] = "", addr[64] = "", extra[8] = "";

@@ -123,9 +123,53 @@ static void test_errors(void)
 	free(errors);
 }
 
+/* Every setting has a type; a value that is not of it is refused with its
+ * line, its key, the value and what would be right. */
+static void test_values(void)
+{
+	bad("[lab]\ndomain = ../../../tmp/x\n", "t.lab:17: lab domain '../../../tmp/x' is not a DNS name", "domain with a path in it");
+	bad("[lab]\ndomain = localhost\n", "lab domain 'localhost' is not a DNS name like example.com: it needs two labels", "domain of one label");
+	bad("[lab]\ndomain = Foobar.com\n", "labels hold only a-z, 0-9 and '-'", "domain with upper case");
+	bad("[lab]\ndomain = -foo.com\n", "a label starts or ends with '-'", "domain label starting with '-'");
+	bad("[lab]\ndomain = foo..com\n", "a label is empty", "domain with an empty label");
+	bad("[lab]\ndomain = foo.com.\n", "a label is empty", "domain with a trailing dot");
+	bad("[lab]\ndomain = abcdefghij.abcdefghij.abcdefghij.abcdefghij.abcdefghij.abcdefghij.com\n",
+	    "lab domain is longer than 60 characters", "domain too long for the certificate's common name");
+	bad("[lab]\ntitle = a \x1b[31mred\n", "holds a control character", "title with an escape sequence");
+	bad("[lab]\ntitle = caf\xe9\n", "is not UTF-8", "title that is not UTF-8");
+	bad("[role lb]\npriority = 100 } vrrp_script x { script \"/bin/sh -c id\"\n",
+	    "t.lab:17: role lb priority '100 } vrrp_script x { script \"/bin/sh -c id\"' must be a whole number from 1 to 254",
+	    "priority that would inject keepalived config");
+	bad("[role lb]\nbalance = roundrobin\tbackend x\n",
+	    "backend x' must be one of roundrobin, leastconn, source, first, static-rr, uri",
+	    "balance with a tab and more config after it");
+	bad("[node lb1]\npriority = high\n", "t.lab:17: node lb1 priority 'high' must be a whole number from 1 to 254", "priority that is a word");
+	bad("[role lb]\npriority = 1e999\n", "priority '1e999' must be a whole number", "priority with an exponent");
+	bad("[role lb]\npriority = 255\n", "priority '255' must be a whole number from 1 to 254", "priority above 254");
+	bad("[role lb]\npriority = 0\n", "priority '0' must be", "priority 0");
+	bad("[role lb]\npriority = 99999999999999999999\n", "must be a whole number", "priority that overflows a long");
+	bad("[role lb]\npriority = +100\n", "must be a whole number", "priority with a sign");
+	bad("[role lb]\nbalance = random\n", "balance 'random' must be one of roundrobin, leastconn", "balance that is not an algorithm");
+	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\ndomain = a_b.com\n",
+	    "t.lab:19: node dns1 domain 'a_b.com' is not a DNS name", "dns node domain");
+	bad("[role lb]\nspeed = 3\n", "unknown setting 'speed' for role lb (known: priority, balance)", "unknown setting lists the known ones");
+
+	struct topo *t = NULL;
+	char *errors = NULL;
+	char *text = xasprintf("[lab]\ntitle = Caf\xc3\xa9 \xe2\x80\x94 ok\ndomain = my-site.example.org\n%s"
+			       "[role lb]\npriority = 254\nbalance = static-rr\n", base);
+	int r = parse(text, &t, &errors);
+	if (!ok(r == 0, "UTF-8 title, a three-label domain, priority 254 and static-rr are fine"))
+		diag("%s", errors);
+	topo_free(t);
+	free(errors);
+	free(text);
+}
+
 int main(void)
 {
 	test_default();
 	test_errors();
+	test_values();
 	return done_testing();
 }

@@ -40,13 +40,60 @@ struct parser {
 	struct raw_vip vips[TOPO_VIPS_MAX];
 };
 
+/* How many bytes of valid UTF-8 start at s (1 to 4), or 0 if none does.
+ * Overlong forms and surrogates are not valid. */
+static int utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	int n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* How many bytes of one printable character start at s, or 0: not the C0
+ * controls, DEL, or the C1 controls (U+0080 to U+009F, which some terminals
+ * obey like ESC). */
+static int printable_len(const unsigned char *s)
+{
+	int n = utf8_len(s);
+	if (s[0] < 0x20 || s[0] == 0x7f || (n == 2 && s[0] == 0xc2 && s[1] < 0xa0))
+		return 0;
+	return n;
+}
+
+/* Write `s` with every byte that is not printable UTF-8 as \xNN. */
+static void put_escaped(const char *s, FILE *out)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c;) {
+		int n = printable_len(c);
+		if (n == 0)
+			fprintf(out, "\\x%02x", *c++);
+		else
+			fwrite(c, 1, (size_t)n, out), c += n;
+	}
+}
+
+/* Report a problem at `line`. Messages quote the file, which may hold
+ * anything: escaping them keeps raw bytes and escape sequences off the
+ * user's terminal. */
 __attribute__((format(printf, 3, 4))) static void perr(struct parser *p, int line, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(p->err, "%s:%d: ", p->path, line);
 	va_start(ap, fmt);
-	vfprintf(p->err, fmt, ap);
+	_cleanup_free_ char *msg = NULL;
+	int r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (r < 0)
+		die("out of memory");
+	put_escaped(p->path, p->err);
+	fprintf(p->err, ":%d: ", line);
+	put_escaped(msg, p->err);
 	fputc('\n', p->err);
 	p->n_errors++;
 }
@@ -80,22 +127,6 @@ static bool is_iface_key(const char *key)
 		if (!isdigit((unsigned char)*c))
 			return false;
 	return true;
-}
-
-/* How many bytes of valid UTF-8 start at s (1 to 4), or 0 if none does.
- * Overlong forms and surrogates are not valid. */
-static int utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	int n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
-	for (int i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
-	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
-		return 0;
-	return n;
 }
 
 /* Why `s` is not a DNS name of two labels or more, or NULL if it is one. */
@@ -155,8 +186,8 @@ static bool check_value(struct parser *p, int line, const char *owner, const str
 			return false;
 		}
 		for (const unsigned char *c = (const unsigned char *)value; *c;) {
-			int n = utf8_len(c);
-			if (n == 0 || *c < 0x20 || *c == 0x7f) {
+			int n = printable_len(c);
+			if (n == 0) {
 				perr(p, line, "%s %s '%s' holds a control character or is not UTF-8 (printable text only)",
 				     owner, s->key, value);
 				return false;

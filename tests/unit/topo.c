@@ -135,13 +135,16 @@ static void test_values(void)
 	bad("[lab]\ndomain = foo.com.\n", "a label is empty", "domain with a trailing dot");
 	bad("[lab]\ndomain = abcdefghij.abcdefghij.abcdefghij.abcdefghij.abcdefghij.abcdefghij.com\n",
 	    "lab domain is longer than 60 characters", "domain too long for the certificate's common name");
-	bad("[lab]\ntitle = a \x1b[31mred\n", "holds a control character", "title with an escape sequence");
-	bad("[lab]\ntitle = caf\xe9\n", "is not UTF-8", "title that is not UTF-8");
+	bad("[lab]\ntitle = a \x1b[31mred\n", "t.lab:17: lab title 'a \\x1b[31mred' holds a control character", "title with an escape sequence");
+	bad("[lab]\ntitle = caf\xe9\n", "t.lab:17: lab title 'caf\\xe9' holds a control character or is not UTF-8", "title that is not UTF-8");
+	bad("[node \x01\xff\xc3\xa9]\nrole = web\n", "node name '\\x01\\xff\xc3\xa9' must start with a lower-case letter",
+	    "binary bytes in a message are escaped, UTF-8 is kept");
+	bad("[lab]\ntitle = a\xc2\x9b" "31m\n", "lab title 'a\\xc2\\x9b31m' holds a control character", "a C1 control (CSI) in the title is refused and escaped");
 	bad("[role lb]\npriority = 100 } vrrp_script x { script \"/bin/sh -c id\"\n",
 	    "t.lab:17: role lb priority '100 } vrrp_script x { script \"/bin/sh -c id\"' must be a whole number from 1 to 254",
 	    "priority that would inject keepalived config");
 	bad("[role lb]\nbalance = roundrobin\tbackend x\n",
-	    "backend x' must be one of roundrobin, leastconn, source, first, static-rr, uri",
+	    "role lb balance 'roundrobin\\x09backend x' must be one of roundrobin, leastconn, source, first, static-rr, uri",
 	    "balance with a tab and more config after it");
 	bad("[node lb1]\npriority = high\n", "t.lab:17: node lb1 priority 'high' must be a whole number from 1 to 254", "priority that is a word");
 	bad("[role lb]\npriority = 1e999\n", "priority '1e999' must be a whole number", "priority with an exponent");

@@ -29,6 +29,8 @@ struct parser {
 	const char *path;
 	FILE *f;
 	int line;                      /* line inih is on, counted by our reader */
+	size_t bytes;                  /* read from f so far */
+	bool too_big;                  /* stopped reading at TOPO_FILE_MAX */
 	FILE *err;
 	char *errbuf;
 	size_t errlen;
@@ -98,15 +100,50 @@ __attribute__((format(printf, 3, 4))) static void perr(struct parser *p, int lin
 	p->n_errors++;
 }
 
+static bool is_comment(const char *line)
+{
+	line += strspn(line, " \t");
+	return *line == ';' || *line == '#';
+}
+
 /* inih reads line by line through this, which lets us know the line number
- * of each key it hands to the handler. */
-static char *counting_reader(char *str, int num, void *stream)
+ * of each key it hands to the handler. Its buffer is `num` bytes and it would
+ * take a longer line in pieces, counting each piece as a line; so we read
+ * whole lines ourselves and p->line counts the newlines actually consumed.
+ * A line too long for inih (but a comment), or one holding a NUL byte, is
+ * reported here and handed on as a blank line. Reading stops after
+ * TOPO_FILE_MAX bytes, so an endless stream cannot hold us. */
+static char *line_reader(char *str, int num, void *stream)
 {
 	struct parser *p = stream;
-	char *r = fgets(str, num, p->f);
-	if (r)
-		p->line++;
-	return r;
+	size_t len = 0, room = (size_t)num - 1;
+	bool nul = false, newline = false;
+	int c;
+	if (p->too_big)
+		return NULL;
+	while (!newline && (c = getc(p->f)) != EOF) {
+		if (++p->bytes > TOPO_FILE_MAX) {
+			perr(p, p->line + 1, "the file is larger than %d bytes", TOPO_FILE_MAX);
+			p->too_big = true;
+			return NULL;
+		}
+		newline = c == '\n';
+		nul |= c == '\0';
+		if (len < room && !newline)
+			str[len] = (char)c;
+		len += !newline;
+	}
+	if (len == 0 && !newline)
+		return NULL;
+	p->line++;
+	str[len < room ? len : room] = '\0';
+	if (nul)
+		perr(p, p->line, "the line holds a NUL byte");
+	else if (len > room && !is_comment(str))
+		perr(p, p->line, "the line is longer than %zu characters", room);
+	if (nul || len > room)
+		str[0] = '\0';
+	return str;
 }
 
 static bool valid_name(const char *s)
@@ -680,7 +717,7 @@ int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)
 		die("out of memory");
 
 	ini_allow_multiline = false;
-	int r = ini_parse_stream(counting_reader, p, handler, p);
+	int r = ini_parse_stream(line_reader, p, handler, p);
 	if (r > 0)
 		perr(p, r, "not a 'key = value' line or a [section] header");
 	else if (r < 0)

@@ -8,12 +8,17 @@
 #include "topo.h"
 #include "util.h"
 
-static int parse(const char *text, struct topo **t, char **errors)
+static int parse_mem(const char *text, size_t len, struct topo **t, char **errors)
 {
-	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	FILE *f = fmemopen((void *)text, len, "r");
 	int r = topo_parse(f, "t.lab", t, errors);
 	fclose(f);
 	return r;
+}
+
+static int parse(const char *text, struct topo **t, char **errors)
+{
+	return parse_mem(text, strlen(text), t, errors);
 }
 
 /* A valid base that each bad case appends to or alters. */
@@ -169,10 +174,47 @@ static void test_values(void)
 	free(text);
 }
 
+/* Lines are counted as the file has them, whatever their length. */
+static void test_lines(void)
+{
+	char *name = xmalloc(5001);
+	memset(name, 'a', 5000);
+	name[5000] = '\0';
+	char *extra = xasprintf("[lab]\nname = %s\n[node x]\nrole = lbb\n", name);
+	bad(extra, "t.lab:17: the line is longer than", "a 5000-character line is reported on its own line");
+	bad(extra, "t.lab:19: unknown role 'lbb'", "...and the lines after it keep their numbers");
+	free(extra);
+	extra = xasprintf("# %s\n[node x]\nrole = lbb\n", name);
+	bad(extra, "t.lab:18: unknown role 'lbb'", "a long comment is fine and counts as one line");
+	free(extra);
+	free(name);
+
+	static const char nul[] = "[lab]\ntitle = a\0b\n[node x]\nrole = lbb\n";
+	struct topo *t = NULL;
+	char *errors = NULL;
+	int r = parse_mem(nul, sizeof(nul) - 1, &t, &errors);
+	ok(r < 0 && errors && strstr(errors, "t.lab:2: the line holds a NUL byte") && strstr(errors, "t.lab:4: unknown role"),
+	   "a NUL byte is reported on its line");
+	free(errors);
+
+	/* An endless stream is cut at TOPO_FILE_MAX bytes. */
+	size_t big = TOPO_FILE_MAX + 4096;
+	char *text = xmalloc(big);
+	for (size_t i = 0; i < big; i++)
+		text[i] = i % 64 == 0 ? '#' : i % 64 == 63 ? '\n' : 'x';
+	r = parse_mem(text, big, &t, &errors);
+	if (!ok(r < 0 && errors && strstr(errors, "t.lab:16385: the file is larger than 1048576 bytes") && !strstr(errors, "NUL"),
+		"a stream larger than TOPO_FILE_MAX is cut"))
+		diag("%.200s", errors ? errors : "");
+	free(errors);
+	free(text);
+}
+
 int main(void)
 {
 	test_default();
 	test_errors();
 	test_values();
+	test_lines();
 	return done_testing();
 }

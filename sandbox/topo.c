@@ -9,11 +9,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -751,15 +753,40 @@ int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)
 	return n_errors ? -EINVAL : 0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket" : "a device";
+}
+
 int topo_load(const char *path, struct topo **out, char **errors)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	if (!f) {
+	*out = NULL;
+	/* O_NONBLOCK: opening a FIFO would wait for a writer. It changes nothing
+	 * for the regular files we go on to read. */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		int e = errno;
-		*out = NULL;
 		*errors = xasprintf("%s: cannot open: %s\n", path, strerror(e));
 		return -e;
 	}
+	/* Not a FIFO or a device: reading one could wait or never end. */
+	if (!S_ISREG(st.st_mode)) {
+		*errors = xasprintf("%s: is %s, not a topology file\n", path, file_kind(st.st_mode));
+		return -EINVAL;
+	}
+	if (st.st_size > TOPO_FILE_MAX) {
+		*errors = xasprintf("%s: is %lld bytes, larger than a topology may be (%d)\n", path,
+				    (long long)st.st_size, TOPO_FILE_MAX);
+		return -EFBIG;
+	}
+	_cleanup_fclose_ FILE *f = fdopen(fd, "re");
+	if (!f) {
+		int e = errno;
+		*errors = xasprintf("%s: cannot read: %s\n", path, strerror(e));
+		return -e;
+	}
+	steal_fd(&fd);
 	return topo_parse(f, path, out, errors);
 }
 

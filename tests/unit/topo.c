@@ -1,8 +1,11 @@
 /* Unit tests of the topology parser: the default topology loads and round
  * trips, and each kind of bad input is reported with its line. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "topo.h"
@@ -210,11 +213,59 @@ static void test_lines(void)
 	free(text);
 }
 
+/* topo_load on `path` must fail, quickly, with an error containing `want`. */
+static void bad_file(const char *path, const char *want, const char *what)
+{
+	struct topo *t = NULL;
+	char *errors = NULL;
+	int r = topo_load(path, &t, &errors);
+	if (!ok(r < 0 && !t && errors && strstr(errors, want), "%s", what))
+		diag("want an error containing '%s', got: %s", want, errors ? errors : "(none)");
+	free(errors);
+	topo_free(t);
+}
+
+/* Only a regular file of sane size is read: a FIFO or a device would
+ * hang `up`. The alarm turns a hang into a failure. */
+static void test_files(void)
+{
+	char dir[] = "/tmp/stacklab-topo-XXXXXX";
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	alarm(10);
+	char *fifo = xasprintf("%s/fifo.lab", dir);
+	if (mkfifo(fifo, 0600) == 0)
+		bad_file(fifo, "fifo.lab: is a FIFO, not a topology file", "a FIFO is refused at once");
+	else
+		ok(0, "mkfifo %s: %s", fifo, strerror(errno));
+	bad_file("/dev/zero", "/dev/zero: is a device, not a topology file", "/dev/zero is refused");
+	bad_file(dir, "is a directory, not a topology file", "a directory is refused");
+
+	char *big = xasprintf("%s/big.lab", dir);
+	FILE *f = fopen(big, "we");
+	if (f) {
+		for (int i = 0; i < TOPO_FILE_MAX / 64 + 1; i++)
+			fprintf(f, "# %61s\n", "a comment line, repeated until the file is too big");
+		fclose(f);
+	}
+	bad_file(big, "big.lab: is 1048640 bytes, larger than a topology may be (1048576)", "an oversized file is refused");
+	alarm(0);
+
+	unlink(fifo);
+	unlink(big);
+	rmdir(dir);
+	free(fifo);
+	free(big);
+}
+
 int main(void)
 {
 	test_default();
 	test_errors();
 	test_values();
 	test_lines();
+	test_files();
 	return done_testing();
 }

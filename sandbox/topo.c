@@ -505,6 +505,26 @@ static bool in_subnet(const struct topo_net *n, struct in_addr a)
 	return (a.s_addr & prefix_mask(n->prefix)) == n->subnet.s_addr;
 }
 
+/* Do a/pa and b/pb share an address? Either holds the other, so compare
+ * under the shorter prefix. */
+static bool nets_overlap(struct in_addr a, int pa, struct in_addr b, int pb)
+{
+	return ((a.s_addr ^ b.s_addr) & prefix_mask(pa < pb ? pa : pb)) == 0;
+}
+
+/* Ranges the kernel gives a meaning of their own: a lab network there would
+ * not behave like a LAN (or would not come up at all). */
+static const struct reserved_net {
+	const char *addr;
+	int prefix;
+	const char *what;
+} reserved_nets[] = {
+	{ "0.0.0.0", 8, "0.0.0.0/8, 'this network'" },
+	{ "127.0.0.0", 8, "127.0.0.0/8, loopback" },
+	{ "224.0.0.0", 4, "224.0.0.0/4, multicast" },
+	{ "240.0.0.0", 4, "240.0.0.0/4, reserved (with the broadcast address)" },
+};
+
 static bool host_address(const struct topo_net *n, struct in_addr a)
 {
 	uint32_t host = ntohl(a.s_addr) & ~ntohl(prefix_mask(n->prefix));
@@ -552,10 +572,10 @@ static void validate_nets(struct parser *p)
 		str_copy(buf, sizeof(buf), p->subnet_text[i]);
 		char *slash = strchr(buf, '/');
 		char *end = NULL;
-		long prefix = slash ? strtol(slash + 1, &end, 10) : -1;
+		long prefix = slash && isdigit((unsigned char)slash[1]) ? strtol(slash + 1, &end, 10) : -1;
 		if (slash)
 			*slash = '\0';
-		if (!slash || !end || *end || prefix < 8 || prefix > 30 || !parse_ipv4(buf, &n->subnet)) {
+		if (!end || *end || prefix < 8 || prefix > 30 || !parse_ipv4(buf, &n->subnet)) {
 			perr(p, p->subnet_line[i], "subnet '%s' is not an IPv4 network like 10.0.0.0/24 (prefix 8 to 30)", p->subnet_text[i]);
 			continue;
 		}
@@ -565,9 +585,15 @@ static void validate_nets(struct parser *p)
 		if (snprintf(n->bridge, sizeof(n->bridge), "br-%s", n->name) >= (int)sizeof(n->bridge))
 			perr(p, n->line, "network name '%s' is too long for a bridge name (at most %d characters)",
 			     n->name, IFNAMSIZ - 1 - 3);
+		for (size_t r = 0; r < ARRAY_SIZE(reserved_nets); r++) {
+			struct in_addr ra;
+			parse_ipv4(reserved_nets[r].addr, &ra);
+			if (nets_overlap(n->subnet, n->prefix, ra, reserved_nets[r].prefix))
+				perr(p, p->subnet_line[i], "subnet '%s' is in %s: use a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
+				     p->subnet_text[i], reserved_nets[r].what);
+		}
 		for (int k = 0; k < i; k++)
-			if (t->nets[k].prefix && n->prefix &&
-			    (n->subnet.s_addr & prefix_mask(t->nets[k].prefix)) == t->nets[k].subnet.s_addr)
+			if (t->nets[k].prefix && nets_overlap(n->subnet, n->prefix, t->nets[k].subnet, t->nets[k].prefix))
 				perr(p, p->subnet_line[i], "subnet of network %s overlaps network %s", n->name, t->nets[k].name);
 	}
 }

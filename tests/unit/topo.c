@@ -111,6 +111,13 @@ static void test_errors(void)
 	bad("[network dmz]\nsubnet = 10.0.0.0/16\n", "overlaps network", "overlapping networks");
 	bad("[network dmz]\nsubnet = 172.16.0.1/24\n", "has host bits set", "subnet with host bits");
 	bad("[network dmz]\nsubnet = 172.16.0.0\n", "is not an IPv4 network", "subnet without prefix");
+	bad("[network lo]\nsubnet = 127.0.0.0/8\n", "t.lab:17: subnet '127.0.0.0/8' is in 127.0.0.0/8, loopback", "a loopback subnet");
+	bad("[network mc]\nsubnet = 224.0.0.0/24\n", "t.lab:17: subnet '224.0.0.0/24' is in 224.0.0.0/4, multicast", "a multicast subnet");
+	bad("[network zero]\nsubnet = 0.0.0.0/8\n", "t.lab:17: subnet '0.0.0.0/8' is in 0.0.0.0/8", "a subnet in 0.0.0.0/8");
+	bad("[network e]\nsubnet = 250.1.0.0/16\n", "is in 240.0.0.0/4, reserved", "a subnet in 240.0.0.0/4");
+	bad("[network a]\nsubnet = 172.16.1.0/24\n[network b]\nsubnet = 172.16.0.0/16\n", "t.lab:19: subnet of network b overlaps network a",
+	    "a network that holds an earlier one");
+	bad("[network dmz]\nsubnet = 172.16.0.0/ 24\n", "is not an IPv4 network", "subnet prefix with a blank");
 	bad("[network verylongnetname]\nsubnet = 172.16.0.0/24\n", "too long for a bridge name", "network name too long for a bridge");
 	bad("[castle x]\nrole = web\n", "t.lab:17: unknown section [castle x]", "unknown section");
 	bad("[role lb]\nspeed = 3\n", "unknown setting 'speed' for role lb", "unknown role setting");

@@ -719,6 +719,51 @@ static void validate_lbs(struct parser *p)
 	}
 }
 
+/* dnsmasq answers www.DOMAIN with the first VIP: without one, the DNS
+ * node's zone cannot be written at `up`. */
+static void validate_dns(struct parser *p)
+{
+	struct topo *t = p->t;
+	for (int i = 0; i < t->n_nodes && t->n_vips == 0; i++)
+		if (t->nodes[i].role == role_get(ROLE_DNS))
+			perr(p, t->nodes[i].line, "node %s is a DNS server, but there is no [vip NAME] for it to answer with",
+			     t->nodes[i].name);
+}
+
+/* Every bridge (br-NET) and the switch side of every veth (NODE-IFACE) live
+ * in the one switch namespace: a network "eth0" and a node "br" with eth0
+ * both want br-eth0, and the second would fail to be made at `up`. */
+static void validate_link_names(struct parser *p)
+{
+	struct topo *t = p->t;
+	struct link_name {
+		const char *name;
+		int line;
+		char what[2 * TOPO_NAME_MAX + 32];
+	} *links = xcalloc(TOPO_NETS_MAX + TOPO_NODES_MAX * TOPO_IFACES_MAX, sizeof(*links));
+	int n = 0;
+	for (int i = 0; i < t->n_nets; i++) {
+		struct link_name *l = &links[n++];
+		*l = (struct link_name){ t->nets[i].bridge, t->nets[i].line, "" };
+		snprintf(l->what, sizeof(l->what), "the bridge of network %s", t->nets[i].name);
+	}
+	for (int i = 0; i < t->n_nodes; i++)
+		for (int k = 0; k < t->nodes[i].n_ifaces; k++) {
+			const struct topo_iface *ifc = &t->nodes[i].ifaces[k];
+			struct link_name *l = &links[n++];
+			*l = (struct link_name){ ifc->peer, ifc->line, "" };
+			snprintf(l->what, sizeof(l->what), "the switch side of %s of node %s", ifc->name, t->nodes[i].name);
+		}
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < i && links[i].name[0]; k++)
+			if (strcmp(links[i].name, links[k].name) == 0) {
+				perr(p, links[i].line, "link name %s would be both %s and %s (line %d): rename one",
+				     links[i].name, links[i].what, links[k].what, links[k].line);
+				break;
+			}
+	free(links);
+}
+
 static void validate(struct parser *p)
 {
 	struct topo *t = p->t;
@@ -732,6 +777,8 @@ static void validate(struct parser *p)
 	validate_nodes(p, used, &n_used);
 	validate_vips(p, used, &n_used);
 	validate_lbs(p);
+	validate_dns(p);
+	validate_link_names(p);
 }
 
 int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)

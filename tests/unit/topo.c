@@ -118,6 +118,9 @@ static void test_errors(void)
 	bad("[network a]\nsubnet = 172.16.1.0/24\n[network b]\nsubnet = 172.16.0.0/16\n", "t.lab:19: subnet of network b overlaps network a",
 	    "a network that holds an earlier one");
 	bad("[network dmz]\nsubnet = 172.16.0.0/ 24\n", "is not an IPv4 network", "subnet prefix with a blank");
+	bad("[network eth0]\nsubnet = 172.16.0.0/24\n[node br]\nrole = web\neth0 = eth0 172.16.0.5\n",
+	    "t.lab:20: link name br-eth0 would be both the switch side of eth0 of node br and the bridge of network eth0 (line 17)",
+	    "a veth whose name is a bridge's");
 	bad("[network verylongnetname]\nsubnet = 172.16.0.0/24\n", "too long for a bridge name", "network name too long for a bridge");
 	bad("[castle x]\nrole = web\n", "t.lab:17: unknown section [castle x]", "unknown section");
 	bad("[role lb]\nspeed = 3\n", "unknown setting 'speed' for role lb", "unknown role setting");
@@ -129,7 +132,11 @@ static void test_errors(void)
 
 	struct topo *t = NULL;
 	char *errors = NULL;
-	int r = parse("[node a]\nrole = nope\n[node b]\nrole = web\n", &t, &errors);
+	int r = parse("[network public]\nsubnet = 203.0.113.0/24\n[node dns]\nrole = dns\neth0 = public 203.0.113.53\n", &t, &errors);
+	if (!ok(r < 0 && errors && strstr(errors, "t.lab:4: node dns is a DNS server, but there is no [vip NAME]"), "a dns node needs a vip"))
+		diag("%s", errors ? errors : "(none)");
+	free(errors);
+	r = parse("[node a]\nrole = nope\n[node b]\nrole = web\n", &t, &errors);
 	ok(r < 0 && errors && strstr(errors, ":2: unknown role") && strstr(errors, "no [network"),
 	   "every error is reported, not only the first");
 	free(errors);

@@ -82,7 +82,9 @@ struct topo {
  * I/O. */
 int topo_parse(FILE *f, const char *path, struct topo **out, char **errors);
 
-/* topo_parse on a file; a missing file is reported in *errors too. */
+/* topo_parse on a file. A missing file, one that is not a regular file (a
+ * FIFO, device or directory would hang or make no sense) and one larger than
+ * TOPO_FILE_MAX are reported in *errors too, with a negative errno. */
 int topo_load(const char *path, struct topo **out, char **errors);
 
 /* Where the topology called `name_or_path` lives: a path if it contains a

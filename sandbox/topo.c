@@ -730,35 +730,42 @@ static void validate_dns(struct parser *p)
 			     t->nodes[i].name);
 }
 
+struct link_name {
+	const char *name;
+	int line;
+	int net, node, iface;          /* a bridge: net; a veth: node and iface (net -1) */
+};
+
+static void link_what(const struct topo *t, const struct link_name *l, char *buf, size_t size)
+{
+	if (l->net >= 0)
+		snprintf(buf, size, "the bridge of network %s", t->nets[l->net].name);
+	else
+		snprintf(buf, size, "the switch side of %s of node %s", t->nodes[l->node].ifaces[l->iface].name,
+			 t->nodes[l->node].name);
+}
+
 /* Every bridge (br-NET) and the switch side of every veth (NODE-IFACE) live
  * in the one switch namespace: a network "eth0" and a node "br" with eth0
  * both want br-eth0, and the second would fail to be made at `up`. */
 static void validate_link_names(struct parser *p)
 {
 	struct topo *t = p->t;
-	struct link_name {
-		const char *name;
-		int line;
-		char what[2 * TOPO_NAME_MAX + 32];
-	} *links = xcalloc(TOPO_NETS_MAX + TOPO_NODES_MAX * TOPO_IFACES_MAX, sizeof(*links));
+	struct link_name *links = xcalloc(TOPO_NETS_MAX + TOPO_NODES_MAX * TOPO_IFACES_MAX, sizeof(*links));
 	int n = 0;
-	for (int i = 0; i < t->n_nets; i++) {
-		struct link_name *l = &links[n++];
-		*l = (struct link_name){ t->nets[i].bridge, t->nets[i].line, "" };
-		snprintf(l->what, sizeof(l->what), "the bridge of network %s", t->nets[i].name);
-	}
+	for (int i = 0; i < t->n_nets; i++)
+		links[n++] = (struct link_name){ t->nets[i].bridge, t->nets[i].line, i, -1, -1 };
 	for (int i = 0; i < t->n_nodes; i++)
-		for (int k = 0; k < t->nodes[i].n_ifaces; k++) {
-			const struct topo_iface *ifc = &t->nodes[i].ifaces[k];
-			struct link_name *l = &links[n++];
-			*l = (struct link_name){ ifc->peer, ifc->line, "" };
-			snprintf(l->what, sizeof(l->what), "the switch side of %s of node %s", ifc->name, t->nodes[i].name);
-		}
+		for (int k = 0; k < t->nodes[i].n_ifaces; k++)
+			links[n++] = (struct link_name){ t->nodes[i].ifaces[k].peer, t->nodes[i].ifaces[k].line, -1, i, k };
 	for (int i = 0; i < n; i++)
 		for (int k = 0; k < i && links[i].name[0]; k++)
 			if (strcmp(links[i].name, links[k].name) == 0) {
+				char a[2 * TOPO_NAME_MAX + 32], b[sizeof(a)];
+				link_what(t, &links[i], a, sizeof(a));
+				link_what(t, &links[k], b, sizeof(b));
 				perr(p, links[i].line, "link name %s would be both %s and %s (line %d): rename one",
-				     links[i].name, links[i].what, links[k].what, links[k].line);
+				     links[i].name, a, b, links[k].line);
 				break;
 			}
 	free(links);

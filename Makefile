@@ -78,7 +78,7 @@ FUZZ_TIME ?= 20
 FUZZ_CFLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_ENGINE := util role topo
-FUZZ_LIBS := $(shell pkg-config --libs inih 2>/dev/null)
+FUZZ_LIBS = $(shell pkg-config --libs inih)
 
 fuzz: build/fuzz/topo
 
@@ -89,7 +89,9 @@ build/fuzz/%.o: sandbox/%.c $(wildcard sandbox/*.h) Makefile
 build/fuzz/topo: tests/fuzz/topo.c $(FUZZ_ENGINE:%=build/fuzz/%.o) Makefile
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isandbox -o $@ $< $(FUZZ_ENGINE:%=build/fuzz/%.o) $(FUZZ_LIBS)
 
-fuzz-run: fuzz
+# deps first, then a make of its own, as for check: the fuzzer needs inih's headers.
+fuzz-run: deps
+	@$(MAKE) --no-print-directory fuzz
 	@mkdir -p build/fuzz/corpus
 	cp scenarios/*.lab build/fuzz/corpus/
 	build/fuzz/topo -max_total_time=$(FUZZ_TIME) -timeout=10 -print_final_stats=1 \

@@ -3,6 +3,7 @@
 #   make check              run every test under prove (real labs need root)
 #   make up                 install missing Debian packages, build, bring up the default lab
 #   make SANITIZER=address,undefined
+#   make fuzz-run FUZZ_TIME=600   fuzz the topology parser (check runs it for 20 s)
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -72,6 +73,38 @@ bench: all
 	bench/stack.sh
 	bench/failover.sh
 	bench/tui.sh
+
+# A libFuzzer target for the topology parser, built by clang from objects of
+# its own: the gcc objects above have neither coverage nor sanitizers. The
+# corpus starts from scenarios/ and grows in build/fuzz/corpus; a crash is
+# written to build/fuzz/crash-*.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 20
+FUZZ_CFLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_ENGINE := util role topo
+FUZZ_LIBS = $(shell pkg-config --libs inih)
+
+fuzz: build/fuzz/topo
+
+build/fuzz/%.o: sandbox/%.c $(wildcard sandbox/*.h) Makefile
+	@mkdir -p build/fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Isandbox -c -o $@ $<
+
+build/fuzz/topo: tests/fuzz/topo.c $(FUZZ_ENGINE:%=build/fuzz/%.o) Makefile
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isandbox -o $@ $< $(FUZZ_ENGINE:%=build/fuzz/%.o) $(FUZZ_LIBS)
+
+# deps first, then a make of its own, as for check: the fuzzer needs inih's headers.
+fuzz-run: deps
+	@$(MAKE) --no-print-directory fuzz
+	@mkdir -p build/fuzz/corpus
+	cp scenarios/*.lab build/fuzz/corpus/
+	build/fuzz/topo -max_total_time=$(FUZZ_TIME) -timeout=10 -print_final_stats=1 \
+		-dict=tests/fuzz/topo.dict -artifact_prefix=build/fuzz/ build/fuzz/corpus
+
+check: fuzz-run
+
+.PHONY: fuzz fuzz-run
 
 install: all
 	install -D -m 0755 stacklab $(DESTDIR)$(BINDIR)/stacklab

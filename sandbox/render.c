@@ -101,6 +101,19 @@ static bool lookup(const struct ctx *c, const struct topo_node *member, const ch
 	return str_copy(buf, size, v) == 0;
 }
 
+/* Values land in config files whose syntax they could extend: a newline
+ * starts a new statement (keepalived, HAProxy, dnsmasq), braces open and
+ * close keepalived's blocks, quotes and ';' delimit. topo.c types every
+ * setting, so no such value should get here; this refusal is the last line
+ * of defence for a placeholder or setting added without a type. */
+static bool config_safe(const char *v)
+{
+	for (const unsigned char *c = (const unsigned char *)v; *c; c++)
+		if (*c < 0x20 || *c == 0x7f || strchr("{}\";", *c))
+			return false;
+	return true;
+}
+
 /* Write one template line, for `member` when it is a repeated line. */
 static int emit_line(const struct ctx *c, const struct topo_node *member, const char *line, size_t len, FILE *out)
 {
@@ -121,6 +134,11 @@ static int emit_line(const struct ctx *c, const struct topo_node *member, const 
 		if (!lookup(c, member, open + 2, (size_t)(close - open - 2), val, sizeof(val))) {
 			log_err("%s:%d: unknown placeholder {{%.*s}} for node %s", c->name, c->line,
 				(int)(close - open - 2), open + 2, c->n->name);
+			return -EINVAL;
+		}
+		if (!config_safe(val)) {
+			log_err("%s:%d: value of {{%.*s}} for node %s holds a control character or one of {}\";", c->name,
+				c->line, (int)(close - open - 2), open + 2, c->n->name);
 			return -EINVAL;
 		}
 		fputs(val, out);

@@ -26,9 +26,21 @@ static const int db_caps[] = { CAP_SYS_RESOURCE, -1 };
 static const char *const etc_common[] = { "alternatives", "ld.so.cache", NULL };
 static const char *const etc_app[] = { "alternatives", "ld.so.cache", "php", NULL };
 
-static const char *const set_none[] = { NULL };
-static const char *const set_lb[] = { "priority", "balance", NULL };
-static const char *const set_dns[] = { "domain", NULL };
+/* Settings are typed so that a value cannot carry config syntax into the
+ * files it is rendered into (keepalived.conf, haproxy.cfg, the DNS zone). */
+static const struct setting set_none[] = { { .key = NULL } };
+/* HAProxy's balance algorithms that need no argument. */
+static const char *const balance_choices[] = { "roundrobin", "leastconn", "source", "first", "static-rr", "uri", NULL };
+static const struct setting set_lb[] = {
+	/* A VRRP priority: 255 is reserved for the owner of the address. */
+	{ .key = "priority", .type = SETTING_INT, .min = 1, .max = 254 },
+	{ .key = "balance", .type = SETTING_ENUM, .choices = balance_choices },
+	{ .key = NULL },
+};
+static const struct setting set_dns[] = {
+	{ .key = "domain", .type = SETTING_HOSTNAME, .max = SETTING_DOMAIN_MAX },
+	{ .key = NULL },
+};
 
 static const struct role roles[ROLE_COUNT] = {
 	[ROLE_CLIENT] = { "client", 0, no_caps, etc_common, set_none },
@@ -52,10 +64,10 @@ const struct role *role_get(enum role_id id)
 	return (unsigned)id < ROLE_COUNT ? &roles[id] : NULL;
 }
 
-bool role_has_setting(const struct role *r, const char *key)
+const struct setting *role_setting(const struct role *r, const char *key)
 {
-	for (const char *const *k = r->settings; *k; k++)
-		if (strcmp(*k, key) == 0)
-			return true;
-	return false;
+	for (const struct setting *s = r->settings; s->key; s++)
+		if (strcmp(s->key, key) == 0)
+			return s;
+	return NULL;
 }

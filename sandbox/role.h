@@ -8,18 +8,39 @@
 
 enum role_id { ROLE_CLIENT, ROLE_DNS, ROLE_LB, ROLE_WEB, ROLE_APP, ROLE_DB, ROLE_COUNT };
 
+/* The kind of value a setting holds; topo.c checks it when it parses. */
+enum setting_type {
+	SETTING_NAME,                  /* a lower-case letter, then a-z, 0-9 and '-' */
+	SETTING_TEXT,                  /* printable UTF-8: no control characters */
+	SETTING_HOSTNAME,              /* a DNS name of two labels or more: example.com */
+	SETTING_INT,                   /* a decimal integer from min to max */
+	SETTING_ENUM,                  /* one of choices */
+};
+
+struct setting {
+	const char *key;
+	enum setting_type type;
+	long min, max;                 /* INT: the range; NAME, TEXT, HOSTNAME: max is the longest */
+	const char *const *choices;    /* ENUM: the values allowed, NULL ends */
+};
+
+/* The longest lab domain: www.DOMAIN is the site certificate's common name,
+ * which X.509 caps at 64 characters. */
+#define SETTING_DOMAIN_MAX 60
+
 struct role {
 	const char *name;
 	int tier;                      /* left-to-right position of the tier: client=0 … db=4 */
 	const int *caps;               /* capabilities kept beyond the common set, -1 ends */
 	const char *const *host_etc;   /* host /etc entries bound read-only, NULL ends */
-	const char *const *settings;   /* keys a [role X] or [node X] section may set, NULL ends */
+	const struct setting *settings; /* what a [role X] or [node X] section may set, NULL key ends */
 };
 
 /* The role named `name`, or NULL. */
 const struct role *role_find(const char *name);
 const struct role *role_get(enum role_id id);
-bool role_has_setting(const struct role *r, const char *key);
+/* The setting `key` of role `r`, or NULL if the role takes no such setting. */
+const struct setting *role_setting(const struct role *r, const char *key);
 
 /* Capabilities every node keeps (daemons switch users, own files, signal). */
 extern const int role_common_caps[];

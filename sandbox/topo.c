@@ -9,10 +9,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util.h"
 
@@ -28,6 +31,8 @@ struct parser {
 	const char *path;
 	FILE *f;
 	int line;                      /* line inih is on, counted by our reader */
+	size_t bytes;                  /* read from f so far */
+	bool too_big;                  /* stopped reading at TOPO_FILE_MAX */
 	FILE *err;
 	char *errbuf;
 	size_t errlen;
@@ -39,26 +44,108 @@ struct parser {
 	struct raw_vip vips[TOPO_VIPS_MAX];
 };
 
+/* How many bytes of valid UTF-8 start at s (1 to 4), or 0 if none does.
+ * Overlong forms and surrogates are not valid. */
+static int utf8_len(const unsigned char *s)
+{
+	if (s[0] < 0x80)
+		return 1;
+	int n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	for (int i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+		return 0;
+	return n;
+}
+
+/* How many bytes of one printable character start at s, or 0: not the C0
+ * controls, DEL, or the C1 controls (U+0080 to U+009F, which some terminals
+ * obey like ESC). */
+static int printable_len(const unsigned char *s)
+{
+	int n = utf8_len(s);
+	if (s[0] < 0x20 || s[0] == 0x7f || (n == 2 && s[0] == 0xc2 && s[1] < 0xa0))
+		return 0;
+	return n;
+}
+
+/* Write `s` with every byte that is not printable UTF-8 as \xNN. */
+static void put_escaped(const char *s, FILE *out)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c;) {
+		int n = printable_len(c);
+		if (n == 0)
+			fprintf(out, "\\x%02x", *c++);
+		else
+			fwrite(c, 1, (size_t)n, out), c += n;
+	}
+}
+
+/* Report a problem at `line`. Messages quote the file, which may hold
+ * anything: escaping them keeps raw bytes and escape sequences off the
+ * user's terminal. */
 __attribute__((format(printf, 3, 4))) static void perr(struct parser *p, int line, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(p->err, "%s:%d: ", p->path, line);
 	va_start(ap, fmt);
-	vfprintf(p->err, fmt, ap);
+	_cleanup_free_ char *msg = NULL;
+	int r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (r < 0)
+		die("out of memory");
+	put_escaped(p->path, p->err);
+	fprintf(p->err, ":%d: ", line);
+	put_escaped(msg, p->err);
 	fputc('\n', p->err);
 	p->n_errors++;
 }
 
+static bool is_comment(const char *line)
+{
+	line += strspn(line, " \t");
+	return *line == ';' || *line == '#';
+}
+
 /* inih reads line by line through this, which lets us know the line number
- * of each key it hands to the handler. */
-static char *counting_reader(char *str, int num, void *stream)
+ * of each key it hands to the handler. Its buffer is `num` bytes and it would
+ * take a longer line in pieces, counting each piece as a line; so we read
+ * whole lines ourselves and p->line counts the newlines actually consumed.
+ * A line too long for inih (but a comment), or one holding a NUL byte, is
+ * reported here and handed on as a blank line. Reading stops after
+ * TOPO_FILE_MAX bytes, so an endless stream cannot hold us. */
+static char *line_reader(char *str, int num, void *stream)
 {
 	struct parser *p = stream;
-	char *r = fgets(str, num, p->f);
-	if (r)
-		p->line++;
-	return r;
+	size_t len = 0, room = (size_t)num - 1;
+	bool nul = false, newline = false;
+	int c;
+	if (p->too_big)
+		return NULL;
+	while (!newline && (c = getc(p->f)) != EOF) {
+		if (++p->bytes > TOPO_FILE_MAX) {
+			perr(p, p->line + 1, "the file is larger than %d bytes", TOPO_FILE_MAX);
+			p->too_big = true;
+			return NULL;
+		}
+		newline = c == '\n';
+		nul |= c == '\0';
+		if (len < room && !newline)
+			str[len] = (char)c;
+		len += !newline;
+	}
+	if (len == 0 && !newline)
+		return NULL;
+	p->line++;
+	str[len < room ? len : room] = '\0';
+	if (nul)
+		perr(p, p->line, "the line holds a NUL byte");
+	else if (len > room && !is_comment(str))
+		perr(p, p->line, "the line is longer than %zu characters", room);
+	if (nul || len > room)
+		str[0] = '\0';
+	return str;
 }
 
 static bool valid_name(const char *s)
@@ -79,6 +166,108 @@ static bool is_iface_key(const char *key)
 		if (!isdigit((unsigned char)*c))
 			return false;
 	return true;
+}
+
+/* Why `s` is not a DNS name of two labels or more, or NULL if it is one. */
+static const char *hostname_problem(const char *s)
+{
+	if (strlen(s) > 253)
+		return "a DNS name is at most 253 characters";
+	if (!strchr(s, '.'))
+		return "it needs two labels or more";
+	for (const char *label = s; *label;) {
+		size_t n = strcspn(label, ".");
+		if (n == 0)
+			return "a label is empty";
+		if (n > 63)
+			return "a label is longer than 63 characters";
+		if (label[0] == '-' || label[n - 1] == '-')
+			return "a label starts or ends with '-'";
+		for (size_t i = 0; i < n; i++)
+			if (!islower((unsigned char)label[i]) && !isdigit((unsigned char)label[i]) && label[i] != '-')
+				return "labels hold only a-z, 0-9 and '-'";
+		label += n;
+		if (*label == '.' && !*++label)
+			return "a label is empty";
+	}
+	return NULL;
+}
+
+/* Is `s` a decimal integer from min to max? No sign but '-', no blanks, no
+ * exponent: what keepalived and HAProxy read as a number. */
+static bool int_in_range(const char *s, long min, long max)
+{
+	const char *digits = *s == '-' ? s + 1 : s;
+	if (!isdigit((unsigned char)*digits))
+		return false;
+	errno = 0;
+	char *end;
+	long v = strtol(s, &end, 10);
+	return !*end && errno == 0 && v >= min && v <= max;
+}
+
+/* Check `value` against the type of setting `s` of `owner` ("lab", "node
+ * lb1"), reporting what is wrong and what would be right. */
+static bool check_value(struct parser *p, int line, const char *owner, const struct setting *s, const char *value)
+{
+	size_t len = strlen(value);
+	const char *why;
+	switch (s->type) {
+	case SETTING_NAME:
+		if (valid_name(value) && len <= (size_t)s->max)
+			return true;
+		perr(p, line, "%s %s '%s' must start with a lower-case letter and hold only a-z, 0-9 and '-' (at most %ld characters)",
+		     owner, s->key, value, s->max);
+		return false;
+	case SETTING_TEXT:
+		if (len > (size_t)s->max) {
+			perr(p, line, "%s %s is longer than %ld characters", owner, s->key, s->max);
+			return false;
+		}
+		for (const unsigned char *c = (const unsigned char *)value; *c;) {
+			int n = printable_len(c);
+			if (n == 0) {
+				perr(p, line, "%s %s '%s' holds a control character or is not UTF-8 (printable text only)",
+				     owner, s->key, value);
+				return false;
+			}
+			c += n;
+		}
+		return true;
+	case SETTING_HOSTNAME:
+		if (len > (size_t)s->max) {
+			perr(p, line, "%s %s is longer than %ld characters", owner, s->key, s->max);
+			return false;
+		}
+		if (!(why = hostname_problem(value)))
+			return true;
+		perr(p, line, "%s %s '%s' is not a DNS name like example.com: %s", owner, s->key, value, why);
+		return false;
+	case SETTING_INT:
+		if (int_in_range(value, s->min, s->max))
+			return true;
+		perr(p, line, "%s %s '%s' must be a whole number from %ld to %ld", owner, s->key, value, s->min, s->max);
+		return false;
+	case SETTING_ENUM:
+		for (const char *const *c = s->choices; *c; c++)
+			if (strcmp(*c, value) == 0)
+				return true;
+		char list[256] = "";
+		for (const char *const *c = s->choices; *c; c++)
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", c == s->choices ? "" : ", ", *c);
+		perr(p, line, "%s %s '%s' must be one of %s", owner, s->key, value, list);
+		return false;
+	}
+	return false;
+}
+
+/* The keys a role takes, for messages: "priority, balance" or "none". */
+static const char *role_keys(const struct role *r, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (const struct setting *s = r->settings; s->key; s++)
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", s == r->settings ? "" : ", ", s->key);
+	return buf[0] ? buf : "none";
 }
 
 /* Index of the entry called `name` in an array of structs whose name field
@@ -117,43 +306,55 @@ static int section(struct parser *p, char *first, size_t stride, int *count, int
 	return i;
 }
 
-static void add_setting(struct parser *p, struct topo_setting *set, int *n, const char *key, const char *value)
+/* File a setting (its type is checked by the caller); NULL after reporting
+ * a duplicate, one too many or one too long. */
+static struct topo_setting *add_setting(struct parser *p, struct topo_setting *set, int *n, const char *key,
+					const char *value)
 {
 	for (int i = 0; i < *n; i++)
 		if (strcmp(set[i].key, key) == 0) {
 			perr(p, p->line, "'%s' is set twice (first on line %d)", key, set[i].line);
-			return;
+			return NULL;
 		}
 	if (*n >= TOPO_SETTINGS_MAX) {
 		perr(p, p->line, "too many settings (at most %d)", TOPO_SETTINGS_MAX);
-		return;
+		return NULL;
 	}
-	struct topo_setting *s = &set[(*n)++];
-	str_copy(s->key, sizeof(s->key), key);
-	if (str_copy(s->value, sizeof(s->value), value) < 0)
-		perr(p, p->line, "value of '%s' is too long", key);
+	struct topo_setting *s = &set[*n];
+	if (str_copy(s->key, sizeof(s->key), key) < 0 || str_copy(s->value, sizeof(s->value), value) < 0) {
+		perr(p, p->line, "'%s' or its value is too long", key);
+		return NULL;
+	}
 	s->line = p->line;
+	(*n)++;
+	return s;
 }
+
+#define TOPO_FIELD(f) offsetof(struct topo, f), sizeof(((struct topo *)0)->f)
+
+/* The [lab] keys: their types, and where in struct topo they are kept. */
+static const struct lab_key {
+	struct setting s;
+	size_t offset, size;
+} lab_keys[] = {
+	{ { .key = "name", .type = SETTING_NAME, .max = TOPO_NAME_MAX - 1 }, TOPO_FIELD(name) },
+	{ { .key = "title", .type = SETTING_TEXT, .max = sizeof(((struct topo *)0)->title) - 1 }, TOPO_FIELD(title) },
+	{ { .key = "domain", .type = SETTING_HOSTNAME, .max = SETTING_DOMAIN_MAX }, TOPO_FIELD(domain) },
+};
+_Static_assert(SETTING_DOMAIN_MAX < sizeof(((struct topo *)0)->domain), "a lab domain fits struct topo");
 
 static void handle_lab(struct parser *p, const char *key, const char *value)
 {
-	struct topo *t = p->t;
-	char *dst;
-	size_t size;
-	if (strcmp(key, "name") == 0) {
-		dst = t->name, size = sizeof(t->name);
-		if (!valid_name(value))
-			perr(p, p->line, "lab name '%s' must hold only a-z, 0-9 and '-'", value);
-	} else if (strcmp(key, "title") == 0) {
-		dst = t->title, size = sizeof(t->title);
-	} else if (strcmp(key, "domain") == 0) {
-		dst = t->domain, size = sizeof(t->domain);
-	} else {
-		perr(p, p->line, "unknown key '%s' in [lab] (known: name, title, domain)", key);
+	for (size_t i = 0; i < ARRAY_SIZE(lab_keys); i++) {
+		const struct lab_key *k = &lab_keys[i];
+		if (strcmp(k->s.key, key) != 0)
+			continue;
+		/* Every max fits its field, so a value that passes is copied whole. */
+		if (check_value(p, p->line, "lab", &k->s, value))
+			str_copy((char *)p->t + k->offset, k->size, value);
 		return;
 	}
-	if (str_copy(dst, size, value) < 0)
-		perr(p, p->line, "value of '%s' is too long", key);
+	perr(p, p->line, "unknown key '%s' in [lab] (known: name, title, domain)", key);
 }
 
 static void handle_network(struct parser *p, const char *name, const char *key, const char *value)
@@ -242,12 +443,17 @@ static void handle_role(struct parser *p, const char *name, const char *key, con
 		perr(p, p->line, "unknown role '%s' in section [role %s]", name, name);
 		return;
 	}
-	if (!role_has_setting(r, key)) {
-		perr(p, p->line, "unknown setting '%s' for role %s", key, name);
+	const struct setting *s = role_setting(r, key);
+	if (!s) {
+		char keys[128];
+		perr(p, p->line, "unknown setting '%s' for role %s (known: %s)", key, name, role_keys(r, keys, sizeof(keys)));
 		return;
 	}
+	char owner[TOPO_NAME_MAX + 8];
+	snprintf(owner, sizeof(owner), "role %s", r->name);
 	enum role_id id = (enum role_id)(r - role_get(0));
-	add_setting(p, p->t->role_settings[id], &p->t->n_role_settings[id], key, value);
+	if (check_value(p, p->line, owner, s, value))
+		add_setting(p, p->t->role_settings[id], &p->t->n_role_settings[id], key, value);
 }
 
 static int handler(void *user, const char *section, const char *key, const char *value)
@@ -299,6 +505,26 @@ static bool in_subnet(const struct topo_net *n, struct in_addr a)
 	return (a.s_addr & prefix_mask(n->prefix)) == n->subnet.s_addr;
 }
 
+/* Do a/pa and b/pb share an address? Either holds the other, so compare
+ * under the shorter prefix. */
+static bool nets_overlap(struct in_addr a, int pa, struct in_addr b, int pb)
+{
+	return ((a.s_addr ^ b.s_addr) & prefix_mask(pa < pb ? pa : pb)) == 0;
+}
+
+/* Ranges the kernel gives a meaning of their own: a lab network there would
+ * not behave like a LAN (or would not come up at all). */
+static const struct reserved_net {
+	const char *addr;
+	int prefix;
+	const char *what;
+} reserved_nets[] = {
+	{ "0.0.0.0", 8, "0.0.0.0/8, 'this network'" },
+	{ "127.0.0.0", 8, "127.0.0.0/8, loopback" },
+	{ "224.0.0.0", 4, "224.0.0.0/4, multicast" },
+	{ "240.0.0.0", 4, "240.0.0.0/4, reserved (with the broadcast address)" },
+};
+
 static bool host_address(const struct topo_net *n, struct in_addr a)
 {
 	uint32_t host = ntohl(a.s_addr) & ~ntohl(prefix_mask(n->prefix));
@@ -346,10 +572,10 @@ static void validate_nets(struct parser *p)
 		str_copy(buf, sizeof(buf), p->subnet_text[i]);
 		char *slash = strchr(buf, '/');
 		char *end = NULL;
-		long prefix = slash ? strtol(slash + 1, &end, 10) : -1;
+		long prefix = slash && isdigit((unsigned char)slash[1]) ? strtol(slash + 1, &end, 10) : -1;
 		if (slash)
 			*slash = '\0';
-		if (!slash || !end || *end || prefix < 8 || prefix > 30 || !parse_ipv4(buf, &n->subnet)) {
+		if (!end || *end || prefix < 8 || prefix > 30 || !parse_ipv4(buf, &n->subnet)) {
 			perr(p, p->subnet_line[i], "subnet '%s' is not an IPv4 network like 10.0.0.0/24 (prefix 8 to 30)", p->subnet_text[i]);
 			continue;
 		}
@@ -359,9 +585,15 @@ static void validate_nets(struct parser *p)
 		if (snprintf(n->bridge, sizeof(n->bridge), "br-%s", n->name) >= (int)sizeof(n->bridge))
 			perr(p, n->line, "network name '%s' is too long for a bridge name (at most %d characters)",
 			     n->name, IFNAMSIZ - 1 - 3);
+		for (size_t r = 0; r < ARRAY_SIZE(reserved_nets); r++) {
+			struct in_addr ra;
+			parse_ipv4(reserved_nets[r].addr, &ra);
+			if (nets_overlap(n->subnet, n->prefix, ra, reserved_nets[r].prefix))
+				perr(p, p->subnet_line[i], "subnet '%s' is in %s: use a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
+				     p->subnet_text[i], reserved_nets[r].what);
+		}
 		for (int k = 0; k < i; k++)
-			if (t->nets[k].prefix && n->prefix &&
-			    (n->subnet.s_addr & prefix_mask(t->nets[k].prefix)) == t->nets[k].subnet.s_addr)
+			if (t->nets[k].prefix && nets_overlap(n->subnet, n->prefix, t->nets[k].subnet, t->nets[k].prefix))
 				perr(p, p->subnet_line[i], "subnet of network %s overlaps network %s", n->name, t->nets[k].name);
 	}
 }
@@ -375,10 +607,18 @@ static void validate_nodes(struct parser *p, struct addr_use *used, int *n_used)
 			perr(p, n->line, "node %s has no role", n->name);
 		if (n->n_ifaces == 0)
 			perr(p, n->line, "node %s has no interface (add e.g. 'eth0 = NETWORK ADDRESS')", n->name);
-		for (int s = 0; n->role && s < n->n_settings; s++)
-			if (!role_has_setting(n->role, n->settings[s].key))
-				perr(p, n->settings[s].line, "unknown key '%s' for node %s (role %s)",
-				     n->settings[s].key, n->name, n->role->name);
+		char owner[TOPO_NAME_MAX + 8];
+		snprintf(owner, sizeof(owner), "node %s", n->name);
+		for (int s = 0; n->role && s < n->n_settings; s++) {
+			const struct topo_setting *ts = &n->settings[s];
+			const struct setting *spec = role_setting(n->role, ts->key);
+			char keys[128];
+			if (!spec)
+				perr(p, ts->line, "unknown key '%s' for node %s (role %s takes: %s)", ts->key, n->name,
+				     n->role->name, role_keys(n->role, keys, sizeof(keys)));
+			else
+				check_value(p, ts->line, owner, spec, ts->value);
+		}
 		for (int k = 0; k < n->n_ifaces; k++) {
 			struct topo_iface *ifc = &n->ifaces[k];
 			char net[64] = "", addr[64] = "", extra[8] = "";
@@ -479,6 +719,58 @@ static void validate_lbs(struct parser *p)
 	}
 }
 
+/* dnsmasq answers www.DOMAIN with the first VIP: without one, the DNS
+ * node's zone cannot be written at `up`. */
+static void validate_dns(struct parser *p)
+{
+	struct topo *t = p->t;
+	for (int i = 0; i < t->n_nodes && t->n_vips == 0; i++)
+		if (t->nodes[i].role == role_get(ROLE_DNS))
+			perr(p, t->nodes[i].line, "node %s is a DNS server, but there is no [vip NAME] for it to answer with",
+			     t->nodes[i].name);
+}
+
+struct link_name {
+	const char *name;
+	int line;
+	int net, node, iface;          /* a bridge: net; a veth: node and iface (net -1) */
+};
+
+static void link_what(const struct topo *t, const struct link_name *l, char *buf, size_t size)
+{
+	if (l->net >= 0)
+		snprintf(buf, size, "the bridge of network %s", t->nets[l->net].name);
+	else
+		snprintf(buf, size, "the switch side of %s of node %s", t->nodes[l->node].ifaces[l->iface].name,
+			 t->nodes[l->node].name);
+}
+
+/* Every bridge (br-NET) and the switch side of every veth (NODE-IFACE) live
+ * in the one switch namespace: a network "eth0" and a node "br" with eth0
+ * both want br-eth0, and the second would fail to be made at `up`. */
+static void validate_link_names(struct parser *p)
+{
+	struct topo *t = p->t;
+	struct link_name *links = xcalloc(TOPO_NETS_MAX + TOPO_NODES_MAX * TOPO_IFACES_MAX, sizeof(*links));
+	int n = 0;
+	for (int i = 0; i < t->n_nets; i++)
+		links[n++] = (struct link_name){ t->nets[i].bridge, t->nets[i].line, i, -1, -1 };
+	for (int i = 0; i < t->n_nodes; i++)
+		for (int k = 0; k < t->nodes[i].n_ifaces; k++)
+			links[n++] = (struct link_name){ t->nodes[i].ifaces[k].peer, t->nodes[i].ifaces[k].line, -1, i, k };
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < i && links[i].name[0]; k++)
+			if (strcmp(links[i].name, links[k].name) == 0) {
+				char a[2 * TOPO_NAME_MAX + 32], b[sizeof(a)];
+				link_what(t, &links[i], a, sizeof(a));
+				link_what(t, &links[k], b, sizeof(b));
+				perr(p, links[i].line, "link name %s would be both %s and %s (line %d): rename one",
+				     links[i].name, a, b, links[k].line);
+				break;
+			}
+	free(links);
+}
+
 static void validate(struct parser *p)
 {
 	struct topo *t = p->t;
@@ -492,6 +784,8 @@ static void validate(struct parser *p)
 	validate_nodes(p, used, &n_used);
 	validate_vips(p, used, &n_used);
 	validate_lbs(p);
+	validate_dns(p);
+	validate_link_names(p);
 }
 
 int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)
@@ -505,7 +799,7 @@ int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)
 		die("out of memory");
 
 	ini_allow_multiline = false;
-	int r = ini_parse_stream(counting_reader, p, handler, p);
+	int r = ini_parse_stream(line_reader, p, handler, p);
 	if (r > 0)
 		perr(p, r, "not a 'key = value' line or a [section] header");
 	else if (r < 0)
@@ -539,15 +833,40 @@ int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)
 	return n_errors ? -EINVAL : 0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket" : "a device";
+}
+
 int topo_load(const char *path, struct topo **out, char **errors)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	if (!f) {
+	*out = NULL;
+	/* O_NONBLOCK: opening a FIFO would wait for a writer. It changes nothing
+	 * for the regular files we go on to read. */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		int e = errno;
-		*out = NULL;
 		*errors = xasprintf("%s: cannot open: %s\n", path, strerror(e));
 		return -e;
 	}
+	/* Not a FIFO or a device: reading one could wait or never end. */
+	if (!S_ISREG(st.st_mode)) {
+		*errors = xasprintf("%s: is %s, not a topology file\n", path, file_kind(st.st_mode));
+		return -EINVAL;
+	}
+	if (st.st_size > TOPO_FILE_MAX) {
+		*errors = xasprintf("%s: is %lld bytes, larger than a topology may be (%d)\n", path,
+				    (long long)st.st_size, TOPO_FILE_MAX);
+		return -EFBIG;
+	}
+	_cleanup_fclose_ FILE *f = fdopen(fd, "re");
+	if (!f) {
+		int e = errno;
+		*errors = xasprintf("%s: cannot read: %s\n", path, strerror(e));
+		return -e;
+	}
+	steal_fd(&fd);
 	return topo_parse(f, path, out, errors);
 }
 

@@ -16,6 +16,7 @@
 #define TOPO_VIPS_MAX 16
 #define TOPO_HOLDERS_MAX 8
 #define TOPO_SETTINGS_MAX 16
+#define TOPO_FILE_MAX (1 << 20)        /* bytes: a topology is a page of text, not a stream */
 
 struct topo_setting {
 	char key[TOPO_NAME_MAX];
@@ -76,10 +77,14 @@ struct topo {
 /* Parse and validate the topology in `f`, named `path` in messages. On
  * success returns 0 and a new topo in *out (free with topo_free). On bad input
  * returns -EINVAL and a malloc'd text in *errors, one "path:line: what" per
- * line, listing every problem found. Does no I/O beyond reading `f`. */
+ * line, listing every problem found, with bytes that are not printable
+ * escaped as \xNN. Reads at most TOPO_FILE_MAX bytes of `f`; does no other
+ * I/O. */
 int topo_parse(FILE *f, const char *path, struct topo **out, char **errors);
 
-/* topo_parse on a file; a missing file is reported in *errors too. */
+/* topo_parse on a file. A missing file, one that is not a regular file (a
+ * FIFO, device or directory would hang or make no sense) and one larger than
+ * TOPO_FILE_MAX are reported in *errors too, with a negative errno. */
 int topo_load(const char *path, struct topo **out, char **errors);
 
 /* Where the topology called `name_or_path` lives: a path if it contains a

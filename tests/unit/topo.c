@@ -1,19 +1,27 @@
 /* Unit tests of the topology parser: the default topology loads and round
  * trips, and each kind of bad input is reported with its line. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "topo.h"
 #include "util.h"
 
-static int parse(const char *text, struct topo **t, char **errors)
+static int parse_mem(const char *text, size_t len, struct topo **t, char **errors)
 {
-	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	FILE *f = fmemopen((void *)text, len, "r");
 	int r = topo_parse(f, "t.lab", t, errors);
 	fclose(f);
 	return r;
+}
+
+static int parse(const char *text, struct topo **t, char **errors)
+{
+	return parse_mem(text, strlen(text), t, errors);
 }
 
 /* A valid base that each bad case appends to or alters. */
@@ -103,6 +111,16 @@ static void test_errors(void)
 	bad("[network dmz]\nsubnet = 10.0.0.0/16\n", "overlaps network", "overlapping networks");
 	bad("[network dmz]\nsubnet = 172.16.0.1/24\n", "has host bits set", "subnet with host bits");
 	bad("[network dmz]\nsubnet = 172.16.0.0\n", "is not an IPv4 network", "subnet without prefix");
+	bad("[network lo]\nsubnet = 127.0.0.0/8\n", "t.lab:17: subnet '127.0.0.0/8' is in 127.0.0.0/8, loopback", "a loopback subnet");
+	bad("[network mc]\nsubnet = 224.0.0.0/24\n", "t.lab:17: subnet '224.0.0.0/24' is in 224.0.0.0/4, multicast", "a multicast subnet");
+	bad("[network zero]\nsubnet = 0.0.0.0/8\n", "t.lab:17: subnet '0.0.0.0/8' is in 0.0.0.0/8", "a subnet in 0.0.0.0/8");
+	bad("[network e]\nsubnet = 250.1.0.0/16\n", "is in 240.0.0.0/4, reserved", "a subnet in 240.0.0.0/4");
+	bad("[network a]\nsubnet = 172.16.1.0/24\n[network b]\nsubnet = 172.16.0.0/16\n", "t.lab:19: subnet of network b overlaps network a",
+	    "a network that holds an earlier one");
+	bad("[network dmz]\nsubnet = 172.16.0.0/ 24\n", "is not an IPv4 network", "subnet prefix with a blank");
+	bad("[network eth0]\nsubnet = 172.16.0.0/24\n[node br]\nrole = web\neth0 = eth0 172.16.0.5\n",
+	    "t.lab:20: link name br-eth0 would be both the switch side of eth0 of node br and the bridge of network eth0 (line 17)",
+	    "a veth whose name is a bridge's");
 	bad("[network verylongnetname]\nsubnet = 172.16.0.0/24\n", "too long for a bridge name", "network name too long for a bridge");
 	bad("[castle x]\nrole = web\n", "t.lab:17: unknown section [castle x]", "unknown section");
 	bad("[role lb]\nspeed = 3\n", "unknown setting 'speed' for role lb", "unknown role setting");
@@ -114,7 +132,11 @@ static void test_errors(void)
 
 	struct topo *t = NULL;
 	char *errors = NULL;
-	int r = parse("[node a]\nrole = nope\n[node b]\nrole = web\n", &t, &errors);
+	int r = parse("[network public]\nsubnet = 203.0.113.0/24\n[node dns]\nrole = dns\neth0 = public 203.0.113.53\n", &t, &errors);
+	if (!ok(r < 0 && errors && strstr(errors, "t.lab:4: node dns is a DNS server, but there is no [vip NAME]"), "a dns node needs a vip"))
+		diag("%s", errors ? errors : "(none)");
+	free(errors);
+	r = parse("[node a]\nrole = nope\n[node b]\nrole = web\n", &t, &errors);
 	ok(r < 0 && errors && strstr(errors, ":2: unknown role") && strstr(errors, "no [network"),
 	   "every error is reported, not only the first");
 	free(errors);
@@ -123,9 +145,141 @@ static void test_errors(void)
 	free(errors);
 }
 
+/* Every setting has a type; a value that is not of it is refused with its
+ * line, its key, the value and what would be right. */
+static void test_values(void)
+{
+	bad("[lab]\ndomain = ../../../tmp/x\n", "t.lab:17: lab domain '../../../tmp/x' is not a DNS name", "domain with a path in it");
+	bad("[lab]\ndomain = localhost\n", "lab domain 'localhost' is not a DNS name like example.com: it needs two labels", "domain of one label");
+	bad("[lab]\ndomain = Foobar.com\n", "labels hold only a-z, 0-9 and '-'", "domain with upper case");
+	bad("[lab]\ndomain = -foo.com\n", "a label starts or ends with '-'", "domain label starting with '-'");
+	bad("[lab]\ndomain = foo..com\n", "a label is empty", "domain with an empty label");
+	bad("[lab]\ndomain = foo.com.\n", "a label is empty", "domain with a trailing dot");
+	bad("[lab]\ndomain = abcdefghij.abcdefghij.abcdefghij.abcdefghij.abcdefghij.abcdefghij.com\n",
+	    "lab domain is longer than 60 characters", "domain too long for the certificate's common name");
+	bad("[lab]\ntitle = a \x1b[31mred\n", "t.lab:17: lab title 'a \\x1b[31mred' holds a control character", "title with an escape sequence");
+	bad("[lab]\ntitle = caf\xe9\n", "t.lab:17: lab title 'caf\\xe9' holds a control character or is not UTF-8", "title that is not UTF-8");
+	bad("[node \x01\xff\xc3\xa9]\nrole = web\n", "node name '\\x01\\xff\xc3\xa9' must start with a lower-case letter",
+	    "binary bytes in a message are escaped, UTF-8 is kept");
+	bad("[lab]\ntitle = a\xc2\x9b" "31m\n", "lab title 'a\\xc2\\x9b31m' holds a control character", "a C1 control (CSI) in the title is refused and escaped");
+	bad("[role lb]\npriority = 100 } vrrp_script x { script \"/bin/sh -c id\"\n",
+	    "t.lab:17: role lb priority '100 } vrrp_script x { script \"/bin/sh -c id\"' must be a whole number from 1 to 254",
+	    "priority that would inject keepalived config");
+	bad("[role lb]\nbalance = roundrobin\tbackend x\n",
+	    "role lb balance 'roundrobin\\x09backend x' must be one of roundrobin, leastconn, source, first, static-rr, uri",
+	    "balance with a tab and more config after it");
+	bad("[node lb1]\npriority = high\n", "t.lab:17: node lb1 priority 'high' must be a whole number from 1 to 254", "priority that is a word");
+	bad("[role lb]\npriority = 1e999\n", "priority '1e999' must be a whole number", "priority with an exponent");
+	bad("[role lb]\npriority = 255\n", "priority '255' must be a whole number from 1 to 254", "priority above 254");
+	bad("[role lb]\npriority = 0\n", "priority '0' must be", "priority 0");
+	bad("[role lb]\npriority = 99999999999999999999\n", "must be a whole number", "priority that overflows a long");
+	bad("[role lb]\npriority = +100\n", "must be a whole number", "priority with a sign");
+	bad("[role lb]\nbalance = random\n", "balance 'random' must be one of roundrobin, leastconn", "balance that is not an algorithm");
+	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\ndomain = a_b.com\n",
+	    "t.lab:19: node dns1 domain 'a_b.com' is not a DNS name", "dns node domain");
+	bad("[role lb]\nspeed = 3\n", "unknown setting 'speed' for role lb (known: priority, balance)", "unknown setting lists the known ones");
+
+	struct topo *t = NULL;
+	char *errors = NULL;
+	char *text = xasprintf("[lab]\ntitle = Caf\xc3\xa9 \xe2\x80\x94 ok\ndomain = my-site.example.org\n%s"
+			       "[role lb]\npriority = 254\nbalance = static-rr\n", base);
+	int r = parse(text, &t, &errors);
+	if (!ok(r == 0, "UTF-8 title, a three-label domain, priority 254 and static-rr are fine"))
+		diag("%s", errors);
+	topo_free(t);
+	free(errors);
+	free(text);
+}
+
+/* Lines are counted as the file has them, whatever their length. */
+static void test_lines(void)
+{
+	char *name = xmalloc(5001);
+	memset(name, 'a', 5000);
+	name[5000] = '\0';
+	char *extra = xasprintf("[lab]\nname = %s\n[node x]\nrole = lbb\n", name);
+	bad(extra, "t.lab:17: the line is longer than", "a 5000-character line is reported on its own line");
+	bad(extra, "t.lab:19: unknown role 'lbb'", "...and the lines after it keep their numbers");
+	free(extra);
+	extra = xasprintf("# %s\n[node x]\nrole = lbb\n", name);
+	bad(extra, "t.lab:18: unknown role 'lbb'", "a long comment is fine and counts as one line");
+	free(extra);
+	free(name);
+
+	static const char nul[] = "[lab]\ntitle = a\0b\n[node x]\nrole = lbb\n";
+	struct topo *t = NULL;
+	char *errors = NULL;
+	int r = parse_mem(nul, sizeof(nul) - 1, &t, &errors);
+	ok(r < 0 && errors && strstr(errors, "t.lab:2: the line holds a NUL byte") && strstr(errors, "t.lab:4: unknown role"),
+	   "a NUL byte is reported on its line");
+	free(errors);
+
+	/* An endless stream is cut at TOPO_FILE_MAX bytes. */
+	size_t big = TOPO_FILE_MAX + 4096;
+	char *text = xmalloc(big);
+	for (size_t i = 0; i < big; i++)
+		text[i] = i % 64 == 0 ? '#' : i % 64 == 63 ? '\n' : 'x';
+	r = parse_mem(text, big, &t, &errors);
+	if (!ok(r < 0 && errors && strstr(errors, "t.lab:16385: the file is larger than 1048576 bytes") && !strstr(errors, "NUL"),
+		"a stream larger than TOPO_FILE_MAX is cut"))
+		diag("%.200s", errors ? errors : "");
+	free(errors);
+	free(text);
+}
+
+/* topo_load on `path` must fail, quickly, with an error containing `want`. */
+static void bad_file(const char *path, const char *want, const char *what)
+{
+	struct topo *t = NULL;
+	char *errors = NULL;
+	int r = topo_load(path, &t, &errors);
+	if (!ok(r < 0 && !t && errors && strstr(errors, want), "%s", what))
+		diag("want an error containing '%s', got: %s", want, errors ? errors : "(none)");
+	free(errors);
+	topo_free(t);
+}
+
+/* Only a regular file of sane size is read: a FIFO or a device would
+ * hang `up`. The alarm turns a hang into a failure. */
+static void test_files(void)
+{
+	char dir[] = "/tmp/stacklab-topo-XXXXXX";
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	alarm(10);
+	char *fifo = xasprintf("%s/fifo.lab", dir);
+	if (mkfifo(fifo, 0600) == 0)
+		bad_file(fifo, "fifo.lab: is a FIFO, not a topology file", "a FIFO is refused at once");
+	else
+		ok(0, "mkfifo %s: %s", fifo, strerror(errno));
+	bad_file("/dev/zero", "/dev/zero: is a device, not a topology file", "/dev/zero is refused");
+	bad_file(dir, "is a directory, not a topology file", "a directory is refused");
+
+	char *big = xasprintf("%s/big.lab", dir);
+	FILE *f = fopen(big, "we");
+	if (f) {
+		for (int i = 0; i < TOPO_FILE_MAX / 64 + 1; i++)
+			fprintf(f, "# %61s\n", "a comment line, repeated until the file is too big");
+		fclose(f);
+	}
+	bad_file(big, "big.lab: is 1048640 bytes, larger than a topology may be (1048576)", "an oversized file is refused");
+	alarm(0);
+
+	unlink(fifo);
+	unlink(big);
+	rmdir(dir);
+	free(fifo);
+	free(big);
+}
+
 int main(void)
 {
 	test_default();
 	test_errors();
+	test_values();
+	test_lines();
+	test_files();
 	return done_testing();
 }

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <sys/timerfd.h>
+
 #include "lab.h"
 #include "util.h"
 #include "watch.h"
@@ -304,14 +306,27 @@ static json_t *links_json(struct lab *lab)
 	return a;
 }
 
-void lab_sample_links(struct lab *lab)
+static void sample_links(struct lab *lab, void *ctx)
 {
+	(void)ctx;
+	uint64_t ticks;
+	if (read(lab->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
 	uint64_t now = now_ms();
 	struct sample s = { lab, lab->links_sampled_ms ? (double)(now - lab->links_sampled_ms) / 1000.0 : 0 };
 	lab->links_sampled_ms = now;
 	if (!lab->net || net_link_stats(lab->net, on_link, &s) < 0)
 		return;
 	lab_emit(lab, json_pack("{s:s, s:o}", "kind", "links", "links", links_json(lab)));
+}
+
+int lab_links_watch(struct lab *lab)
+{
+	lab->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	struct itimerspec its = { { 0, LINK_SAMPLE_MS * 1000000L }, { 0, LINK_SAMPLE_MS * 1000000L } };
+	if (lab->timer_fd < 0 || timerfd_settime(lab->timer_fd, 0, &its, NULL) < 0)
+		return -errno;
+	return lab_watch(lab, lab->timer_fd, sample_links, NULL, false);
 }
 
 /* --- status ------------------------------------------------------------------ */

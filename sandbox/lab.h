@@ -1,7 +1,10 @@
 /* lab.h — the lab daemon's model of a running lab, shared by its parts:
- * labd.c (life cycle, loop, requests), events.c (live state and the event
- * stream), fault.c (failures and heals). Not for the CLI or the TUI, which
- * see a lab only through the control socket. */
+ * labd.c (the core: the loop, and the watches the parts register),
+ * build.c (making the lab), nodechan.c (what nodes say), logstore.c (the
+ * daemons' logs), requests.c (the control socket), teardown.c, events.c
+ * (live state and the event stream), fault.c (failures and heals),
+ * trafficd.c, publish.c, trace.c. Not for the CLI or the TUI, which see a
+ * lab only through the control socket. */
 #ifndef STACKLAB_LAB_H
 #define STACKLAB_LAB_H
 
@@ -115,12 +118,29 @@ struct client {
 	unsigned long lost;            /* whole events dropped since the last one sent */
 };
 
+struct lab;
+
+/* Called when a watched descriptor is readable. */
+typedef void lab_handler(struct lab *lab, void *ctx);
+
+#define LAB_WATCHES_MAX (TOPO_NODES_MAX + MAX_CLIENTS + 2 * PUBLISH_CONNS_MAX + 16)
+
+struct lab_watch {
+	int fd;
+	lab_handler *fn;               /* NULL: a free slot */
+	void *ctx;
+	bool early;                    /* handled while the lab starts, too (lab_pump) */
+	bool dead;                     /* freed in this round of events: not reused yet */
+};
+
 struct lab {
 	const char *name;
 	char *dir;
 	struct topo *topo;
 	struct lab_node nodes[TOPO_NODES_MAX];
 	int log_fd, ctl_fd, ep, sig_fd, timer_fd;
+	struct lab_watch watches[LAB_WATCHES_MAX];
+	bool torn_down;
 	struct net *net;
 	struct client *clients[MAX_CLIENTS];
 	uint64_t t0_ms;
@@ -159,8 +179,9 @@ void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char
 void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid);
 void lab_daemon_exited(struct lab *lab, int node, const char *daemon, const char *how);
 void lab_node_state(struct lab *lab, int node, enum node_state state);
-/* Sample every link's counters and emit their rates. */
-void lab_sample_links(struct lab *lab);
+/* Sample every link's counters LINK_SAMPLE_MS apart and emit their rates. */
+#define LINK_SAMPLE_MS 250
+int lab_links_watch(struct lab *lab);
 /* The live state, as `status` shows it. */
 json_t *lab_status(struct lab *lab);
 /* The nodes that hold VIP `v` now (a JSON array of names). */
@@ -174,42 +195,68 @@ int lab_link_find(struct lab *lab, const char *name);
 
 /* trafficd.c */
 json_t *traffic_request(struct lab *lab, json_t *req);
-/* The generator's pipe is readable: turn its results into events. */
-void lab_traffic_input(struct lab *lab);
 void lab_traffic_stop(struct lab *lab);
 json_t *lab_traffic_summary(struct lab *lab);
 
 /* publish.c */
-/* Listen on the host at addr:port (call before leaving its namespace). */
+/* Listen on the host at addr:port (call before leaving its namespace),
+ * and relay what comes to the VIP's port 443 from the client node. */
 int publish_listen(struct lab *lab, const char *addr, int port);
-void publish_accept(struct lab *lab);
-void publish_relay(struct lab *lab, int tag);
 json_t *publish_json(struct lab *lab);
 
 /* trace.c */
 json_t *trace_request(struct lab *lab, json_t *req);
 
-/* labd.c */
-/* Handle node messages and signals for up to timeout_ms (not clients). */
+/* labd.c: the core */
+/* Call fn(lab, ctx) whenever fd is readable; `early`: also while the lab
+ * is starting (lab_pump). Returns 0 or -errno. */
+int lab_watch(struct lab *lab, int fd, lab_handler *fn, void *ctx, bool early);
+/* Stop watching fd, and close it. */
+void lab_unwatch(struct lab *lab, int fd);
+/* While starting: handle node messages and signals for up to timeout_ms.
+ * Returns -EINTR if a signal asks the lab to stop. */
 int lab_pump(struct lab *lab, int timeout_ms);
-/* Give a file of the lab's (fd, or path if fd < 0) to root and the lab's
- * watch group, with `mode`; without a watch group, to root alone. */
-int lab_share(const struct lab *lab, int fd, const char *path, mode_t mode);
-/* The daemon called `name` (n bytes) of node i, or NULL: a node names only
- * the daemons the lab gave it. */
-struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, size_t n);
+/* A line for the `up` client while the lab starts. */
+void lab_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+json_t *lab_reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The way into node i, for node_enter() and node_run(). */
 struct node_door lab_door(const struct lab *lab, int i);
+/* The first node of a role, or -1. */
+int lab_node_of_role(const struct lab *lab, enum role_id role);
+
+/* build.c */
+/* Make the lab: files, switch, nodes, links; return once every node is
+ * ready and, for the whole stack, the site answers the client. */
+int lab_build(struct lab *lab);
 /* Start node i again after its init died (a heal): -EBUSY if it lives. It
  * reports up once its daemons serve, as at `up`. */
 int lab_node_respawn(struct lab *lab, int i);
-/* The first node of a role, or -1. */
-int lab_node_of_role(const struct lab *lab, enum role_id role);
-int lab_watch_publish(struct lab *lab, int fd, int tag);
-/* Stop watching fd, and close it. */
-void lab_unwatch(struct lab *lab, int fd);
-/* Watch fd for input, tagged as a traffic pipe (labd's loop dispatches). */
-int lab_watch_traffic(struct lab *lab, int fd);
-json_t *lab_reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* nodechan.c */
+/* Listen to node i's init on its sync socket: its daemons' output, their
+ * starts and exits, its readiness. Nothing it says is trusted. */
+int nodechan_watch(struct lab *lab, int i);
+
+/* logstore.c */
+/* Give a file of the lab's (fd, or path if fd < 0) to root and the lab's
+ * watch group, with `mode`; without a watch group, to root alone. */
+int lab_share(const struct lab *lab, int fd, const char *path, mode_t mode);
+/* The daemons node i will run, from the services file the lab rendered
+ * for it (before the node exists), each with its log file in `logs`. */
+int logstore_register(struct lab *lab, int i, const char *logs);
+/* The daemon called `name` (n bytes) of node i, or NULL: a node names only
+ * the daemons the lab gave it. */
+struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, size_t n);
+/* Lines of node i's daemon s, to its log; a full log becomes NAME.log.1. */
+void logstore_append(struct lab *lab, int i, struct lab_service *s, const char *text, size_t n);
+void logstore_close(struct lab_node *ln);
+
+/* requests.c */
+/* Open the control socket and answer it. */
+int requests_listen(struct lab *lab);
+
+/* teardown.c */
+/* Kill every node, remove the lab's cgroups, links and files. Once. */
+void lab_teardown(struct lab *lab);
 
 #endif

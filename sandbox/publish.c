@@ -9,11 +9,15 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "lab.h"
 #include "util.h"
+
+static void publish_accept(struct lab *lab, void *ctx);
+static void publish_relay(struct lab *lab, void *ctx);
 
 int publish_listen(struct lab *lab, const char *addr, int port)
 {
@@ -35,7 +39,7 @@ int publish_listen(struct lab *lab, const char *addr, int port)
 	lab->publish.fd = fd;
 	lab->publish.port = port;
 	str_copy(lab->publish.addr, sizeof(lab->publish.addr), addr);
-	return 0;
+	return lab_watch(lab, fd, publish_accept, NULL, false);
 }
 
 /* A socket in the client node's network namespace, connected (or
@@ -74,8 +78,9 @@ static void conn_close(struct lab *lab, int i)
 	c->fd[0] = c->fd[1] = -1;
 }
 
-void publish_accept(struct lab *lab)
+static void publish_accept(struct lab *lab, void *ctx)
 {
+	(void)ctx;
 	int a = accept4(lab->publish.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (a < 0)
 		return;
@@ -91,15 +96,16 @@ void publish_accept(struct lab *lab)
 	struct publish_conn *c = &lab->publish.conns[i];
 	c->fd[0] = a;
 	c->fd[1] = b;
-	lab_watch_publish(lab, a, i * 2);
-	lab_watch_publish(lab, b, i * 2 + 1);
+	/* Each side's watch is handed its tag: connection * 2 + side. */
+	lab_watch(lab, a, publish_relay, (void *)(intptr_t)(i * 2), false);
+	lab_watch(lab, b, publish_relay, (void *)(intptr_t)(i * 2 + 1), false);
 }
 
 /* Side `side` of connection `i` is readable: pass what came to the other
  * side. The peers are local and fast; a full buffer is waited for briefly. */
-void publish_relay(struct lab *lab, int tag)
+static void publish_relay(struct lab *lab, void *ctx)
 {
-	int i = tag / 2, side = tag % 2;
+	int tag = (int)(intptr_t)ctx, i = tag / 2, side = tag % 2;
 	struct publish_conn *c = &lab->publish.conns[i];
 	if (c->fd[0] < 0)
 		return;

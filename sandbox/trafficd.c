@@ -12,6 +12,8 @@
 #include "traffic.h"
 #include "util.h"
 
+static void traffic_input(struct lab *lab, void *ctx);
+
 static const char *const kind_names[TK_COUNT] = { "ok", "dns", "connect", "timeout", "tls", "http4xx", "http5xx", "error" };
 
 static json_t *start(struct lab *lab, json_t *req)
@@ -69,7 +71,7 @@ static json_t *start(struct lab *lab, json_t *req)
 	tr->seconds = (int)seconds;
 	str_copy(tr->path, sizeof(tr->path), path);
 	tr->started_ms = now_ms();
-	lab_watch_traffic(lab, tr->fd);
+	lab_watch(lab, tr->fd, traffic_input, NULL, false);
 	lab_emit(lab, json_pack("{s:s, s:s, s:i, s:s, s:i}", "kind", "traffic-state", "state", "started", "rate",
 				(int)rate, "path", path, "seconds", (int)seconds));
 	return json_pack("{s:b, s:i, s:s, s:s, s:i}", "ok", 1, "rate", (int)rate, "url", url, "node",
@@ -106,9 +108,13 @@ static void record(struct lab_traffic *tr, int kind, double ms)
 	tr->by_kind[kind]++;
 }
 
-void lab_traffic_input(struct lab *lab)
+/* The generator's pipe is readable: turn its results into events. */
+static void traffic_input(struct lab *lab, void *ctx)
 {
+	(void)ctx;
 	struct lab_traffic *tr = &lab->traffic;
+	if (!tr->pid)
+		return;
 	for (;;) {
 		char *line = NULL;
 		int r = ctl_read_line(tr->fd, tr->rd, &line);

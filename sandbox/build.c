@@ -1,0 +1,380 @@
+/* build.c — making a lab: each node's files (rendered templates, the lab
+ * CA, a copy of the database template) given to the node's ids, the
+ * switch, the nodes and their links; then waiting until every node is
+ * ready and, for the whole stack, the site answers the client. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dbtemplate.h"
+#include "lab.h"
+#include "net.h"
+#include "node.h"
+#include "pki.h"
+#include "render.h"
+#include "util.h"
+
+#define START_TIMEOUT_MS 30000
+#define NODES_FS_SIZE "1g"   /* every node's /etc and /var together */
+
+/* The first VIP node `n` holds, and its place among the holders; NULL if none. */
+static const struct topo_vip *held_vip(const struct topo *t, const struct topo_node *n, int *rank)
+{
+	for (int v = 0; v < t->n_vips; v++)
+		for (int h = 0; h < t->vips[v].n_holders; h++)
+			if (&t->nodes[t->vips[v].holders[h]] == n) {
+				*rank = h;
+				return &t->vips[v];
+			}
+	return NULL;
+}
+
+/* Placeholders the templates get beyond the topology's own: the timing
+ * profile, and for VIP holders their VRRP part. Values live in `store`. */
+struct node_vars {
+	struct render_var v[TIMING_VARS_MAX + 8];
+	size_t n;
+	char store[6][32];
+};
+
+static void node_vars(const struct lab *lab, const struct topo_node *n, struct node_vars *nv)
+{
+	const struct topo *t = lab->topo;
+	nv->n = 0;
+	for (size_t i = 0; i < lab->timing->n_vars; i++)
+		nv->v[nv->n++] = lab->timing->vars[i];
+	int rank = 0;
+	const struct topo_vip *vip = held_vip(t, n, &rank);
+	if (vip) {
+		/* The first holder starts as MASTER with the highest priority. */
+		snprintf(nv->store[0], sizeof(nv->store[0]), "%d", 150 - 50 * (rank < 2 ? rank : 2) - (rank > 2 ? rank : 0));
+		snprintf(nv->store[1], sizeof(nv->store[1]), "%d", t->nets[vip->net].prefix);
+		for (int k = 0; k < n->n_ifaces; k++)
+			if (n->ifaces[k].net == vip->net)
+				str_copy(nv->store[2], sizeof(nv->store[2]), n->ifaces[k].name);
+		nv->v[nv->n++] = (struct render_var){ "priority", topo_setting(t, n, "priority", nv->store[0]) };
+		nv->v[nv->n++] = (struct render_var){ "vip_prefix", nv->store[1] };
+		nv->v[nv->n++] = (struct render_var){ "vip_iface", nv->store[2] };
+		nv->v[nv->n++] = (struct render_var){ "vrrp_state", rank == 0 ? "MASTER" : "BACKUP" };
+	}
+	nv->v[nv->n++] = (struct render_var){ "balance", topo_setting(t, n, "balance", "roundrobin") };
+}
+
+/* The uid and gid of `user` in a node's rendered /etc/passwd. */
+static int node_user(const char *etc, const char *user, uid_t *uid, gid_t *gid)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/passwd", etc);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	struct passwd *pw;
+	while (f && (pw = fgetpwent(f)))
+		if (strcmp(pw->pw_name, user) == 0) {
+			*uid = pw->pw_uid;
+			*gid = pw->pw_gid;
+			return 0;
+		}
+	log_err("%s: no user '%s'", path, user);
+	return -ENOENT;
+}
+
+/* What a node gets beyond its templates: the lab CA as the only CA it
+ * trusts, the site certificate for the load balancers, a database. */
+static int install_node_files(struct lab *lab, const struct lab_node *ln)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/ssl/certs", ln->spec.etc);
+	int r = mkdir_p(path, 0755);
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/ssl/certs/ca-certificates.crt", ln->spec.etc);
+		r = copy_file(lab->ca_pem, path);
+	}
+	const struct role *role = ln->spec.node->role;
+	if (r == 0 && role == role_get(ROLE_LB)) {
+		snprintf(path, sizeof(path), "%s/haproxy/site.pem", ln->spec.etc);
+		r = copy_file(lab->site_pem, path);
+	}
+	if (r == 0 && role == role_get(ROLE_DB)) {
+		uid_t uid;
+		gid_t gid;
+		snprintf(path, sizeof(path), "%s/lib/mysql", ln->spec.var);
+		if ((r = node_user(ln->spec.etc, "mysql", &uid, &gid)) == 0)
+			r = dbtemplate_copy(lab->db_datadir, path, uid, gid);
+	}
+	if (r < 0)
+		log_err("node %s: install files: %s", ln->spec.node->name, strerror(-r));
+	return r;
+}
+
+static int prepare_node_dirs(struct lab *lab, int i)
+{
+	struct lab_node *ln = &lab->nodes[i];
+	const struct topo_node *tn = &lab->topo->nodes[i];
+	static const char *const var_dirs[] = { "log", "lib", "tmp", "cache", "spool" };
+	ln->spec.topo = lab->topo;
+	ln->spec.node = tn;
+	ln->spec.idmap = &lab->idmap;
+	snprintf(ln->spec.root, sizeof(ln->spec.root), "%s/nodes/%s/root", lab->dir, tn->name);
+	snprintf(ln->spec.etc, sizeof(ln->spec.etc), "%s/nodes/%s/etc", lab->dir, tn->name);
+	snprintf(ln->spec.var, sizeof(ln->spec.var), "%s/nodes/%s/var", lab->dir, tn->name);
+	char logs[PATH_MAX];
+	snprintf(logs, sizeof(logs), "%s/logs/%s", lab->dir, tn->name);
+	int r;
+	if ((r = mkdir_p(ln->spec.root, 0755)) < 0 || (r = mkdir_p(ln->spec.etc, 0755)) < 0 ||
+	    (r = mkdir_p(ln->spec.var, 0755)) < 0 || (r = mkdir_p(logs, 0750)) < 0 ||
+	    (r = lab_share(lab, -1, logs, 0750)) < 0) {
+		log_err("node %s: make directories under %s: %s", tn->name, lab->dir, strerror(-r));
+		return r;
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(var_dirs); k++) {
+		char d[PATH_MAX];
+		snprintf(d, sizeof(d), "%s/%s", ln->spec.var, var_dirs[k]);
+		if (mkdir(d, 0755) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	char rootfs[PATH_MAX];
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", data_dir());
+	struct node_vars nv;
+	node_vars(lab, tn, &nv);
+	r = render_node(lab->topo, tn, rootfs, ln->spec.etc, ln->spec.var, nv.v, nv.n);
+	if (r < 0) {
+		log_err("node %s: cannot render its files from %s", tn->name, rootfs);
+		return r;
+	}
+	if ((r = logstore_register(lab, i, logs)) < 0 || (r = install_node_files(lab, ln)) < 0)
+		return r;
+	/* Everything the node may write is its root's, inside its user
+	 * namespace; the host's root it is not. */
+	_cleanup_free_ char *dir = xasprintf("%s/nodes/%s", lab->dir, tn->name);
+	return userns_shift_tree(dir, &lab->idmap);
+}
+
+/* The nodes' files (rendered /etc, /var, roots) live on a tmpfs mounted in a
+ * mount namespace of the daemon's own: fast to write, invisible to the host,
+ * and gone with the daemon however it ends. */
+static int make_nodes_fs(struct lab *lab)
+{
+	_cleanup_free_ char *nodes = xasprintf("%s/nodes", lab->dir);
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		log_err("daemon mount namespace: %s", strerror(errno));
+		return -errno;
+	}
+	/* Bounded: a node that fills its disk gets ENOSPC, like a real one;
+	 * the host's memory is not the limit. */
+	if (mkdir(nodes, 0755) < 0 ||
+	    mount("tmpfs", nodes, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=" NODES_FS_SIZE) < 0) {
+		log_err("tmpfs on %s: %s", nodes, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* The CA and site certificate, and the database template, made once. */
+static int prepare_shared(struct lab *lab)
+{
+	const struct topo *t = lab->topo;
+	int r = pki_ensure(t->domain, lab->ca_pem, sizeof(lab->ca_pem), lab->site_pem, sizeof(lab->site_pem));
+	bool has_db = false;
+	for (int i = 0; i < t->n_nodes; i++)
+		has_db |= t->nodes[i].role == role_get(ROLE_DB);
+	if (r == 0 && has_db) {
+		char schema[PATH_MAX];
+		snprintf(schema, sizeof(schema), "%s/rootfs/db/schema.sql", data_dir());
+		r = dbtemplate_ensure(schema, lab->db_datadir, sizeof(lab->db_datadir));
+	}
+	return r;
+}
+
+static int make_switch(struct lab *lab)
+{
+	/* The daemon's own new network namespace is the switch. */
+	if (unshare(CLONE_NEWNET) < 0) {
+		log_err("switch namespace: %s", strerror(errno));
+		return -errno;
+	}
+	lab->switch_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (lab->switch_ns < 0)
+		return -errno;
+	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1", 0644);
+	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", 0644);
+	/* A switch filters nothing: keep bridged frames out of the IP
+	 * netfilter hooks (on where br_netfilter is built in). */
+	static const char *const nf[] = { "iptables", "ip6tables", "arptables" };
+	for (size_t i = 0; i < ARRAY_SIZE(nf); i++) {
+		char path[96];
+		snprintf(path, sizeof(path), "/proc/sys/net/bridge/bridge-nf-call-%s", nf[i]);
+		if (access(path, F_OK) == 0)
+			write_file(path, "0", 0644);
+	}
+	int r = net_open(&lab->net);
+	for (int i = 0; r == 0 && i < lab->topo->n_nets; i++)
+		r = net_bridge_add(lab->net, lab->topo->nets[i].bridge);
+	return r;
+}
+
+/* Wait until every node reports ready, one fails, or time runs out. */
+static int wait_ready(struct lab *lab)
+{
+	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
+	while (lab->n_ready < lab->topo->n_nodes && !lab->failed) {
+		int left = (int)(deadline - now_ms());
+		if (left <= 0) {
+			log_err("nodes not ready after %d s", START_TIMEOUT_MS / 1000);
+			return -ETIMEDOUT;
+		}
+		int r = lab_pump(lab, left);
+		if (r < 0)
+			return r;
+	}
+	return lab->failed ? -EIO : 0;
+}
+
+/* Does one HTTPS request from the client come back 200 with rows from the
+ * database? `last` says what happened otherwise. */
+static bool site_answers(struct lab *lab, int client, const char *url, char *last, size_t size)
+{
+	/* --globoff: a URL is one request, whatever brackets it holds. */
+	char *argv[] = { "/usr/bin/curl", "--globoff", "-s", "-o", "/dev/null", "-D", "-", "--max-time", "2",
+			 (char *)url, NULL };
+	char out[4096];
+	struct node_door door = lab_door(lab, client);
+	int r = node_run(&door, argv, out, sizeof(out));
+	if (r != 0) {
+		snprintf(last, size, "curl %s", r < 0 ? strerror(-r) : "failed (no answer)");
+		return false;
+	}
+	int status = 0;
+	sscanf(out, "HTTP/%*s %d", &status);
+	const char *rows = strcasestr(out, "\nx-foobar-rows:");
+	snprintf(last, size, "HTTP %d%s", status, rows ? "" : ", no rows from the database");
+	return status == 200 && rows && atoi(rows + 16) > 0;
+}
+
+/* When the lab is the whole stack, it is ready only once the site answers
+ * from the client through DNS, the VIP, an LB, a web and an app server, and
+ * the database. */
+static int wait_site(struct lab *lab)
+{
+	const struct topo *t = lab->topo;
+	for (enum role_id r = 0; r < ROLE_COUNT; r++)
+		if (lab_node_of_role(lab, r) < 0)
+			return 0;
+	if (t->n_vips == 0)
+		return 0;
+	int client = lab_node_of_role(lab, ROLE_CLIENT);
+	char url[128], last[128] = "";
+	snprintf(url, sizeof(url), "https://www.%s/", t->domain);
+	lab_progress("waiting for %s to answer the client", url);
+	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
+	while (!site_answers(lab, client, url, last, sizeof(last))) {
+		if (now_ms() > deadline) {
+			log_err("%s did not answer the client in %d s (last try: %s)", url, START_TIMEOUT_MS / 1000, last);
+			return -ETIMEDOUT;
+		}
+		int r = lab_pump(lab, 20);
+		if (r < 0)
+			return r;
+		if (lab->failed)
+			return -EIO;
+	}
+	return 0;
+}
+
+/* Clone node i's init, waiting in its namespaces, and watch it. */
+static int spawn_node(struct lab *lab, int i)
+{
+	struct lab_node *ln = &lab->nodes[i];
+	ln->pid = node_spawn(&ln->spec, &ln->sync);
+	if (ln->pid < 0) {
+		int r = ln->pid;
+		ln->pid = 0;
+		return r;
+	}
+	ln->state = NODE_STARTING;
+	int r = nodechan_watch(lab, i);
+	/* Before its init is released: whatever it starts is in there. */
+	if (r == 0)
+		r = cgroup_add(&lab->cgroups, ln->spec.node->name, ln->pid);
+	return r;
+}
+
+/* Give node i its links, then let its init go on. */
+static int wire_node(struct lab *lab, int i)
+{
+	const struct topo *t = lab->topo;
+	const struct topo_node *tn = &t->nodes[i];
+	for (int k = 0; k < tn->n_ifaces; k++) {
+		const struct topo_iface *ifc = &tn->ifaces[k];
+		int r = net_veth_add(lab->net, ifc->peer, t->nets[ifc->net].bridge, ifc->name, lab->nodes[i].pid);
+		if (r < 0)
+			return r;
+	}
+	return node_release(lab->nodes[i].sync);
+}
+
+int lab_node_respawn(struct lab *lab, int i)
+{
+	struct lab_node *ln = &lab->nodes[i];
+	if (ln->pid > 0)
+		return -EBUSY;
+	for (int k = 0; k < ln->n_services; k++)
+		ln->services[k].pid = 0;
+	int r = spawn_node(lab, i);
+	if (r == 0)
+		r = wire_node(lab, i);
+	if (r < 0) {
+		log_err("node %s: cannot start it again: %s", lab->topo->nodes[i].name, strerror(-r));
+		if (ln->pid > 0)
+			kill(ln->pid, SIGKILL); /* reaped by on_signal, which marks it down */
+		return r;
+	}
+	lab_node_state(lab, i, NODE_STARTING);
+	return 0;
+}
+
+int lab_build(struct lab *lab)
+{
+	const struct topo *t = lab->topo;
+	int r;
+	lab_progress("preparing %d nodes", t->n_nodes);
+	_cleanup_free_ char *logs = xasprintf("%s/logs", lab->dir);
+	if (mkdir(logs, 0750) < 0 || (r = lab_share(lab, -1, logs, 0750)) < 0) {
+		log_err("%s: %s", logs, strerror(errno));
+		return -errno;
+	}
+	if ((r = userns_pick(lab->name, lab->dir, &lab->idmap)) < 0) {
+		log_err("no free range of ids for the nodes' user namespace: %s", strerror(-r));
+		return r;
+	}
+	if ((r = make_nodes_fs(lab)) < 0 || (r = prepare_shared(lab)) < 0)
+		return r;
+	for (int i = 0; i < t->n_nodes; i++)
+		if ((r = prepare_node_dirs(lab, i)) < 0)
+			return r;
+	if ((r = make_switch(lab)) < 0)
+		return r;
+
+	lab_progress("starting %d nodes", t->n_nodes);
+	cgroup_open(&lab->cgroups, lab->name);
+	for (int i = 0; i < t->n_nodes; i++)
+		if ((r = spawn_node(lab, i)) < 0)
+			return r;
+	lab_progress("wiring %d networks", t->n_nets);
+	lab->n_links = 0;
+	for (int i = 0; i < t->n_nodes; i++)
+		for (int k = 0; k < t->nodes[i].n_ifaces && lab->n_links < LINKS_MAX; k++)
+			lab->links[lab->n_links++] = (struct lab_link){ .node = i, .iface = k, .up = true };
+	for (int i = 0; i < t->n_nodes; i++)
+		if ((r = wire_node(lab, i)) < 0)
+			return r;
+	lab_progress("starting the daemons");
+	if ((r = wait_ready(lab)) < 0)
+		return r;
+	return wait_site(lab);
+}

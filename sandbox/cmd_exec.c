@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "node.h"
+#include "profile.h"
 #include "role.h"
 #include "tty.h"
 #include "util.h"
@@ -73,7 +74,7 @@ int cmd_exec(int argc, char **argv)
 	struct cli_door in;
 	if (cli_door("exec", lab, node, NULL, &in) < 0)
 		return EXIT_FAIL;
-	in.door.extra_caps = role_exec_caps;
+	in.door.extra_caps = profile_exec_caps;
 
 	/* The node never gets the user's terminal: a pty or pipes of its own. */
 	struct tty_relay tty;

@@ -30,110 +30,12 @@
 #include "cgroup.h"
 #include "filter.h"
 #include "net.h"
+#include "profile.h"
 #include "service.h"
 #include "userns.h"
 #include "util.h"
 
 #define SYNC_FD 3
-
-/* One step of building a node's root, relative to the new root. */
-enum root_op_kind {
-	HOST_TREE,   /* the host's own /usr, /bin…: a bind, or the same symlink */
-	NODE_BIND,   /* a directory of this node on the host (etc, var) */
-	TMPFS,
-	PROC,
-	SYSFS,
-	REBIND,      /* a path already in the new root, bound over itself to set its flags */
-	DEV_BIND,    /* one host device node, e.g. /dev/null */
-	DEVPTS,
-	SYMLINK,
-	MASK,        /* hidden, if the kernel has it: an empty read-only tmpfs or /dev/null */
-};
-
-/* Mount attributes (set, then cleared) applied to a bind and every mount
- * under it. Set only adds: a flag the host's mount has (nosuid on /dev, say)
- * stays, as the user namespace requires. */
-#define RO (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
-#define RW_DATA (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
-
-struct root_op {
-	enum root_op_kind kind;
-	const char *path;
-	const char *arg;           /* tmpfs options, symlink target, or which node dir */
-	unsigned long long set, clr;
-};
-
-/* The whole of a node's file system, in order: what it sees of the host,
- * what is its own, and what is hidden from it. */
-static const struct root_op root_ops[] = {
-	{ HOST_TREE, "/usr", NULL, RO, 0 },
-	{ HOST_TREE, "/bin", NULL, RO, 0 },
-	{ HOST_TREE, "/sbin", NULL, RO, 0 },
-	{ HOST_TREE, "/lib", NULL, RO, 0 },
-	{ HOST_TREE, "/lib32", NULL, RO, 0 },
-	{ HOST_TREE, "/lib64", NULL, RO, 0 },
-	{ HOST_TREE, "/libx32", NULL, RO, 0 },
-	{ NODE_BIND, "/etc", "etc", RW_DATA, MOUNT_ATTR_RDONLY },
-	{ NODE_BIND, "/var", "var", RW_DATA, MOUNT_ATTR_RDONLY },
-	{ TMPFS, "/run", "mode=0755,size=64m", 0, 0 },
-	{ TMPFS, "/tmp", "mode=1777,size=256m", 0, 0 },
-	{ PROC, "/proc", NULL, 0, 0 },
-	/* Most of /proc/sys is the host's: read-only. The network part
-	 * belongs to the node's own namespace: writable. */
-	{ REBIND, "/proc/sys", NULL, RO | MOUNT_ATTR_NOEXEC, 0 },
-	{ REBIND, "/proc/sys/net", NULL, 0, MOUNT_ATTR_RDONLY },
-	{ REBIND, "/proc/sysrq-trigger", NULL, RO, 0 },
-	/* What the host's kernel would tell about its hardware and timers
-	 * (the masks runc and crun apply). */
-	{ MASK, "/proc/acpi", NULL, 0, 0 },
-	{ MASK, "/proc/bus", NULL, 0, 0 },
-	{ MASK, "/proc/irq", NULL, 0, 0 },
-	{ MASK, "/proc/scsi", NULL, 0, 0 },
-	{ MASK, "/proc/asound", NULL, 0, 0 },
-	{ MASK, "/proc/kcore", NULL, 0, 0 },
-	{ MASK, "/proc/keys", NULL, 0, 0 },
-	{ MASK, "/proc/key-users", NULL, 0, 0 },
-	{ MASK, "/proc/timer_list", NULL, 0, 0 },
-	{ MASK, "/proc/latency_stats", NULL, 0, 0 },
-	{ MASK, "/proc/sched_debug", NULL, 0, 0 },
-	{ SYSFS, "/sys", NULL, 0, 0 },
-	{ MASK, "/sys/firmware", NULL, 0, 0 },
-	{ MASK, "/sys/kernel/debug", NULL, 0, 0 },
-	{ TMPFS, "/dev", "mode=0755,size=1m", 0, 0 },
-	{ DEV_BIND, "/dev/null", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
-	{ DEV_BIND, "/dev/zero", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
-	{ DEV_BIND, "/dev/full", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
-	{ DEV_BIND, "/dev/random", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
-	{ DEV_BIND, "/dev/urandom", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
-	{ DEV_BIND, "/dev/tty", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY },
-	{ DEVPTS, "/dev/pts", NULL, 0, 0 },
-	{ TMPFS, "/dev/shm", "mode=1777,size=64m", 0, 0 },
-	{ SYMLINK, "/dev/ptmx", "pts/ptmx", 0, 0 },
-	{ SYMLINK, "/dev/fd", "/proc/self/fd", 0, 0 },
-	{ SYMLINK, "/dev/stdin", "/proc/self/fd/0", 0, 0 },
-	{ SYMLINK, "/dev/stdout", "/proc/self/fd/1", 0, 0 },
-	{ SYMLINK, "/dev/stderr", "/proc/self/fd/2", 0, 0 },
-};
-
-/* Per network namespace sysctls every node gets. Written before the root is
- * built; /proc/sys/net always shows the writer's own namespace. */
-static const struct {
-	const char *path, *value;
-} node_sysctls[] = {
-	/* daemons bind 53, 80, 443 without CAP_NET_BIND_SERVICE */
-	{ "/proc/sys/net/ipv4/ip_unprivileged_port_start", "0" },
-	/* the app opens a DB connection per request: without reuse, TIME_WAIT
-	 * sockets pile up and throughput collapses (DAEMONS.md) */
-	{ "/proc/sys/net/ipv4/tcp_tw_reuse", "1" },
-	/* ping without raw sockets */
-	{ "/proc/sys/net/ipv4/ping_group_range", "0 65535" },   /* every group the node maps */
-	/* a node that starts again (a heal) has a new MAC address: a
-	 * gratuitous ARP when its link comes up tells its neighbours */
-	{ "/proc/sys/net/ipv4/conf/all/arp_notify", "1" },
-	/* the lab is IPv4; no router solicitations or DAD noise on the links */
-	{ "/proc/sys/net/ipv6/conf/all/disable_ipv6", "1" },
-	{ "/proc/sys/net/ipv6/conf/default/disable_ipv6", "1" },
-};
 
 __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...)
 {
@@ -200,7 +102,7 @@ static int mask(const char *dst)
 	if (S_ISDIR(st.st_mode))
 		return mount("tmpfs", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0555") < 0
 			       ? -errno : 0;
-	return bind_mount("/dev/null", dst, RO | MOUNT_ATTR_NOEXEC, 0);
+	return bind_mount("/dev/null", dst, MNT_RO | MOUNT_ATTR_NOEXEC, 0);
 }
 
 static void root_op_run(const struct node_spec *spec, const struct root_op *op)
@@ -269,7 +171,7 @@ static void host_etc(const struct node_spec *spec)
 			continue;
 		int r = S_ISDIR(st.st_mode) ? make_dir(dst, 0755) : touch(dst, 0644);
 		if (r == 0)
-			r = bind_mount(src, dst, RO, 0);
+			r = bind_mount(src, dst, MNT_RO, 0);
 		if (r < 0)
 			fail("root: /etc/%s: %s", *e, strerror(-r));
 	}
@@ -282,8 +184,8 @@ static void build_root(const struct node_spec *spec)
 		fail("make mounts private: %s", strerror(errno));
 	if (mount("tmpfs", spec->root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=1m") < 0)
 		fail("root tmpfs on %s: %s", spec->root, strerror(errno));
-	for (size_t i = 0; i < ARRAY_SIZE(root_ops); i++)
-		root_op_run(spec, &root_ops[i]);
+	for (size_t i = 0; i < profile_n_root; i++)
+		root_op_run(spec, &profile_root[i]);
 	host_etc(spec);
 
 	/* pivot_root(".", ".") stacks the old root under the new one; detaching
@@ -298,10 +200,10 @@ static void build_root(const struct node_spec *spec)
 
 static void configure_net(const struct node_spec *spec)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(node_sysctls); i++) {
-		int r = write_file(node_sysctls[i].path, node_sysctls[i].value, 0644);
+	for (size_t i = 0; i < profile_n_sysctls; i++) {
+		int r = write_file(profile_sysctls[i].path, profile_sysctls[i].value, 0644);
 		if (r < 0)
-			fail("sysctl %s: %s", node_sysctls[i].path, strerror(-r));
+			fail("sysctl %s: %s", profile_sysctls[i].path, strerror(-r));
 	}
 	struct net *net = NULL;
 	int r = net_open(&net);
@@ -323,7 +225,7 @@ static void configure_net(const struct node_spec *spec)
 
 static void confine(const struct role *role)
 {
-	const int *const keep[] = { role_common_caps, role->caps };
+	const int *const keep[] = { profile_caps, role->caps };
 	int r = caps_limit(keep, 2);
 	if (r < 0)
 		fail("drop capabilities: %s", strerror(-r));
@@ -722,7 +624,7 @@ pid_t node_enter(const struct node_door *d)
 	if (chdir("/") < 0)
 		die("chdir /: %s", strerror(errno));
 	static const int none_caps[] = { -1 };
-	const int *const keep[] = { role_common_caps, d->role->caps, d->extra_caps ? d->extra_caps : none_caps };
+	const int *const keep[] = { profile_caps, d->role->caps, d->extra_caps ? d->extra_caps : none_caps };
 	int r = caps_limit(keep, 3);
 	if (r < 0)
 		die("drop capabilities: %s", strerror(-r));

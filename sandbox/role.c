@@ -8,14 +8,6 @@
 
 #include "util.h"
 
-const int role_common_caps[] = {
-	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL,
-	CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT,
-	CAP_AUDIT_WRITE, -1,
-};
-
-const int role_exec_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, -1 };
-
 static const int no_caps[] = { -1 };
 /* keepalived adds and removes the VIP and speaks VRRP on a raw socket. */
 static const int lb_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, -1 };

@@ -42,9 +42,5 @@ const struct role *role_get(enum role_id id);
 /* The setting `key` of role `r`, or NULL if the role takes no such setting. */
 const struct setting *role_setting(const struct role *r, const char *key);
 
-/* Capabilities every node keeps (daemons switch users, own files, signal). */
-extern const int role_common_caps[];
-/* What `stacklab exec` adds for a teacher: ip, tc, tcpdump, nft, ping. */
-extern const int role_exec_caps[];
 
 #endif

@@ -68,7 +68,7 @@ static void node_vars(const struct lab *lab, const struct topo_node *n, struct n
 }
 
 /* The uid and gid of `user` in a node's rendered /etc/passwd. */
-static int node_user(const char *etc, const char *user, uid_t *uid, gid_t *gid)
+static int node_user(const char *etc, const char *user, uid_t *uid, gid_t *gid, struct sl_error *err)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/passwd", etc);
@@ -80,13 +80,12 @@ static int node_user(const char *etc, const char *user, uid_t *uid, gid_t *gid)
 			*gid = pw->pw_gid;
 			return 0;
 		}
-	log_err("%s: no user '%s'", path, user);
-	return -ENOENT;
+	return sl_err(err, ENOENT, "%s: no user '%s'", path, user);
 }
 
 /* What a node gets beyond its templates: the lab CA as the only CA it
  * trusts, the site certificate for the load balancers, a database. */
-static int install_node_files(struct lab *lab, const struct lab_node *ln)
+static int install_node_files(struct lab *lab, const struct lab_node *ln, struct sl_error *err)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/ssl/certs", ln->spec.etc);
@@ -100,19 +99,19 @@ static int install_node_files(struct lab *lab, const struct lab_node *ln)
 		snprintf(path, sizeof(path), "%s/haproxy/site.pem", ln->spec.etc);
 		r = copy_file(lab->site_pem, path);
 	}
-	if (r == 0 && role == role_get(ROLE_DB)) {
-		uid_t uid;
-		gid_t gid;
-		snprintf(path, sizeof(path), "%s/lib/mysql", ln->spec.var);
-		if ((r = node_user(ln->spec.etc, "mysql", &uid, &gid)) == 0)
-			r = dbtemplate_copy(lab->db_datadir, path, uid, gid);
-	}
 	if (r < 0)
-		log_err("node %s: install files: %s", ln->spec.node->name, strerror(-r));
+		return sl_err(err, -r, "%s: %s", path, strerror(-r));
+	if (role == role_get(ROLE_DB)) {
+		uid_t uid = 0;
+		gid_t gid = 0;
+		snprintf(path, sizeof(path), "%s/lib/mysql", ln->spec.var);
+		if ((r = node_user(ln->spec.etc, "mysql", &uid, &gid, err)) == 0)
+			r = dbtemplate_copy(lab->db_datadir, path, uid, gid, err);
+	}
 	return r;
 }
 
-static int prepare_node_dirs(struct lab *lab, int i)
+static int prepare_node_dirs(struct lab *lab, int i, struct sl_error *err)
 {
 	struct lab_node *ln = &lab->nodes[i];
 	const struct topo_node *tn = &lab->topo->nodes[i];
@@ -128,79 +127,72 @@ static int prepare_node_dirs(struct lab *lab, int i)
 	int r;
 	if ((r = mkdir_p(ln->spec.root, 0755)) < 0 || (r = mkdir_p(ln->spec.etc, 0755)) < 0 ||
 	    (r = mkdir_p(ln->spec.var, 0755)) < 0 || (r = mkdir_p(logs, 0750)) < 0 ||
-	    (r = lab_share(lab, -1, logs, 0750)) < 0) {
-		log_err("node %s: make directories under %s: %s", tn->name, lab->dir, strerror(-r));
-		return r;
-	}
+	    (r = lab_share(lab, -1, logs, 0750)) < 0)
+		return sl_err(err, -r, "make directories under %s: %s", lab->dir, strerror(-r));
 	for (size_t k = 0; k < ARRAY_SIZE(var_dirs); k++) {
 		char d[PATH_MAX];
 		snprintf(d, sizeof(d), "%s/%s", ln->spec.var, var_dirs[k]);
 		if (mkdir(d, 0755) < 0 && errno != EEXIST)
-			return -errno;
+			return sl_err(err, errno, "%s: %s", d, strerror(errno));
 	}
 	char rootfs[PATH_MAX];
 	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", data_dir());
 	struct node_vars nv;
 	node_vars(lab, tn, &nv);
-	r = render_node(lab->topo, tn, rootfs, ln->spec.etc, ln->spec.var, nv.v, nv.n);
-	if (r < 0) {
-		log_err("node %s: cannot render its files from %s", tn->name, rootfs);
-		return r;
-	}
-	if ((r = logstore_register(lab, i, logs)) < 0 || (r = install_node_files(lab, ln)) < 0)
+	if ((r = render_node(lab->topo, tn, rootfs, ln->spec.etc, ln->spec.var, nv.v, nv.n, err)) < 0 ||
+	    (r = logstore_register(lab, i, logs, err)) < 0 || (r = install_node_files(lab, ln, err)) < 0)
 		return r;
 	/* Everything the node may write is its root's, inside its user
 	 * namespace; the host's root it is not. */
 	_cleanup_free_ char *dir = xasprintf("%s/nodes/%s", lab->dir, tn->name);
-	return userns_shift_tree(dir, &lab->idmap);
+	return userns_shift_tree(dir, &lab->idmap, err);
 }
 
 /* The nodes' files (rendered /etc, /var, roots) live on a tmpfs mounted in a
  * mount namespace of the daemon's own: fast to write, invisible to the host,
  * and gone with the daemon however it ends. */
-static int make_nodes_fs(struct lab *lab)
+static int make_nodes_fs(struct lab *lab, struct sl_error *err)
 {
 	_cleanup_free_ char *nodes = xasprintf("%s/nodes", lab->dir);
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		log_err("daemon mount namespace: %s", strerror(errno));
-		return -errno;
-	}
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return sl_err(err, errno, "the daemon's mount namespace: %s", strerror(errno));
 	/* Bounded: a node that fills its disk gets ENOSPC, like a real one;
 	 * the host's memory is not the limit. */
 	if (mkdir(nodes, 0755) < 0 ||
-	    mount("tmpfs", nodes, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=" NODES_FS_SIZE) < 0) {
-		log_err("tmpfs on %s: %s", nodes, strerror(errno));
-		return -errno;
-	}
+	    mount("tmpfs", nodes, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=" NODES_FS_SIZE) < 0)
+		return sl_err(err, errno, "tmpfs on %s: %s", nodes, strerror(errno));
 	return 0;
 }
 
 /* The CA and site certificate, and the database template, made once. */
-static int prepare_shared(struct lab *lab)
+static void say(const char *what)
+{
+	lab_progress("%s", what);
+}
+
+static int prepare_shared(struct lab *lab, struct sl_error *err)
 {
 	const struct topo *t = lab->topo;
-	int r = pki_ensure(t->domain, lab->ca_pem, sizeof(lab->ca_pem), lab->site_pem, sizeof(lab->site_pem));
+	int r = pki_ensure(t->domain, lab->ca_pem, sizeof(lab->ca_pem), lab->site_pem, sizeof(lab->site_pem), say, err);
 	bool has_db = false;
 	for (int i = 0; i < t->n_nodes; i++)
 		has_db |= t->nodes[i].role == role_get(ROLE_DB);
 	if (r == 0 && has_db) {
 		char schema[PATH_MAX];
 		snprintf(schema, sizeof(schema), "%s/rootfs/db/schema.sql", data_dir());
-		r = dbtemplate_ensure(schema, lab->db_datadir, sizeof(lab->db_datadir));
+		r = dbtemplate_ensure(schema, lab->db_datadir, sizeof(lab->db_datadir), say, err);
 	}
 	return r;
 }
 
-static int make_switch(struct lab *lab)
+static int make_switch(struct lab *lab, struct sl_error *err)
 {
 	/* The daemon's own new network namespace is the switch. */
-	if (unshare(CLONE_NEWNET) < 0) {
-		log_err("switch namespace: %s", strerror(errno));
-		return -errno;
-	}
+	if (unshare(CLONE_NEWNET) < 0)
+		return sl_err(err, errno, "the switch's network namespace: %s", strerror(errno));
 	lab->switch_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (lab->switch_ns < 0)
-		return -errno;
+		return sl_err(err, errno, "the switch's network namespace: %s", strerror(errno));
 	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1", 0644);
 	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1", 0644);
 	/* A switch filters nothing: keep bridged frames out of the IP
@@ -212,27 +204,25 @@ static int make_switch(struct lab *lab)
 		if (access(path, F_OK) == 0)
 			write_file(path, "0", 0644);
 	}
-	int r = net_open(&lab->net);
+	int r = net_open(&lab->net, err);
 	for (int i = 0; r == 0 && i < lab->topo->n_nets; i++)
-		r = net_bridge_add(lab->net, lab->topo->nets[i].bridge);
+		r = net_bridge_add(lab->net, lab->topo->nets[i].bridge, err);
 	return r;
 }
 
 /* Wait until every node reports ready, one fails, or time runs out. */
-static int wait_ready(struct lab *lab)
+static int wait_ready(struct lab *lab, struct sl_error *err)
 {
 	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
 	while (lab->n_ready < lab->topo->n_nodes && !lab->failed) {
 		int left = (int)(deadline - now_ms());
-		if (left <= 0) {
-			log_err("nodes not ready after %d s", START_TIMEOUT_MS / 1000);
-			return -ETIMEDOUT;
-		}
+		if (left <= 0)
+			return sl_err(err, ETIMEDOUT, "nodes not ready after %d s", START_TIMEOUT_MS / 1000);
 		int r = lab_pump(lab, left);
 		if (r < 0)
-			return r;
+			return sl_err(err, -r, "%s", r == -EINTR ? "interrupted" : strerror(-r));
 	}
-	return lab->failed ? -EIO : 0;
+	return lab->failed ? sl_err(err, EIO, "a node failed (it said why, above)") : 0;
 }
 
 /* Does one HTTPS request from the client come back 200 with rows from the
@@ -259,7 +249,7 @@ static bool site_answers(struct lab *lab, int client, const char *url, char *las
 /* When the lab is the whole stack, it is ready only once the site answers
  * from the client through DNS, the VIP, an LB, a web and an app server, and
  * the database. */
-static int wait_site(struct lab *lab)
+static int wait_site(struct lab *lab, struct sl_error *err)
 {
 	const struct topo *t = lab->topo;
 	for (enum role_id r = 0; r < ROLE_COUNT; r++)
@@ -273,24 +263,23 @@ static int wait_site(struct lab *lab)
 	lab_progress("waiting for %s to answer the client", url);
 	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
 	while (!site_answers(lab, client, url, last, sizeof(last))) {
-		if (now_ms() > deadline) {
-			log_err("%s did not answer the client in %d s (last try: %s)", url, START_TIMEOUT_MS / 1000, last);
-			return -ETIMEDOUT;
-		}
+		if (now_ms() > deadline)
+			return sl_err(err, ETIMEDOUT, "%s did not answer the client in %d s (last try: %s)", url,
+				      START_TIMEOUT_MS / 1000, last);
 		int r = lab_pump(lab, 20);
 		if (r < 0)
-			return r;
+			return sl_err(err, -r, "%s", r == -EINTR ? "interrupted" : strerror(-r));
 		if (lab->failed)
-			return -EIO;
+			return sl_err(err, EIO, "a node failed (it said why, above)");
 	}
 	return 0;
 }
 
 /* Clone node i's init, waiting in its namespaces, and watch it. */
-static int spawn_node(struct lab *lab, int i)
+static int spawn_node(struct lab *lab, int i, struct sl_error *err)
 {
 	struct lab_node *ln = &lab->nodes[i];
-	ln->pid = node_spawn(&ln->spec, &ln->sync);
+	ln->pid = node_spawn(&ln->spec, &ln->sync, err);
 	if (ln->pid < 0) {
 		int r = ln->pid;
 		ln->pid = 0;
@@ -298,38 +287,38 @@ static int spawn_node(struct lab *lab, int i)
 	}
 	ln->state = NODE_STARTING;
 	int r = nodechan_watch(lab, i);
+	if (r < 0)
+		return sl_err(err, -r, "node %s: %s", ln->spec.node->name, strerror(-r));
 	/* Before its init is released: whatever it starts is in there. */
-	if (r == 0)
-		r = cgroup_add(&lab->cgroups, ln->spec.node->name, ln->pid);
-	return r;
+	return cgroup_add(&lab->cgroups, ln->spec.node->name, ln->pid, err);
 }
 
 /* Give node i its links, then let its init go on. */
-static int wire_node(struct lab *lab, int i)
+static int wire_node(struct lab *lab, int i, struct sl_error *err)
 {
 	const struct topo *t = lab->topo;
 	const struct topo_node *tn = &t->nodes[i];
 	for (int k = 0; k < tn->n_ifaces; k++) {
 		const struct topo_iface *ifc = &tn->ifaces[k];
-		int r = net_veth_add(lab->net, ifc->peer, t->nets[ifc->net].bridge, ifc->name, lab->nodes[i].pid);
+		int r = net_veth_add(lab->net, ifc->peer, t->nets[ifc->net].bridge, ifc->name, lab->nodes[i].pid, err);
 		if (r < 0)
 			return r;
 	}
-	return node_release(lab->nodes[i].sync);
+	int r = node_release(lab->nodes[i].sync);
+	return r < 0 ? sl_err(err, -r, "release node %s: %s", tn->name, strerror(-r)) : 0;
 }
 
-int lab_node_respawn(struct lab *lab, int i)
+int lab_node_respawn(struct lab *lab, int i, struct sl_error *err)
 {
 	struct lab_node *ln = &lab->nodes[i];
 	if (ln->pid > 0)
 		return -EBUSY;
 	for (int k = 0; k < ln->n_services; k++)
 		ln->services[k].pid = 0;
-	int r = spawn_node(lab, i);
+	int r = spawn_node(lab, i, err);
 	if (r == 0)
-		r = wire_node(lab, i);
+		r = wire_node(lab, i, err);
 	if (r < 0) {
-		log_err("node %s: cannot start it again: %s", lab->topo->nodes[i].name, strerror(-r));
 		if (ln->pid > 0)
 			kill(ln->pid, SIGKILL); /* reaped by on_signal, which marks it down */
 		return r;
@@ -338,32 +327,27 @@ int lab_node_respawn(struct lab *lab, int i)
 	return 0;
 }
 
-int lab_build(struct lab *lab)
+int lab_build(struct lab *lab, struct sl_error *err)
 {
 	const struct topo *t = lab->topo;
 	int r;
 	lab_progress("preparing %d nodes", t->n_nodes);
 	_cleanup_free_ char *logs = xasprintf("%s/logs", lab->dir);
-	if (mkdir(logs, 0750) < 0 || (r = lab_share(lab, -1, logs, 0750)) < 0) {
-		log_err("%s: %s", logs, strerror(errno));
-		return -errno;
-	}
-	if ((r = userns_pick(lab->name, lab->dir, &lab->idmap)) < 0) {
-		log_err("no free range of ids for the nodes' user namespace: %s", strerror(-r));
-		return r;
-	}
-	if ((r = make_nodes_fs(lab)) < 0 || (r = prepare_shared(lab)) < 0)
+	if (mkdir(logs, 0750) < 0 || lab_share(lab, -1, logs, 0750) < 0)
+		return sl_err(err, errno, "%s: %s", logs, strerror(errno));
+	if ((r = userns_pick(lab->name, lab->dir, &lab->idmap, err)) < 0 || (r = make_nodes_fs(lab, err)) < 0 ||
+	    (r = prepare_shared(lab, err)) < 0)
 		return r;
 	for (int i = 0; i < t->n_nodes; i++)
-		if ((r = prepare_node_dirs(lab, i)) < 0)
-			return r;
-	if ((r = make_switch(lab)) < 0)
+		if ((r = prepare_node_dirs(lab, i, err)) < 0)
+			return sl_err_wrap(err, "node %s: ", t->nodes[i].name);
+	if ((r = make_switch(lab, err)) < 0)
 		return r;
 
 	lab_progress("starting %d nodes", t->n_nodes);
 	cgroup_open(&lab->cgroups, lab->name);
 	for (int i = 0; i < t->n_nodes; i++)
-		if ((r = spawn_node(lab, i)) < 0)
+		if ((r = spawn_node(lab, i, err)) < 0)
 			return r;
 	lab_progress("wiring %d networks", t->n_nets);
 	lab->n_links = 0;
@@ -371,10 +355,10 @@ int lab_build(struct lab *lab)
 		for (int k = 0; k < t->nodes[i].n_ifaces && lab->n_links < LINKS_MAX; k++)
 			lab->links[lab->n_links++] = (struct lab_link){ .node = i, .iface = k, .up = true };
 	for (int i = 0; i < t->n_nodes; i++)
-		if ((r = wire_node(lab, i)) < 0)
+		if ((r = wire_node(lab, i, err)) < 0)
 			return r;
 	lab_progress("starting the daemons");
-	if ((r = wait_ready(lab)) < 0)
+	if ((r = wait_ready(lab, err)) < 0)
 		return r;
-	return wait_site(lab);
+	return wait_site(lab, err);
 }

@@ -17,7 +17,7 @@ static bool kept(const int *const *lists, int n, int cap)
 	return false;
 }
 
-int caps_limit(const int *const *lists, int n)
+int caps_limit(const int *const *lists, int n, struct sl_error *err)
 {
 	int last = (int)cap_max_bits();
 	cap_t have = cap_get_proc();
@@ -25,7 +25,7 @@ int caps_limit(const int *const *lists, int n)
 	if (!caps || !have) {
 		cap_free(have);
 		cap_free(caps);
-		return -ENOMEM;
+		return sl_err(err, ENOMEM, "capabilities: %s", strerror(ENOMEM));
 	}
 	int r = 0;
 	for (int cap = 0; cap < last; cap++) {
@@ -40,17 +40,14 @@ int caps_limit(const int *const *lists, int n)
 		} else if (cap_drop_bound(v) < 0 && errno != EINVAL) {
 			/* Dropping from the bounding set needs CAP_SETPCAP, which
 			 * is still effective here: drop it before the rest. */
-			r = -errno;
-			log_err("drop capability %d from the bounding set: %s", cap, strerror(errno));
+			r = sl_err(err, errno, "drop capability %d from the bounding set: %s", cap, strerror(errno));
 			break;
 		}
 	}
 	if (r == 0 && cap_reset_ambient() < 0 && errno != EINVAL)
-		r = -errno;
-	if (r == 0 && cap_set_proc(caps) < 0) {
-		r = -errno;
-		log_err("set capabilities: %s", strerror(errno));
-	}
+		r = sl_err(err, errno, "clear ambient capabilities: %s", strerror(errno));
+	if (r == 0 && cap_set_proc(caps) < 0)
+		r = sl_err(err, errno, "set capabilities: %s", strerror(errno));
 	cap_free(caps);
 	cap_free(have);
 	return r;

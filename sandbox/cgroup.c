@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "util.h"
 
 /* Where each kind of freezer lives, in the order they are tried. */
@@ -65,14 +66,12 @@ int cgroup_open(struct cgroups *cg, const char *lab)
 	return 0;
 }
 
-static int write_to(const char *dir, const char *node, const char *file, const char *value)
+static int write_to(const char *dir, const char *node, const char *file, const char *value, struct sl_error *err)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s/%s", dir, node, file);
 	int r = write_file(path, value, 0644);
-	if (r < 0)
-		log_err("%s: %s", path, strerror(-r));
-	return r;
+	return r < 0 ? sl_err(err, -r, "%s: %s", path, strerror(-r)) : 0;
 }
 
 /* Does the v2 cgroup `base` hand `controller` to its children? Asks for it
@@ -94,7 +93,7 @@ static void limit_node(const struct cgroups *cg, const char *node, const char *p
 {
 	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
 		if (cg->mode == CGROUP_V2 && v2_delegates(cg->base, limits[i].controller)) {
-			write_to(cg->base, node, limits[i].v2_file, limits[i].value);
+			write_to(cg->base, node, limits[i].v2_file, limits[i].value, NULL);
 			continue;
 		}
 		char lab[PATH_MAX], dir[PATH_MAX + 64];
@@ -103,12 +102,12 @@ static void limit_node(const struct cgroups *cg, const char *node, const char *p
 		if (access(limits[i].v1_root, W_OK) < 0 || (mkdir(lab, 0755) < 0 && errno != EEXIST) ||
 		    (mkdir(dir, 0755) < 0 && errno != EEXIST))
 			continue; /* no such controller here: the node goes without this bound */
-		if (write_to(lab, node, limits[i].v1_file, limits[i].value) == 0)
-			write_to(lab, node, "cgroup.procs", pid);
+		if (write_to(lab, node, limits[i].v1_file, limits[i].value, NULL) == 0)
+			write_to(lab, node, "cgroup.procs", pid, NULL);
 	}
 }
 
-int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid)
+int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid, struct sl_error *err)
 {
 	char value[32];
 	snprintf(value, sizeof(value), "%d", (int)pid);
@@ -116,11 +115,9 @@ int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid)
 		return 0;
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s/%s", cg->base, node);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-		log_err("cgroup %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	int r = write_to(cg->base, node, "cgroup.procs", value);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return sl_err(err, errno, "cgroup %s: %s", dir, strerror(errno));
+	int r = write_to(cg->base, node, "cgroup.procs", value, err);
 	if (r == 0)
 		limit_node(cg, node, value);
 	return r;
@@ -129,9 +126,9 @@ int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid)
 int cgroup_freeze(const struct cgroups *cg, const char *node, bool frozen)
 {
 	if (cg->mode == CGROUP_V2)
-		return write_to(cg->base, node, "cgroup.freeze", frozen ? "1" : "0");
+		return write_to(cg->base, node, "cgroup.freeze", frozen ? "1" : "0", NULL);
 	if (cg->mode == CGROUP_V1)
-		return write_to(cg->base, node, "freezer.state", frozen ? "FROZEN" : "THAWED");
+		return write_to(cg->base, node, "freezer.state", frozen ? "FROZEN" : "THAWED", NULL);
 	return -EOPNOTSUPP;
 }
 
@@ -147,7 +144,7 @@ bool cgroup_exists(const char *lab)
 	return false;
 }
 
-int cgroup_join(const char *lab, const char *node)
+int cgroup_join(const char *lab, const char *node, struct sl_error *err)
 {
 	const char *all[8];
 	for (size_t i = 0, n = roots(all, ARRAY_SIZE(all)); i < n; i++) {
@@ -157,10 +154,8 @@ int cgroup_join(const char *lab, const char *node)
 			continue;
 		/* "0" is the writer itself. */
 		int r = write_file(procs, "0", 0644);
-		if (r < 0) {
-			log_err("join %s: %s", procs, strerror(-r));
-			return r;
-		}
+		if (r < 0)
+			return sl_err(err, -r, "join %s: %s", procs, strerror(-r));
 	}
 	return 0; /* where the host has no cgroup for it: nothing to join */
 }

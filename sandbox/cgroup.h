@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "error.h"
+
 enum cgroup_mode { CGROUP_NONE, CGROUP_V2, CGROUP_V1 };
 
 struct cgroups {
@@ -22,7 +24,7 @@ struct cgroups {
 int cgroup_open(struct cgroups *cg, const char *lab);
 
 /* Put process `pid` (a node's init) in the node's cgroup. */
-int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid);
+int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid, struct sl_error *err);
 
 /* Does the lab have a cgroup left anywhere? */
 bool cgroup_exists(const char *lab);
@@ -30,7 +32,7 @@ bool cgroup_exists(const char *lab);
 /* Move the calling process into the node's cgroup (what exec and the lab's
  * probes start in a node belongs to it: freezing the node freezes them). 0
  * when the host has no freezer. */
-int cgroup_join(const char *lab, const char *node);
+int cgroup_join(const char *lab, const char *node, struct sl_error *err);
 
 /* Freeze or thaw every process of the node. */
 int cgroup_freeze(const struct cgroups *cg, const char *node, bool frozen);

@@ -196,13 +196,14 @@ int cmd_up(int argc, char **argv)
 	}
 	_cleanup_(timing_free) struct timing timing = { 0 };
 	_cleanup_free_ char *timing_path = xasprintf("%s/rootfs/timing.ini", data_dir());
-	int tm = timing_load(timing_path, timing_name, &timing);
+	struct sl_error err = { 0 };
+	int tm = timing_load(timing_path, timing_name, &timing, &err);
 	if (tm < 0) {
 		if (tm == -ENOENT)
 			fprintf(stderr, "stacklab up: unknown timing profile '%s' (known: fast, real; see %s)\n",
 				timing_name, timing_path);
 		else
-			fprintf(stderr, "stacklab up: %s: %s\n", timing_path, strerror(-tm));
+			fprintf(stderr, "stacklab up: %s\n", sl_err_text(&err, tm));
 		topo_free(topo);
 		return EXIT_USAGE;
 	}

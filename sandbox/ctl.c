@@ -40,22 +40,21 @@ static int sockaddr_for(const char *path, struct sockaddr_un *sa)
 	return str_copy(sa->sun_path, sizeof(sa->sun_path), path);
 }
 
-int ctl_listen(const char *path, gid_t gid)
+int ctl_listen(const char *path, gid_t gid, struct sl_error *err)
 {
 	struct sockaddr_un sa;
 	if (sockaddr_for(path, &sa) < 0)
-		return -ENAMETOOLONG;
+		return sl_err(err, ENAMETOOLONG, "control socket %s: %s", path, strerror(ENAMETOOLONG));
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return -errno;
+		return sl_err(err, errno, "control socket %s: %s", path, strerror(errno));
 	unlink(path);
 	/* Nobody can connect before listen(): the mode is set in between. */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chown(path, 0, gid) < 0 ||
 	    chmod(path, gid ? 0660 : 0600) < 0 || listen(fd, 64) < 0) {
 		int e = errno;
 		close(fd);
-		log_err("control socket %s: %s", path, strerror(e));
-		return -e;
+		return sl_err(err, e, "control socket %s: %s", path, strerror(e));
 	}
 	return fd;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "error.h"
+
 #define CTL_RUN_DIR "/run/stacklab"
 #define CTL_LAB_NAME_MAX 32
 
@@ -20,7 +22,7 @@ char *ctl_lab_path(const char *lab, const char *file);
 
 /* Listen on a fresh socket at `path` (an old one is removed), mode 0600,
  * or 0660 for group `gid` (the lab's watchers) when gid is not 0. */
-int ctl_listen(const char *path, gid_t gid);
+int ctl_listen(const char *path, gid_t gid, struct sl_error *err);
 
 /* Connect to lab `lab`; -ENOENT or -ECONNREFUSED when it is not up. */
 int ctl_connect(const char *lab);

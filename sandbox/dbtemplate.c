@@ -12,7 +12,8 @@
 
 #define INSTALL_DB "/usr/bin/mariadb-install-db"
 
-int dbtemplate_ensure(const char *schema, char *datadir, size_t size)
+int dbtemplate_ensure(const char *schema, char *datadir, size_t size, void (*progress)(const char *what),
+		      struct sl_error *err)
 {
 	char dir[PATH_MAX], stamp[PATH_MAX + 16], tmp[PATH_MAX + 16], extra[PATH_MAX + 16], dirarg[PATH_MAX + 32];
 	snprintf(dir, sizeof(dir), "%s/mariadb", cache_dir());
@@ -21,47 +22,41 @@ int dbtemplate_ensure(const char *schema, char *datadir, size_t size)
 	snprintf(tmp, sizeof(tmp), "%s/datadir.new", dir);
 
 	_cleanup_free_ char *want = read_file(schema, NULL);
-	if (!want) {
-		log_err("database schema %s: %s", schema, strerror(errno));
-		return -errno;
-	}
+	if (!want)
+		return sl_err(err, errno, "database schema %s: %s", schema, strerror(errno));
 	_cleanup_free_ char *have = read_file(stamp, NULL);
 	if (have && strcmp(have, want) == 0 && access(datadir, F_OK) == 0)
 		return 0;
 
-	if (access(INSTALL_DB, X_OK) < 0) {
-		log_err("%s not found: install mariadb-server-core (sudo make up installs it)", INSTALL_DB);
-		return -ENOENT;
-	}
-	log_info("initialising the MariaDB template datadir (once; later ups copy it)");
+	if (access(INSTALL_DB, X_OK) < 0)
+		return sl_err(err, ENOENT, "%s not found: install mariadb-server-core (make up installs it)", INSTALL_DB);
+	progress("initialising the MariaDB template datadir (once; later ups copy it)");
 	int r = mkdir_p(dir, 0700);
 	if (r == 0)
 		r = rm_rf(tmp);
-	if (r < 0) {
-		log_err("%s: %s", dir, strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		return sl_err(err, -r, "%s: %s", dir, strerror(-r));
 	snprintf(dirarg, sizeof(dirarg), "--datadir=%s", tmp);
 	snprintf(extra, sizeof(extra), "--extra-file=%s", schema);
 	char *argv[] = { INSTALL_DB, "--no-defaults", dirarg, "--user=root", "--auth-root-authentication-method=normal",
 			 "--skip-test-db", "--skip-name-resolve", "--innodb-log-file-size=16M", extra, NULL };
-	r = run_argv(argv);
+	r = run_argv(argv, err);
 	if (r != 0) {
-		log_err("mariadb-install-db with %s failed (%s)", schema, r < 0 ? strerror(-r) : "see its messages above");
 		rm_rf(tmp);
-		return -EIO;
+		if (r < 0)
+			return sl_err(err, -r, "mariadb-install-db: %s", strerror(-r));
+		return sl_err_wrap(err, "the database template from %s: ", schema);
 	}
 	/* Replace the old template only once the new one is whole. */
 	rm_rf(datadir);
 	if (rename(tmp, datadir) < 0)
-		return -errno;
-	return write_file(stamp, want, 0600);
+		return sl_err(err, errno, "%s: %s", datadir, strerror(errno));
+	r = write_file(stamp, want, 0600);
+	return r < 0 ? sl_err(err, -r, "%s: %s", stamp, strerror(-r)) : 0;
 }
 
-int dbtemplate_copy(const char *datadir, const char *dst, uid_t uid, gid_t gid)
+int dbtemplate_copy(const char *datadir, const char *dst, uid_t uid, gid_t gid, struct sl_error *err)
 {
 	int r = copy_tree(datadir, dst, uid, gid);
-	if (r < 0)
-		log_err("copy the database template to %s: %s", dst, strerror(-r));
-	return r;
+	return r < 0 ? sl_err(err, -r, "copy the database template to %s: %s", dst, strerror(-r)) : 0;
 }

@@ -7,12 +7,15 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "error.h"
 
-/* Make the template unless one made from the same schema is there; fill
- * `datadir` with its path. Returns 0 or -errno. */
-int dbtemplate_ensure(const char *schema, char *datadir, size_t size);
+/* Make the template unless one made from the same schema is there (telling
+ * `progress`: it is slow); fill `datadir` with its path. Returns 0, or
+ * -errno with what failed in err. */
+int dbtemplate_ensure(const char *schema, char *datadir, size_t size, void (*progress)(const char *what),
+		      struct sl_error *err);
 
 /* Copy the template datadir to `dst`, owned by uid:gid (the node's mysql). */
-int dbtemplate_copy(const char *datadir, const char *dst, uid_t uid, gid_t gid);
+int dbtemplate_copy(const char *datadir, const char *dst, uid_t uid, gid_t gid, struct sl_error *err);
 
 #endif

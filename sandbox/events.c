@@ -320,13 +320,14 @@ static void sample_links(struct lab *lab, void *ctx)
 	lab_emit(lab, json_pack("{s:s, s:o}", "kind", "links", "links", links_json(lab)));
 }
 
-int lab_links_watch(struct lab *lab)
+int lab_links_watch(struct lab *lab, struct sl_error *err)
 {
 	lab->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	struct itimerspec its = { { 0, LINK_SAMPLE_MS * 1000000L }, { 0, LINK_SAMPLE_MS * 1000000L } };
-	if (lab->timer_fd < 0 || timerfd_settime(lab->timer_fd, 0, &its, NULL) < 0)
-		return -errno;
-	return lab_watch(lab, lab->timer_fd, sample_links, NULL, false);
+	int r = lab->timer_fd < 0 || timerfd_settime(lab->timer_fd, 0, &its, NULL) < 0 ? -errno : 0;
+	if (r == 0)
+		r = lab_watch(lab, lab->timer_fd, sample_links, NULL, false);
+	return r < 0 ? sl_err(err, -r, "the links' timer: %s", strerror(-r)) : 0;
 }
 
 /* --- status ------------------------------------------------------------------ */

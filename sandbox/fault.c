@@ -108,7 +108,7 @@ static int node_links(struct lab *lab, int node, bool up)
 	int r = 0;
 	for (int i = 0; i < lab->n_links; i++)
 		if (lab->links[i].node == node && !(up && link_faulted(lab, i, FAULT_LINK_DOWN)))
-			r = net_link_set_up(lab->net, link_name(lab, i), up) < 0 ? -1 : r;
+			r = net_link_set_up(lab->net, link_name(lab, i), up, NULL) < 0 ? -1 : r;
 	return r;
 }
 
@@ -189,12 +189,13 @@ static json_t *fail_link(struct lab *lab, int link, const char *fault, json_t *a
 		return unfit;
 	const char *name = link_name(lab, link);
 	char what[96];
+	struct sl_error err = { 0 };
 	int r;
 	if (strcmp(fault, "down") == 0) {
 		if (link_faulted(lab, link, FAULT_LINK_DOWN))
 			return lab_reply_error("link %s is already down", name);
-		if ((r = net_link_set_up(lab->net, name, false)) < 0)
-			return lab_reply_error("link %s down: %s", name, strerror(-r));
+		if ((r = net_link_set_up(lab->net, name, false, &err)) < 0)
+			return lab_reply_error("%s", sl_err_text(&err, r));
 		struct lab_fault *f = record(lab, FAULT_LINK_DOWN, node, link, "link down");
 		return f ? ok_reply(lab, f, "fail") : lab_reply_error("too many faults at once");
 	}
@@ -206,17 +207,17 @@ static json_t *fail_link(struct lab *lab, int link, const char *fault, json_t *a
 			return lab_reply_error("delay takes milliseconds from 1 to 10000 (stacklab fail %s delay MS [JITTER])", name);
 		if (json_array_size(args) > 1 && !arg_num(args, 1, 0, a, &b))
 			return lab_reply_error("jitter takes milliseconds from 0 to the delay (%g)", a);
-		r = net_qdisc_netem(lab->net, name, (int)a, (int)b, 0);
+		r = net_qdisc_netem(lab->net, name, (int)a, (int)b, 0, &err);
 		snprintf(what, sizeof(what), b > 0 ? "delay %g ms ± %g ms" : "delay %g ms", a, b);
 	} else if (strcmp(fault, "loss") == 0) {
 		if (!arg_num(args, 0, 0.1, 100, &a))
 			return lab_reply_error("loss takes a percentage from 0.1 to 100 (stacklab fail %s loss PCT)", name);
-		r = net_qdisc_netem(lab->net, name, 0, 0, a);
+		r = net_qdisc_netem(lab->net, name, 0, 0, a, &err);
 		snprintf(what, sizeof(what), "loss %g %%", a);
 	} else {
 		if (!arg_num(args, 0, 8, 10000000, &a))
 			return lab_reply_error("rate takes kbit/s from 8 to 10000000 (stacklab fail %s rate KBIT)", name);
-		r = net_qdisc_rate(lab->net, name, (int)a);
+		r = net_qdisc_rate(lab->net, name, (int)a, &err);
 		snprintf(what, sizeof(what), "rate %g kbit/s", a);
 	}
 	if (r == -EOPNOTSUPP)
@@ -224,13 +225,13 @@ static json_t *fail_link(struct lab *lab, int link, const char *fault, json_t *a
 				       strcmp(fault, "rate") == 0 ? "tbf" : "netem", fault,
 				       strcmp(fault, "rate") == 0 ? "TBF" : "NETEM");
 	if (r < 0)
-		return lab_reply_error("%s on %s: %s", fault, name, strerror(-r));
+		return lab_reply_error("%s", sl_err_text(&err, r));
 	struct lab_fault *f = record(lab, FAULT_SHAPE, node, link, what);
 	return f ? ok_reply(lab, f, "fail") : lab_reply_error("too many faults at once");
 }
 
 /* Isolate (or free) the bridge ports of A and B on the networks they share. */
-static int isolate_pair(struct lab *lab, int a, int b, bool on)
+static int isolate_pair(struct lab *lab, int a, int b, bool on, struct sl_error *err)
 {
 	int shared = 0;
 	for (int i = 0; i < lab->n_links; i++) {
@@ -241,7 +242,7 @@ static int isolate_pair(struct lab *lab, int a, int b, bool on)
 		if (!topo_node_addr(&lab->topo->nodes[l->node == a ? b : a], net))
 			continue;
 		shared++;
-		if (net_port_isolate(lab->net, link_name(lab, i), on) < 0)
+		if (net_port_isolate(lab->net, link_name(lab, i), on, err) < 0)
 			return -EIO;
 	}
 	return shared;
@@ -272,12 +273,13 @@ static json_t *fail_partition(struct lab *lab, json_t *args)
 					       lab->topo->nodes[lab->faults[i].node].name,
 					       lab->topo->nodes[lab->faults[i].other].name,
 					       lab->topo->nodes[lab->faults[i].node].name);
-	int r = isolate_pair(lab, a, b, true);
+	struct sl_error err = { 0 };
+	int r = isolate_pair(lab, a, b, true, &err);
 	if (r == 0)
 		return lab_reply_error("%s and %s share no network: they cannot reach each other anyway", an, bn);
 	if (r < 0) {
-		isolate_pair(lab, a, b, false);
-		return lab_reply_error("partition %s %s failed", an, bn);
+		isolate_pair(lab, a, b, false, NULL);
+		return lab_reply_error("partition %s %s: %s", an, bn, sl_err_text(&err, r));
 	}
 	char what[96];
 	snprintf(what, sizeof(what), "partition from %s", bn);
@@ -351,13 +353,13 @@ static void undo(struct lab *lab, int i)
 		break;
 	case FAULT_LINK_DOWN:
 		if (ln->state != NODE_CRASHED)
-			net_link_set_up(lab->net, link_name(lab, f.link), true);
+			net_link_set_up(lab->net, link_name(lab, f.link), true, NULL);
 		break;
 	case FAULT_SHAPE:
-		net_qdisc_clear(lab->net, link_name(lab, f.link));
+		net_qdisc_clear(lab->net, link_name(lab, f.link), NULL);
 		break;
 	case FAULT_PARTITION:
-		isolate_pair(lab, f.node, f.other, false);
+		isolate_pair(lab, f.node, f.other, false, NULL);
 		break;
 	}
 	fault_event(lab, "heal", &f);
@@ -385,9 +387,10 @@ json_t *heal_request(struct lab *lab, json_t *req)
 		for (int k = lab->n_faults - 1; k >= 0; k--)
 			if (lab->faults[k].node == i || lab->faults[k].other == i)
 				undo(lab, k);
-		int r = lab_node_respawn(lab, i);
+		struct sl_error err = { 0 };
+		int r = lab_node_respawn(lab, i, &err);
 		if (r < 0)
-			return lab_reply_error("node %s cannot start again: %s", lab->topo->nodes[i].name, strerror(-r));
+			return lab_reply_error("node %s cannot start again: %s", lab->topo->nodes[i].name, sl_err_text(&err, r));
 		healed++;
 	}
 	/* Newest first: a link downed during a crash comes back after it. */

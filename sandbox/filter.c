@@ -65,11 +65,11 @@ static int rule_add(scmp_filter_ctx ctx, int nr, const struct syscall_rule *row)
 	return -EINVAL;
 }
 
-int filter_install(void)
+int filter_install(struct sl_error *err)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
-		return -ENOMEM;
+		return sl_err(err, ENOMEM, "seccomp filter: %s", strerror(ENOMEM));
 	/* A binary tree of syscall numbers rather than a list: every system
 	 * call of every daemon in the lab goes through this filter. */
 	int r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
@@ -87,15 +87,13 @@ int filter_install(void)
 			continue; /* not on this architecture or libseccomp */
 		r = rule_add(ctx, nr, &profile_syscalls[i]);
 		if (r < 0)
-			log_err("seccomp rule for %s (%s): %s", profile_syscalls[i].call, profile_syscalls[i].why, strerror(-r));
+			sl_err(err, -r, "seccomp rule for %s (%s): %s", profile_syscalls[i].call, profile_syscalls[i].why,
+			       strerror(-r));
 	}
 	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-		r = -errno;
-	if (r == 0) {
-		r = seccomp_load(ctx);
-		if (r < 0)
-			log_err("load seccomp filter: %s", strerror(-r));
-	}
+		r = sl_err(err, errno, "no_new_privs: %s", strerror(errno));
+	if (r == 0 && (r = seccomp_load(ctx)) < 0)
+		sl_err(err, -r, "load seccomp filter: %s", strerror(-r));
 	seccomp_release(ctx);
 	return r;
 }

@@ -2,6 +2,8 @@
 #ifndef STACKLAB_FILTER_H
 #define STACKLAB_FILTER_H
 
+#include "error.h"
+
 /* Install the node filter on the calling thread (inherited by its children).
  * Refused, with EPERM: module loading, kexec, reboot, swap, accounting,
  * quotas, the kernel log, setting the clock, keyrings, bpf, perf,
@@ -10,7 +12,7 @@
  * chroot, file handles, ioctl TIOCSTI and TIOCLINUX, and personality other
  * than PER_LINUX, PER_LINUX32, UNAME26 or the query. Refused with ENOSYS,
  * so that callers fall back: clone3 and io_uring. Everything else is
- * allowed. Sets no_new_privs. Returns 0 or -errno. */
-int filter_install(void);
+ * allowed. Sets no_new_privs. Returns 0, or -errno with what failed in err. */
+int filter_install(struct sl_error *err);
 
 #endif

@@ -181,7 +181,7 @@ void lab_daemon_exited(struct lab *lab, int node, const char *daemon, const char
 void lab_node_state(struct lab *lab, int node, enum node_state state);
 /* Sample every link's counters LINK_SAMPLE_MS apart and emit their rates. */
 #define LINK_SAMPLE_MS 250
-int lab_links_watch(struct lab *lab);
+int lab_links_watch(struct lab *lab, struct sl_error *err);
 /* The live state, as `status` shows it. */
 json_t *lab_status(struct lab *lab);
 /* The nodes that hold VIP `v` now (a JSON array of names). */
@@ -201,7 +201,7 @@ json_t *lab_traffic_summary(struct lab *lab);
 /* publish.c */
 /* Listen on the host at addr:port (call before leaving its namespace),
  * and relay what comes to the VIP's port 443 from the client node. */
-int publish_listen(struct lab *lab, const char *addr, int port);
+int publish_listen(struct lab *lab, const char *addr, int port, struct sl_error *err);
 json_t *publish_json(struct lab *lab);
 
 /* trace.c */
@@ -226,11 +226,12 @@ int lab_node_of_role(const struct lab *lab, enum role_id role);
 
 /* build.c */
 /* Make the lab: files, switch, nodes, links; return once every node is
- * ready and, for the whole stack, the site answers the client. */
-int lab_build(struct lab *lab);
+ * ready and, for the whole stack, the site answers the client. Returns 0,
+ * or -errno with what failed in err (a node that failed has said so). */
+int lab_build(struct lab *lab, struct sl_error *err);
 /* Start node i again after its init died (a heal): -EBUSY if it lives. It
  * reports up once its daemons serve, as at `up`. */
-int lab_node_respawn(struct lab *lab, int i);
+int lab_node_respawn(struct lab *lab, int i, struct sl_error *err);
 
 /* nodechan.c */
 /* Listen to node i's init on its sync socket: its daemons' output, their
@@ -243,7 +244,7 @@ int nodechan_watch(struct lab *lab, int i);
 int lab_share(const struct lab *lab, int fd, const char *path, mode_t mode);
 /* The daemons node i will run, from the services file the lab rendered
  * for it (before the node exists), each with its log file in `logs`. */
-int logstore_register(struct lab *lab, int i, const char *logs);
+int logstore_register(struct lab *lab, int i, const char *logs, struct sl_error *err);
 /* The daemon called `name` (n bytes) of node i, or NULL: a node names only
  * the daemons the lab gave it. */
 struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, size_t n);
@@ -253,7 +254,7 @@ void logstore_close(struct lab_node *ln);
 
 /* requests.c */
 /* Open the control socket and answer it. */
-int requests_listen(struct lab *lab);
+int requests_listen(struct lab *lab, struct sl_error *err);
 
 /* teardown.c */
 /* Kill every node, remove the lab's cgroups, links and files. Once. */

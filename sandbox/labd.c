@@ -208,24 +208,27 @@ int labd_main(const struct labd_options *opt)
 	 * come to us, not to the host's init, so they are reaped at once. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 
+	struct sl_error err = { 0 };
 	lab->ep = epoll_create1(EPOLL_CLOEXEC);
 	_cleanup_free_ char *log_path = ctl_lab_path(lab->name, "lab.log");
 	lab->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int r = lab->log_fd < 0 || lab->ep < 0 ? -errno : 0;
-	if (r == 0)
-		r = lab_share(lab, lab->log_fd, NULL, 0640);
-	if (r == 0)
-		r = watch_signals(lab);
+	int r = lab->log_fd < 0 || lab->ep < 0 ? sl_err(&err, errno, "%s: %s", log_path, strerror(errno)) : 0;
+	if (r == 0 && (r = lab_share(lab, lab->log_fd, NULL, 0640)) < 0)
+		sl_err(&err, -r, "%s: %s", log_path, strerror(-r));
+	if (r == 0 && (r = watch_signals(lab)) < 0)
+		sl_err(&err, -r, "signals: %s", strerror(-r));
 	/* The host-side listener is made while still in the host's namespace. */
 	if (r == 0 && opt->publish_port)
-		r = publish_listen(lab, opt->publish_addr, opt->publish_port);
+		r = publish_listen(lab, opt->publish_addr, opt->publish_port, &err);
 	if (r == 0)
-		r = lab_build(lab);
+		r = lab_build(lab, &err);
 	if (r == 0)
-		r = requests_listen(lab);
+		r = requests_listen(lab, &err);
 	if (r == 0)
-		r = lab_links_watch(lab);
+		r = lab_links_watch(lab, &err);
 	if (r < 0) {
+		/* The one place a failed start is told: on the `up` client's pipe. */
+		log_err("%s", sl_err_text(&err, r));
 		log_err("lab %s did not start; rolling back", lab->name);
 		lab_teardown(lab);
 		return 1;
@@ -238,6 +241,7 @@ int labd_main(const struct labd_options *opt)
 	lab->serving = true;
 	while (!lab->stopping)
 		if ((r = dispatch_ready(lab, -1, false)) < 0) {
+			/* the daemon's own log: nobody else is listening now */
 			log_err("epoll: %s", strerror(-r));
 			lab_teardown(lab);
 			break;

@@ -37,26 +37,22 @@ struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, s
 
 /* The services file was rendered by the lab before the node existed, so
  * the node had no say in it. Each log file is opened now: logs/NODE/NAME.log. */
-int logstore_register(struct lab *lab, int i, const char *logs)
+int logstore_register(struct lab *lab, int i, const char *logs, struct sl_error *err)
 {
 	struct lab_node *ln = &lab->nodes[i];
 	static struct service_set set;
-	char path[PATH_MAX + 64], err[512];
+	char path[PATH_MAX + 64], why[512];
 	snprintf(path, sizeof(path), "%s/stacklab/services", ln->spec.etc);
-	int r = service_load(path, &set, err, sizeof(err));
-	if (r < 0) {
-		log_err("node %s: %s", ln->spec.node->name, r == -EINVAL ? err : strerror(-r));
-		return r;
-	}
+	int r = service_load(path, &set, why, sizeof(why));
+	if (r < 0)
+		return sl_err(err, -r, "node %s: %s", ln->spec.node->name, r == -EINVAL ? why : strerror(-r));
 	for (int k = 0; k < set.n; k++) {
 		struct lab_service *s = &ln->services[ln->n_services];
 		str_copy(s->name, sizeof(s->name), set.s[k].name);
 		snprintf(path, sizeof(path), "%s/%s.log", logs, s->name);
 		s->log_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (s->log_fd < 0 || lab_share(lab, s->log_fd, NULL, 0640) < 0) {
-			log_err("node %s: %s: %s", ln->spec.node->name, path, strerror(errno));
-			return -errno;
-		}
+		if (s->log_fd < 0 || lab_share(lab, s->log_fd, NULL, 0640) < 0)
+			return sl_err(err, errno, "node %s: %s: %s", ln->spec.node->name, path, strerror(errno));
 		ln->n_services++;
 	}
 	return 0;

@@ -47,7 +47,7 @@ static int nl_to_errno(int nle)
 	}
 }
 
-int net_open(struct net **out)
+int net_open(struct net **out, struct sl_error *err)
 {
 	struct net *n = xcalloc(1, sizeof(*n));
 	n->sock = nl_socket_alloc();
@@ -57,9 +57,8 @@ int net_open(struct net **out)
 	}
 	int r = nl_connect(n->sock, NETLINK_ROUTE);
 	if (r < 0) {
-		log_err("netlink connect: %s", nl_geterror(r));
 		net_free(n);
-		return nl_to_errno(r);
+		return sl_err(err, -nl_to_errno(r), "netlink connect: %s", nl_geterror(r));
 	}
 	*out = n;
 	return 0;
@@ -82,7 +81,7 @@ static int ifindex_of(struct net *n, const char *name)
 	return rtnl_link_get_ifindex(link);
 }
 
-int net_bridge_add(struct net *n, const char *name)
+int net_bridge_add(struct net *n, const char *name, struct sl_error *err)
 {
 	_cleanup_link_ struct rtnl_link *link = rtnl_link_alloc();
 	if (!link)
@@ -93,20 +92,17 @@ int net_bridge_add(struct net *n, const char *name)
 		rtnl_link_set_flags(link, IFF_UP);
 		r = rtnl_link_add(n->sock, link, NLM_F_CREATE | NLM_F_EXCL);
 	}
-	if (r < 0) {
-		log_err("bridge %s: %s", name, nl_geterror(r));
-		return nl_to_errno(r);
-	}
+	if (r < 0)
+		return sl_err(err, -nl_to_errno(r), "bridge %s: %s", name, nl_geterror(r));
 	return 0;
 }
 
-int net_veth_add(struct net *n, const char *name, const char *master, const char *peer, pid_t peer_pid)
+int net_veth_add(struct net *n, const char *name, const char *master, const char *peer, pid_t peer_pid,
+		 struct sl_error *err)
 {
 	int master_idx = ifindex_of(n, master);
-	if (master_idx < 0) {
-		log_err("veth %s: bridge %s: %s", name, master, strerror(-master_idx));
-		return master_idx;
-	}
+	if (master_idx < 0)
+		return sl_err(err, -master_idx, "veth %s: bridge %s: %s", name, master, strerror(-master_idx));
 	_cleanup_link_ struct rtnl_link *link = rtnl_link_veth_alloc();
 	if (!link)
 		return -ENOMEM;
@@ -122,21 +118,17 @@ int net_veth_add(struct net *n, const char *name, const char *master, const char
 	rtnl_link_set_ns_pid(p, peer_pid);
 	rtnl_link_put(p);
 	int r = rtnl_link_add(n->sock, link, NLM_F_CREATE | NLM_F_EXCL);
-	if (r < 0) {
-		log_err("veth %s → %s in pid %d: %s", name, peer, (int)peer_pid, nl_geterror(r));
-		return nl_to_errno(r);
-	}
+	if (r < 0)
+		return sl_err(err, -nl_to_errno(r), "veth %s → %s in pid %d: %s", name, peer, (int)peer_pid, nl_geterror(r));
 	return 0;
 }
 
-int net_link_set_up(struct net *n, const char *name, bool up)
+int net_link_set_up(struct net *n, const char *name, bool up, struct sl_error *err)
 {
 	_cleanup_link_ struct rtnl_link *orig = NULL;
 	int r = rtnl_link_get_kernel(n->sock, 0, name, &orig);
-	if (r < 0) {
-		log_err("link %s: %s", name, nl_geterror(r));
-		return nl_to_errno(r);
-	}
+	if (r < 0)
+		return sl_err(err, -nl_to_errno(r), "link %s: %s", name, nl_geterror(r));
 	_cleanup_link_ struct rtnl_link *change = rtnl_link_alloc();
 	if (!change)
 		return -ENOMEM;
@@ -145,20 +137,16 @@ int net_link_set_up(struct net *n, const char *name, bool up)
 	else
 		rtnl_link_unset_flags(change, IFF_UP);
 	r = rtnl_link_change(n->sock, orig, change, 0);
-	if (r < 0) {
-		log_err("link %s %s: %s", name, up ? "up" : "down", nl_geterror(r));
-		return nl_to_errno(r);
-	}
+	if (r < 0)
+		return sl_err(err, -nl_to_errno(r), "link %s %s: %s", name, up ? "up" : "down", nl_geterror(r));
 	return 0;
 }
 
-int net_addr_add(struct net *n, const char *name, struct in_addr addr, int prefix)
+int net_addr_add(struct net *n, const char *name, struct in_addr addr, int prefix, struct sl_error *err)
 {
 	int idx = ifindex_of(n, name);
-	if (idx < 0) {
-		log_err("address on %s: %s", name, strerror(-idx));
-		return idx;
-	}
+	if (idx < 0)
+		return sl_err(err, -idx, "address on %s: %s", name, strerror(-idx));
 	struct rtnl_addr *a = rtnl_addr_alloc();
 	struct nl_addr *local = nl_addr_build(AF_INET, &addr, sizeof(addr));
 	struct in_addr bcast = { addr.s_addr | htonl(prefix >= 32 ? 0 : ~0u >> prefix) };
@@ -174,10 +162,8 @@ int net_addr_add(struct net *n, const char *name, struct in_addr addr, int prefi
 	nl_addr_put(local);
 	nl_addr_put(brd);
 	rtnl_addr_put(a);
-	if (r < 0) {
-		log_err("address on %s: %s", name, nl_geterror(r));
-		return nl_to_errno(r);
-	}
+	if (r < 0)
+		return sl_err(err, -nl_to_errno(r), "address on %s: %s", name, nl_geterror(r));
 	return 0;
 }
 
@@ -202,11 +188,11 @@ int net_link_stats(struct net *n, void (*fn)(const struct net_link_stat *, void 
 	return 0;
 }
 
-int net_port_isolate(struct net *n, const char *name, bool isolated)
+int net_port_isolate(struct net *n, const char *name, bool isolated, struct sl_error *err)
 {
 	int idx = ifindex_of(n, name);
 	if (idx < 0)
-		return idx;
+		return sl_err(err, -idx, "isolate bridge port %s: %s", name, strerror(-idx));
 	/* libnl has no setter for IFLA_BRPORT_ISOLATED: one attribute, by hand. */
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
 	if (!msg)
@@ -222,18 +208,16 @@ int net_port_isolate(struct net *n, const char *name, bool isolated)
 		msg = NULL;
 	}
 	nlmsg_free(msg);
-	if (r < 0) {
-		log_err("isolate bridge port %s: %s", name, nl_geterror(r));
-		return nl_to_errno(r);
-	}
+	if (r < 0)
+		return sl_err(err, -nl_to_errno(r), "isolate bridge port %s: %s", name, nl_geterror(r));
 	return 0;
 }
 
-static int qdisc_replace(struct net *n, const char *name, struct rtnl_qdisc *q, const char *kind)
+static int qdisc_replace(struct net *n, const char *name, struct rtnl_qdisc *q, const char *kind, struct sl_error *err)
 {
 	int idx = ifindex_of(n, name);
 	if (idx < 0)
-		return idx;
+		return sl_err(err, -idx, "%s qdisc on %s: %s", kind, name, strerror(-idx));
 	rtnl_tc_set_ifindex(TC_CAST(q), idx);
 	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
 	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
@@ -242,8 +226,7 @@ static int qdisc_replace(struct net *n, const char *name, struct rtnl_qdisc *q, 
 		/* A kernel without the qdisc answers "not found". */
 		if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NOATTR || r == -NLE_OPNOTSUPP)
 			return -EOPNOTSUPP;
-		log_err("%s qdisc on %s: %s", kind, name, nl_geterror(r));
-		return nl_to_errno(r);
+		return sl_err(err, -nl_to_errno(r), "%s qdisc on %s: %s", kind, name, nl_geterror(r));
 	}
 	return 0;
 }
@@ -258,7 +241,7 @@ uint32_t net_netem_prob(double pct)
 	return (uint32_t)(pct / 100 * UINT32_MAX + 0.5);
 }
 
-int net_qdisc_netem(struct net *n, const char *name, int delay_ms, int jitter_ms, double loss_pct)
+int net_qdisc_netem(struct net *n, const char *name, int delay_ms, int jitter_ms, double loss_pct, struct sl_error *err)
 {
 	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
 	if (!q)
@@ -280,12 +263,12 @@ int net_qdisc_netem(struct net *n, const char *name, int delay_ms, int jitter_ms
 	if (loss_pct > 0)
 		rtnl_netem_set_loss(q, (int)net_netem_prob(loss_pct));
 	rtnl_netem_set_limit(q, 10000);
-	r = qdisc_replace(n, name, q, "netem");
+	r = qdisc_replace(n, name, q, "netem", err);
 	rtnl_qdisc_put(q);
 	return r;
 }
 
-int net_qdisc_rate(struct net *n, const char *name, int kbit)
+int net_qdisc_rate(struct net *n, const char *name, int kbit, struct sl_error *err)
 {
 	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
 	if (!q)
@@ -300,16 +283,16 @@ int net_qdisc_rate(struct net *n, const char *name, int kbit)
 	int burst = bytes_per_sec / 100 > 3000 ? bytes_per_sec / 100 : 3000;
 	rtnl_qdisc_tbf_set_rate(q, bytes_per_sec, burst, 0);
 	rtnl_qdisc_tbf_set_limit_by_latency(q, 100);
-	r = qdisc_replace(n, name, q, "tbf");
+	r = qdisc_replace(n, name, q, "tbf", err);
 	rtnl_qdisc_put(q);
 	return r;
 }
 
-int net_qdisc_clear(struct net *n, const char *name)
+int net_qdisc_clear(struct net *n, const char *name, struct sl_error *err)
 {
 	int idx = ifindex_of(n, name);
 	if (idx < 0)
-		return idx;
+		return sl_err(err, -idx, "remove qdisc on %s: %s", name, strerror(-idx));
 	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
 	if (!q)
 		return -ENOMEM;
@@ -317,9 +300,7 @@ int net_qdisc_clear(struct net *n, const char *name)
 	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
 	int r = rtnl_qdisc_delete(n->sock, q);
 	rtnl_qdisc_put(q);
-	if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NOADDR) {
-		log_err("remove qdisc on %s: %s", name, nl_geterror(r));
-		return nl_to_errno(r);
-	}
+	if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NOADDR)
+		return sl_err(err, -nl_to_errno(r), "remove qdisc on %s: %s", name, nl_geterror(r));
 	return 0;
 }

@@ -46,7 +46,6 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt
 	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
 	va_end(ap);
 	(void)send(SYNC_FD, msg, strlen(msg), MSG_NOSIGNAL);
-	log_err("%s", msg + n);
 	_exit(1);
 }
 
@@ -206,31 +205,31 @@ static void configure_net(const struct node_spec *spec)
 			fail("sysctl %s: %s", profile_sysctls[i].path, strerror(-r));
 	}
 	struct net *net = NULL;
-	int r = net_open(&net);
-	if (r < 0)
-		fail("netlink: %s", strerror(-r));
-	if ((r = net_link_set_up(net, "lo", true)) < 0)
-		fail("loopback up: %s", strerror(-r));
-	for (int i = 0; i < spec->node->n_ifaces; i++) {
+	struct sl_error err = { 0 };
+	int r = net_open(&net, &err);
+	if (r == 0)
+		r = net_link_set_up(net, "lo", true, &err);
+	for (int i = 0; r == 0 && i < spec->node->n_ifaces; i++) {
 		const struct topo_iface *ifc = &spec->node->ifaces[i];
 		/* The address first: the link coming up announces it. */
-		r = net_addr_add(net, ifc->name, ifc->addr, spec->topo->nets[ifc->net].prefix);
-		if (r < 0)
-			fail("address on %s: %s", ifc->name, strerror(-r));
-		if ((r = net_link_set_up(net, ifc->name, true)) < 0)
-			fail("%s up: %s", ifc->name, strerror(-r));
+		r = net_addr_add(net, ifc->name, ifc->addr, spec->topo->nets[ifc->net].prefix, &err);
+		if (r == 0)
+			r = net_link_set_up(net, ifc->name, true, &err);
 	}
+	if (r < 0)
+		fail("%s", sl_err_text(&err, r));
 	net_free(net);
 }
 
 static void confine(const struct role *role)
 {
 	const int *const keep[] = { profile_caps, role->caps };
-	int r = caps_limit(keep, 2);
+	struct sl_error err = { 0 };
+	int r = caps_limit(keep, 2, &err);
+	if (r == 0)
+		r = filter_install(&err);
 	if (r < 0)
-		fail("drop capabilities: %s", strerror(-r));
-	if ((r = filter_install()) < 0)
-		fail("seccomp filter: %s", strerror(-r));
+		fail("%s", sl_err_text(&err, r));
 }
 
 #define SERVICE_START_TIMEOUT_MS 20000
@@ -489,11 +488,11 @@ static void __attribute__((noreturn)) node_main(const struct node_spec *spec, in
 	init_loop();
 }
 
-pid_t node_spawn(const struct node_spec *spec, int *sync_fd)
+pid_t node_spawn(const struct node_spec *spec, int *sync_fd, struct sl_error *err)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
+		return sl_err(err, errno, "node %s: sync socket: %s", spec->node->name, strerror(errno));
 	/* clone() as a fork: the child runs on a copy of this stack. Every
 	 * namespace of the node belongs to its new user namespace. */
 	long pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
@@ -502,15 +501,14 @@ pid_t node_spawn(const struct node_spec *spec, int *sync_fd)
 		int e = errno;
 		close(sv[0]);
 		close(sv[1]);
-		log_err("clone node %s: %s", spec->node->name, strerror(e));
-		return -e;
+		return sl_err(err, e, "clone node %s: %s", spec->node->name, strerror(e));
 	}
 	if (pid == 0) {
 		close(sv[0]);
 		node_main(spec, sv[1]);
 	}
 	close(sv[1]);
-	int r = userns_map((pid_t)pid, spec->idmap);
+	int r = userns_map((pid_t)pid, spec->idmap, err);
 	if (r < 0) {
 		kill((pid_t)pid, SIGKILL);
 		waitpid((pid_t)pid, NULL, 0);
@@ -578,8 +576,11 @@ pid_t node_enter(const struct node_door *d)
 	signal(SIGQUIT, SIG_IGN);
 	/* Into the node's cgroup first, while still the host's root: a frozen
 	 * node freezes what runs in it from outside too. */
-	if (d->lab && cgroup_join(d->lab, d->node) < 0)
+	struct sl_error err = { 0 };
+	if (d->lab && cgroup_join(d->lab, d->node, &err) < 0) {
+		log_err("%s", err.msg);
 		_exit(126);
+	}
 	int init = open_init(d);
 	if (init < 0) {
 		log_err("node %s: its init (pid %d) is gone: %s", d->node, (int)d->init, strerror(-init));
@@ -625,11 +626,12 @@ pid_t node_enter(const struct node_door *d)
 		die("chdir /: %s", strerror(errno));
 	static const int none_caps[] = { -1 };
 	const int *const keep[] = { profile_caps, d->role->caps, d->extra_caps ? d->extra_caps : none_caps };
-	int r = caps_limit(keep, 3);
+	memset(&err, 0, sizeof(err));
+	int r = caps_limit(keep, 3, &err);
+	if (r == 0)
+		r = filter_install(&err);
 	if (r < 0)
-		die("drop capabilities: %s", strerror(-r));
-	if ((r = filter_install()) < 0)
-		die("seccomp filter: %s", strerror(-r));
+		die("node %s: %s", d->node, sl_err_text(&err, r));
 	return 0;
 }
 

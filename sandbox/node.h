@@ -29,7 +29,7 @@ struct node_spec {
 /* Clone the node's init. It waits, in its fresh namespaces, until
  * node_release(); meanwhile the caller moves its links in. On success returns
  * the init's pid and the caller's end of the sync socket in *sync_fd. */
-pid_t node_spawn(const struct node_spec *spec, int *sync_fd);
+pid_t node_spawn(const struct node_spec *spec, int *sync_fd, struct sl_error *err);
 
 /* Let the init go on: configure addresses, build and enter its root, drop
  * privileges, start the daemons of /etc/stacklab/services, then report

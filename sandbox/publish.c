@@ -19,27 +19,25 @@
 static void publish_accept(struct lab *lab, void *ctx);
 static void publish_relay(struct lab *lab, void *ctx);
 
-int publish_listen(struct lab *lab, const char *addr, int port)
+int publish_listen(struct lab *lab, const char *addr, int port, struct sl_error *err)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
-		log_err("--publish: '%s' is not an IPv4 address", addr);
-		return -EINVAL;
-	}
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		return sl_err(err, EINVAL, "--publish: '%s' is not an IPv4 address", addr);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	int one = 1;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 32) < 0) {
 		int e = errno;
-		log_err("--publish: cannot listen on %s:%d: %s", addr, port, strerror(e));
 		if (fd >= 0)
 			close(fd);
-		return -e;
+		return sl_err(err, e, "--publish: cannot listen on %s:%d: %s", addr, port, strerror(e));
 	}
 	lab->publish.fd = fd;
 	lab->publish.port = port;
 	str_copy(lab->publish.addr, sizeof(lab->publish.addr), addr);
-	return lab_watch(lab, fd, publish_accept, NULL, false);
+	int r = lab_watch(lab, fd, publish_accept, NULL, false);
+	return r < 0 ? sl_err(err, -r, "--publish: %s", strerror(-r)) : 0;
 }
 
 /* A socket in the client node's network namespace, connected (or

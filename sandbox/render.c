@@ -17,6 +17,7 @@ struct ctx {
 	size_t n_extra;
 	const char *name;
 	int line;
+	struct sl_error *err;
 };
 
 static void addr_str(struct in_addr a, char *buf)
@@ -125,22 +126,16 @@ static int emit_line(const struct ctx *c, const struct topo_node *member, const 
 			break;
 		}
 		const char *close = memmem(open + 2, (size_t)(end - open - 2), "}}", 2);
-		if (!close) {
-			log_err("%s:%d: '{{' without '}}'", c->name, c->line);
-			return -EINVAL;
-		}
+		if (!close)
+			return sl_err(c->err, EINVAL, "%s:%d: '{{' without '}}'", c->name, c->line);
 		fwrite(p, 1, (size_t)(open - p), out);
 		char val[256];
-		if (!lookup(c, member, open + 2, (size_t)(close - open - 2), val, sizeof(val))) {
-			log_err("%s:%d: unknown placeholder {{%.*s}} for node %s", c->name, c->line,
-				(int)(close - open - 2), open + 2, c->n->name);
-			return -EINVAL;
-		}
-		if (!config_safe(val)) {
-			log_err("%s:%d: value of {{%.*s}} for node %s holds a control character or one of {}\";", c->name,
-				c->line, (int)(close - open - 2), open + 2, c->n->name);
-			return -EINVAL;
-		}
+		if (!lookup(c, member, open + 2, (size_t)(close - open - 2), val, sizeof(val)))
+			return sl_err(c->err, EINVAL, "%s:%d: unknown placeholder {{%.*s}} for node %s", c->name, c->line,
+				      (int)(close - open - 2), open + 2, c->n->name);
+		if (!config_safe(val))
+			return sl_err(c->err, EINVAL, "%s:%d: value of {{%.*s}} for node %s holds a control character or one of {}\";",
+				      c->name, c->line, (int)(close - open - 2), open + 2, c->n->name);
 		fputs(val, out);
 		p = close + 2;
 	}
@@ -166,9 +161,9 @@ static size_t line_group(const char *line, size_t len, const char **group)
 }
 
 char *render_text(const struct topo *t, const struct topo_node *n, const char *text, const char *name,
-		  const struct render_var *extra, size_t n_extra)
+		  const struct render_var *extra, size_t n_extra, struct sl_error *err)
 {
-	struct ctx c = { t, n, extra, n_extra, name, 0 };
+	struct ctx c = { t, n, extra, n_extra, name, 0, err };
 	char *buf = NULL;
 	size_t size = 0;
 	FILE *out = open_memstream(&buf, &size);
@@ -213,7 +208,7 @@ static int render_tree(const struct ctx *base, const char *src, const char *dst)
 		snprintf(t, sizeof(t), "%s/%s", dst, e->d_name);
 		struct stat st;
 		if (lstat(s, &st) < 0) {
-			r = -errno;
+			r = sl_err(base->err, errno, "render %s: %s", s, strerror(errno));
 			break;
 		}
 		if (S_ISDIR(st.st_mode)) {
@@ -235,26 +230,27 @@ static int render_tree(const struct ctx *base, const char *src, const char *dst)
 		} else if (S_ISREG(st.st_mode)) {
 			_cleanup_free_ char *text = read_file(s, NULL);
 			if (!text) {
-				r = -errno;
+				r = sl_err(base->err, errno, "render %s: %s", s, strerror(errno));
 				break;
 			}
-			_cleanup_free_ char *out = render_text(base->t, base->n, text, s, base->extra, base->n_extra);
+			_cleanup_free_ char *out = render_text(base->t, base->n, text, s, base->extra, base->n_extra, base->err);
 			if (!out)
 				r = -EINVAL;
 			else
 				r = write_file(t, out, st.st_mode & 07777);
 		}
-		if (r < 0 && r != -EINVAL)
-			log_err("render %s: %s", s, strerror(-r));
+		if (r < 0) /* kept if render_text said more already */
+			sl_err(base->err, -r, "render %s: %s", s, strerror(-r));
 	}
 	closedir(d);
 	return r;
 }
 
 int render_node(const struct topo *t, const struct topo_node *n, const char *src_root,
-		const char *etc_dst, const char *var_dst, const struct render_var *extra, size_t n_extra)
+		const char *etc_dst, const char *var_dst, const struct render_var *extra, size_t n_extra,
+		struct sl_error *err)
 {
-	struct ctx c = { t, n, extra, n_extra, NULL, 0 };
+	struct ctx c = { t, n, extra, n_extra, NULL, 0, err };
 	const char *layers[] = { "common", n->role->name };
 	for (size_t i = 0; i < ARRAY_SIZE(layers); i++) {
 		char src[PATH_MAX];

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "error.h"
 #include "topo.h"
 
 /* Extra scalar placeholders a caller adds (e.g. paths known only at up). */
@@ -23,13 +24,14 @@ struct render_var {
 
 /* Render the templates of node `n` into the directories etc_dst and var_dst
  * (which must exist), taking templates from `src_root` (rootfs/). Returns 0,
- * or -errno after logging "template:line: what". */
+ * or -errno with "template:line: what" in err. */
 int render_node(const struct topo *t, const struct topo_node *n, const char *src_root,
-		const char *etc_dst, const char *var_dst, const struct render_var *extra, size_t n_extra);
+		const char *etc_dst, const char *var_dst, const struct render_var *extra, size_t n_extra,
+		struct sl_error *err);
 
 /* Render one template text for node `n`; returns a malloc'd string, or NULL
- * after logging "name:line: what" for an unknown placeholder. */
+ * with "name:line: what" in err (which may be NULL). */
 char *render_text(const struct topo *t, const struct topo_node *n, const char *text, const char *name,
-		  const struct render_var *extra, size_t n_extra);
+		  const struct render_var *extra, size_t n_extra, struct sl_error *err);
 
 #endif

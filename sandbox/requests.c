@@ -235,9 +235,12 @@ static void on_client(struct lab *lab, void *ctx)
 	}
 }
 
-int requests_listen(struct lab *lab)
+int requests_listen(struct lab *lab, struct sl_error *err)
 {
 	_cleanup_free_ char *sock = ctl_lab_path(lab->name, "ctl.sock");
-	lab->ctl_fd = ctl_listen(sock, lab->watch_gid);
-	return lab->ctl_fd < 0 ? lab->ctl_fd : lab_watch(lab, lab->ctl_fd, on_accept, NULL, false);
+	lab->ctl_fd = ctl_listen(sock, lab->watch_gid, err);
+	if (lab->ctl_fd < 0)
+		return lab->ctl_fd;
+	int r = lab_watch(lab, lab->ctl_fd, on_accept, NULL, false);
+	return r < 0 ? sl_err(err, -r, "control socket: %s", strerror(-r)) : 0;
 }

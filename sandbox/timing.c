@@ -20,7 +20,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 	return 1;
 }
 
-int timing_load(const char *path, const char *name, struct timing *t)
+int timing_load(const char *path, const char *name, struct timing *t, struct sl_error *err)
 {
 	memset(t, 0, sizeof(*t));
 	if (str_copy(t->name, sizeof(t->name), name) < 0)
@@ -30,11 +30,9 @@ int timing_load(const char *path, const char *name, struct timing *t)
 	t->n_vars = 1;
 	int r = ini_parse(path, handler, t);
 	if (r < 0)
-		return -errno ? -errno : -EIO;
-	if (r > 0) {
-		log_err("%s:%d: not a 'key = value' line", path, r);
-		return -EINVAL;
-	}
+		return sl_err(err, errno ? errno : EIO, "%s: %s", path, strerror(errno ? errno : EIO));
+	if (r > 0)
+		return sl_err(err, EINVAL, "%s:%d: not a 'key = value' line", path, r);
 	return t->n_vars > 1 ? 0 : -ENOENT;
 }
 

@@ -17,7 +17,7 @@ struct timing {
 
 /* Load profile `name` from `path`. Returns 0, -ENOENT if there is no such
  * profile, or -errno. Free with timing_free(). */
-int timing_load(const char *path, const char *name, struct timing *t);
+int timing_load(const char *path, const char *name, struct timing *t, struct sl_error *err);
 void timing_free(struct timing *t);
 
 #endif

@@ -38,12 +38,12 @@ static bool slot_taken(uid_t base, const char *self)
 	return taken;
 }
 
-int userns_pick(const char *lab, const char *dir, struct idmap *m)
+int userns_pick(const char *lab, const char *dir, struct idmap *m, struct sl_error *err)
 {
 	/* The run directory's lock keeps two `up`s from taking one range. */
 	_cleanup_close_ int lock = open(CTL_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (lock < 0 || flock(lock, LOCK_EX) < 0)
-		return -errno;
+		return sl_err(err, errno, "lock %s: %s", CTL_RUN_DIR, strerror(errno));
 	/* Start where the lab's name points, so a lab tends to keep its ids. */
 	unsigned h = 5381;
 	for (const char *c = lab; *c; c++)
@@ -57,14 +57,14 @@ int userns_pick(const char *lab, const char *dir, struct idmap *m)
 		snprintf(text, sizeof(text), "%u\n", (unsigned)base);
 		int r = write_file(path, text, 0644);
 		if (r < 0)
-			return r;
+			return sl_err(err, -r, "%s: %s", path, strerror(-r));
 		m->base = base;
 		return 0;
 	}
-	return -EUSERS;
+	return sl_err(err, EUSERS, "no free range of ids for the nodes' user namespace");
 }
 
-int userns_map(pid_t pid, const struct idmap *m)
+int userns_map(pid_t pid, const struct idmap *m, struct sl_error *err)
 {
 	static const char *const maps[] = { "uid_map", "gid_map" };
 	char line[64];
@@ -73,10 +73,8 @@ int userns_map(pid_t pid, const struct idmap *m)
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, maps[i]);
 		int r = write_file(path, line, 0644);
-		if (r < 0) {
-			log_err("%s: %s", path, strerror(-r));
-			return r;
-		}
+		if (r < 0)
+			return sl_err(err, -r, "%s: %s", path, strerror(-r));
 	}
 	return 0;
 }
@@ -89,6 +87,7 @@ int userns_become_root(void)
 }
 
 static uid_t shift_base;
+static struct sl_error *shift_err;
 
 static int shift_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
@@ -96,16 +95,15 @@ static int shift_one(const char *path, const struct stat *st, int type, struct F
 	(void)ftw;
 	if (st->st_uid >= USERNS_IDS || st->st_gid >= USERNS_IDS)
 		return 0; /* already the node's */
-	if (lchown(path, shift_base + st->st_uid, shift_base + st->st_gid) < 0) {
-		log_err("give %s to the node's ids: %s", path, strerror(errno));
-		return -errno;
-	}
+	if (lchown(path, shift_base + st->st_uid, shift_base + st->st_gid) < 0)
+		return sl_err(shift_err, errno, "give %s to the node's ids: %s", path, strerror(errno));
 	return 0;
 }
 
-int userns_shift_tree(const char *path, const struct idmap *m)
+int userns_shift_tree(const char *path, const struct idmap *m, struct sl_error *err)
 {
 	shift_base = m->base;
+	shift_err = err;
 	int r = nftw(path, shift_one, 16, FTW_PHYS | FTW_MOUNT);
-	return r < 0 ? -errno : r;
+	return r < 0 ? sl_err(err, errno, "%s: %s", path, strerror(errno)) : r;
 }

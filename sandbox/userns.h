@@ -6,6 +6,8 @@
 
 #include <sys/types.h>
 
+#include "error.h"
+
 /* Ids 0…USERNS_IDS-1 inside a node are base…base+USERNS_IDS-1 outside:
  * room for every user a Debian daemon runs as, nobody (65534) included. */
 #define USERNS_IDS 65536
@@ -16,12 +18,12 @@ struct idmap {
 
 /* Give lab `lab` a range of host ids no other running lab has, from the
  * range systemd leaves to containers (524288…1879048191), and record it in
- * the lab's directory `dir` (so other labs see it taken). Returns 0 or
- * -errno. */
-int userns_pick(const char *lab, const char *dir, struct idmap *m);
+ * the lab's directory `dir` (so other labs see it taken). Returns 0, or
+ * -errno with what failed in err (as do the others here). */
+int userns_pick(const char *lab, const char *dir, struct idmap *m, struct sl_error *err);
 
 /* Write the uid and gid maps of process `pid`, made with CLONE_NEWUSER. */
-int userns_map(pid_t pid, const struct idmap *m);
+int userns_map(pid_t pid, const struct idmap *m, struct sl_error *err);
 
 /* In a process that has just entered or made a user namespace with the map
  * above: become its root (uid and gid 0, no supplementary groups). */
@@ -31,6 +33,6 @@ int userns_become_root(void);
  * to the node's ids: host uid u becomes base+u. Files the daemon wrote as
  * root become root's inside the node; a database copied as mysql's becomes
  * mysql's inside. Returns 0 or -errno. */
-int userns_shift_tree(const char *path, const struct idmap *m);
+int userns_shift_tree(const char *path, const struct idmap *m, struct sl_error *err);
 
 #endif

@@ -268,7 +268,7 @@ int copy_tree(const char *src, const char *dst, uid_t uid, gid_t gid)
 	return r;
 }
 
-int run_argv(char *const argv[])
+int run_argv(char *const argv[], struct sl_error *e)
 {
 	/* Tools like openssl chat on stderr when all is well: keep what they
 	 * say, and show it only if they fail. */
@@ -298,12 +298,11 @@ int run_argv(char *const argv[])
 			return -errno;
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (code != 0) {
-		char buf[4096];
+		char buf[768];
 		ssize_t n = pread(err, buf, sizeof(buf) - 1, 0);
-		if (n > 0) {
-			buf[n] = '\0';
-			log_err("%s said:\n%s", argv[0], buf);
-		}
+		buf[n > 0 ? n : 0] = '\0';
+		text_clean(buf);
+		sl_err(e, EIO, "%s failed (status %d)%s%s", argv[0], code, n > 0 ? "; it said:\n" : "", buf);
 	}
 	return code;
 }

@@ -12,6 +12,8 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "error.h"
+
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define _cleanup_free_ _cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
@@ -74,8 +76,8 @@ int copy_file(const char *src, const char *dst);
 int copy_tree(const char *src, const char *dst, uid_t uid, gid_t gid);
 
 /* Run argv[0] (a path) and wait. Its output is dropped unless it fails,
- * then its stderr is logged. Returns its exit status, or -errno. */
-int run_argv(char *const argv[]);
+ * then its stderr is in `err`. Returns its exit status, or -errno. */
+int run_argv(char *const argv[], struct sl_error *err);
 
 /* Files a node can write (its /etc, its database's log) are hostile: open
  * `rel` under directory `base` without following any link or leaving

@@ -264,7 +264,7 @@ static long in_child(probe_fn *fn, long arg, bool filtered)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		int r = filtered ? filter_install() : 0;
+		int r = filtered ? filter_install(NULL) : 0;
 		if (r < 0)
 			_exit(2);
 		long got = fn(arg);

@@ -28,7 +28,7 @@ int main(void)
 	}
 	struct topo_node *lb1 = &t->nodes[0];
 
-	char *out = render_text(t, lb1, "priority {{priority}}\nserver_name www.{{domain}};\nvip {{vip}}\n", "tpl", NULL, 0);
+	char *out = render_text(t, lb1, "priority {{priority}}\nserver_name www.{{domain}};\nvip {{vip}}\n", "tpl", NULL, 0, NULL);
 	is_str(out, "priority 150\nserver_name www.example.org;\nvip 203.0.113.100\n", "placeholders are filled in");
 	free(out);
 
@@ -36,12 +36,12 @@ int main(void)
 	static const char *const unsafe[] = { "100\nvrrp_script x", "100 } vrrp_script x {", "\"x\"", "1;2", "a\tb" };
 	for (size_t i = 0; i < ARRAY_SIZE(unsafe); i++) {
 		str_copy(lb1->settings[0].value, sizeof(lb1->settings[0].value), unsafe[i]);
-		out = render_text(t, lb1, "priority {{priority}}\n", "tpl", NULL, 0);
+		out = render_text(t, lb1, "priority {{priority}}\n", "tpl", NULL, 0, NULL);
 		ok(out == NULL, "a value with config syntax is refused (%zu)", i);
 		free(out);
 	}
 	struct render_var extra[] = { { "vrrp_state", "MASTER\n}" } };
-	out = render_text(t, lb1, "state {{vrrp_state}}\n", "tpl", extra, ARRAY_SIZE(extra));
+	out = render_text(t, lb1, "state {{vrrp_state}}\n", "tpl", extra, ARRAY_SIZE(extra), NULL);
 	ok(out == NULL, "so is an extra variable's");
 	free(out);
 	topo_free(t);

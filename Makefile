@@ -30,7 +30,7 @@ CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
-ENGINE := error util userns role profile topo net caps filter render service node ctl timing pki dbtemplate watch events fault traffic trafficd publish cgroup trace logstore nodechan teardown build requests labd
+ENGINE := error util inifile userns role profile topo net caps filter render service node ctl timing pki dbtemplate watch events fault traffic trafficd publish cgroup trace logstore nodechan teardown build requests labd
 CLI := main cli tty cmd_up cmd_down cmd_status cmd_exec cmd_list cmd_request cmd_logs cmd_events cmd_fail cmd_traffic cmd_tui cmd_trace
 ENGINE_OBJ := $(ENGINE:%=build/%.o)
 CLI_OBJ := $(CLI:%=build/%.o)
@@ -82,7 +82,7 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 20
 FUZZ_CFLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_ENGINE := error util role topo
+FUZZ_ENGINE := error util inifile role topo
 FUZZ_LIBS = $(shell pkg-config --libs inih)
 
 fuzz: build/fuzz/topo

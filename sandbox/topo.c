@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "inifile.h"
 #include "util.h"
 
 struct raw_vip {
@@ -28,15 +29,7 @@ struct raw_vip {
 
 struct parser {
 	struct topo *t;
-	const char *path;
-	FILE *f;
-	int line;                      /* line inih is on, counted by our reader */
-	size_t bytes;                  /* read from f so far */
-	bool too_big;                  /* stopped reading at TOPO_FILE_MAX */
-	FILE *err;
-	char *errbuf;
-	size_t errlen;
-	int n_errors;
+	struct inifile in;             /* the file, its line, the messages */
 	char subnet_text[TOPO_NETS_MAX][64];
 	int subnet_line[TOPO_NETS_MAX];
 	char iface_text[TOPO_NODES_MAX][TOPO_IFACES_MAX][128];
@@ -44,48 +37,6 @@ struct parser {
 	struct raw_vip vips[TOPO_VIPS_MAX];
 };
 
-/* How many bytes of valid UTF-8 start at s (1 to 4), or 0 if none does.
- * Overlong forms and surrogates are not valid. */
-static int utf8_len(const unsigned char *s)
-{
-	if (s[0] < 0x80)
-		return 1;
-	int n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
-	for (int i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
-	    (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
-		return 0;
-	return n;
-}
-
-/* How many bytes of one printable character start at s, or 0: not the C0
- * controls, DEL, or the C1 controls (U+0080 to U+009F, which some terminals
- * obey like ESC). */
-static int printable_len(const unsigned char *s)
-{
-	int n = utf8_len(s);
-	if (s[0] < 0x20 || s[0] == 0x7f || (n == 2 && s[0] == 0xc2 && s[1] < 0xa0))
-		return 0;
-	return n;
-}
-
-/* Write `s` with every byte that is not printable UTF-8 as \xNN. */
-static void put_escaped(const char *s, FILE *out)
-{
-	for (const unsigned char *c = (const unsigned char *)s; *c;) {
-		int n = printable_len(c);
-		if (n == 0)
-			fprintf(out, "\\x%02x", *c++);
-		else
-			fwrite(c, 1, (size_t)n, out), c += n;
-	}
-}
-
-/* Report a problem at `line`. Messages quote the file, which may hold
- * anything: escaping them keeps raw bytes and escape sequences off the
- * user's terminal. */
 __attribute__((format(printf, 3, 4))) static void perr(struct parser *p, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -95,57 +46,7 @@ __attribute__((format(printf, 3, 4))) static void perr(struct parser *p, int lin
 	va_end(ap);
 	if (r < 0)
 		die("out of memory");
-	put_escaped(p->path, p->err);
-	fprintf(p->err, ":%d: ", line);
-	put_escaped(msg, p->err);
-	fputc('\n', p->err);
-	p->n_errors++;
-}
-
-static bool is_comment(const char *line)
-{
-	line += strspn(line, " \t");
-	return *line == ';' || *line == '#';
-}
-
-/* inih reads line by line through this, which lets us know the line number
- * of each key it hands to the handler. Its buffer is `num` bytes and it would
- * take a longer line in pieces, counting each piece as a line; so we read
- * whole lines ourselves and p->line counts the newlines actually consumed.
- * A line too long for inih (but a comment), or one holding a NUL byte, is
- * reported here and handed on as a blank line. Reading stops after
- * TOPO_FILE_MAX bytes, so an endless stream cannot hold us. */
-static char *line_reader(char *str, int num, void *stream)
-{
-	struct parser *p = stream;
-	size_t len = 0, room = (size_t)num - 1;
-	bool nul = false, newline = false;
-	int c;
-	if (p->too_big)
-		return NULL;
-	while (!newline && (c = getc(p->f)) != EOF) {
-		if (++p->bytes > TOPO_FILE_MAX) {
-			perr(p, p->line + 1, "the file is larger than %d bytes", TOPO_FILE_MAX);
-			p->too_big = true;
-			return NULL;
-		}
-		newline = c == '\n';
-		nul |= c == '\0';
-		if (len < room && !newline)
-			str[len] = (char)c;
-		len += !newline;
-	}
-	if (len == 0 && !newline)
-		return NULL;
-	p->line++;
-	str[len < room ? len : room] = '\0';
-	if (nul)
-		perr(p, p->line, "the line holds a NUL byte");
-	else if (len > room && !is_comment(str))
-		perr(p, p->line, "the line is longer than %zu characters", room);
-	if (nul || len > room)
-		str[0] = '\0';
-	return str;
+	inifile_error(&p->in, line, "%s", msg);
 }
 
 static bool valid_name(const char *s)
@@ -224,16 +125,11 @@ static bool check_value(struct parser *p, int line, const char *owner, const str
 			perr(p, line, "%s %s is longer than %ld characters", owner, s->key, s->max);
 			return false;
 		}
-		for (const unsigned char *c = (const unsigned char *)value; *c;) {
-			int n = printable_len(c);
-			if (n == 0) {
-				perr(p, line, "%s %s '%s' holds a control character or is not UTF-8 (printable text only)",
-				     owner, s->key, value);
-				return false;
-			}
-			c += n;
-		}
-		return true;
+		if (inifile_printable(value))
+			return true;
+		perr(p, line, "%s %s '%s' holds a control character or is not UTF-8 (printable text only)", owner,
+		     s->key, value);
+		return false;
 	case SETTING_HOSTNAME:
 		if (len > (size_t)s->max) {
 			perr(p, line, "%s %s is longer than %ld characters", owner, s->key, s->max);
@@ -289,20 +185,20 @@ static int section(struct parser *p, char *first, size_t stride, int *count, int
 	if (i >= 0)
 		return i;
 	if (!valid_name(name)) {
-		perr(p, p->line, "%s name '%s' must start with a lower-case letter and hold only a-z, 0-9 and '-'", kind, name);
+		perr(p, p->in.line, "%s name '%s' must start with a lower-case letter and hold only a-z, 0-9 and '-'", kind, name);
 		return -1;
 	}
 	if (strlen(name) >= TOPO_NAME_MAX) {
-		perr(p, p->line, "%s name '%s' is longer than %d characters", kind, name, TOPO_NAME_MAX - 1);
+		perr(p, p->in.line, "%s name '%s' is longer than %d characters", kind, name, TOPO_NAME_MAX - 1);
 		return -1;
 	}
 	if (*count >= max) {
-		perr(p, p->line, "too many %ss (at most %d)", kind, max);
+		perr(p, p->in.line, "too many %ss (at most %d)", kind, max);
 		return -1;
 	}
 	i = (*count)++;
 	str_copy(first + (size_t)i * stride, TOPO_NAME_MAX, name);
-	*(int *)((char *)line + (size_t)i * stride) = p->line;
+	*(int *)((char *)line + (size_t)i * stride) = p->in.line;
 	return i;
 }
 
@@ -313,19 +209,19 @@ static struct topo_setting *add_setting(struct parser *p, struct topo_setting *s
 {
 	for (int i = 0; i < *n; i++)
 		if (strcmp(set[i].key, key) == 0) {
-			perr(p, p->line, "'%s' is set twice (first on line %d)", key, set[i].line);
+			perr(p, p->in.line, "'%s' is set twice (first on line %d)", key, set[i].line);
 			return NULL;
 		}
 	if (*n >= TOPO_SETTINGS_MAX) {
-		perr(p, p->line, "too many settings (at most %d)", TOPO_SETTINGS_MAX);
+		perr(p, p->in.line, "too many settings (at most %d)", TOPO_SETTINGS_MAX);
 		return NULL;
 	}
 	struct topo_setting *s = &set[*n];
 	if (str_copy(s->key, sizeof(s->key), key) < 0 || str_copy(s->value, sizeof(s->value), value) < 0) {
-		perr(p, p->line, "'%s' or its value is too long", key);
+		perr(p, p->in.line, "'%s' or its value is too long", key);
 		return NULL;
 	}
-	s->line = p->line;
+	s->line = p->in.line;
 	(*n)++;
 	return s;
 }
@@ -350,11 +246,11 @@ static void handle_lab(struct parser *p, const char *key, const char *value)
 		if (strcmp(k->s.key, key) != 0)
 			continue;
 		/* Every max fits its field, so a value that passes is copied whole. */
-		if (check_value(p, p->line, "lab", &k->s, value))
+		if (check_value(p, p->in.line, "lab", &k->s, value))
 			str_copy((char *)p->t + k->offset, k->size, value);
 		return;
 	}
-	perr(p, p->line, "unknown key '%s' in [lab] (known: name, title, domain)", key);
+	perr(p, p->in.line, "unknown key '%s' in [lab] (known: name, title, domain)", key);
 }
 
 static void handle_network(struct parser *p, const char *name, const char *key, const char *value)
@@ -366,9 +262,9 @@ static void handle_network(struct parser *p, const char *name, const char *key, 
 		return;
 	if (strcmp(key, "subnet") == 0) {
 		str_copy(p->subnet_text[i], sizeof(p->subnet_text[i]), value);
-		p->subnet_line[i] = p->line;
+		p->subnet_line[i] = p->in.line;
 	} else {
-		perr(p, p->line, "unknown key '%s' in [network %s] (known: subnet)", key, name);
+		perr(p, p->in.line, "unknown key '%s' in [network %s] (known: subnet)", key, name);
 	}
 }
 
@@ -382,29 +278,29 @@ static void handle_node(struct parser *p, const char *name, const char *key, con
 	struct topo_node *n = &t->nodes[i];
 	if (strcmp(key, "role") == 0) {
 		if (p->node_has_role[i]) {
-			perr(p, p->line, "'role' is set twice for node %s", name);
+			perr(p, p->in.line, "'role' is set twice for node %s", name);
 			return;
 		}
 		p->node_has_role[i] = true;
 		n->role = role_find(value);
 		if (!n->role)
-			perr(p, p->line, "unknown role '%s' (known: client, dns, lb, web, app, db)", value);
+			perr(p, p->in.line, "unknown role '%s' (known: client, dns, lb, web, app, db)", value);
 	} else if (is_iface_key(key)) {
 		for (int k = 0; k < n->n_ifaces; k++)
 			if (strcmp(n->ifaces[k].name, key) == 0) {
-				perr(p, p->line, "interface %s of node %s is defined twice", key, name);
+				perr(p, p->in.line, "interface %s of node %s is defined twice", key, name);
 				return;
 			}
 		if (n->n_ifaces >= TOPO_IFACES_MAX) {
-			perr(p, p->line, "node %s has more than %d interfaces", name, TOPO_IFACES_MAX);
+			perr(p, p->in.line, "node %s has more than %d interfaces", name, TOPO_IFACES_MAX);
 			return;
 		}
 		struct topo_iface *ifc = &n->ifaces[n->n_ifaces];
 		if (str_copy(ifc->name, sizeof(ifc->name), key) < 0) {
-			perr(p, p->line, "interface name '%s' is too long", key);
+			perr(p, p->in.line, "interface name '%s' is too long", key);
 			return;
 		}
-		ifc->line = p->line;
+		ifc->line = p->in.line;
 		str_copy(p->iface_text[i][n->n_ifaces], sizeof(p->iface_text[i][0]), value);
 		n->n_ifaces++;
 	} else {
@@ -423,16 +319,16 @@ static void handle_vip(struct parser *p, const char *name, const char *key, cons
 	struct raw_vip *rv = &p->vips[i];
 	if (strcmp(key, "network") == 0) {
 		str_copy(rv->network, sizeof(rv->network), value);
-		rv->line_network = p->line;
+		rv->line_network = p->in.line;
 	} else if (strcmp(key, "address") == 0) {
 		str_copy(rv->address, sizeof(rv->address), value);
-		rv->line_address = p->line;
+		rv->line_address = p->in.line;
 	} else if (strcmp(key, "holders") == 0) {
 		if (str_copy(rv->holders, sizeof(rv->holders), value) < 0)
-			perr(p, p->line, "holders list is too long");
-		rv->line_holders = p->line;
+			perr(p, p->in.line, "holders list is too long");
+		rv->line_holders = p->in.line;
 	} else {
-		perr(p, p->line, "unknown key '%s' in [vip %s] (known: network, address, holders)", key, name);
+		perr(p, p->in.line, "unknown key '%s' in [vip %s] (known: network, address, holders)", key, name);
 	}
 }
 
@@ -440,19 +336,19 @@ static void handle_role(struct parser *p, const char *name, const char *key, con
 {
 	const struct role *r = role_find(name);
 	if (!r) {
-		perr(p, p->line, "unknown role '%s' in section [role %s]", name, name);
+		perr(p, p->in.line, "unknown role '%s' in section [role %s]", name, name);
 		return;
 	}
 	const struct setting *s = role_setting(r, key);
 	if (!s) {
 		char keys[128];
-		perr(p, p->line, "unknown setting '%s' for role %s (known: %s)", key, name, role_keys(r, keys, sizeof(keys)));
+		perr(p, p->in.line, "unknown setting '%s' for role %s (known: %s)", key, name, role_keys(r, keys, sizeof(keys)));
 		return;
 	}
 	char owner[TOPO_NAME_MAX + 8];
 	snprintf(owner, sizeof(owner), "role %s", r->name);
 	enum role_id id = (enum role_id)(r - role_get(0));
-	if (check_value(p, p->line, owner, s, value))
+	if (check_value(p, p->in.line, owner, s, value))
 		add_setting(p, p->t->role_settings[id], &p->t->n_role_settings[id], key, value);
 }
 
@@ -474,7 +370,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 	}
 
 	if (!*section)
-		perr(p, p->line, "'%s' is outside any section", key);
+		perr(p, p->in.line, "'%s' is outside any section", key);
 	else if (strcmp(section, "lab") == 0)
 		handle_lab(p, key, value);
 	else if (strcmp(kind, "network") == 0 && *name)
@@ -486,7 +382,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 	else if (strcmp(kind, "role") == 0 && *name)
 		handle_role(p, name, key, value);
 	else
-		perr(p, p->line, "unknown section [%s] (known: [lab], [network NAME], [node NAME], [vip NAME], [role NAME])", section);
+		perr(p, p->in.line, "unknown section [%s] (known: [lab], [network NAME], [node NAME], [vip NAME], [role NAME])", section);
 	return 1; /* keep going: we want every error, not the first */
 }
 
@@ -777,9 +673,9 @@ static void validate(struct parser *p)
 	static struct addr_use used[TOPO_NODES_MAX * TOPO_IFACES_MAX + TOPO_VIPS_MAX];
 	int n_used = 0;
 	if (t->n_nets == 0)
-		perr(p, p->line, "no [network NAME] section: a lab needs at least one network");
+		perr(p, p->in.line, "no [network NAME] section: a lab needs at least one network");
 	if (t->n_nodes == 0)
-		perr(p, p->line, "no [node NAME] section: a lab needs at least one node");
+		perr(p, p->in.line, "no [node NAME] section: a lab needs at least one node");
 	validate_nets(p);
 	validate_nodes(p, used, &n_used);
 	validate_vips(p, used, &n_used);
@@ -792,18 +688,7 @@ int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)
 {
 	struct parser *p = xcalloc(1, sizeof(*p));
 	p->t = xcalloc(1, sizeof(*p->t));
-	p->path = path;
-	p->f = f;
-	p->err = open_memstream(&p->errbuf, &p->errlen);
-	if (!p->err)
-		die("out of memory");
-
-	ini_allow_multiline = false;
-	int r = ini_parse_stream(line_reader, p, handler, p);
-	if (r > 0)
-		perr(p, r, "not a 'key = value' line or a [section] header");
-	else if (r < 0)
-		perr(p, 0, "cannot parse (out of memory)");
+	inifile_parse(&p->in, f, path, TOPO_FILE_MAX, handler, p);
 	validate(p);
 
 	struct topo *t = p->t;
@@ -818,56 +703,24 @@ int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)
 		if (len < sizeof(t->name))
 			memcpy(t->name, base, len), t->name[len] = '\0';
 	}
-	fclose(p->err);
-	int n_errors = p->n_errors;
-	if (n_errors) {
-		*errors = p->errbuf;
+	*errors = inifile_end(&p->in);
+	*out = *errors ? NULL : t;
+	if (*errors)
 		topo_free(t);
-		*out = NULL;
-	} else {
-		free(p->errbuf);
-		*errors = NULL;
-		*out = t;
-	}
 	free(p);
-	return n_errors ? -EINVAL : 0;
-}
-
-static const char *file_kind(mode_t mode)
-{
-	return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket" : "a device";
+	return *errors ? -EINVAL : 0;
 }
 
 int topo_load(const char *path, struct topo **out, char **errors)
 {
 	*out = NULL;
-	/* O_NONBLOCK: opening a FIFO would wait for a writer. It changes nothing
-	 * for the regular files we go on to read. */
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		int e = errno;
-		*errors = xasprintf("%s: cannot open: %s\n", path, strerror(e));
-		return -e;
-	}
-	/* Not a FIFO or a device: reading one could wait or never end. */
-	if (!S_ISREG(st.st_mode)) {
-		*errors = xasprintf("%s: is %s, not a topology file\n", path, file_kind(st.st_mode));
-		return -EINVAL;
-	}
-	if (st.st_size > TOPO_FILE_MAX) {
-		*errors = xasprintf("%s: is %lld bytes, larger than a topology may be (%d)\n", path,
-				    (long long)st.st_size, TOPO_FILE_MAX);
-		return -EFBIG;
-	}
-	_cleanup_fclose_ FILE *f = fdopen(fd, "re");
-	if (!f) {
-		int e = errno;
-		*errors = xasprintf("%s: cannot read: %s\n", path, strerror(e));
-		return -e;
-	}
-	steal_fd(&fd);
-	return topo_parse(f, path, out, errors);
+	FILE *f = NULL;
+	int r = inifile_open(path, TOPO_FILE_MAX, "a topology", &f, errors);
+	if (r < 0)
+		return r;
+	r = topo_parse(f, path, out, errors);
+	fclose(f);
+	return r;
 }
 
 char *topo_resolve(const char *name_or_path)

@@ -402,8 +402,7 @@ const char *cache_dir(void)
 	return env && *env == '/' ? env : "/var/lib/stacklab";
 }
 
-/* Length of the valid UTF-8 sequence at s (1 to 4), or 0. */
-static size_t utf8_len(const unsigned char *s)
+size_t utf8_char_len(const unsigned char *s)
 {
 	size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
 	if (n == 0 || (n == 2 && s[0] < 0xc2) || (n == 4 && s[0] > 0xf4))
@@ -421,7 +420,7 @@ void text_clean(char *text)
 {
 	unsigned char *s = (unsigned char *)text, *out = s;
 	while (*s) {
-		size_t n = utf8_len(s);
+		size_t n = utf8_char_len(s);
 		if (n == 0 || (n == 1 && ((*s < 0x20 && *s != '\n' && *s != '\t') || *s == 0x7f))) {
 			*out++ = '?';
 			s++;

@@ -95,6 +95,10 @@ char *read_beneath(const char *base, const char *rel, size_t max);
 /* The last `n` lines of a file (malloc'd, possibly empty), or NULL. */
 char *tail_file(const char *path, int n);
 
+/* Length of the valid UTF-8 character at s (1 to 4), or 0 if none starts
+ * there (overlong forms and surrogates are not valid). */
+size_t utf8_char_len(const unsigned char *s);
+
 /* Make text from elsewhere (a node, a file) safe for a terminal and for
  * JSON: bytes that are not valid UTF-8, and control characters other than
  * newline and tab, become '?'. In place. */

@@ -38,8 +38,11 @@ int dbtemplate_ensure(const char *schema, char *datadir, size_t size, void (*pro
 		return sl_err(err, -r, "%s: %s", dir, strerror(-r));
 	snprintf(dirarg, sizeof(dirarg), "--datadir=%s", tmp);
 	snprintf(extra, sizeof(extra), "--extra-file=%s", schema);
+	/* --force: without it the script insists that the host's own name or
+	 * localhost resolve (resolveip), which a minimal machine without
+	 * /etc/hosts fails; the template never uses a host name. */
 	char *argv[] = { INSTALL_DB, "--no-defaults", dirarg, "--user=root", "--auth-root-authentication-method=normal",
-			 "--skip-test-db", "--skip-name-resolve", "--innodb-log-file-size=16M", extra, NULL };
+			 "--skip-test-db", "--skip-name-resolve", "--force", "--innodb-log-file-size=16M", extra, NULL };
 	r = run_argv(argv, err);
 	if (r != 0) {
 		rm_rf(tmp);

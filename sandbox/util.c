@@ -270,8 +270,9 @@ int copy_tree(const char *src, const char *dst, uid_t uid, gid_t gid)
 
 int run_argv(char *const argv[], struct sl_error *e)
 {
-	/* Tools like openssl chat on stderr when all is well: keep what they
-	 * say, and show it only if they fail. */
+	/* Tools like openssl chat when all is well: keep what they say (on
+	 * either stream: mariadb-install-db tells its errors on stdout), and
+	 * show its end only if they fail. */
 	_cleanup_close_ int err = -1;
 	char tmpl[] = "/tmp/stacklab-run.XXXXXX";
 	err = mkostemp(tmpl, O_CLOEXEC);
@@ -283,10 +284,9 @@ int run_argv(char *const argv[], struct sl_error *e)
 		return -errno;
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
+		if (devnull >= 0)
 			dup2(devnull, STDIN_FILENO);
-			dup2(devnull, STDOUT_FILENO);
-		}
+		dup2(err, STDOUT_FILENO);
 		dup2(err, STDERR_FILENO);
 		execv(argv[0], argv);
 		dprintf(STDERR_FILENO, "cannot run %s: %s\n", argv[0], strerror(errno));
@@ -299,7 +299,9 @@ int run_argv(char *const argv[], struct sl_error *e)
 	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	if (code != 0) {
 		char buf[768];
-		ssize_t n = pread(err, buf, sizeof(buf) - 1, 0);
+		off_t size = lseek(err, 0, SEEK_END);
+		off_t from = size > (off_t)sizeof(buf) - 1 ? size - (off_t)sizeof(buf) + 1 : 0;
+		ssize_t n = pread(err, buf, sizeof(buf) - 1, from);
 		buf[n > 0 ? n : 0] = '\0';
 		text_clean(buf);
 		sl_err(e, EIO, "%s failed (status %d)%s%s", argv[0], code, n > 0 ? "; it said:\n" : "", buf);

@@ -3,7 +3,7 @@
 #   make check              run every test under prove (real labs need root)
 #   make up                 install missing Debian packages, build, bring up the default lab
 #   make SANITIZER=address,undefined
-#   make fuzz-run FUZZ_TIME=600   fuzz the topology parser (check runs it for 20 s)
+#   make fuzz-run FUZZ_TIME=600   fuzz the topology and lesson parsers (check runs each for 12 s)
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -30,7 +30,7 @@ CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
-ENGINE := error util inifile userns role profile topo net caps filter render service node ctl timing pki dbtemplate watch events fault traffic trafficd publish cgroup trace logstore nodechan teardown build requests labd
+ENGINE := error util inifile userns role profile topo net caps filter render service node ctl timing pki dbtemplate watch events fault traffic trafficd publish cgroup trace lesson logstore nodechan teardown build requests labd
 CLI := main cli tty cmd_up cmd_down cmd_status cmd_exec cmd_list cmd_request cmd_logs cmd_events cmd_fail cmd_traffic cmd_tui cmd_trace
 ENGINE_OBJ := $(ENGINE:%=build/%.o)
 CLI_OBJ := $(CLI:%=build/%.o)
@@ -79,28 +79,31 @@ bench: all
 # corpus starts from scenarios/ and grows in build/fuzz/corpus; a crash is
 # written to build/fuzz/crash-*.
 FUZZ_CC ?= clang
-FUZZ_TIME ?= 20
+FUZZ_TIME ?= 12
 FUZZ_CFLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_ENGINE := error util inifile role topo
+FUZZ_ENGINE := error util inifile role topo lesson
 FUZZ_LIBS = $(shell pkg-config --libs inih)
 
-fuzz: build/fuzz/topo
+fuzz: build/fuzz/topo build/fuzz/lesson
 
 build/fuzz/%.o: sandbox/%.c $(wildcard sandbox/*.h) Makefile
 	@mkdir -p build/fuzz
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Isandbox -c -o $@ $<
 
-build/fuzz/topo: tests/fuzz/topo.c $(FUZZ_ENGINE:%=build/fuzz/%.o) Makefile
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_ENGINE:%=build/fuzz/%.o) Makefile
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isandbox -o $@ $< $(FUZZ_ENGINE:%=build/fuzz/%.o) $(FUZZ_LIBS)
 
 # deps first, then a make of its own, as for check: the fuzzer needs inih's headers.
 fuzz-run: deps
 	@$(MAKE) --no-print-directory fuzz
-	@mkdir -p build/fuzz/corpus
+	@mkdir -p build/fuzz/corpus build/fuzz/lesson-corpus
 	cp scenarios/*.lab build/fuzz/corpus/
+	cp scenarios/lessons/*.lesson build/fuzz/lesson-corpus/
 	build/fuzz/topo -max_total_time=$(FUZZ_TIME) -timeout=10 -print_final_stats=1 \
 		-dict=tests/fuzz/topo.dict -artifact_prefix=build/fuzz/ build/fuzz/corpus
+	build/fuzz/lesson -max_total_time=$(FUZZ_TIME) -timeout=10 -print_final_stats=1 \
+		-artifact_prefix=build/fuzz/lesson- build/fuzz/lesson-corpus
 
 check: fuzz-run
 

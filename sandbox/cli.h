@@ -23,6 +23,7 @@ int cmd_heal(int argc, char **argv);
 int cmd_traffic(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_lesson(int argc, char **argv);
 
 /* Commands that change or enter a lab need root; say so and return false. */
 bool cli_need_root(const char *cmd);
@@ -51,6 +52,11 @@ struct cli_door {
 	char domain[128];           /* the lab's domain */
 };
 int cli_door(const char *cmd, const char *lab, const char *node, const char *role, struct cli_door *out);
+
+/* Run this program with args (NULL-terminated, without argv[0]), stdin
+ * /dev/null; its stdout and stderr (the first size-1 bytes) land in out.
+ * Returns its exit status, or -errno. */
+int cli_run_self(char *const args[], char *out, size_t size);
 
 /* Names of the labs that are up (a NULL-terminated malloc'd array). */
 char **cli_labs_up(void);

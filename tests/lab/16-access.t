@@ -8,9 +8,14 @@ command -v useradd >/dev/null && command -v socat >/dev/null || skip_all "needs 
 
 LAB=t-access
 U=sl-u$$ G=sl-g$$
-trap 'lab_cleanup $LAB; userdel $U 2>/dev/null; groupdel $G 2>/dev/null' EXIT
+# The checkout may be where the second user cannot go (/root): it runs a
+# copy of the command from a folder of its own.
+bin=$(mktemp -d)
+trap 'lab_cleanup $LAB; userdel $U 2>/dev/null; groupdel $G 2>/dev/null; rm -rf "$bin"' EXIT
+cp "$STACKLAB" "$bin/stacklab" && chmod 755 "$bin" "$bin/stacklab"
 groupadd $G && useradd -M -N -g nogroup -s /bin/sh $U
 as_user() { runuser -u $U -- "$@" 2>&1; }
+SL_USER=$bin/stacklab
 ask() { as_user socat -t 5 - UNIX-CONNECT:/run/stacklab/$LAB/ctl.sock <<<"$1"; }
 
 # umask 000 once made the socket 0777: a stranger took the lab down.
@@ -18,17 +23,17 @@ ask() { as_user socat -t 5 - UNIX-CONNECT:/run/stacklab/$LAB/ctl.sock <<<"$1"; }
 is "$(stat -c %a /run/stacklab/$LAB/ctl.sock)" "600" "the socket is root's alone"
 is "$(stat -c %a /run/stacklab/$LAB/lab.log)" "600" "so is the lab's log"
 is "$(stat -c %a /run/stacklab/$LAB/logs)" "700" "and the daemons' logs"
-like "$(as_user "$STACKLAB" status --lab $LAB)" "permission denied" "a stranger cannot even watch"
-like "$(as_user "$STACKLAB" fail --lab $LAB web1 crash)" "only root" "nor crash a node"
+like "$(as_user "$SL_USER" status --lab $LAB)" "permission denied" "a stranger cannot even watch"
+like "$(as_user "$SL_USER" fail --lab $LAB web1 crash)" "only root" "nor crash a node"
 like "$(as_user cat /run/stacklab/$LAB/logs/web1/nginx.log)" "Permission denied" "nor read a daemon's log"
 sl down --lab $LAB >/dev/null
 
 usermod -a -G $G $U
 sl up --lab $LAB --group $G >/dev/null 2>&1; ok $? "up --group: a watch group"
 is "$(stat -c '%a %G' /run/stacklab/$LAB/ctl.sock)" "660 $G" "the socket is the group's too"
-like "$(as_user "$STACKLAB" status --lab $LAB)" "lb1 +lb +up" "a watcher sees the status"
-like "$(as_user "$STACKLAB" logs --lab $LAB lb1 keepalived)" "MASTER" "and the daemons' logs"
-like "$(as_user "$STACKLAB" events --lab $LAB --count 1 --json)" '"kind"' "and the event stream"
+like "$(as_user "$SL_USER" status --lab $LAB)" "lb1 +lb +up" "a watcher sees the status"
+like "$(as_user "$SL_USER" logs --lab $LAB lb1 keepalived)" "MASTER" "and the daemons' logs"
+like "$(as_user "$SL_USER" events --lab $LAB --count 1 --json)" '"kind"' "and the event stream"
 # The daemon itself says no, whatever the client: straight to the socket.
 for req in '{"cmd":"fail","node":"web1","what":"crash"}' '{"cmd":"heal","all":true}' \
 	'{"cmd":"traffic","action":"start"}' '{"cmd":"down"}'; do

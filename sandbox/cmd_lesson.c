@@ -1,0 +1,221 @@
+/* cmd_lesson.c — `stacklab lesson list|lint|check|run`: the lessons of
+ * scenarios/lessons/, each a demo, a self-check and a test. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ctl.h"
+#include "lesson.h"
+#include "lessonrun.h"
+#include "util.h"
+
+static void help(FILE *out)
+{
+	fprintf(out, "usage: stacklab lesson list\n"
+		     "       stacklab lesson lint NAME|FILE...\n"
+		     "       stacklab lesson check [--slack F] NAME|FILE...\n"
+		     "       stacklab lesson run [--lab NAME] NAME|FILE\n\n"
+		     "A lesson (scenarios/lessons/NAME.lesson) narrates steps on a live lab, waits for\n"
+		     "what should happen, measures it and checks the numbers.\n\n"
+		     "  list    every lesson: name, title, topology, steps\n"
+		     "  lint    every mistake in a lesson file, as file:line: what\n"
+		     "  check   bring up the lesson's own lab, run each step's solution, print TAP,\n"
+		     "          take the lab down: exit 0 passed, 1 a wait or check failed, 2 a bad file\n"
+		     "  run     the lesson for a student in this terminal, on a lab that is up (its own\n"
+		     "          lab by default: stacklab up --topology T --lab lesson-NAME); Enter does\n"
+		     "          the asked step for you\n\n"
+		     "  -s, --slack F  multiply every deadline by F (a slow machine; default 1)\n"
+		     "  -l, --lab NAME the lab to run on (run)\n"
+		     "  -h, --help     show this help\n");
+}
+
+/* Load and lint a lesson and its topology; print what is wrong. */
+static struct lesson *load(const char *name, struct topo **topo)
+{
+	_cleanup_free_ char *path = lesson_resolve(name);
+	struct lesson *l = NULL;
+	char *errors = NULL;
+	if (lesson_load(path, &l, &errors) < 0) {
+		if (errno == ENOENT && !strchr(name, '/'))
+			fprintf(stderr, "stacklab lesson: no lesson '%s' (looked for %s; see stacklab lesson list)\n", name, path);
+		fputs(errors ? errors : "", stderr);
+		free(errors);
+		return NULL;
+	}
+	_cleanup_free_ char *tpath = topo_resolve(l->topology);
+	if (topo_load(tpath, topo, &errors) < 0) {
+		fprintf(stderr, "%s: topology %s:\n%s", l->path, l->topology, errors ? errors : "");
+		free(errors);
+		lesson_free(l);
+		return NULL;
+	}
+	if (lesson_lint(l, *topo, data_dir(), &errors) > 0) {
+		fputs(errors, stderr);
+		free(errors);
+		lesson_free(l);
+		topo_free(*topo);
+		return NULL;
+	}
+	return l;
+}
+
+static int list(void)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/scenarios/lessons", data_dir());
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		fprintf(stderr, "stacklab lesson: %s: %s\n", dir, strerror(errno));
+		return EXIT_FAIL;
+	}
+	printf("%-22s %-12s %5s  %s\n", "LESSON", "TOPOLOGY", "STEPS", "TITLE");
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(names[i]->d_name);
+		if (len > 7 && strcmp(names[i]->d_name + len - 7, ".lesson") == 0) {
+			_cleanup_free_ char *path = xasprintf("%s/%s", dir, names[i]->d_name);
+			struct lesson *l = NULL;
+			char *errors = NULL;
+			if (lesson_load(path, &l, &errors) == 0)
+				printf("%-22s %-12s %5d  %s\n", l->name, l->topology, l->n_steps, l->title);
+			else
+				printf("%-22.*s (broken: stacklab lesson lint %s)\n", (int)len - 7, names[i]->d_name, path);
+			free(errors);
+			lesson_free(l);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return EXIT_OK;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	lesson_interrupt();
+}
+
+/* Bring up the lesson's own lab, run it, take the lab down (always). */
+static int check(const char *name, double slack)
+{
+	struct topo *topo = NULL;
+	struct lesson *l = load(name, &topo);
+	if (!l)
+		return EXIT_USAGE;
+	char lab[CTL_LAB_NAME_MAX];
+	snprintf(lab, sizeof(lab), "lesson-%.*s", CTL_LAB_NAME_MAX - 8, l->name);
+	for (char *c = lab; *c; c++)
+		if (*c == '_')
+			*c = '-';
+	printf("# %s (%s), on lab %s\n", l->title, l->path, lab);
+	fflush(stdout);
+	_cleanup_free_ char *tpath = topo_resolve(l->topology);
+	char out[8192];
+	int code = cli_run_self((char *[]){ "up", "--topology", tpath, "--lab", lab, NULL }, out, sizeof(out));
+	int result;
+	if (code != 0) {
+		printf("Bail out! the lesson's lab did not come up:\n");
+		for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+			printf("# %s\n", line);
+		result = EXIT_FAIL;
+	} else {
+		struct lesson_options opt = { LESSON_CHECK, lab, slack, stdout };
+		int r = lesson_run(l, &opt);
+		result = r == 0 ? EXIT_OK : EXIT_FAIL;
+		if (r < 0)
+			printf("Bail out! lab %s: %s\n", lab, strerror(-r));
+	}
+	cli_run_self((char *[]){ "down", "--lab", lab, NULL }, out, sizeof(out));
+	lesson_free(l);
+	topo_free(topo);
+	return result;
+}
+
+int cmd_lesson(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "slack", required_argument, NULL, 's' },
+		{ "lab", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	double slack = 1;
+	const char *lab = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "s:l:h", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 's':
+			slack = strtod(optarg, &end);
+			if (*end || end == optarg || slack < 0.5 || slack > 20) {
+				fprintf(stderr, "stacklab lesson: --slack takes a factor from 0.5 to 20, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'l': lab = optarg; break;
+		case 'h': help(stdout); return EXIT_OK;
+		default: help(stderr); return EXIT_USAGE;
+		}
+	}
+	const char *action = optind < argc ? argv[optind++] : NULL;
+	if (!action) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(action, "list") == 0)
+		return list();
+	if (optind >= argc) {
+		fprintf(stderr, "stacklab lesson %s: which lesson? (stacklab lesson list)\n", action);
+		return EXIT_USAGE;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	if (strcmp(action, "lint") == 0) {
+		int worst = EXIT_OK;
+		for (; optind < argc; optind++) {
+			struct topo *topo = NULL;
+			struct lesson *l = load(argv[optind], &topo);
+			if (!l)
+				worst = EXIT_USAGE;
+			lesson_free(l);
+			topo_free(topo);
+		}
+		return worst;
+	}
+	if (strcmp(action, "check") == 0) {
+		if (!cli_need_root("lesson check"))
+			return EXIT_FAIL;
+		int worst = EXIT_OK;
+		for (; optind < argc; optind++) {
+			int r = check(argv[optind], slack);
+			worst = r > worst ? r : worst;
+		}
+		return worst;
+	}
+	if (strcmp(action, "run") == 0) {
+		struct topo *topo = NULL;
+		struct lesson *l = load(argv[optind], &topo);
+		if (!l)
+			return EXIT_USAGE;
+		_cleanup_free_ char *picked = cli_pick_lab("lesson run", lab);
+		int r = EXIT_FAIL;
+		if (picked) {
+			struct lesson_options opt = { LESSON_TEXT, picked, slack, stdout };
+			int e = lesson_run(l, &opt);
+			if (e < 0)
+				fprintf(stderr, "stacklab lesson run: lab %s: %s\n", picked, strerror(-e));
+			r = e == 0 ? EXIT_OK : EXIT_FAIL;
+		}
+		lesson_free(l);
+		topo_free(topo);
+		return r;
+	}
+	fprintf(stderr, "stacklab lesson: unknown action '%s' (known: list, lint, check, run)\n", action);
+	return EXIT_USAGE;
+}

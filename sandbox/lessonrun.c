@@ -1,0 +1,647 @@
+/* lessonrun.c — running a lesson on a live lab (see lessonrun.h).
+ *
+ * State predicates (vip, vrrp, server, node, daemon) are read from the
+ * lab's `status`, again each time the event stream says something changed,
+ * so a measure "from @mark until PRED" is the time of the event after
+ * which PRED held. Traffic and log predicates read the events themselves.
+ * request, connect, trace and run ask the stacklab command, every 200 ms. */
+#include "lessonrun.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ctl.h"
+#include "util.h"
+
+#define RING 8192
+#define POLL_CMD_MS 200
+#define STEADY_WITHIN_S 10.0
+#define MEASURE_WITHIN_S 15.0
+
+struct seen {
+	double t;
+	double ms;                /* a traffic result's latency */
+	char kind[12];            /* a traffic result, or "log" */
+	char node[32], daemon[32];
+	char line[256];
+};
+
+struct value {
+	char name[LESSON_NAME_MAX];
+	double v;
+	const char *unit;         /* "ms", or "" for a count */
+};
+
+struct run {
+	const struct lesson *l;
+	const struct lesson_options *opt;
+	int fd;                   /* the event stream */
+	struct ctl_reader *rd;
+	json_t *status;           /* the lab's state after the last change */
+	double status_time;       /* the event time it answers */
+	struct seen *ring;        /* traffic results and log lines, newest last */
+	size_t n_seen;
+	struct {
+		char name[LESSON_NAME_MAX];
+		double t;
+	} marks[LESSON_STEPS_MAX];
+	int n_marks;
+	struct value values[LESSON_STEPS_MAX * LESSON_LINES_MAX];
+	int n_values;
+	int n_tap, n_failed;
+};
+
+static volatile sig_atomic_t interrupted;
+
+void lesson_interrupt(void)
+{
+	interrupted = 1;
+}
+
+static double now_s(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* --- what the runner prints ------------------------------------------------------- */
+
+static void tap(struct run *r, bool good, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void tap(struct run *r, bool good, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	r->n_tap++;
+	r->n_failed += !good;
+	if (r->opt->mode == LESSON_CHECK)
+		fprintf(r->opt->out, "%s %d - ", good ? "ok" : "not ok", r->n_tap);
+	else
+		fprintf(r->opt->out, "%s ", good ? "  ✓" : "  ✗");
+	vfprintf(r->opt->out, fmt, ap);
+	fputc('\n', r->opt->out);
+	fflush(r->opt->out);
+	va_end(ap);
+}
+
+/* A line of narration or a detail: "# …" in TAP, plain for a student. */
+static void say(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs(r->opt->mode == LESSON_CHECK ? "# " : "", r->opt->out);
+	vfprintf(r->opt->out, fmt, ap);
+	fputc('\n', r->opt->out);
+	fflush(r->opt->out);
+	va_end(ap);
+}
+
+/* --- commands ------------------------------------------------------------------------ */
+
+/* Run `stacklab WORDS…` against the lesson's lab (--lab goes right after the
+ * command). Its output lands in out; returns its exit status. */
+static int stacklab(struct run *r, char *const words[], int n, char *out, size_t size)
+{
+	char *args[LESSON_ARGS_MAX + 8];
+	int k = 0;
+	args[k++] = words[0];
+	args[k++] = "--lab";
+	args[k++] = (char *)r->opt->lab;
+	for (int i = 1; i < n && k < (int)ARRAY_SIZE(args) - 1; i++)
+		args[k++] = words[i];
+	args[k] = NULL;
+	return cli_run_self(args, out, size);
+}
+
+/* A lesson's `do` or `solve` line; false (after saying why) if it failed.
+ * A cleanup line that finds nothing to do ("nothing to heal") says so in a
+ * line of its own and is no failure. */
+static bool run_words(struct run *r, const struct words *w, bool cleanup)
+{
+	char out[4096];
+	int code = stacklab(r, w->argv, w->argc, out, sizeof(out));
+	if (code == 0)
+		return true;
+	if (cleanup) {
+		say(r, "cleanup: stacklab %s: %.*s", w->text, (int)strcspn(out, "\n"), out);
+		return true;
+	}
+	say(r, "stacklab %s failed (%s:%d):", w->text, r->l->path, w->line);
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
+		say(r, "  %s", line);
+	return false;
+}
+
+/* --- the event stream and the state -------------------------------------------------- */
+
+static int refresh_status(struct run *r, double at)
+{
+	json_t *req = json_pack("{s:s}", "cmd", "status"), *reply = NULL;
+	int e = ctl_call(r->opt->lab, req, &reply);
+	json_decref(req);
+	if (e < 0)
+		return e;
+	json_decref(r->status);
+	r->status = reply;
+	r->status_time = at;
+	return 0;
+}
+
+static void remember(struct run *r, json_t *ev, double t)
+{
+	const char *kind = json_string_value(json_object_get(ev, "kind"));
+	struct seen s = { .t = t };
+	if (strcmp(kind, "traffic") == 0) {
+		snprintf(s.kind, sizeof(s.kind), "%s", json_string_value(json_object_get(ev, "result")) ?: "error");
+		s.ms = json_number_value(json_object_get(ev, "ms"));
+	} else {
+		snprintf(s.kind, sizeof(s.kind), "log");
+		snprintf(s.node, sizeof(s.node), "%s", json_string_value(json_object_get(ev, "node")) ?: "");
+		snprintf(s.daemon, sizeof(s.daemon), "%s", json_string_value(json_object_get(ev, "daemon")) ?: "");
+		snprintf(s.line, sizeof(s.line), "%s", json_string_value(json_object_get(ev, "line")) ?: "");
+	}
+	if (r->n_seen == RING) { /* keep the newest */
+		memmove(r->ring, r->ring + RING / 2, sizeof(*r->ring) * (RING / 2));
+		r->n_seen = RING / 2;
+	}
+	r->ring[r->n_seen++] = s;
+}
+
+/* Take in the events that are there within timeout_ms. Returns 1 if the
+ * lab's state changed, 0 if not, -errno if the lab went away. */
+static int pump(struct run *r, int timeout_ms)
+{
+	struct pollfd p = { r->fd, POLLIN, 0 };
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return 0;
+	int changed = 0;
+	for (;;) {
+		char *line = NULL;
+		int e = ctl_read_line(r->fd, r->rd, &line);
+		if (e == -EAGAIN)
+			break;
+		if (e <= 0)
+			return e == 0 ? -ECONNRESET : e;
+		json_t *ev = json_loads(line, 0, NULL);
+		free(line);
+		const char *kind = json_string_value(json_object_get(ev, "kind"));
+		double t = json_real_value(json_object_get(ev, "time"));
+		if (kind && (strcmp(kind, "traffic") == 0 || strcmp(kind, "log") == 0))
+			remember(r, ev, t);
+		else if (kind && strcmp(kind, "links") != 0 && (e = refresh_status(r, t)) == 0)
+			changed = 1;
+		json_decref(ev);
+	}
+	return changed;
+}
+
+static int subscribe(struct run *r)
+{
+	r->fd = ctl_connect(r->opt->lab);
+	if (r->fd < 0)
+		return r->fd;
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", "vip,vrrp,backend,node,daemon,fault,traffic,log");
+	int e = ctl_send(r->fd, req);
+	json_decref(req);
+	char *line = NULL;
+	if (e == 0 && (e = ctl_read_line(r->fd, r->rd, &line)) <= 0)
+		e = e == 0 ? -ECONNRESET : e;
+	else
+		e = 0;
+	free(line);
+	fcntl(r->fd, F_SETFL, O_NONBLOCK);
+	return e < 0 ? e : refresh_status(r, now_s());
+}
+
+/* --- predicates ------------------------------------------------------------------------ */
+
+static json_t *node_of(struct run *r, const char *name)
+{
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(r->status, "nodes"), i, n)
+		if (strcmp(json_string_value(json_object_get(n, "name")), name) == 0)
+			return n;
+	return NULL;
+}
+
+/* What a state predicate sees now, in words, for "waiting for… — now …". */
+static bool state_holds(struct run *r, const struct pred *p, char *now, size_t size)
+{
+	json_t *n = p->kind == PRED_VIP ? NULL : node_of(r, p->a), *x;
+	size_t i;
+	switch (p->kind) {
+	case PRED_VIP: {
+		json_t *held = NULL;
+		json_array_foreach(json_object_get(r->status, "vips"), i, x)
+			if (strcmp(json_string_value(json_object_get(x, "name")), p->a) == 0)
+				held = json_object_get(x, "held_by");
+		size_t match = 0;
+		snprintf(now, size, "held by");
+		json_array_foreach(held, i, x) {
+			snprintf(now + strlen(now), size - strlen(now), " %s", json_string_value(x));
+			for (int k = 0; k < p->n_list; k++)
+				match += strcmp(json_string_value(x), p->list[k]) == 0;
+		}
+		if (json_array_size(held) == 0)
+			snprintf(now, size, "held by nobody");
+		return match == (size_t)p->n_list && json_array_size(held) == (size_t)p->n_list;
+	}
+	case PRED_VRRP:
+		snprintf(now, size, "%s", json_string_value(json_object_get(n, "vrrp")) ?: "no VRRP state");
+		return strcmp(now, p->want) == 0;
+	case PRED_NODE:
+		snprintf(now, size, "%s", json_string_value(json_object_get(n, "state")) ?: "?");
+		return strcmp(now, p->want) == 0;
+	case PRED_SERVER:
+		snprintf(now, size, "not known");
+		json_array_foreach(json_object_get(n, "servers"), i, x)
+			if (strcmp(json_string_value(json_object_get(x, "server")), p->b) == 0)
+				snprintf(now, size, "%s", json_string_value(json_object_get(x, "state")));
+		return strcmp(now, p->want) == 0;
+	case PRED_DAEMON:
+		snprintf(now, size, "not known");
+		json_array_foreach(json_object_get(n, "daemons"), i, x)
+			if (strcmp(json_string_value(json_object_get(x, "name")), p->b) == 0)
+				snprintf(now, size, "%s", strcmp(json_string_value(json_object_get(x, "state")), "running") == 0
+								  ? "running" : "stopped");
+		return strcmp(now, p->want) == 0;
+	default:
+		return false;
+	}
+}
+
+/* Traffic results of one kind (or all, kind NULL) between from and to. */
+static size_t count(struct run *r, const char *kind, double from, double to)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_seen; i++) {
+		const struct seen *s = &r->ring[i];
+		if (strcmp(s->kind, "log") == 0 || s->t < from || s->t > to)
+			continue;
+		bool failed = strcmp(s->kind, "ok") != 0;
+		n += !kind || (strcmp(kind, "failed") == 0 ? failed : strcmp(kind, s->kind) == 0);
+	}
+	return n;
+}
+
+static bool regex_finds(const char *re, const char *text)
+{
+	regex_t x;
+	if (regcomp(&x, re, REG_EXTENDED | REG_NOSUB) != 0)
+		return false;
+	bool found = regexec(&x, text, 0, NULL, 0) == 0;
+	regfree(&x);
+	return found;
+}
+
+/* A predicate that asks the stacklab command: request, connect, trace, run. */
+static bool command_holds(struct run *r, const struct pred *p, char *now, size_t size)
+{
+	static char out[1 << 16];
+	int code;
+	switch (p->kind) {
+	case PRED_REQUEST: {
+		char *w[] = { "request", (char *)p->a };
+		code = stacklab(r, w, 2, out, sizeof(out));
+		const char *arrow = strstr(out, "→ ");
+		int status = arrow ? atoi(arrow + strlen("→ ")) : 0;
+		if (status)
+			snprintf(now, size, "%d", status);
+		else
+			snprintf(now, size, "%s", strstr(out, "timed out") || strstr(out, "Timeout") ? "timeout" : "refused");
+		return strcmp(now, p->want) == 0;
+	}
+	case PRED_CONNECT: {
+		char host[64], script[160];
+		snprintf(host, sizeof(host), "%s", p->b);
+		char *colon = strrchr(host, ':');
+		*colon = '\0';
+		snprintf(script, sizeof(script), "exec 3<>/dev/tcp/%s/%s", host, colon + 1);
+		char *w[] = { "exec", (char *)p->a, "--", "timeout", "3", "bash", "-c", script };
+		code = stacklab(r, w, 8, out, sizeof(out));
+		snprintf(now, size, "%s", code == 0 ? "open" : code == 124 ? "timeout" : "refused");
+		return strcmp(now, p->want) == 0;
+	}
+	case PRED_TRACE: {
+		char *w[] = { "trace", "--json", (char *)p->a };
+		code = stacklab(r, w, 3, out, sizeof(out));
+		json_t *t = code == 0 ? json_loads(out, 0, NULL) : NULL, *h;
+		size_t i;
+		int k = 0;
+		snprintf(now, size, "through");
+		json_array_foreach(json_object_get(t, "hops"), i, h) {
+			const char *node = json_string_value(json_object_get(h, "node"));
+			snprintf(now + strlen(now), size - strlen(now), " %s", node ? node : "?");
+			if (k < p->n_list && node && strcmp(node, p->list[k]) == 0)
+				k++;
+		}
+		json_decref(t);
+		return k == p->n_list;
+	}
+	case PRED_RUN: {
+		char *w[] = { "exec", (char *)p->a, "--", "sh", "-c", (char *)p->command };
+		stacklab(r, w, 6, out, sizeof(out));
+		snprintf(now, size, "%.*s", (int)strcspn(out, "\n"), out);
+		return regex_finds(p->regex, out);
+	}
+	default:
+		return false;
+	}
+}
+
+static bool holds(struct run *r, const struct pred *p, double since, char *now, size_t size)
+{
+	switch (p->kind) {
+	case PRED_TRAFFIC: {
+		double t = now_s();
+		size_t all = count(r, NULL, t - p->over_s, t), some = count(r, p->want, t - p->over_s, t);
+		snprintf(now, size, "%zu of %zu in the last %g s", some, all, p->over_s);
+		return all > 0 && 100.0 * (double)some / (double)all >= p->percent;
+	}
+	case PRED_LOG:
+		snprintf(now, size, "no such line yet");
+		for (size_t i = 0; i < r->n_seen; i++) {
+			const struct seen *s = &r->ring[i];
+			if (s->t >= since && strcmp(s->kind, "log") == 0 && strcmp(s->node, p->a) == 0 &&
+			    strcmp(s->daemon, p->b) == 0 && regex_finds(p->regex, s->line))
+				return snprintf(now, size, "%s", s->line), true;
+		}
+		return false;
+	case PRED_REQUEST:
+	case PRED_CONNECT:
+	case PRED_TRACE:
+	case PRED_RUN:
+		return command_holds(r, p, now, size);
+	default:
+		return state_holds(r, p, now, size);
+	}
+}
+
+static bool stateful(const struct pred *p)
+{
+	return p->kind <= PRED_DAEMON;
+}
+
+/* Wait until p holds or `within` seconds pass. *at gets the time it first
+ * held (the event's, for state predicates). In text mode, Enter on stdin
+ * returns early with *skipped set. */
+static bool wait_for(struct run *r, const struct pred *p, double since, double within, double *at, char *now,
+		     size_t size, const struct step *hinted, bool *skipped)
+{
+	double deadline = now_s() + within * r->opt->slack;
+	bool hint_shown = false;
+	double shown = 0;
+	for (;;) {
+		if (holds(r, p, since, now, size)) {
+			if (at)
+				*at = stateful(p) ? r->status_time : now_s();
+			return true;
+		}
+		double t = now_s();
+		if (t > deadline || interrupted)
+			return false;
+		if (r->opt->mode == LESSON_TEXT) {
+			if (t - shown > 2) { /* what it sees now, every other second */
+				say(r, "    waiting for: %s — now %s", p->text, now);
+				shown = t;
+			}
+			if (hinted && hinted->hint && !hint_shown && t - since >= hinted->hint_after_s) {
+				say(r, "    hint: %s", hinted->hint);
+				hint_shown = true;
+			}
+			struct pollfd in = { STDIN_FILENO, POLLIN, 0 };
+			char line[64];
+			if (skipped && poll(&in, 1, 0) > 0 && fgets(line, sizeof(line), stdin)) {
+				*skipped = true;
+				return false;
+			}
+		}
+		int e = pump(r, stateful(p) || p->kind == PRED_TRAFFIC || p->kind == PRED_LOG ? 100 : POLL_CMD_MS);
+		if (e < 0) {
+			snprintf(now, size, "the lab went away");
+			return false;
+		}
+	}
+}
+
+/* --- marks and measures ------------------------------------------------------------------- */
+
+static double mark_time(struct run *r, const char *name)
+{
+	for (int i = r->n_marks - 1; i >= 0; i--)
+		if (strcmp(r->marks[i].name, name) == 0)
+			return r->marks[i].t;
+	return NAN;
+}
+
+static const struct value *value_of(struct run *r, const char *name)
+{
+	for (int i = r->n_values - 1; i >= 0; i--)
+		if (strcmp(r->values[i].name, name) == 0)
+			return &r->values[i];
+	return NULL;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static bool measure(struct run *r, const struct measure *m)
+{
+	double from = mark_time(r, m->mark), v = 0;
+	char now[256];
+	struct value *out = &r->values[r->n_values];
+	snprintf(out->name, sizeof(out->name), "%s", m->name);
+	if (m->kind == MEASURE_UNTIL) {
+		double at;
+		if (!wait_for(r, &m->until, from, MEASURE_WITHIN_S, &at, now, sizeof(now), NULL, NULL)) {
+			tap(r, false, "measure %s: %s never held (now %s)", m->name, m->until.text, now);
+			return false;
+		}
+		v = (at - from) * 1000;
+		out->unit = "ms";
+	} else {
+		/* The window must be over before it is counted. */
+		while (now_s() < from + m->over_s && !interrupted)
+			if (pump(r, 100) < 0)
+				break;
+		pump(r, 50);
+		if (m->kind == MEASURE_COUNT) {
+			v = (double)count(r, m->what, from, from + m->over_s);
+			out->unit = "";
+		} else {
+			static double ms[RING];
+			size_t n = 0;
+			for (size_t i = 0; i < r->n_seen; i++)
+				if (strcmp(r->ring[i].kind, "ok") == 0 && r->ring[i].t >= from && r->ring[i].t <= from + m->over_s)
+					ms[n++] = r->ring[i].ms;
+			if (n == 0) {
+				tap(r, false, "measure %s: no request succeeded in the %g s after @%s", m->name, m->over_s, m->mark);
+				return false;
+			}
+			qsort(ms, n, sizeof(ms[0]), by_value);
+			double q = strcmp(m->what, "p99") == 0 ? 0.99 : 0.5;
+			v = ms[(size_t)(q * (double)(n - 1) + 0.5)];
+			out->unit = "ms";
+		}
+	}
+	out->v = v;
+	r->n_values++;
+	say(r, "%s %.0f%s%s", m->name, v, *out->unit ? " " : "", out->unit);
+	return true;
+}
+
+static bool check(struct run *r, const struct check *c)
+{
+	const struct value *v = value_of(r, c->name);
+	double x = v ? v->v : NAN;
+	bool good = v && (strcmp(c->op, "<") == 0 ? x < c->value : strcmp(c->op, "<=") == 0 ? x <= c->value
+					: strcmp(c->op, ">") == 0 ? x > c->value : strcmp(c->op, ">=") == 0 ? x >= c->value
+					: x == c->value);
+	tap(r, good, "check %s %s %g (it was %.0f%s%s)", c->name, c->op, c->value, x, v && *v->unit ? " " : "",
+	    v ? v->unit : "");
+	return good;
+}
+
+/* explain with each {name} as its value and unit. */
+static void explain(struct run *r, const char *text)
+{
+	char out[1024];
+	size_t o = 0;
+	for (const char *p = text; *p && o < sizeof(out) - 32; p++) {
+		const char *close = *p == '{' ? strchr(p, '}') : NULL;
+		if (close) {
+			char name[LESSON_NAME_MAX];
+			snprintf(name, sizeof(name), "%.*s", (int)(close - p - 1), p + 1);
+			const struct value *v = value_of(r, name);
+			if (v)
+				o += (size_t)snprintf(out + o, sizeof(out) - o, "%.0f%s%s", v->v, *v->unit ? " " : "", v->unit);
+			else
+				o += (size_t)snprintf(out + o, sizeof(out) - o, "{%s}", name);
+			p = close;
+		} else {
+			out[o++] = *p;
+		}
+	}
+	out[o] = '\0';
+	say(r, "%s", out);
+}
+
+/* --- the lesson ----------------------------------------------------------------------------- */
+
+static bool steady(struct run *r, const char *when)
+{
+	bool all = true;
+	for (int i = 0; i < r->l->n_steady; i++) {
+		char now[256];
+		bool good = wait_for(r, &r->l->steady[i], now_s(), STEADY_WITHIN_S, NULL, now, sizeof(now), NULL, NULL);
+		tap(r, good, "%s: %s%s%s", when, r->l->steady[i].text, good ? "" : " — now ", good ? "" : now);
+		all &= good;
+	}
+	return all;
+}
+
+static bool step(struct run *r, const struct step *s)
+{
+	bool good = true;
+	if (r->opt->mode == LESSON_TEXT)
+		say(r, "\n== %s", s->name);
+	for (int k = 0; k < s->n_say; k++)
+		say(r, "%s", s->say[k]);
+	for (int k = 0; k < s->n_do && good; k++)
+		good = run_words(r, &s->do_[k], false);
+	double start = now_s();
+	bool acted = false;
+	if (s->ask && r->opt->mode == LESSON_TEXT)
+		say(r, "→ %s\n  (the lesson waits for it to happen; Enter does it for you)", s->ask);
+	if (s->mark[0] && r->n_marks < LESSON_STEPS_MAX) {
+		snprintf(r->marks[r->n_marks].name, sizeof(r->marks[0].name), "%s", s->mark);
+		r->marks[r->n_marks++].t = start;
+	}
+	if (s->ask && r->opt->mode == LESSON_CHECK) {
+		for (int k = 0; k < s->n_solve && good; k++)
+			good = run_words(r, &s->solve[k], false);
+		acted = true;
+	}
+	if (good && s->has_wait) {
+		char now[256];
+		bool skipped = false;
+		good = wait_for(r, &s->wait, start, s->wait.within_s, NULL, now, sizeof(now), s, s->ask ? &skipped : NULL);
+		if (skipped && !acted) {
+			/* The student let the lesson act: the mark is now. */
+			for (int k = 0; k < r->n_marks; k++)
+				if (strcmp(r->marks[k].name, s->mark) == 0)
+					r->marks[k].t = now_s();
+			for (int k = 0; k < s->n_solve; k++)
+				run_words(r, &s->solve[k], false);
+			good = wait_for(r, &s->wait, start, s->wait.within_s, NULL, now, sizeof(now), NULL, NULL);
+		}
+		tap(r, good, "step %s: %s%s%s", s->name, s->wait.text, good ? "" : " — now ", good ? "" : now);
+	} else if (!s->has_wait) {
+		tap(r, good, "step %s", s->name);
+	}
+	for (int k = 0; k < s->n_measures && good; k++)
+		good = measure(r, &s->measures[k]);
+	for (int k = 0; k < s->n_checks && good; k++)
+		good = check(r, &s->checks[k]);
+	if (good && s->explain)
+		explain(r, s->explain);
+	return good;
+}
+
+int lesson_run(const struct lesson *l, const struct lesson_options *opt)
+{
+	struct run *r = xcalloc(1, sizeof(*r));
+	r->l = l;
+	r->opt = opt;
+	r->ring = xcalloc(RING, sizeof(*r->ring));
+	r->rd = xcalloc(1, sizeof(*r->rd));
+	int e = subscribe(r);
+	if (e < 0) {
+		free(r->ring);
+		free(r->rd);
+		free(r);
+		return e;
+	}
+	if (opt->mode == LESSON_TEXT)
+		say(r, "%s\n%s", l->title, l->goal);
+	bool good = steady(r, "before");
+	int i = 0;
+	for (; i < l->n_steps && good && !interrupted; i++)
+		good = step(r, &l->steps[i]);
+	for (; i < l->n_steps; i++)
+		if (opt->mode == LESSON_CHECK)
+			fprintf(opt->out, "ok %d - step %s # SKIP %s\n", ++r->n_tap, l->steps[i].name,
+				interrupted ? "interrupted" : "after a failed step");
+	/* Cleanup whatever happened, then the lab must be as it was. */
+	for (int k = 0; k < l->n_cleanup; k++)
+		run_words(r, &l->cleanup[k], true);
+	if (!interrupted)
+		steady(r, "after cleanup");
+	int failed = r->n_failed || interrupted;
+	if (opt->mode == LESSON_CHECK)
+		fprintf(opt->out, "1..%d\n", r->n_tap);
+	else
+		say(r, "\n%s: %d of %d held", failed ? "not passed" : "passed", r->n_tap - r->n_failed, r->n_tap);
+	json_decref(r->status);
+	close(r->fd);
+	free(r->ring);
+	free(r->rd);
+	free(r);
+	return failed ? 1 : 0;
+}

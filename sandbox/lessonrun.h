@@ -1,0 +1,35 @@
+/* lessonrun.h — running a lesson on a live lab. Like the TUI, the runner is
+ * a client of the control socket and the event stream: it reads the lab's
+ * state from `status` and its events, runs the lesson's commands as the
+ * stacklab command itself, and never reaches into the engine. */
+#ifndef STACKLAB_LESSONRUN_H
+#define STACKLAB_LESSONRUN_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lesson.h"
+
+enum lesson_mode {
+	LESSON_CHECK,   /* CI and self-check: every `solve` runs; TAP out */
+	LESSON_TEXT,    /* a student at a terminal: asks, waits, hints; Enter skips */
+};
+
+struct lesson_options {
+	enum lesson_mode mode;
+	const char *lab;          /* the lab the lesson runs on (up and running) */
+	double slack;             /* deadlines are multiplied by it (slow machines) */
+	FILE *out;
+};
+
+/* Run lesson `l` on lab `opt->lab`: steady expectations, each step, the
+ * cleanup (always, even after a failure or an interrupt), the steady
+ * expectations again. In check mode prints TAP ("ok N - step crash", and
+ * "# takeover 41 ms" lines). Returns 0 if every wait and check held, 1 if
+ * one did not, -errno if the lab could not be reached. */
+int lesson_run(const struct lesson *l, const struct lesson_options *opt);
+
+/* Ask the runner to stop at the next chance (a signal handler may). */
+void lesson_interrupt(void);
+
+#endif

@@ -1,0 +1,34 @@
+#!/bin/bash
+# Lessons as CI runs them: every shipped lesson passes `lesson check` on a
+# lab of its own; a false expectation fails with exit 1, a broken file with
+# exit 2, and neither leaves anything behind.
+. "$(dirname "$0")/../lib/libtest.sh"
+need_root
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+before=$(host_snapshot)
+
+for f in "$TOP"/scenarios/lessons/*.lesson; do
+	name=$(basename "$f" .lesson)
+	out=$(sl lesson check "$name" 2>&1); code=$?
+	is "$code" "0" "lesson $name passes"
+	[ "$code" = 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
+	like "$out" "^1\.\.[0-9]+" "lesson $name: its output is TAP with a plan"
+done
+like "$(sl lesson check kill-master 2>&1)" "# takeover [0-9]+ ms" "check shows the measured numbers"
+
+# A false expectation: lb2 is not the one that holds the VIP at first.
+sed 's/^expect = vip www on lb1$/expect = vip www on lb2/' "$TOP/scenarios/lessons/kill-master.lesson" >"$tmp/false.lesson"
+out=$(sl lesson check --slack 0.5 "$tmp/false.lesson" 2>&1); code=$?
+is "$code" "1" "a false expectation fails with exit 1"
+like "$out" "not ok 1 - before: vip www on lb2 — now held by lb1" "and says what it saw"
+host_back_to "$before"; ok $? "a failed lesson leaves nothing behind"
+
+printf '[lesson]\ntitle = t\ntopology = scale-up\n[step a]\nwait = vip www on lb9 within 1s\nsay = hi\n' >"$tmp/broken.lesson"
+out=$(sl lesson check "$tmp/broken.lesson" 2>&1); code=$?
+is "$code" "2" "a broken lesson file exits 2"
+like "$out" "broken.lesson:5: no node 'lb9' in topology scale-up" "and names the file, line and mistake"
+like "$(sl lesson lint "$tmp/broken.lesson" 2>&1)" "broken.lesson:5: no node 'lb9'" "lint says the same"
+host_back_to "$before"; ok $? "the host is as before"
+done_testing

@@ -39,7 +39,8 @@ int caps_limit(const int *const *lists, int n, struct sl_error *err)
 			cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_SET);
 		} else if (cap_drop_bound(v) < 0 && errno != EINVAL) {
 			/* Dropping from the bounding set needs CAP_SETPCAP, which
-			 * is still effective here: drop it before the rest. */
+			 * stays effective until cap_set_proc() below: every
+			 * capability can be dropped from the set in this loop. */
 			r = sl_err(err, errno, "drop capability %d from the bounding set: %s", cap, strerror(errno));
 			break;
 		}

@@ -7,6 +7,7 @@
  * JSON object per line to every subscriber of the control socket. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -69,6 +70,17 @@ static bool flush_rest(struct client *c)
 	}
 	free(rest);
 	return c->rest == NULL;
+}
+
+int lab_client_settle(struct client *c)
+{
+	for (int tries = 0; c->rest && tries < 10; tries++) {
+		if (flush_rest(c))
+			return 0;
+		struct pollfd p = { c->fd, POLLOUT, 0 };
+		poll(&p, 1, 100);
+	}
+	return c->rest ? -EAGAIN : 0;
 }
 
 /* An event to one subscriber, whole or not at all. */
@@ -135,20 +147,12 @@ void lab_node_state(struct lab *lab, int node, enum node_state state)
 				lab_node_state_names[state], "previous", was));
 }
 
-static struct lab_service *service(struct lab_node *ln, const char *daemon)
-{
-	for (int i = 0; i < ln->n_services; i++)
-		if (strcmp(ln->services[i].name, daemon) == 0)
-			return &ln->services[i];
-	return NULL; /* the lab registered every daemon before the node started */
-}
 
 static void set_server(struct lab *lab, int node, const struct watch_event *w);
 
 void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid)
 {
-	struct lab_node *ln = &lab->nodes[node];
-	struct lab_service *s = service(ln, daemon);
+	struct lab_service *s = lab_service_find(lab, node, daemon, strlen(daemon));
 	if (!s)
 		return;
 	s->pid = pid;
@@ -192,7 +196,7 @@ static void set_vrrp(struct lab *lab, int node, const char *instance, const char
 
 void lab_daemon_exited(struct lab *lab, int node, const char *daemon, const char *how)
 {
-	struct lab_service *s = service(&lab->nodes[node], daemon);
+	struct lab_service *s = lab_service_find(lab, node, daemon, strlen(daemon));
 	if (!s)
 		return;
 	s->pid = 0;

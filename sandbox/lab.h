@@ -83,6 +83,7 @@ enum traffic_kind { TK_OK, TK_DNS, TK_CONNECT, TK_TIMEOUT, TK_TLS, TK_HTTP4XX, T
 /* The traffic generator running in the client node, and what it reported. */
 struct lab_traffic {
 	pid_t pid;                     /* its waiter; 0 when stopped */
+	bool reaped;                   /* its waiter exited and was reaped (pid is free) */
 	int fd;                        /* its results, one JSON object a line */
 	struct ctl_reader *rd;
 	int rate, seconds;
@@ -113,6 +114,7 @@ struct client {
 	struct ctl_reader rd;
 	bool subscribed;
 	char filter[128];              /* event kinds or node names, comma-separated; "" for all */
+	uid_t uid;                     /* who connected (SO_PEERCRED) */
 	char *rest;                    /* the unsent end of an event the socket took only part of */
 	size_t rest_len;
 	unsigned long lost;            /* whole events dropped since the last one sent */
@@ -141,6 +143,8 @@ struct lab {
 	int log_fd, ctl_fd, ep, sig_fd, timer_fd;
 	struct lab_watch watches[LAB_WATCHES_MAX];
 	bool torn_down;
+	uint64_t watcher_trace_ms;     /* when a watcher last traced */
+	int depth;                     /* dispatch_ready() calls under way (trace pumps inside one) */
 	struct net *net;
 	struct client *clients[MAX_CLIENTS];
 	uint64_t t0_ms;
@@ -174,6 +178,9 @@ extern const char *const lab_node_state_names[];
 /* Send `ev` (taken over) to every subscriber whose filter it matches, with
  * "time" added. */
 void lab_emit(struct lab *lab, json_t *ev);
+/* Before a reply to a subscriber: send it the end of an event it got part
+ * of, waiting up to a second for room. 0, or -EAGAIN if it cannot take it. */
+int lab_client_settle(struct client *c);
 /* A daemon printed `text` (one or more lines): log events, live state. */
 void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char *text, size_t len);
 void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid);

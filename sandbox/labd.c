@@ -10,9 +10,10 @@
  * namespace holds, so they go with it.
  *
  * The parts (build.c, nodechan.c, logstore.c, requests.c, teardown.c,
- * events.c, fault.c, trafficd.c, publish.c, trace.c) never call each
- * other's loops: each watches its own descriptors through lab_watch(), and
- * the loop here calls whoever registered a descriptor that is ready. */
+ * events.c, fault.c, trafficd.c, publish.c, trace.c) watch their own
+ * descriptors through lab_watch(), and the loop here calls whoever
+ * registered a descriptor that is ready; they never call each other's
+ * handlers. (build.c and trace.c pump the loop while they wait.) */
 #include "labd.h"
 
 #include <errno.h>
@@ -76,13 +77,17 @@ static int dispatch_ready(struct lab *lab, int timeout_ms, bool early_only)
 	int n = epoll_wait(lab->ep, evs, 32, timeout_ms);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
+	lab->depth++;
 	for (int k = 0; k < n && !lab->stopping; k++) {
 		struct lab_watch *w = evs[k].data.ptr;
 		if (w->fn && (w->early || !early_only))
 			w->fn(lab, w->ctx);
 	}
-	for (int k = 0; k < LAB_WATCHES_MAX; k++)
-		lab->watches[k].dead = false;
+	/* A handler may pump events itself (trace waits so): the slots it
+	 * freed are reused only once the outermost round is over. */
+	if (--lab->depth == 0)
+		for (int k = 0; k < LAB_WATCHES_MAX; k++)
+			lab->watches[k].dead = false;
 	return 0;
 }
 
@@ -116,7 +121,7 @@ json_t *lab_reply_error(const char *fmt, ...)
 
 struct node_door lab_door(const struct lab *lab, int i)
 {
-	return (struct node_door){ .init = lab->nodes[i].pid, .daemon = 0, .lab = lab->name,
+	return (struct node_door){ .init = lab->nodes[i].pid, .daemon = getpid(), .lab = lab->name,
 				   .node = lab->topo->nodes[i].name, .role = lab->topo->nodes[i].role };
 }
 
@@ -145,7 +150,10 @@ static void on_signal(struct lab *lab, void *ctx)
 			return;
 		}
 		pid_t pid;
-		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+			/* Reaped here, its pid is free: nobody may signal it later. */
+			if (pid == lab->traffic.pid)
+				lab->traffic.reaped = true;
 			for (int i = 0; i < lab->topo->n_nodes; i++)
 				if (lab->nodes[i].pid == pid) {
 					log_err("node %s: its init exited", lab->topo->nodes[i].name);
@@ -154,6 +162,7 @@ static void on_signal(struct lab *lab, void *ctx)
 						lab->nodes[i].services[k].pid = 0;
 					lab_node_state(lab, i, NODE_DOWN);
 				}
+		}
 	}
 }
 

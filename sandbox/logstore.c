@@ -1,7 +1,8 @@
 /* logstore.c — the daemons' logs on the host: logs/NODE/DAEMON.log, opened
  * by the lab for the daemons it gave each node (never for a name a node
- * makes up), shared with the lab's watch group, kept to two files of
- * LOG_ROTATE bytes each (see lab.h). */
+ * makes up), shared with the lab's watch group, and bounded: NAME.log and
+ * NAME.log.1 of LOG_ROTATE bytes each (see lab.h); if a rotation fails,
+ * NAME.log grows to twice that, then drops lines. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -61,21 +62,27 @@ int logstore_register(struct lab *lab, int i, const char *logs, struct sl_error 
 void logstore_append(struct lab *lab, int i, struct lab_service *s, const char *text, size_t n)
 {
 	if (s->log_size + (off_t)n > LOG_ROTATE) {
-		char path[PATH_MAX], old[PATH_MAX + 8];
+		/* The new file first, then the renames: a failure leaves the old
+		 * file where it was, never a lost or unbounded one. */
+		char path[PATH_MAX], fresh[PATH_MAX + 8], old[PATH_MAX + 8];
 		snprintf(path, sizeof(path), "%s/logs/%s/%s.log", lab->dir, tn_name(lab, i), s->name);
+		snprintf(fresh, sizeof(fresh), "%s.new", path);
 		snprintf(old, sizeof(old), "%s.1", path);
-		int fd = -1;
-		if (rename(path, old) == 0)
-			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0 && lab_share(lab, fd, NULL, 0640) == 0) {
+		unlink(fresh);
+		int fd = open(fresh, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 && lab_share(lab, fd, NULL, 0640) == 0 && rename(path, old) == 0 && rename(fresh, path) == 0) {
 			close(s->log_fd);
-			s->log_fd = fd;
+			s->log_fd = steal_fd(&fd);
 			s->log_size = 0;
-		} else if (fd >= 0) {
+		}
+		if (fd >= 0) {
 			close(fd);
+			unlink(fresh);
 		}
 	}
-	if (write_all(s->log_fd, text, n) == 0)
+	/* Whatever happened above, a log never grows past twice its bound:
+	 * past it, lines are dropped. */
+	if (s->log_size + (off_t)n <= 2 * (off_t)LOG_ROTATE && write_all(s->log_fd, text, n) == 0)
 		s->log_size += (off_t)n;
 }
 

@@ -614,8 +614,10 @@ pid_t node_enter(const struct node_door *d)
 		_exit(WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
 	}
 
-	/* The command starts clean: default signals, nothing blocked, no
+	/* The command dies with its waiter (whoever kills the waiter ends
+	 * it), and starts clean: default signals, nothing blocked, no
 	 * descriptor of the caller's beyond stdio once it execs. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (int sig = 1; sig < NSIG; sig++)
 		signal(sig, SIG_DFL);
 	sigset_t none;
@@ -653,26 +655,41 @@ int node_run(const struct node_door *d, char *const argv[], char *out, size_t si
 		close(p[0]);
 		return waiter;
 	}
+	/* The node may keep the pipe open (a process of its own holding the
+	 * command's stdout) or stop the command: read until the waiter is gone
+	 * or NODE_RUN_MAX_MS pass, then kill it (its command dies with it). */
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, waiter, 0);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	uint64_t deadline = now_ms() + NODE_RUN_MAX_MS;
 	size_t n = 0;
-	for (;;) {
-		ssize_t r = read(p[0], out + n, size - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (n == size - 1) { /* keep the start; drain the rest */
-			char sink[4096];
-			while (read(p[0], sink, sizeof(sink)) > 0)
-				;
+	bool gone = false, timed_out = false;
+	char sink[4096];
+	while (!gone) {
+		int left = (int)(deadline - now_ms());
+		if (left <= 0) {
+			timed_out = true;
 			break;
 		}
+		struct pollfd pf[2] = { { p[0], POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+		if (poll(pf, 2, left) < 0 && errno != EINTR)
+			break;
+		gone = pidfd < 0 || (pf[1].revents & POLLIN);
+		ssize_t r;
+		/* what is there now (all of it, once the waiter is gone) */
+		while ((r = read(p[0], n < size - 1 ? out + n : sink, n < size - 1 ? size - 1 - n : sizeof(sink))) > 0)
+			n += n < size - 1 ? (size_t)r : 0;
+		if (r == 0)
+			gone = true; /* every writer closed */
 	}
 	out[n] = '\0';
 	close(p[0]);
+	if (timed_out)
+		kill(waiter, SIGKILL);
 	int status;
 	while (waitpid(waiter, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
+	if (timed_out)
+		return -ETIMEDOUT;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

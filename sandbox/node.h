@@ -1,5 +1,6 @@
 /* node.h — one node of a lab: a process made with clone() into new net,
- * mount, pid, uts and ipc namespaces that becomes the node's init. */
+ * mount, pid, uts, ipc and cgroup namespaces, all owned by a user
+ * namespace of its own, that becomes the node's init. */
 #ifndef STACKLAB_NODE_H
 #define STACKLAB_NODE_H
 
@@ -63,7 +64,9 @@ pid_t node_enter(const struct node_door *d);
 
 /* Run argv (argv[0] a path) inside the node as node_enter() does; its
  * stdout (up to size-1 bytes) lands in `out`, its stderr is dropped.
- * Returns its exit status, or -errno. */
+ * Returns its exit status, or -errno: -ETIMEDOUT (and the command killed)
+ * when it is not over in NODE_RUN_MAX_MS, whatever the node does. */
+#define NODE_RUN_MAX_MS 15000
 int node_run(const struct node_door *d, char *const argv[], char *out, size_t size);
 
 #endif

@@ -63,6 +63,9 @@ static void on_node_message(struct lab *lab, int i, char *msg, size_t len)
 		if (!(s = named_service(lab, i, body, blen, &rest)))
 			return;
 		size_t n = blen - (size_t)(rest - body);
+		/* Once, for the log files (which `logs` prints to terminals), the
+		 * events and inspect alike: byte for byte, so n holds. */
+		text_clean((char *)rest);
 		logstore_append(lab, i, s, rest, n);
 		lab_daemon_output(lab, i, s->name, rest, n);
 	} else if (str_has_prefix(msg, NODE_MSG_START)) {

@@ -89,13 +89,14 @@ static json_t *do_inspect(struct lab *lab, json_t *req)
 }
 
 /* From now on this connection also carries the event stream. */
+/* From now on this connection also carries the event stream. */
 static json_t *do_subscribe(struct lab *lab, json_t *req, struct client *c)
 {
 	(void)lab;
 	const char *filter = json_string_value(json_object_get(req, "filter"));
-	c->subscribed = true;
 	if (filter && str_copy(c->filter, sizeof(c->filter), filter) < 0)
 		return lab_reply_error("filter is too long");
+	c->subscribed = true;
 	/* Room for bursts (a busy lab logs hundreds of lines a second): a
 	 * subscriber that still falls behind loses events, the lab never waits. */
 	int size = SUBSCRIBER_BUFFER;
@@ -111,23 +112,43 @@ static json_t *do_down(struct lab *lab, json_t *req)
 	return json_pack("{s:b, s:i}", "ok", 1, "pid", (int)getpid());
 }
 
-/* Who may ask what. Watching (status, events, inspect, trace) is for root
- * and the lab's watch group; changing the lab is for root alone. */
+/* Who may ask what. Watching (status, events, inspect, trace, the traffic's
+ * figures) is for root and the lab's watch group; changing the lab is for
+ * root alone. A row with an action applies to that action only. */
 enum access { WATCH, CHANGE };
 
+static json_t *do_subscribe_row(struct lab *lab, json_t *req)
+{
+	(void)lab;
+	(void)req;
+	return NULL; /* answered by dispatch(), which has the client */
+}
+
 static const struct {
-	const char *name;
+	const char *name, *action;
 	enum access access;
 	json_t *(*fn)(struct lab *, json_t *);
 } requests[] = {
-	{ "status", WATCH, do_status },
-	{ "inspect", WATCH, do_inspect },
-	{ "trace", WATCH, trace_request },
-	{ "down", CHANGE, do_down },
-	{ "fail", CHANGE, fault_request },
-	{ "heal", CHANGE, heal_request },
-	{ "traffic", CHANGE, traffic_request },
+	{ "status", NULL, WATCH, do_status },
+	{ "inspect", NULL, WATCH, do_inspect },
+	{ "trace", NULL, WATCH, trace_request },
+	{ "subscribe", NULL, WATCH, do_subscribe_row },
+	{ "traffic", "status", WATCH, traffic_request },
+	{ "traffic", NULL, CHANGE, traffic_request },
+	{ "down", NULL, CHANGE, do_down },
+	{ "fail", NULL, CHANGE, fault_request },
+	{ "heal", NULL, CHANGE, heal_request },
 };
+
+/* Watchers may ask for a trace (which holds the lab a few seconds) this
+ * often at most. */
+#define WATCHER_TRACE_GAP_MS 3000
+
+static bool peer(int fd, struct ucred *cred)
+{
+	socklen_t len = sizeof(*cred);
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, &len) == 0;
+}
 
 /* Is the peer of `fd` root, or (for watching) in group `gid`? The kernel
  * says who connected (SO_PEERCRED, SO_PEERGROUPS): nothing the client
@@ -135,8 +156,7 @@ static const struct {
 static const char *refused(const struct lab *lab, int fd, enum access access)
 {
 	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+	if (!peer(fd, &cred))
 		return "cannot tell who is asking";
 	if (cred.uid == 0)
 		return NULL;
@@ -147,7 +167,7 @@ static const char *refused(const struct lab *lab, int fd, enum access access)
 	if (cred.gid == lab->watch_gid)
 		return NULL;
 	gid_t groups[256];
-	len = sizeof(groups);
+	socklen_t len = sizeof(groups);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
 		for (size_t k = 0; k < len / sizeof(gid_t); k++)
 			if (groups[k] == lab->watch_gid)
@@ -162,24 +182,34 @@ static json_t *dispatch(struct lab *lab, struct client *c, const char *line)
 	if (!req)
 		return lab_reply_error("request is not JSON: %s", jerr.text);
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	const char *action = json_string_value(json_object_get(req, "action"));
 	json_t *reply = NULL;
-	const char *no = NULL;
-	if (cmd && strcmp(cmd, "subscribe") == 0)
-		reply = (no = refused(lab, c->fd, WATCH)) ? NULL : do_subscribe(lab, req, c);
-	for (size_t i = 0; cmd && i < ARRAY_SIZE(requests) && !reply && !no; i++) {
-		if (strcmp(requests[i].name, cmd) != 0)
-			continue;
-		/* `traffic` only looks when it asks for the status. */
-		const char *action = json_string_value(json_object_get(req, "action"));
-		enum access need = requests[i].fn == traffic_request && (!action || strcmp(action, "status") == 0)
-					   ? WATCH : requests[i].access;
-		if (!(no = refused(lab, c->fd, need)))
+	size_t i;
+	for (i = 0; cmd && i < ARRAY_SIZE(requests); i++)
+		if (strcmp(requests[i].name, cmd) == 0 &&
+		    (!requests[i].action || (action ? strcmp(requests[i].action, action) == 0
+						    : strcmp(requests[i].action, "status") == 0)))
+			break;
+	if (!cmd) {
+		reply = lab_reply_error("request has no \"cmd\"");
+	} else if (i == ARRAY_SIZE(requests)) {
+		reply = lab_reply_error("unknown request '%s'", cmd);
+	} else {
+		const char *no = refused(lab, c->fd, requests[i].access);
+		struct ucred cred;
+		if (!no && requests[i].fn == trace_request && peer(c->fd, &cred) && cred.uid != 0) {
+			if (now_ms() - lab->watcher_trace_ms < WATCHER_TRACE_GAP_MS)
+				no = "a watcher may trace once every 3 s";
+			else
+				lab->watcher_trace_ms = now_ms();
+		}
+		if (no)
+			reply = lab_reply_error("%s: %s", cmd, no);
+		else if (requests[i].fn == do_subscribe_row)
+			reply = do_subscribe(lab, req, c);
+		else
 			reply = requests[i].fn(lab, req);
 	}
-	if (no)
-		reply = lab_reply_error("%s: %s", cmd, no);
-	if (!reply)
-		reply = cmd ? lab_reply_error("unknown request '%s'", cmd) : lab_reply_error("request has no \"cmd\"");
 	json_decref(req);
 	return reply;
 }
@@ -192,6 +222,11 @@ static void client_close(struct lab *lab, int i)
 	lab->clients[i] = NULL;
 }
 
+/* A few slots are root's: watchers filling the others cannot lock the
+ * teacher out. */
+#define ROOT_SLOTS 8
+#define SLOTS_PER_UID 16
+
 static void on_client(struct lab *lab, void *ctx);
 
 static void on_accept(struct lab *lab, void *ctx)
@@ -200,10 +235,26 @@ static void on_accept(struct lab *lab, void *ctx)
 	int fd = accept4(lab->ctl_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
+	struct ucred cred;
+	if (!peer(fd, &cred)) {
+		close(fd);
+		return;
+	}
+	int others = 0, same = 0;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (lab->clients[i] && lab->clients[i]->uid != 0) {
+			others++;
+			same += lab->clients[i]->uid == cred.uid;
+		}
+	if (cred.uid != 0 && (others >= MAX_CLIENTS - ROOT_SLOTS || same >= SLOTS_PER_UID)) {
+		close(fd);
+		return;
+	}
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (!lab->clients[i]) {
 			lab->clients[i] = xcalloc(1, sizeof(struct client));
 			lab->clients[i]->fd = fd;
+			lab->clients[i]->uid = cred.uid;
 			if (lab_watch(lab, fd, on_client, (void *)(intptr_t)i, false) < 0)
 				client_close(lab, i);
 			return;
@@ -228,8 +279,17 @@ static void on_client(struct lab *lab, void *ctx)
 		}
 		json_t *reply = dispatch(lab, c, line);
 		free(line);
-		ctl_send(c->fd, reply);
+		/* A subscriber owed the end of an event gets it before the
+		 * reply; one that cannot take a whole reply is let go rather
+		 * than left with half of it. */
+		int e = lab_client_settle(c);
+		if (e == 0)
+			e = ctl_send(c->fd, reply);
 		json_decref(reply);
+		if (e < 0) {
+			client_close(lab, i);
+			return;
+		}
 		if (lab->stopping)
 			return;
 	}

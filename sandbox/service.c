@@ -7,6 +7,7 @@
 #include <ini.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -164,8 +165,16 @@ int service_start(struct service *s, char *err, size_t errsize)
 		return -e;
 	}
 	if (pid == 0) {
-		/* Its own process group: stopping a daemon stops its workers too. */
+		/* Its own process group: stopping a daemon stops its workers too.
+		 * And the signals the init blocks for its signalfd (SIGCHLD,
+		 * SIGTERM, SIGINT) must not stay blocked in a daemon: `stop`
+		 * sends SIGTERM. */
 		setpgid(0, 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (int sig = 1; sig < NSIG; sig++)
+			signal(sig, SIG_DFL);
 		int devnull = open("/dev/null", O_RDONLY);
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
 			_exit(127);

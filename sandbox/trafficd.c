@@ -71,7 +71,10 @@ static json_t *start(struct lab *lab, json_t *req)
 	tr->seconds = (int)seconds;
 	str_copy(tr->path, sizeof(tr->path), path);
 	tr->started_ms = now_ms();
-	lab_watch(lab, tr->fd, traffic_input, NULL, false);
+	if (lab_watch(lab, tr->fd, traffic_input, NULL, false) < 0) {
+		lab_traffic_stop(lab);
+		return lab_reply_error("too many descriptors to watch the traffic");
+	}
 	lab_emit(lab, json_pack("{s:s, s:s, s:i, s:s, s:i}", "kind", "traffic-state", "state", "started", "rate",
 				(int)rate, "path", path, "seconds", (int)seconds));
 	return json_pack("{s:b, s:i, s:s, s:s, s:i}", "ok", 1, "rate", (int)rate, "url", url, "node",
@@ -83,9 +86,11 @@ void lab_traffic_stop(struct lab *lab)
 	struct lab_traffic *tr = &lab->traffic;
 	if (!tr->pid)
 		return;
-	kill(tr->pid, SIGKILL);
-	while (waitpid(tr->pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	if (!tr->reaped) {
+		kill(tr->pid, SIGKILL);
+		while (waitpid(tr->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	lab_unwatch(lab, tr->fd);
 	free(tr->rd);
 	tr->rd = NULL;

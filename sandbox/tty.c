@@ -205,20 +205,21 @@ int tty_relay_run(struct tty_relay *t, pid_t child)
 			if (si.ssi_signo == SIGWINCH && t->pty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 				ioctl(t->master, TIOCSWINSZ, &ws);
 			else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP)
-				kill(child, SIGKILL);
+				kill(child, SIGHUP); /* the waiter hangs the command up */
 		}
 		if (waitpid(child, &status, WNOHANG) == child)
 			done = true;
 	}
 	/* What the command wrote last, without waiting on what it left
-	 * running in the node (which may hold its end for ever). */
+	 * running in the node (which may hold its end, and write, for ever):
+	 * what is there now, 64 KiB at most. */
+	restore();
 	for (int k = 0; k < n; k++)
 		if (from[k] >= 0 && from[k] != STDIN_FILENO) {
 			fcntl(from[k], F_SETFL, O_NONBLOCK);
-			while (pass(from[k], to[k]) == 1)
+			for (int rounds = 0; rounds < 4 && pass(from[k], to[k]) == 1; rounds++)
 				;
 		}
-	restore();
 	close_fd(&t->master);
 	close_fd(&t->pipe_in[1]);
 	close_fd(&t->pipe_out[0]);

@@ -38,6 +38,32 @@ static bool slot_taken(uid_t base, const char *self)
 	return taken;
 }
 
+/* Does any running process's user namespace map host ids into
+ * [base, base+USERNS_IDS)? (systemd-nspawn, rootless containers and labs
+ * of stacklab alike take ids from the same range.) */
+static bool ids_in_use(uid_t base)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool used = false;
+	while (d && !used && (e = readdir(d))) {
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		char path[300], line[128];
+		snprintf(path, sizeof(path), "/proc/%s/uid_map", e->d_name);
+		FILE *f = fopen(path, "re");
+		unsigned long inside, outside, count;
+		while (f && !used && fgets(line, sizeof(line), f))
+			if (sscanf(line, "%lu %lu %lu", &inside, &outside, &count) == 3 && outside != 0)
+				used = outside < (unsigned long)base + USERNS_IDS && outside + count > base;
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return used;
+}
+
 int userns_pick(const char *lab, const char *dir, struct idmap *m, struct sl_error *err)
 {
 	/* The run directory's lock keeps two `up`s from taking one range. */
@@ -50,7 +76,7 @@ int userns_pick(const char *lab, const char *dir, struct idmap *m, struct sl_err
 		h = h * 33 + (unsigned char)*c;
 	for (unsigned k = 0; k < RANGE_SLOTS; k++) {
 		uid_t base = RANGE_FIRST + ((h + k) % RANGE_SLOTS) * USERNS_IDS;
-		if (slot_taken(base, lab))
+		if (slot_taken(base, lab) || ids_in_use(base))
 			continue;
 		char path[PATH_MAX], text[32];
 		snprintf(path, sizeof(path), "%s/idmap", dir);

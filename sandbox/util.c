@@ -457,6 +457,9 @@ int open_beneath(const char *base, const char *rel)
 
 char *read_fd_from(int fd, off_t from, size_t max, size_t *len)
 {
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size >= from && (size_t)(st.st_size - from) < max)
+		max = (size_t)(st.st_size - from); /* what is there now, not the bound */
 	char *buf = xmalloc(max + 1);
 	size_t n = 0;
 	while (n < max) {

@@ -1,0 +1,137 @@
+/* A node is hostile: what its init sends the lab daemon on its sync socket
+ * is tried here as an attacker would (issue 9's exploit first): log lines
+ * for daemons it was not given, paths in names, bad pids, control bytes,
+ * embedded NULs. The daemon's side (nodechan.c, logstore.c) must ignore
+ * or clean each, and no file may appear outside the lab's logs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "tap.h"
+#include "util.h"
+
+static struct lab *lab;
+static int node, peer;
+
+static void say(const char *msg, size_t len)
+{
+	if (send(peer, msg, len, 0) < 0)
+		diag("send: %s", strerror(errno));
+	lab_pump(lab, 50);
+}
+#define SAY(lit) say(lit, sizeof(lit) - 1)
+
+static char *log_text(const char *daemon)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/logs/%s/%s.log", lab->dir, lab->topo->nodes[node].name, daemon);
+	char *t = read_file(path, NULL);
+	return t ? t : xstrdup("");
+}
+
+static int setup(void)
+{
+	lab = xcalloc(1, sizeof(*lab));
+	char *errors = NULL;
+	if (topo_load("scenarios/scale-up.lab", &lab->topo, &errors) < 0)
+		return -1;
+	char tmpl[] = "/tmp/stacklab-nodechan.XXXXXX";
+	if (!mkdtemp(tmpl))
+		return -1;
+	lab->dir = xstrdup(tmpl);
+	lab->name = "t-nodechan";
+	lab->ep = epoll_create1(EPOLL_CLOEXEC);
+	lab->serving = true;
+	for (int i = 0; i < TOPO_NODES_MAX; i++)
+		lab->nodes[i].sync = -1;
+	node = lab_node_of_role(lab, ROLE_DNS);
+	struct lab_node *ln = &lab->nodes[node];
+	ln->spec.node = &lab->topo->nodes[node];
+	ln->state = NODE_UP;
+	snprintf(ln->spec.etc, sizeof(ln->spec.etc), "%s/etc", lab->dir);
+	char *dir = xasprintf("%s/stacklab", ln->spec.etc), *logs = xasprintf("%s/logs/dns", lab->dir);
+	int r = mkdir_p(dir, 0755) | mkdir_p(logs, 0755);
+	char *services = xasprintf("%s/services", dir);
+	r |= write_file(services, "[dnsmasq]\ncommand = /bin/true\nready = running\n", 0644);
+	struct sl_error err = { 0 };
+	r |= logstore_register(lab, node, logs, &err);
+	int sv[2];
+	r |= socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
+	ln->sync = sv[0];
+	peer = sv[1];
+	r |= nodechan_watch(lab, node);
+	free(dir);
+	free(logs);
+	free(services);
+	return r ? -1 : 0;
+}
+
+int main(void)
+{
+	if (!ok(setup() == 0, "a lab of one dns node, its sync socket watched"))
+		return done_testing();
+
+	/* The exploit of issue 9: a daemon name that is a path. */
+	char escape[128];
+	snprintf(escape, sizeof(escape), "/tmp/stacklab-escape-%d", (int)getpid());
+	char msg[256];
+	int n = snprintf(msg, sizeof(msg), "log ../../../../../../..%s hi\n", escape);
+	say(msg, (size_t)n);
+	ok(access(escape, F_OK) < 0, "log with a path for a name writes no file (%s)", escape);
+	n = snprintf(msg, sizeof(msg), "log ../dns/dnsmasq owned\n");
+	say(msg, (size_t)n);
+	char *text = log_text("dnsmasq");
+	ok(strstr(text, "owned") == NULL, "a path that leads back to a real log is not a name either");
+	free(text);
+	SAY("log sshd hello\n");
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/logs/dns/sshd.log", lab->dir);
+	ok(access(path, F_OK) < 0, "a daemon the lab did not give the node gets no log");
+
+	SAY("log dnsmasq plain line\n");
+	text = log_text("dnsmasq");
+	ok(strstr(text, "plain line\n") != NULL, "a daemon the lab gave it is logged");
+	free(text);
+	SAY("log dnsmasq \x1b]0;owned\x07\x1b[2J and \xff\xfe bytes\n");
+	text = log_text("dnsmasq");
+	ok(strstr(text, "\x1b") == NULL && strstr(text, "?]0;owned?") && strstr(text, "?? bytes"),
+	   "escape sequences and bytes that are not UTF-8 are cleaned before the log");
+	free(text);
+	say("log dnsmasq before\0after\n", 25);
+	text = log_text("dnsmasq");
+	ok(strstr(text, "before") && !strstr(text, "after"), "an embedded NUL ends the message");
+	free(text);
+
+	SAY("start ../../etc/passwd 42");
+	SAY("start dnsmasq 99999999999");
+	SAY("start dnsmasq -5");
+	SAY("start dnsmasq 12abc");
+	ok(lab->nodes[node].services[0].pid == 0, "bad pids and unknown names in start are ignored");
+	SAY("start dnsmasq 4242");
+	ok(lab->nodes[node].services[0].pid == 4242, "a good start is taken");
+	SAY("exit ../../../etc/shadow killed by signal 9");
+	ok(lab->nodes[node].services[0].pid == 4242, "an exit naming no daemon of the node changes nothing");
+
+	/* A fail message while serving names the node's trouble, never opens
+	 * a file from what the node says. */
+	lab->serving = false;
+	SAY("fail ../../../../etc/shadow is broken");
+	ok(lab->failed, "a fail message marks the lab failed");
+	int count = 0;
+	for (int k = 0; k < lab->nodes[node].n_services; k++)
+		count++;
+	ok(count == 1, "the node still has only the daemon the lab gave it");
+
+	close(peer);
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", lab->dir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", lab->dir);
+	return done_testing();
+}

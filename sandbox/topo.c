@@ -37,17 +37,8 @@ struct parser {
 	struct raw_vip vips[TOPO_VIPS_MAX];
 };
 
-__attribute__((format(printf, 3, 4))) static void perr(struct parser *p, int line, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	_cleanup_free_ char *msg = NULL;
-	int r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		die("out of memory");
-	inifile_error(&p->in, line, "%s", msg);
-}
+/* A problem at `line`, reported with the file's name (escaped). */
+#define perr(p, line, ...) inifile_error(&(p)->in, (line), __VA_ARGS__)
 
 static bool valid_name(const char *s)
 {

@@ -83,6 +83,17 @@ fi
 # bad requests
 out=$(sl fail --lab $LAB nosuch crash 2>&1); ok $([ $? -eq 1 ]; echo $?) "fault on an unknown node fails"
 like "$out" "no node or link 'nosuch'" "and names it"
+# A frozen client sends nothing: the traffic generator (started in it from
+# outside) is in the node's cgroup too, and so is an exec shell.
+sl fail --lab $LAB client freeze >/dev/null; ok $? "fail client freeze"
+sleep 0.3
+n0=$(grep -c '"kind":"traffic"' "$ev")
+sleep 1
+n1=$(grep -c '"kind":"traffic"' "$ev")
+is "$((n1 - n0))" "0" "a frozen client sends no request (the generator is frozen with it)"
+sl heal --lab $LAB client >/dev/null; ok $? "heal client"
+wait_until 5 ok_via lb1; ok $? "the client sends again once thawed"
+
 # A node whose init was killed from outside: heal starts it again whole.
 kill -9 "$(sl status --lab $LAB --json | jq '.nodes[] | select(.name == "web1") | .pid')"
 wait_until 5 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"web1\" and .state == \"down\")' >/dev/null"; ok $? "web1's init killed: web1 is down"

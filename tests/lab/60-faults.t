@@ -14,7 +14,7 @@ sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
 sl events --lab $LAB --json >"$ev" 2>/dev/null &
 evpid=$!
 is "$(vip_holders $LAB)" "lb1" "lb1 holds the VIP"
-out=$(sl traffic --lab $LAB start --rate 20 --seconds 120); ok $? "traffic starts (20/s, stops by itself within 120 s)"
+out=$(sl traffic --lab $LAB start --rate 20 --seconds 300); ok $? "traffic starts (20/s, stops by itself within 300 s)"
 ok_via() { traffic_next $LAB 5 | grep -vc "^ok $1 " | grep -qx 0; } # the next 5 results are ok through lb $1
 wait_until 5 ok_via lb1; ok $? "traffic flows through lb1"
 

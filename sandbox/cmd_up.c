@@ -169,6 +169,10 @@ int cmd_up(int argc, char **argv)
 		fprintf(stderr, "stacklab up: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	/* Root first: nothing else is worth reading for someone who cannot
+	 * build a lab anyway. */
+	if (!cli_need_root("up"))
+		return EXIT_FAIL;
 	gid_t watch_gid = 0;
 	if (!group || strcmp(group, "none") != 0) {
 		struct group *gr = getgrnam(group ? group : "stacklab");
@@ -214,10 +218,6 @@ int cmd_up(int argc, char **argv)
 			CTL_LAB_NAME_MAX - 1);
 		topo_free(topo);
 		return EXIT_USAGE;
-	}
-	if (!cli_need_root("up")) {
-		topo_free(topo);
-		return EXIT_FAIL;
 	}
 
 	/* From here on something exists: an interrupt rolls it back. */

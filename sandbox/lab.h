@@ -183,35 +183,49 @@ void lab_emit(struct lab *lab, json_t *ev);
 int lab_client_settle(struct client *c);
 /* A daemon printed `text` (one or more lines): log events, live state. */
 void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char *text, size_t len);
+/* A daemon of node `node` started (pid as the node sees it) or ended
+ * (`how`: "exited with status 1"…): live state, and an event. A name the
+ * lab did not give the node is ignored. */
 void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid);
 void lab_daemon_exited(struct lab *lab, int node, const char *daemon, const char *how);
+/* Node `node` is now in `state`: live state, and an event. */
 void lab_node_state(struct lab *lab, int node, enum node_state state);
 /* Sample every link's counters LINK_SAMPLE_MS apart and emit their rates. */
 #define LINK_SAMPLE_MS 250
-int lab_links_watch(struct lab *lab, struct sl_error *err);
+int lab_links_watch(struct lab *lab, struct sl_error *err);   /* 0 or -errno with err */
 /* The live state, as `status` shows it. */
 json_t *lab_status(struct lab *lab);
 /* The nodes that hold VIP `v` now (a JSON array of names). */
 json_t *lab_vip_holders(struct lab *lab, int v);
 
 /* fault.c */
+/* The replies to {"cmd": "fail", "target", "fault", "args"} and {"cmd":
+ * "heal", "target" | "all"}: {"ok": true, …}, or ok false with an error
+ * that names what is wrong and what is known. */
 json_t *fault_request(struct lab *lab, json_t *req);
 json_t *heal_request(struct lab *lab, json_t *req);
 /* The link called `name` ("lb1-eth0", "lb1:eth0", or a node with one link). */
 int lab_link_find(struct lab *lab, const char *name);
 
 /* trafficd.c */
+/* {"cmd": "traffic", "action": "start"|"stop"|"status", …}: start the
+ * generator in the client node, stop it, or sum up the last 10 s. */
 json_t *traffic_request(struct lab *lab, json_t *req);
+/* Stop the generator if it runs (its waiter killed and reaped), with an event. */
 void lab_traffic_stop(struct lab *lab);
+/* Rate, results by kind and latencies of the last 10 s, for status. */
 json_t *lab_traffic_summary(struct lab *lab);
 
 /* publish.c */
 /* Listen on the host at addr:port (call before leaving its namespace),
  * and relay what comes to the VIP's port 443 from the client node. */
 int publish_listen(struct lab *lab, const char *addr, int port, struct sl_error *err);
+/* Where the site is published on the host (url, curl --resolve line), or JSON null. */
 json_t *publish_json(struct lab *lab);
 
 /* trace.c */
+/* {"cmd": "trace", "path"}: one request from the client with a fresh id,
+ * and its hops read back from the daemons' logs (bounded in time). */
 json_t *trace_request(struct lab *lab, json_t *req);
 
 /* labd.c: the core */
@@ -257,6 +271,7 @@ int logstore_register(struct lab *lab, int i, const char *logs, struct sl_error 
 struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, size_t n);
 /* Lines of node i's daemon s, to its log; a full log becomes NAME.log.1. */
 void logstore_append(struct lab *lab, int i, struct lab_service *s, const char *text, size_t n);
+/* Close the node's log files (at teardown). */
 void logstore_close(struct lab_node *ln);
 
 /* requests.c */

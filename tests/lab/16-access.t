@@ -42,5 +42,18 @@ done
 like "$(ask '{"cmd":"traffic","action":"status"}')" '"ok": *true' "a watcher may look at the traffic"
 is "$(sl status --lab $LAB --json | jq -r '[.nodes[] | select(.state != "up")] | length')" "0" "the watcher changed nothing"
 like "$(sl status --lab $LAB)" "web1 +web +up" "root still may do everything"
+like "$(ask '{"cmd":"trace"}')" '"ok": *true' "a watcher may trace"
+like "$(ask '{"cmd":"trace"}')" "once every 3 s" "but not twice in a row (a trace holds the lab)"
+
+# A watcher holding many connections cannot lock root out.
+holders=()
+for i in $(seq 1 16); do
+	runuser -u $U -- sh -c "sleep 8 | socat - UNIX-CONNECT:/run/stacklab/$LAB/ctl.sock" >/dev/null 2>&1 &
+	holders+=($!)
+done
+sleep 1
+is "$(ask '{"cmd":"status"}' | head -c 20)" "" "a watcher's 17th connection is closed unanswered"
+like "$(sl status --lab $LAB)" "web1 +web +up" "root is still answered"
+kill "${holders[@]}" 2>/dev/null; pkill -u $U socat 2>/dev/null; wait 2>/dev/null
 
 done_testing

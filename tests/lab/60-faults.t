@@ -41,6 +41,17 @@ for f in crash freeze; do
 done
 grep -q '"kind":"daemon","node":"lb1","daemon":"haproxy","state":"exited"' "$ev"; ok $? "the crash killed lb1's haproxy (daemon event)"
 
+# A frozen client sends nothing: the traffic generator (started in it from
+# outside) is in the node's cgroup too, and so is an exec shell.
+sl fail --lab $LAB client freeze >/dev/null; ok $? "fail client freeze"
+sleep 0.3
+n0=$(grep -c '"kind":"traffic"' "$ev")
+sleep 1
+n1=$(grep -c '"kind":"traffic"' "$ev")
+is "$((n1 - n0))" "0" "a frozen client sends no request (the generator is frozen with it)"
+sl heal --lab $LAB client >/dev/null; ok $? "heal client"
+wait_until 5 ok_via lb1; ok $? "the client sends again once thawed"
+
 # web1 is a single point of failure here
 sl fail --lab $LAB web1 crash >/dev/null; ok $? "fail web1 crash"
 failing() { traffic_next $LAB 5 | grep -c "^ok " | grep -qx 0; }
@@ -54,6 +65,14 @@ sl fail --lab $LAB web1 stop nginx >/dev/null; ok $? "fail web1 stop nginx"
 wait_until 5 grep -q '"kind":"daemon","node":"web1","daemon":"nginx","state":"exited"' "$ev"; ok $? "nginx exits (event)"
 sl heal --lab $LAB web1 >/dev/null; ok $? "heal web1 (nginx starts again)"
 wait_until 10 ok_via lb1; ok $? "traffic recovers after nginx restarts"
+
+# A node whose init was killed from outside: heal starts it again whole.
+kill -9 "$(sl status --lab $LAB --json | jq '.nodes[] | select(.name == "web1") | .pid')"
+wait_until 5 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"web1\" and .state == \"down\")' >/dev/null"; ok $? "web1's init killed: web1 is down"
+out=$(sl fail --lab $LAB web1 crash 2>&1); like "$out" "node web1 is down: heal it first" "a dead node takes no fault, and says what to do"
+sl heal --lab $LAB web1 >/dev/null; ok $? "heal web1 after its init died"
+wait_until 10 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"web1\" and .state == \"up\")' >/dev/null"; ok $? "web1 is up again"
+wait_until 10 ok_via lb1; ok $? "traffic flows through the new web1"
 
 # split brain
 sl fail --lab $LAB partition lb1 lb2 >/dev/null; ok $? "fail partition lb1 lb2"
@@ -83,25 +102,6 @@ fi
 # bad requests
 out=$(sl fail --lab $LAB nosuch crash 2>&1); ok $([ $? -eq 1 ]; echo $?) "fault on an unknown node fails"
 like "$out" "no node or link 'nosuch'" "and names it"
-# A frozen client sends nothing: the traffic generator (started in it from
-# outside) is in the node's cgroup too, and so is an exec shell.
-sl fail --lab $LAB client freeze >/dev/null; ok $? "fail client freeze"
-sleep 0.3
-n0=$(grep -c '"kind":"traffic"' "$ev")
-sleep 1
-n1=$(grep -c '"kind":"traffic"' "$ev")
-is "$((n1 - n0))" "0" "a frozen client sends no request (the generator is frozen with it)"
-sl heal --lab $LAB client >/dev/null; ok $? "heal client"
-wait_until 5 ok_via lb1; ok $? "the client sends again once thawed"
-
-# A node whose init was killed from outside: heal starts it again whole.
-kill -9 "$(sl status --lab $LAB --json | jq '.nodes[] | select(.name == "web1") | .pid')"
-wait_until 5 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"web1\" and .state == \"down\")' >/dev/null"; ok $? "web1's init killed: web1 is down"
-out=$(sl fail --lab $LAB web1 crash 2>&1); like "$out" "node web1 is down: heal it first" "a dead node takes no fault, and says what to do"
-sl heal --lab $LAB web1 >/dev/null; ok $? "heal web1 after its init died"
-wait_until 10 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"web1\" and .state == \"up\")' >/dev/null"; ok $? "web1 is up again"
-wait_until 10 ok_via lb1; ok $? "traffic flows through the new web1"
-
 out=$(sl fail --lab $LAB lb1 explode 2>&1); like "$out" "unknown fault 'explode' \(known: crash" "unknown fault kind"
 out=$(sl fail --lab $LAB lb1-eth0 delay 99999 2>&1); like "$out" "delay takes milliseconds from 1 to 10000" "value out of range"
 out=$(sl fail --lab $LAB web1 stop sshd 2>&1); like "$out" "node web1 has no daemon 'sshd' \(it runs: nginx\)" "unknown daemon"

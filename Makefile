@@ -73,6 +73,7 @@ bench: all
 	bench/stack.sh
 	bench/failover.sh
 	bench/tui.sh
+	bench/lesson.sh
 
 # A libFuzzer target for the topology parser, built by clang from objects of
 # its own: the gcc objects above have neither coverage nor sanitizers. The

@@ -234,7 +234,7 @@ static bool site_answers(struct lab *lab, int client, const char *url, char *las
 			 (char *)url, NULL };
 	char out[4096];
 	struct node_door door = lab_door(lab, client);
-	int r = node_run(&door, argv, out, sizeof(out));
+	int r = node_run(&door, argv, out, sizeof(out), 3000); /* curl: 2 s */
 	if (r != 0) {
 		snprintf(last, size, "curl %s", r < 0 ? strerror(-r) : "failed (no answer)");
 		return false;

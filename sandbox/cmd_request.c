@@ -137,7 +137,7 @@ int cmd_request(int argc, char **argv)
 	args[n++] = url;
 	args[n] = NULL;
 	static char out[1 << 20];
-	int code = node_run(&client.door, args, out, sizeof(out));
+	int code = node_run(&client.door, args, out, sizeof(out), 12000); /* curl: 10 s */
 	char *tail = strstr(out, "\n@@stacklab ");
 	const char *method = n_data ? "POST" : "GET";
 	if (code != 0 || !tail) {

@@ -637,7 +637,7 @@ pid_t node_enter(const struct node_door *d)
 	return 0;
 }
 
-int node_run(const struct node_door *d, char *const argv[], char *out, size_t size)
+int node_run(const struct node_door *d, char *const argv[], char *out, size_t size, int max_ms)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -657,10 +657,10 @@ int node_run(const struct node_door *d, char *const argv[], char *out, size_t si
 	}
 	/* The node may keep the pipe open (a process of its own holding the
 	 * command's stdout) or stop the command: read until the waiter is gone
-	 * or NODE_RUN_MAX_MS pass, then kill it (its command dies with it). */
+	 * or max_ms pass, then kill it (its command dies with it). */
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, waiter, 0);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	uint64_t deadline = now_ms() + NODE_RUN_MAX_MS;
+	uint64_t deadline = now_ms() + (uint64_t)max_ms;
 	size_t n = 0;
 	bool gone = false, timed_out = false;
 	char sink[4096];

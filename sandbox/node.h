@@ -65,8 +65,8 @@ pid_t node_enter(const struct node_door *d);
 /* Run argv (argv[0] a path) inside the node as node_enter() does; its
  * stdout (up to size-1 bytes) lands in `out`, its stderr is dropped.
  * Returns its exit status, or -errno: -ETIMEDOUT (and the command killed)
- * when it is not over in NODE_RUN_MAX_MS, whatever the node does. */
-#define NODE_RUN_MAX_MS 15000
-int node_run(const struct node_door *d, char *const argv[], char *out, size_t size);
+ * when it is not over in max_ms, whatever the node does (stop it, hold its
+ * output open). */
+int node_run(const struct node_door *d, char *const argv[], char *out, size_t size, int max_ms);
 
 #endif

@@ -140,9 +140,10 @@ static const struct {
 	{ "heal", NULL, CHANGE, heal_request },
 };
 
-/* Watchers may ask for a trace (which holds the lab a few seconds) this
- * often at most. */
-#define WATCHER_TRACE_GAP_MS 3000
+/* Watchers may ask for a trace this often at most: a trace holds the lab
+ * while it waits (6 s at most, when the client node stops its curl), and a
+ * watcher must not keep it held. */
+#define WATCHER_TRACE_GAP_MS 10000
 
 static bool peer(int fd, struct ucred *cred)
 {
@@ -199,7 +200,7 @@ static json_t *dispatch(struct lab *lab, struct client *c, const char *line)
 		struct ucred cred;
 		if (!no && requests[i].fn == trace_request && peer(c->fd, &cred) && cred.uid != 0) {
 			if (now_ms() - lab->watcher_trace_ms < WATCHER_TRACE_GAP_MS)
-				no = "a watcher may trace once every 3 s";
+				no = "a watcher may trace once every 10 s";
 			else
 				lab->watcher_trace_ms = now_ms();
 		}

@@ -201,7 +201,9 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	gettimeofday(&tv0, NULL);
 	double t0 = (double)tv0.tv_sec + tv0.tv_usec / 1e6;
 	struct node_door door = lab_door(lab, client);
-	int code = node_run(&door, argv, out, sizeof(out));
+	/* curl gives up after 5 s; a node that stops it holds the lab no
+	 * longer than that and a second (the daemon waits here). */
+	int code = node_run(&door, argv, out, sizeof(out), 6000);
 	int status = 0;
 	double secs = 0;
 	sscanf(out, "%d %lf", &status, &secs);

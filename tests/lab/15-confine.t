@@ -84,6 +84,19 @@ for n in web1; do   # nginx blocks nothing of its own (keepalived and HAProxy do
 	is "$blocked" "0000000000000000 " "$n's daemons ($(echo $procs | wc -w) processes) have no signal blocked"
 done
 
+# --- a client node that stops the trace's curl holds the lab a few seconds at most ---
+in_node client 'cp /etc/resolv.conf /tmp/resolv.keep; echo "nameserver 203.0.113.99" > /etc/resolv.conf' >/dev/null
+in_node client 'end=$(($(date +%s) + 10)); while [ $(date +%s) -lt $end ]; do pkill -STOP -x curl; sleep 0.05; done' >/dev/null 2>&1 &
+stopper=$!
+t0=$(date +%s%N)
+sl trace --lab $LAB >/dev/null 2>&1
+took=$((($(date +%s%N) - t0) / 1000000))
+[ "$took" -lt 8000 ]; ok $? "a trace whose curl the client node stops ends in ${took} ms (under 8 s)"
+t0=$(date +%s%N); sl status --lab $LAB >/dev/null; took=$((($(date +%s%N) - t0) / 1000000))
+[ "$took" -lt 2000 ]; ok $? "and the lab answers again at once (${took} ms)"
+kill $stopper 2>/dev/null; wait $stopper 2>/dev/null
+in_node client 'pkill -CONT -x curl; cp /tmp/resolv.keep /etc/resolv.conf' >/dev/null
+
 # --- exec keeps the user's terminal out of the node ---------------------------------
 command -v tmux >/dev/null; ok $? "tmux is here (the terminal tests below need it)"
 if command -v tmux >/dev/null; then

@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "ctl.h"
@@ -18,7 +20,8 @@ static void help(FILE *out)
 	fprintf(out, "usage: stacklab lesson list\n"
 		     "       stacklab lesson lint NAME|FILE...\n"
 		     "       stacklab lesson check [--slack F] NAME|FILE...\n"
-		     "       stacklab lesson run [--lab NAME] NAME|FILE\n\n"
+		     "       stacklab lesson run [--lab NAME] NAME|FILE\n"
+		     "       stacklab lesson report JOURNAL\n\n"
 		     "A lesson (scenarios/lessons/NAME.lesson) narrates steps on a live lab, waits for\n"
 		     "what should happen, measures it and checks the numbers.\n\n"
 		     "  list    every lesson: name, title, topology, steps\n"
@@ -27,10 +30,24 @@ static void help(FILE *out)
 		     "          take the lab down: exit 0 passed, 1 a wait or check failed, 2 a bad file\n"
 		     "  run     the lesson for a student in this terminal, on a lab that is up (its own\n"
 		     "          lab by default: stacklab up --topology T --lab lesson-NAME); Enter does\n"
-		     "          the asked step for you\n\n"
+		     "          the asked step for you\n"
+		     "  report  the summary of a run from its journal (check and run write one, in\n"
+		     "          the cache's journals/ folder, and print where)\n\n"
 		     "  -s, --slack F  multiply every deadline by F (a slow machine; default 1)\n"
 		     "  -l, --lab NAME the lab to run on (run)\n"
 		     "  -h, --help     show this help\n");
+}
+
+/* Where this run's journal goes: CACHE/journals/LESSON-WHEN.jsonl. */
+static char *journal_path(const char *lesson)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/journals", cache_dir());
+	if (mkdir_p(dir, 0700) < 0)
+		return NULL;
+	char when[32];
+	time_t t = time(NULL);
+	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", localtime(&t));
+	return xasprintf("%s/%s-%s-%d.jsonl", dir, lesson, when, (int)getpid());
 }
 
 /* Load and lint a lesson and its topology; print what is wrong. */
@@ -122,8 +139,11 @@ static int check(const char *name, double slack)
 			printf("# %s\n", line);
 		result = EXIT_FAIL;
 	} else {
-		struct lesson_options opt = { LESSON_CHECK, lab, slack, stdout };
+		_cleanup_free_ char *journal = journal_path(l->name);
+		struct lesson_options opt = { LESSON_CHECK, lab, slack, stdout, journal };
 		int r = lesson_run(l, &opt);
+		if (journal)
+			printf("# journal: %s (stacklab lesson report %s)\n", journal, journal);
 		result = r == 0 ? EXIT_OK : EXIT_FAIL;
 		if (r < 0)
 			printf("Bail out! lab %s: %s\n", lab, strerror(-r));
@@ -168,6 +188,14 @@ int cmd_lesson(int argc, char **argv)
 	}
 	if (strcmp(action, "list") == 0)
 		return list();
+	if (strcmp(action, "report") == 0) {
+		if (optind + 1 != argc) {
+			fprintf(stderr, "stacklab lesson report: which journal? (check and run print where they wrote it)\n");
+			return EXIT_USAGE;
+		}
+		int r = lesson_report(argv[optind], stdout);
+		return r < 0 ? EXIT_USAGE : r ? EXIT_FAIL : EXIT_OK;
+	}
 	if (optind >= argc) {
 		fprintf(stderr, "stacklab lesson %s: which lesson? (stacklab lesson list)\n", action);
 		return EXIT_USAGE;
@@ -206,8 +234,11 @@ int cmd_lesson(int argc, char **argv)
 		_cleanup_free_ char *picked = cli_pick_lab("lesson run", lab);
 		int r = EXIT_FAIL;
 		if (picked) {
-			struct lesson_options opt = { LESSON_TEXT, picked, slack, stdout };
+			_cleanup_free_ char *journal = journal_path(l->name);
+			struct lesson_options opt = { LESSON_TEXT, picked, slack, stdout, journal };
 			int e = lesson_run(l, &opt);
+			if (journal)
+				printf("journal: %s\n", journal);
 			if (e < 0)
 				fprintf(stderr, "stacklab lesson run: lab %s: %s\n", picked, strerror(-e));
 			r = e == 0 ? EXIT_OK : EXIT_FAIL;

@@ -20,13 +20,20 @@ struct lesson_options {
 	const char *lab;          /* the lab the lesson runs on (up and running) */
 	double slack;             /* deadlines are multiplied by it (slow machines) */
 	FILE *out;
+	const char *journal;      /* where the run's journal goes (JSON lines), or NULL */
 };
+
+/* Print the summary of a run from its journal: the lesson, each verdict and
+ * measure, and how many held. Returns 0 if the run passed, 1 if not, -errno
+ * if the journal cannot be read, -EINVAL if it is not one. */
+int lesson_report(const char *journal, FILE *out);
 
 /* Run lesson `l` on lab `opt->lab`: steady expectations, each step, the
  * cleanup (always, even after a failure or an interrupt), the steady
  * expectations again. In check mode prints TAP ("ok N - step crash", and
- * "# takeover 41 ms" lines). Returns 0 if every wait and check held, 1 if
- * one did not, -errno if the lab could not be reached. */
+ * "# takeover 41 ms" lines), and writes the journal if asked (it survives
+ * the lab). Returns 0 if every wait and check held, 1 if one did not,
+ * -errno if the lab could not be reached. */
 int lesson_run(const struct lesson *l, const struct lesson_options *opt);
 
 /* Ask the runner to stop at the next chance (a signal handler may). */

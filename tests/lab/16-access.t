@@ -51,8 +51,8 @@ for i in $(seq 1 16); do
 	runuser -u $U -- sh -c "sleep 8 | socat - UNIX-CONNECT:/run/stacklab/$LAB/ctl.sock" >/dev/null 2>&1 &
 	holders+=($!)
 done
-sleep 1
-is "$(ask '{"cmd":"status"}' | head -c 20)" "" "a watcher's 17th connection is closed unanswered"
+unanswered() { [ -z "$(ask '{"cmd":"status"}' | head -c 20)" ]; }
+wait_until 5 unanswered; ok $? "a watcher's 17th connection is closed unanswered (once the 16 are in)"
 like "$(sl status --lab $LAB)" "web1 +web +up" "root is still answered"
 kill "${holders[@]}" 2>/dev/null; pkill -u $U socat 2>/dev/null; wait 2>/dev/null
 

@@ -16,7 +16,16 @@ for f in "$TOP"/scenarios/lessons/*.lesson; do
 	[ "$code" = 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
 	like "$out" "^1\.\.[0-9]+" "lesson $name: its output is TAP with a plan"
 done
-like "$(sl lesson check kill-master 2>&1)" "# takeover [0-9]+ ms" "check shows the measured numbers"
+out=$(sl lesson check kill-master 2>&1)
+like "$out" "# takeover [0-9]+ ms" "check shows the measured numbers"
+journal=$(printf '%s\n' "$out" | sed -n 's/^# journal: \([^ ]*\) .*/\1/p')
+[ -f "$journal" ]; ok $? "check writes a journal that outlives the lab ($journal)"
+report=$(sl lesson report "$journal"); code=$?
+is "$code" "0" "report: the run passed"
+like "$report" "takeover = [0-9]+ ms" "report: the measures"
+like "$report" "passed: [0-9]+ of [0-9]+ held" "report: the summary"
+rm -f "$journal"
+like "$(sl lesson report /dev/null 2>&1)" "not a journal file" "report refuses what is not a journal"
 
 # A false expectation: lb2 is not the one that holds the VIP at first.
 sed 's/^expect = vip www on lb1$/expect = vip www on lb2/' "$TOP/scenarios/lessons/kill-master.lesson" >"$tmp/false.lesson"

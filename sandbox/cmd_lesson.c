@@ -131,7 +131,8 @@ static int check(const char *name, double slack)
 	fflush(stdout);
 	_cleanup_free_ char *tpath = topo_resolve(l->topology);
 	char out[8192];
-	int code = cli_run_self((char *[]){ "up", "--topology", tpath, "--lab", lab, NULL }, out, sizeof(out));
+	int code = cli_run_self((char *[]){ "up", "--topology", tpath, "--lab", lab, "--timing", l->timing, NULL }, out,
+				sizeof(out));
 	int result;
 	if (code != 0) {
 		printf("Bail out! the lesson's lab did not come up:\n");

@@ -410,10 +410,13 @@ static int handler(void *user, const char *section, const char *key, const char 
 	char why[256];
 	if (strcmp(section, "lesson") == 0) {
 		char *dst = strcmp(key, "title") == 0 ? l->title : strcmp(key, "topology") == 0 ? l->topology
-							   : strcmp(key, "goal") == 0 ? l->goal : NULL;
-		size_t size = dst == l->title ? sizeof(l->title) : dst == l->topology ? sizeof(l->topology) : sizeof(l->goal);
+				    : strcmp(key, "goal") == 0 ? l->goal : strcmp(key, "timing") == 0 ? l->timing : NULL;
+		size_t size = dst == l->title ? sizeof(l->title) : dst == l->topology ? sizeof(l->topology)
+			      : dst == l->timing ? sizeof(l->timing) : sizeof(l->goal);
 		if (!dst)
-			perr(p, line, "unknown key '%s' in [lesson] (known: title, topology, goal)", key);
+			perr(p, line, "unknown key '%s' in [lesson] (known: title, topology, goal, timing)", key);
+		else if (dst == l->timing && strcmp(value, "fast") != 0 && strcmp(value, "real") != 0)
+			perr(p, line, "timing '%s': expected fast or real", value);
 		else if (*dst)
 			perr(p, line, "'%s' is set twice", key);
 		else if (!copy(dst, size, value) || !inifile_printable(value))
@@ -512,6 +515,8 @@ int lesson_parse(FILE *f, const char *path, struct lesson **out, char **errors)
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	snprintf(l->name, sizeof(l->name), "%.*s", (int)strcspn(base, "."), base);
+	if (!l->timing[0])
+		snprintf(l->timing, sizeof(l->timing), "fast");
 	*errors = inifile_end(&p.in);
 	if (*errors) {
 		lesson_free(l);

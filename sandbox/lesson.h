@@ -3,7 +3,8 @@
  * topology, narrates steps, runs stacklab commands, waits for live
  * predicates on the lab, measures what happened and checks the numbers.
  *
- *   [lesson]   title, topology (a scenarios/ name or a .lab path), goal
+ *   [lesson]   title, topology (a scenarios/ name or a .lab path), goal,
+ *              timing (fast, the default, or real: the daemons' stock timings)
  *   [steady]   expect = PRED            checked before step 1 and after cleanup
  *   [step N]   say = TEXT (repeatable)  do = CLI WORDS (repeatable)
  *              ask = TEXT               solve = CLI WORDS (repeatable): what
@@ -117,6 +118,7 @@ struct lesson {
 	char title[128];
 	char topology[256];
 	char goal[512];
+	char timing[8];                /* "fast" or "real" */
 	struct pred steady[LESSON_LINES_MAX];
 	int n_steady;
 	struct step steps[LESSON_STEPS_MAX];

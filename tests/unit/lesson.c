@@ -128,6 +128,7 @@ static void test_errors(void)
 	bad("[step x]\nsay = hi\nwait = vip www on lb2 within 999s\n", "N from 0.1 to 600", "a deadline out of range");
 	bad("[step x]\nsay = a\x1b[2Jb\n", "t.lesson:19: say holds a control character", "a control character");
 	bad("[step x]\nsay = hi\nhint = soon look\n", "hint: expected 'Ns TEXT'", "a hint without its delay");
+	bad("[lesson]\ntiming = slow\n", "t.lesson:19: timing 'slow': expected fast or real", "a timing profile that does not exist");
 	struct lesson *l = NULL;
 	char *errors = NULL;
 	ok(parse("[step x]\nsay = hi\n", &l, &errors) < 0 && errors && strstr(errors, "t.lesson: no title") &&

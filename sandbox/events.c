@@ -343,7 +343,7 @@ static json_t *addr_json(struct in_addr a)
 	return json_string(buf);
 }
 
-static const char *fault_names[] = { "crash", "freeze", "stop", "down", "shape", "partition" };
+static const char *fault_names[] = { "crash", "freeze", "stop", "down", "shape", "partition", "drain" };
 
 json_t *lab_status(struct lab *lab)
 {

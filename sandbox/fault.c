@@ -12,6 +12,8 @@
  *   rate LINK         a tbf qdisc on the switch side
  *   partition A B     their bridge ports are isolated from each other: A and
  *                     B stay up but exchange nothing, not even VRRP adverts
+ *   drain WEB         every load balancer's HAProxy sends web server WEB no
+ *                     new request (a deploy without errors); heal: ready
  * Every fault is recorded, so it can be healed one by one or all at once,
  * and is an event. Bad requests get a message that names what is wrong. */
 #include <errno.h>
@@ -22,7 +24,7 @@
 #include "lab.h"
 #include "util.h"
 
-static const char *const usage = "crash, freeze, stop DAEMON, down, delay MS [JITTER], loss PCT, rate KBIT, partition A B";
+static const char *const usage = "crash, freeze, stop DAEMON, drain, down, delay MS [JITTER], loss PCT, rate KBIT, partition A B";
 
 static int node_find(struct lab *lab, const char *name)
 {
@@ -129,6 +131,26 @@ static bool arg_num(json_t *args, size_t i, double lo, double hi, double *out)
 	return *end == '\0' && isfinite(*out) && *out >= lo && *out <= hi;
 }
 
+/* Tell every load balancer's HAProxy (its stats socket, from inside the
+ * node) to put web server `web` in `state` (drain, ready). */
+static int set_server_state(struct lab *lab, const char *web, const char *state)
+{
+	char cmd[160], out[512];
+	snprintf(cmd, sizeof(cmd), "echo 'set server web/%s state %s' | /usr/bin/socat stdio /run/haproxy.sock", web, state);
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	int told = 0;
+	for (int i = 0; i < lab->topo->n_nodes; i++) {
+		if (lab->topo->nodes[i].role != role_get(ROLE_LB) || lab->nodes[i].state != NODE_UP)
+			continue;
+		struct node_door door = lab_door(lab, i);
+		int r = node_run(&door, argv, out, sizeof(out), 3000);
+		if (r != 0)
+			return r < 0 ? r : -EIO;
+		told++;
+	}
+	return told ? 0 : -ENODEV;
+}
+
 static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *args)
 {
 	json_t *unfit = node_unfit(lab, node);
@@ -155,6 +177,16 @@ static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *a
 		if (cgroup_freeze(&lab->cgroups, name, true) < 0)
 			node_command(ln->sync, "freeze");
 		lab_node_state(lab, node, NODE_FROZEN);
+		return ok_reply(lab, f, "fail");
+	}
+	if (strcmp(fault, "drain") == 0) {
+		if (ln->spec.node->role != role_get(ROLE_WEB))
+			return lab_reply_error("%s is not a web server: drain takes a web server out of the load balancers' rotation", name);
+		int r = set_server_state(lab, name, "drain");
+		if (r < 0)
+			return lab_reply_error("drain %s: %s", name, strerror(-r));
+		if (!(f = record(lab, FAULT_DRAIN, node, -1, "drain")))
+			return lab_reply_error("too many faults at once");
 		return ok_reply(lab, f, "fail");
 	}
 	/* stop DAEMON */
@@ -303,7 +335,8 @@ json_t *fault_request(struct lab *lab, json_t *req)
 		return fail_partition(lab, args);
 	if (!target)
 		return lab_reply_error("fail what? (stacklab fail NODE|LINK FAULT)");
-	bool node_fault = strcmp(fault, "crash") == 0 || strcmp(fault, "freeze") == 0 || strcmp(fault, "stop") == 0;
+	bool node_fault = strcmp(fault, "crash") == 0 || strcmp(fault, "freeze") == 0 || strcmp(fault, "stop") == 0 ||
+			  strcmp(fault, "drain") == 0;
 	bool link_fault = strcmp(fault, "down") == 0 || strcmp(fault, "delay") == 0 || strcmp(fault, "loss") == 0 ||
 			  strcmp(fault, "rate") == 0;
 	if (!node_fault && !link_fault)
@@ -350,6 +383,9 @@ static void undo(struct lab *lab, int i)
 		break;
 	case FAULT_STOP:
 		node_command(ln->sync, "start");
+		break;
+	case FAULT_DRAIN:
+		set_server_state(lab, lab->topo->nodes[f.node].name, "ready");
 		break;
 	case FAULT_LINK_DOWN:
 		if (ln->state != NODE_CRASHED)

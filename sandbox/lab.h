@@ -66,7 +66,7 @@ struct lab_link {
 	bool sampled, up;
 };
 
-enum fault_kind { FAULT_CRASH, FAULT_FREEZE, FAULT_STOP, FAULT_LINK_DOWN, FAULT_SHAPE, FAULT_PARTITION };
+enum fault_kind { FAULT_CRASH, FAULT_FREEZE, FAULT_STOP, FAULT_LINK_DOWN, FAULT_SHAPE, FAULT_PARTITION, FAULT_DRAIN };
 
 struct lab_fault {
 	enum fault_kind kind;

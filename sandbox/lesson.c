@@ -108,7 +108,7 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 	if (n <= 0)
 		return WHY(n == 0 ? "empty predicate" : "too many words");
 	static const char *const vrrp_states[] = { "MASTER", "BACKUP", "FAULT", NULL };
-	static const char *const server_states[] = { "UP", "DOWN", NULL };
+	static const char *const server_states[] = { "UP", "DOWN", "DRAIN", NULL };
 	static const char *const node_states[] = { "up", "down", "frozen", "crashed", "starting", NULL };
 	static const char *const daemon_states[] = { "running", "stopped", NULL };
 	static const char *const results[] = { "ok", "failed", "timeout", "http5xx", NULL };
@@ -130,7 +130,7 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 		p->kind = vrrp ? PRED_VRRP : node ? PRED_NODE : server ? PRED_SERVER : PRED_DAEMON;
 		const char *const *states = vrrp ? vrrp_states : node ? node_states : server ? server_states : daemon_states;
 		const char *shape = vrrp ? "vrrp NODE is MASTER|BACKUP|FAULT" : node ? "node NODE is up|down|frozen|crashed"
-				    : server ? "server LB/SERVER is UP|DOWN" : "daemon NODE/DAEMON is running|stopped";
+				    : server ? "server LB/SERVER is UP|DOWN|DRAIN" : "daemon NODE/DAEMON is running|stopped";
 		if (n != 4 || strcmp(w[2], "is") != 0 || !one_of(w[3], states))
 			return WHY("expected '%s'", shape);
 		if ((server || p->kind == PRED_DAEMON) ? !slash_pair(w[1], p->a, p->b, sizeof(p->a))

@@ -18,7 +18,7 @@
  * Predicates (PRED) read the lab's live state (the event stream, status)
  * or run one command in a node:
  *   vip NAME on NODE [NODE…]            vrrp NODE is MASTER|BACKUP|FAULT
- *   server LB/SERVER is UP|DOWN         node NODE is up|down|frozen|crashed
+ *   server LB/SERVER is UP|DOWN|DRAIN   node NODE is up|down|frozen|crashed
  *   daemon NODE/DAEMON is running|stopped
  *   request PATH -> CODE|timeout|refused
  *   connect NODE HOST:PORT -> open|refused|timeout

@@ -27,6 +27,14 @@ errors=$(sl traffic --lab $LAB | sed -n 's/^since start: [0-9]* requests, [0-9]*
 ok $([ "$errors" -le 2 ]; echo $?) "losing web1 cost at most 2 requests (it cost $errors)"
 sl heal --lab $LAB web1 >/dev/null; ok $? "heal web1"
 wait_until 5 grep -q '"server":"web1","state":"UP"' "$ev"; ok $? "web1 is UP again"
+
+# drain: the load balancers send web2 nothing new (the drain-deploy lesson does the rest)
+sl fail --lab $LAB web2 drain >/dev/null; ok $? "fail web2 drain"
+wait_until 5 grep -q '"server":"web2","state":"DRAIN"' "$ev"; ok $? "HAProxy says web2 is draining (event)"
+wait_until 5 sh -c "! $STACKLAB events --lab $LAB --json --filter traffic --count 10 | grep -q '\"web\":\"web2\"'"; ok $? "no new request goes to web2"
+sl heal --lab $LAB web2 >/dev/null; ok $? "heal web2: ready again"
+wait_until 5 grep -q '"server":"web2","state":"UP"' "$ev"; ok $? "web2 is UP again"
+like "$(sl fail --lab $LAB lb1 drain 2>&1)" "lb1 is not a web server" "only a web server can be drained"
 sl traffic --lab $LAB stop >/dev/null
 kill $evpid 2>/dev/null
 sl down --lab $LAB >/dev/null; ok $? "down"

@@ -23,5 +23,10 @@ int main(void)
 	ok(!watch_parse("haproxy", "203.0.113.10:57624 [26/Nov/2026:07:50:10.861] https~ web/web1 0/0/1/4/5 200 620 ---- 1/1/0/0/0 0/0 \"GET / HTTP/1.1\" rid=x", &ev),
 	   "a request line changes nothing");
 	ok(!watch_parse("nginx", "Server web/web1 is DOWN", &ev), "only haproxy's lines count as haproxy's");
+	ok(watch_parse("haproxy", "[WARNING]  (3) : Server web/web1 enters drain state. 1 active and 0 backup servers online.", &ev) &&
+		   ev.kind == WATCH_SERVER && strcmp(ev.server, "web1") == 0 && strcmp(ev.state, "DRAIN") == 0,
+	   "HAProxy: a server drained (stacklab fail WEB drain)");
+	ok(watch_parse("haproxy", "Server web/web1 is UP (leaving forced drain).", &ev) && strcmp(ev.state, "UP") == 0,
+	   "HAProxy: a drained server ready again is UP");
 	return done_testing();
 }

@@ -38,12 +38,38 @@ static void help(FILE *out)
 		     "  -h, --help     show this help\n");
 }
 
+#define JOURNALS_KEPT 200
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Keep the newest JOURNALS_KEPT journals of lesson `lesson` (their names
+ * sort by time): a class's worth, not a disk's. */
+static void prune(const char *dir, const char *lesson)
+{
+	struct dirent **names = NULL;
+	int n = scandir(dir, &names, NULL, by_name), mine = 0;
+	size_t len = strlen(lesson);
+	for (int i = n - 1; i >= 0; i--) {
+		const char *f = names[i]->d_name;
+		if (strncmp(f, lesson, len) == 0 && f[len] == '-' && ++mine > JOURNALS_KEPT) {
+			_cleanup_free_ char *path = xasprintf("%s/%s", dir, f);
+			unlink(path);
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
 /* Where this run's journal goes: CACHE/journals/LESSON-WHEN.jsonl. */
 static char *journal_path(const char *lesson)
 {
 	_cleanup_free_ char *dir = xasprintf("%s/journals", cache_dir());
 	if (mkdir_p(dir, 0700) < 0)
 		return NULL;
+	prune(dir, lesson);
 	char when[32];
 	time_t t = time(NULL);
 	strftime(when, sizeof(when), "%Y%m%d-%H%M%S", localtime(&t));

@@ -30,5 +30,6 @@ wait_until 20 shows "Heal lb1"; ok $? "the next step asks again"
 tmux send-keys -t $S Enter
 wait_until 20 shows "passed: [0-9]+ of [0-9]+ held"; ok $? "the lesson ends passed"
 wait_until 5 shows "LESSON-EXIT=0"; ok $? "and exits 0"
+rm -f "$(screen | sed -n 's/^journal: //p' | tail -1)"
 like "$(sl status --lab $LAB --json | jq -r '.vips[0].held_by | join(" ")')" "^lb1$" "the lab is as it was (cleanup ran)"
 done_testing

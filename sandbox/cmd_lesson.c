@@ -28,9 +28,9 @@ static void help(FILE *out)
 		     "  lint    every mistake in a lesson file, as file:line: what\n"
 		     "  check   bring up the lesson's own lab, run each step's solution, print TAP,\n"
 		     "          take the lab down: exit 0 passed, 1 a wait or check failed, 2 a bad file\n"
-		     "  run     the lesson for a student in this terminal, on a lab that is up (its own\n"
-		     "          lab by default: stacklab up --topology T --lab lesson-NAME); Enter does\n"
-		     "          the asked step for you\n"
+		     "  run     the lesson for a student in this terminal, on a lab that is up (the\n"
+		     "          only one, or --lab NAME; it must be of the lesson's topology); Enter\n"
+		     "          does the asked step for you\n"
 		     "  report  the summary of a run from its journal (check and run write one, in\n"
 		     "          the cache's journals/ folder, and print where)\n\n"
 		     "  -s, --slack F  multiply every deadline by F (a slow machine; default 1)\n"
@@ -82,8 +82,9 @@ static struct lesson *load(const char *name, struct topo **topo)
 	_cleanup_free_ char *path = lesson_resolve(name);
 	struct lesson *l = NULL;
 	char *errors = NULL;
-	if (lesson_load(path, &l, &errors) < 0) {
-		if (errno == ENOENT && !strchr(name, '/'))
+	int r = lesson_load(path, &l, &errors);
+	if (r < 0) {
+		if (r == -ENOENT && !strchr(name, '/'))
 			fprintf(stderr, "stacklab lesson: no lesson '%s' (looked for %s; see stacklab lesson list)\n", name, path);
 		fputs(errors ? errors : "", stderr);
 		free(errors);
@@ -161,10 +162,14 @@ static int check(const char *name, double slack)
 				sizeof(out));
 	int result;
 	if (code != 0) {
+		/* up rolled back what it made; a lab of that name that was up
+		 * already is someone else's: it is not taken down. */
 		printf("Bail out! the lesson's lab did not come up:\n");
 		for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
 			printf("# %s\n", line);
-		result = EXIT_FAIL;
+		lesson_free(l);
+		topo_free(topo);
+		return EXIT_FAIL;
 	} else {
 		_cleanup_free_ char *journal = journal_path(l->name);
 		struct lesson_options opt = { LESSON_CHECK, lab, slack, stdout, journal };
@@ -228,6 +233,8 @@ int cmd_lesson(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct sigaction sa = { .sa_handler = on_signal };
+	/* Output into a closed pipe (| head) must not kill us before down. */
+	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -182,11 +182,15 @@ static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *a
 	if (strcmp(fault, "drain") == 0) {
 		if (ln->spec.node->role != role_get(ROLE_WEB))
 			return lab_reply_error("%s is not a web server: drain takes a web server out of the load balancers' rotation", name);
-		int r = set_server_state(lab, name, "drain");
-		if (r < 0)
-			return lab_reply_error("drain %s: %s", name, strerror(-r));
 		if (!(f = record(lab, FAULT_DRAIN, node, -1, "drain")))
 			return lab_reply_error("too many faults at once");
+		int r = set_server_state(lab, name, "drain");
+		if (r < 0) {
+			/* Some load balancers may have taken it: none keeps it. */
+			set_server_state(lab, name, "ready");
+			lab->n_faults--;
+			return lab_reply_error("drain %s: %s", name, strerror(-r));
+		}
 		return ok_reply(lab, f, "fail");
 	}
 	/* stop DAEMON */

@@ -26,6 +26,8 @@ struct parser {
 /* A problem at `line`, reported with the file's name (escaped). */
 #define perr(p, line, ...) inifile_error(&(p)->in, (line), __VA_ARGS__)
 
+static bool valid_name(const char *s);
+
 /* --- predicates -------------------------------------------------------------- */
 
 /* Split text into at most max words (in place, in buf). */
@@ -77,7 +79,10 @@ static bool copy(char *dst, size_t size, const char *src)
 /* The regex after " ~ ", checked to compile. */
 static bool regex_part(const char *text, struct pred *p, char *why, size_t size, char *before, size_t bsize)
 {
-	const char *tilde = strstr(text, " ~ ");
+	/* The last " ~ ": a command may hold one, a regex rarely ends in one. */
+	const char *tilde = NULL;
+	for (const char *t = strstr(text, " ~ "); t; t = strstr(t + 1, " ~ "))
+		tilde = t;
 	if (!tilde)
 		return WHY("expected '… ~ REGEX'");
 	if (!copy(p->regex, sizeof(p->regex), tilde + 3) || !p->regex[0])
@@ -95,10 +100,11 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 	memset(p, 0, sizeof(*p));
 	if (!copy(p->text, sizeof(p->text), text))
 		return WHY("the predicate is too long");
-	char buf[256], head[256];
+	char buf[256], head[256] = "";
 	char *w[LESSON_ARGS_MAX + 4];
 	snprintf(buf, sizeof(buf), "%s", text);
-	if (str_has_prefix(text, "log ") || str_has_prefix(text, "run ")) {
+	size_t first = strcspn(text, " \t");
+	if ((first == 3 && strncmp(text, "log", 3) == 0) || (first == 3 && strncmp(text, "run", 3) == 0)) {
 		/* These end in a regular expression that may hold anything. */
 		if (!regex_part(text, p, why, size, head, sizeof(head)))
 			return false;
@@ -156,8 +162,11 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 		if (n != 5 || strcmp(w[3], "->") != 0 || !colon || !number(colon + 1, "", 1, 65535, &port) ||
 		    !one_of(w[4], (const char *const[]){ "open", "refused", "timeout", NULL }))
 			return WHY("expected 'connect NODE HOST:PORT -> open|refused|timeout'");
+		/* HOST:PORT goes into a command run in the node: a name or an
+		 * address, nothing else. */
+		if (!copy(p->b, sizeof(p->b), w[2]) || strspn(w[2], "abcdefghijklmnopqrstuvwxyz0123456789.-:") != strlen(w[2]))
+			return WHY("'%s' is not HOST:PORT (a name or an address, and a port)", w[2]);
 		copy(p->a, sizeof(p->a), w[1]);
-		copy(p->b, sizeof(p->b), w[2]);
 		copy(p->want, sizeof(p->want), w[4]);
 		return true;
 	}
@@ -208,7 +217,9 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 /* "PRED within Ns": the predicate and its deadline. */
 static bool wait_parse(const char *text, struct pred *p, char *why, size_t size)
 {
-	const char *within = strstr(text, " within ");
+	const char *within = NULL;
+	for (const char *t = strstr(text, " within "); t; t = strstr(t + 1, " within "))
+		within = t;
 	double s;
 	if (!within || !number(within + 8, "s", 0.1, 600, &s))
 		return WHY("expected 'PREDICATE within Ns' (N from 0.1 to 600)");
@@ -229,7 +240,11 @@ static bool measure_parse(const char *text, struct measure *m, char *why, size_t
 		const char *until = strstr(text, " until ");
 		if (!until)
 			return WHY("expected 'from @MARK until PREDICATE'");
+		if (until - text - 6 >= (long)sizeof(m->mark))
+			return WHY("the mark's name is too long");
 		snprintf(m->mark, sizeof(m->mark), "%.*s", (int)(until - text - 6), text + 6);
+		if (!valid_name(m->mark))
+			return WHY("'@%s' is not a mark's name", m->mark);
 		m->kind = MEASURE_UNTIL;
 		return pred_parse(until + 7, &m->until, why, size);
 	}
@@ -242,7 +257,9 @@ static bool measure_parse(const char *text, struct measure *m, char *why, size_t
 	    number(w[5], "s", 0.1, 600, &m->over_s)) {
 		m->kind = one_of(w[1], counts) ? MEASURE_COUNT : MEASURE_LATENCY;
 		copy(m->what, sizeof(m->what), w[1]);
-		return copy(m->mark, sizeof(m->mark), w[3] + 1) || WHY("mark name too long");
+		if (!copy(m->mark, sizeof(m->mark), w[3] + 1) || !valid_name(m->mark))
+			return WHY("'%s' is not a mark's name", w[3]);
+		return true;
 	}
 	return WHY("expected 'from @MARK until PREDICATE' or 'traffic ok|failed|timeout|http5xx|p50|p99 since @MARK "
 		   "over Ds'");
@@ -483,6 +500,16 @@ static void validate(struct parser *p)
 		perr(p, 0, "no [step NAME]: a lesson needs at least one step");
 	for (int i = 0; i < l->n_steps; i++) {
 		const struct step *s = &l->steps[i];
+		/* A mark or a measure names one moment or one value. */
+		for (int k = 0; s->mark[0] && k < i; k++)
+			if (strcmp(l->steps[k].mark, s->mark) == 0)
+				perr(p, s->line, "mark '%s' is set in step %s already", s->mark, l->steps[k].name);
+		for (int m = 0; m < s->n_measures; m++)
+			for (int k = 0; k <= i; k++)
+				for (int n = 0; n < (k == i ? m : l->steps[k].n_measures); n++)
+					if (strcmp(l->steps[k].measures[n].name, s->measures[m].name) == 0)
+						perr(p, s->measures[m].line, "measure '%s' is measured already (line %d)",
+						     s->measures[m].name, l->steps[k].measures[n].line);
 		if (!s->n_say && !s->ask && !s->n_do && !s->has_wait)
 			perr(p, s->line, "step %s says, asks, does and waits for nothing", s->name);
 		if (s->ask && !s->n_solve)
@@ -693,6 +720,11 @@ static void lint_pred(struct linter *x, const struct pred *p)
 static void lint_words(struct linter *x, const struct words *w)
 {
 	static const char *const allowed[] = { "fail", "heal", "traffic", "request", "trace", NULL };
+	static const char *const options[] = { "--all", "--rate", "--seconds", "--path", "--data", "-d", "--json", NULL };
+	for (int k = 1; k < w->argc; k++)
+		if (w->argv[k][0] == '-' && !one_of(w->argv[k], options))
+			lerr(x, w->line, "'%s': a lesson's commands take no such option (they act on the lesson's own lab)",
+			     w->argv[k]);
 	if (!one_of(w->argv[0], allowed)) {
 		lerr(x, w->line, "'%s' is not a command a lesson runs (known: fail, heal, traffic, request, trace)",
 		     w->argv[0]);

@@ -430,8 +430,9 @@ static bool wait_for(struct run *r, const struct pred *p, double since, double w
 	double shown = 0;
 	for (;;) {
 		if (holds(r, p, since, now, size)) {
+			/* The event it held after; not before we started looking. */
 			if (at)
-				*at = stateful(p) ? r->status_time : now_s();
+				*at = fmax(stateful(p) ? r->status_time : now_s(), since);
 			return true;
 		}
 		double t = now_s();
@@ -548,7 +549,7 @@ static void explain(struct run *r, const char *text)
 {
 	char out[1024];
 	size_t o = 0;
-	for (const char *p = text; *p && o < sizeof(out) - 32; p++) {
+	for (const char *p = text; *p && o < sizeof(out) - 64; p++) {
 		const char *close = *p == '{' ? strchr(p, '}') : NULL;
 		if (close) {
 			char name[LESSON_NAME_MAX];
@@ -588,20 +589,28 @@ static bool step(struct run *r, const struct step *s)
 		say(r, "\n== %s", s->name);
 	for (int k = 0; k < s->n_say; k++)
 		say(r, "%s", s->say[k]);
-	for (int k = 0; k < s->n_do && good; k++)
-		good = run_words(r, &s->do_[k], false);
+	/* The mark is the moment the step acts: before its commands. */
 	double start = now_s();
-	bool acted = false;
-	if (s->ask && r->opt->mode == LESSON_TEXT)
-		say(r, "→ %s\n  (the lesson waits for it to happen; Enter does it for you)", s->ask);
 	if (s->mark[0] && r->n_marks < LESSON_STEPS_MAX) {
 		snprintf(r->marks[r->n_marks].name, sizeof(r->marks[0].name), "%s", s->mark);
 		r->marks[r->n_marks++].t = start;
 	}
+	const char *failed = NULL;
+	for (int k = 0; k < s->n_do && good; k++)
+		if (!(good = run_words(r, &s->do_[k], false)))
+			failed = s->do_[k].text;
+	bool acted = false;
+	if (s->ask && r->opt->mode == LESSON_TEXT)
+		say(r, "→ %s\n  (the lesson waits for it to happen; Enter does it for you)", s->ask);
 	if (s->ask && r->opt->mode == LESSON_CHECK) {
 		for (int k = 0; k < s->n_solve && good; k++)
-			good = run_words(r, &s->solve[k], false);
+			if (!(good = run_words(r, &s->solve[k], false)))
+				failed = s->solve[k].text;
 		acted = true;
+	}
+	if (failed) {
+		tap(r, false, "step %s: stacklab %s failed", s->name, failed);
+		return false;
 	}
 	if (good && s->has_wait) {
 		char now[256];
@@ -632,6 +641,7 @@ static bool step(struct run *r, const struct step *s)
 int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 {
 	struct run *r = xcalloc(1, sizeof(*r));
+	r->fd = -1;
 	r->l = l;
 	r->opt = opt;
 	r->ring = xcalloc(RING, sizeof(*r->ring));
@@ -640,11 +650,14 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 	if (e == 0 && opt->journal) {
 		r->journal = fopen(opt->journal, "we");
 		if (!r->journal)
-			e = -errno;
+			say(r, "no journal: %s: %s", opt->journal, strerror(errno));
 		journal(r, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "start", "lesson", l->name, "title", l->title,
 				     "path", l->path, "lab", opt->lab));
 	}
 	if (e < 0) {
+		if (r->fd >= 0)
+			close(r->fd);
+		json_decref(r->status);
 		free(r->ring);
 		free(r->rd);
 		free(r);
@@ -656,10 +669,12 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 	int i = 0;
 	for (; i < l->n_steps && good && !interrupted; i++)
 		good = step(r, &l->steps[i]);
-	for (; i < l->n_steps; i++)
+	for (; i < l->n_steps; i++) {
+		const char *why = interrupted ? "interrupted" : "after a failed step";
+		journal(r, json_pack("{s:s, s:s, s:s}", "kind", "skip", "step", l->steps[i].name, "why", why));
 		if (opt->mode == LESSON_CHECK)
-			fprintf(opt->out, "ok %d - step %s # SKIP %s\n", ++r->n_tap, l->steps[i].name,
-				interrupted ? "interrupted" : "after a failed step");
+			fprintf(opt->out, "ok %d - step %s # SKIP %s\n", ++r->n_tap, l->steps[i].name, why);
+	}
 	/* Cleanup whatever happened, then the lab must be as it was. */
 	for (int k = 0; k < l->n_cleanup; k++)
 		run_words(r, &l->cleanup[k], true);
@@ -707,8 +722,10 @@ int lesson_report(const char *path, FILE *out)
 			return -EINVAL;
 		}
 		time_t t = (time_t)json_real_value(json_object_get(j, "t"));
-		char when[32];
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+		struct tm *tm = localtime(&t);
+		char when[32] = "?";
+		if (tm)
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", tm);
 		if (strcmp(kind, "start") == 0) {
 			started = true;
 			fprintf(out, "%s — %s\n  lab %s, %s\n", json_string_value(json_object_get(j, "lesson")),
@@ -720,6 +737,9 @@ int lesson_report(const char *path, FILE *out)
 			const char *unit = json_string_value(json_object_get(j, "unit"));
 			fprintf(out, "         %s = %.0f%s%s\n", json_string_value(json_object_get(j, "name")),
 				json_number_value(json_object_get(j, "value")), unit && *unit ? " " : "", unit ? unit : "");
+		} else if (strcmp(kind, "skip") == 0) {
+			fprintf(out, "  skip   step %s (%s)\n", json_string_value(json_object_get(j, "step")),
+				json_string_value(json_object_get(j, "why")));
 		} else if (strcmp(kind, "end") == 0) {
 			held = (int)json_integer_value(json_object_get(j, "held"));
 			of = (int)json_integer_value(json_object_get(j, "of"));

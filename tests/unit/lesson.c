@@ -97,6 +97,9 @@ static void test_predicates(void)
 		{ "run client: ip neigh show 203.0.113.100 ~ lladdr", true },
 		{ "run client ip neigh ~ x", false },
 		{ "explode lb1", false },
+		{ "connect client 10.0.0.41:3306;reboot -> open", false },
+		{ "connect client aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1 -> open", false },
+		{ "run\tclient: true ~ x", true },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct pred p;
@@ -128,6 +131,10 @@ static void test_errors(void)
 	bad("[step x]\nsay = hi\nwait = vip www on lb2 within 999s\n", "N from 0.1 to 600", "a deadline out of range");
 	bad("[step x]\nsay = a\x1b[2Jb\n", "t.lesson:19: say holds a control character", "a control character");
 	bad("[step x]\nsay = hi\nhint = soon look\n", "hint: expected 'Ns TEXT'", "a hint without its delay");
+	bad("[step x]\nsay = hi\nmeasure = t = from @ until node lb1 is up\n", "is not a mark's name", "an empty mark");
+	bad("[step x]\nsay = hi\nmark = crashed\n", "mark 'crashed' is set in step crash already", "a mark set twice");
+	bad("[step x]\nsay = hi\nmeasure = lost = traffic ok since @crashed over 1s\n", "measure 'lost' is measured already",
+	    "a measure measured twice");
 	bad("[lesson]\ntiming = slow\n", "t.lesson:19: timing 'slow': expected fast or real", "a timing profile that does not exist");
 	struct lesson *l = NULL;
 	char *errors = NULL;
@@ -146,7 +153,7 @@ static void test_lint(void)
 		return;
 	}
 	const char *text = "[lesson]\ntitle = t\ntopology = scale-up\n"
-			   "[step x]\nsay = hi\ndo = fail lb9 crash\ndo = reboot lb1\n"           /* 4-7 */
+			   "[step x]\nsay = hi\ndo = fail lb9 crash --lab other\ndo = reboot lb1\n"           /* 4-7 */
 			   "wait = daemon web1/sshd is running within 1s\n"                        /* 8 */
 			   "[cleanup]\ndo = heal lb1-eth7\n"                                     /* 9-10 */
 			   "[steady]\nexpect = vip wwww on lb1\nexpect = server web1/web1 is UP\n"; /* 11-13 */
@@ -155,9 +162,10 @@ static void test_lint(void)
 	ok(r == 0, "a lesson whose names are wrong parses");
 	char *lint = NULL;
 	int n = l ? lesson_lint(l, t, ".", &lint) : 0;
-	ok(n == 6, "lint finds six problems (found %d)", n);
+	ok(n == 7, "lint finds seven problems (found %d)", n);
 	const char *want[] = {
 		"t.lesson:6: no node or link 'lb9' in topology scale-up",
+		"t.lesson:6: '--lab': a lesson's commands take no such option",
 		"t.lesson:7: 'reboot' is not a command a lesson runs",
 		"t.lesson:8: node web1 runs no daemon 'sshd' (it runs: nginx)",
 		"t.lesson:10: no node or link 'lb1-eth7'",

@@ -20,7 +20,7 @@ static void help(FILE *out)
 	fprintf(out, "usage: stacklab lesson list\n"
 		     "       stacklab lesson lint NAME|FILE...\n"
 		     "       stacklab lesson check [--slack F] NAME|FILE...\n"
-		     "       stacklab lesson run [--lab NAME] NAME|FILE\n"
+		     "       stacklab lesson run [--text] [--lab NAME] NAME|FILE\n"
 		     "       stacklab lesson report JOURNAL\n\n"
 		     "A lesson (scenarios/lessons/NAME.lesson) narrates steps on a live lab, waits for\n"
 		     "what should happen, measures it and checks the numbers.\n\n"
@@ -35,6 +35,8 @@ static void help(FILE *out)
 		     "          the cache's journals/ folder, and print where)\n\n"
 		     "  -s, --slack F  multiply every deadline by F (a slow machine; default 1)\n"
 		     "  -l, --lab NAME the lab to run on (run)\n"
+		     "      --text     run in this terminal, line by line (over SSH, for a screen\n"
+		     "                 reader, for a transcript); the only mode so far\n"
 		     "  -h, --help     show this help\n");
 }
 
@@ -191,6 +193,7 @@ int cmd_lesson(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "slack", required_argument, NULL, 's' },
 		{ "lab", required_argument, NULL, 'l' },
+		{ "text", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -209,6 +212,7 @@ int cmd_lesson(int argc, char **argv)
 			}
 			break;
 		case 'l': lab = optarg; break;
+		case 'x': break; /* the text runner is the one there is */
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
 		}

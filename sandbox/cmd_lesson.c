@@ -271,16 +271,22 @@ int cmd_lesson(int argc, char **argv)
 			return EXIT_USAGE;
 		_cleanup_free_ char *picked = cli_pick_lab("lesson run", lab);
 		int r = EXIT_FAIL;
-		if (picked) {
+		/* A lab that is up, and that the caller may watch: or say why not. */
+		json_t *st = picked ? cli_status("lesson run", picked) : NULL;
+		if (st && strcmp(json_string_value(json_object_get(st, "topology")) ?: "", topo->name) != 0)
+			fprintf(stderr, "stacklab lesson run: lab %s runs topology %s, the lesson needs %s (stacklab up --topology %s)\n",
+				picked, json_string_value(json_object_get(st, "topology")), topo->name, l->topology);
+		else if (st) {
 			_cleanup_free_ char *journal = journal_path(l->name);
 			struct lesson_options opt = { LESSON_TEXT, picked, slack, stdout, journal };
 			int e = lesson_run(l, &opt);
-			if (journal)
+			if (journal && access(journal, F_OK) == 0)
 				printf("journal: %s\n", journal);
 			if (e < 0)
 				fprintf(stderr, "stacklab lesson run: lab %s: %s\n", picked, strerror(-e));
 			r = e == 0 ? EXIT_OK : EXIT_FAIL;
 		}
+		json_decref(st);
 		lesson_free(l);
 		topo_free(topo);
 		return r;

@@ -4,11 +4,8 @@
 #include "filter.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <seccomp.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/personality.h>
 #include <sys/prctl.h>
 
 #include "profile.h"

@@ -414,9 +414,20 @@ static bool holds(struct run *r, const struct pred *p, double since, char *now, 
 	}
 }
 
+/* Read from the lab's state (status, again at each change), not from
+ * traffic or log events or a command. */
 static bool stateful(const struct pred *p)
 {
-	return p->kind <= PRED_DAEMON;
+	switch (p->kind) {
+	case PRED_VIP:
+	case PRED_VRRP:
+	case PRED_SERVER:
+	case PRED_NODE:
+	case PRED_DAEMON:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* Wait until p holds or `within` seconds pass. *at gets the time it first

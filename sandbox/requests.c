@@ -117,13 +117,6 @@ static json_t *do_down(struct lab *lab, json_t *req)
  * root alone. A row with an action applies to that action only. */
 enum access { WATCH, CHANGE };
 
-static json_t *do_subscribe_row(struct lab *lab, json_t *req)
-{
-	(void)lab;
-	(void)req;
-	return NULL; /* answered by dispatch(), which has the client */
-}
-
 static const struct {
 	const char *name, *action;
 	enum access access;
@@ -132,7 +125,7 @@ static const struct {
 	{ "status", NULL, WATCH, do_status },
 	{ "inspect", NULL, WATCH, do_inspect },
 	{ "trace", NULL, WATCH, trace_request },
-	{ "subscribe", NULL, WATCH, do_subscribe_row },
+	{ "subscribe", NULL, WATCH, NULL },         /* do_subscribe: it needs the client */
 	{ "traffic", "status", WATCH, traffic_request },
 	{ "traffic", NULL, CHANGE, traffic_request },
 	{ "down", NULL, CHANGE, do_down },
@@ -206,7 +199,7 @@ static json_t *dispatch(struct lab *lab, struct client *c, const char *line)
 		}
 		if (no)
 			reply = lab_reply_error("%s: %s", cmd, no);
-		else if (requests[i].fn == do_subscribe_row)
+		else if (!requests[i].fn)
 			reply = do_subscribe(lab, req, c);
 		else
 			reply = requests[i].fn(lab, req);

@@ -209,7 +209,8 @@ int cli_run_self(char *const args[], char *out, size_t size)
 		int devnull = open("/dev/null", O_RDONLY);
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
 			_exit(127);
-		execv(exe, argv);
+		/* The running binary itself, even if a rebuild replaced the file. */
+		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
 	close(p[1]);

@@ -14,6 +14,7 @@
 #include "lesson.h"
 #include "lessonrun.h"
 #include "util.h"
+#include "../tui/tui.h"
 
 static void help(FILE *out)
 {
@@ -28,15 +29,18 @@ static void help(FILE *out)
 		     "  lint    every mistake in a lesson file, as file:line: what\n"
 		     "  check   bring up the lesson's own lab, run each step's solution, print TAP,\n"
 		     "          take the lab down: exit 0 passed, 1 a wait or check failed, 2 a bad file\n"
-		     "  run     the lesson for a student in this terminal, on a lab that is up (the\n"
-		     "          only one, or --lab NAME; it must be of the lesson's topology); Enter\n"
-		     "          does the asked step for you\n"
+		     "  run     the lesson in the TUI, on a lab that is up (the only one, or --lab\n"
+		     "          NAME; it must be of the lesson's topology): a pane tells each step,\n"
+		     "          what it waits for and sees now, the numbers measured; n or Enter\n"
+		     "          goes on, ? shows the hint, > lets the lesson do the asked step,\n"
+		     "          every fault key still works; q stops it (its cleanup runs)\n"
 		     "  report  the summary of a run from its journal (check and run write one, in\n"
 		     "          the cache's journals/ folder, and print where)\n\n"
 		     "  -s, --slack F  multiply every deadline by F (a slow machine; default 1)\n"
 		     "  -l, --lab NAME the lab to run on (run)\n"
 		     "      --text     run in this terminal, line by line (over SSH, for a screen\n"
-		     "                 reader, for a transcript); the only mode so far\n"
+		     "                 reader, for a transcript): Enter goes on or does the asked\n"
+		     "                 step, ? and Enter shows the hint\n"
 		     "  -h, --help     show this help\n");
 }
 
@@ -174,7 +178,8 @@ static int check(const char *name, double slack)
 		return EXIT_FAIL;
 	} else {
 		_cleanup_free_ char *journal = journal_path(l->name);
-		struct lesson_options opt = { LESSON_CHECK, lab, slack, stdout, journal };
+		struct lesson_options opt = { .mode = LESSON_CHECK, .lab = lab, .slack = slack, .out = stdout, .in = -1,
+					      .journal = journal };
 		int r = lesson_run(l, &opt);
 		if (journal)
 			printf("# journal: %s (stacklab lesson report %s)\n", journal, journal);
@@ -194,11 +199,13 @@ int cmd_lesson(int argc, char **argv)
 		{ "slack", required_argument, NULL, 's' },
 		{ "lab", required_argument, NULL, 'l' },
 		{ "text", no_argument, NULL, 'x' },
+		{ "feed", no_argument, NULL, 'f' }, /* the TUI's runner: JSON lines */
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	double slack = 1;
 	const char *lab = NULL;
+	enum { RUN_TUI, RUN_TEXT, RUN_FEED } how = RUN_TUI;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:l:h", opts, NULL)) != -1) {
@@ -212,7 +219,8 @@ int cmd_lesson(int argc, char **argv)
 			}
 			break;
 		case 'l': lab = optarg; break;
-		case 'x': break; /* the text runner is the one there is */
+		case 'x': how = RUN_TEXT; break;
+		case 'f': how = RUN_FEED; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
 		}
@@ -276,12 +284,18 @@ int cmd_lesson(int argc, char **argv)
 		if (st && strcmp(json_string_value(json_object_get(st, "topology")) ?: "", topo->name) != 0)
 			fprintf(stderr, "stacklab lesson run: lab %s runs topology %s, the lesson needs %s (stacklab up --topology %s)\n",
 				picked, json_string_value(json_object_get(st, "topology")), topo->name, l->topology);
-		else if (st) {
+		else if (st && how == RUN_TUI && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
+			fprintf(stderr, "stacklab lesson run: the TUI needs a terminal (--text runs the lesson line by line)\n");
+		else if (st && how == RUN_TUI) {
+			/* The TUI runs the lesson as its child, in --feed. */
+			struct tui_options tui = { .lab = picked, .lesson = l->path, .lesson_title = l->title,
+						   .lesson_steps = l->n_steps, .slack = slack };
+			r = tui_main(&tui) == 0 ? EXIT_OK : EXIT_FAIL;
+		} else if (st) {
 			_cleanup_free_ char *journal = journal_path(l->name);
-			struct lesson_options opt = { LESSON_TEXT, picked, slack, stdout, journal };
+			struct lesson_options opt = { .mode = how == RUN_FEED ? LESSON_FEED : LESSON_TEXT, .lab = picked,
+						      .slack = slack, .out = stdout, .in = STDIN_FILENO, .journal = journal };
 			int e = lesson_run(l, &opt);
-			if (journal && access(journal, F_OK) == 0)
-				printf("journal: %s\n", journal);
 			if (e < 0)
 				fprintf(stderr, "stacklab lesson run: lab %s: %s\n", picked, strerror(-e));
 			r = e == 0 ? EXIT_OK : EXIT_FAIL;

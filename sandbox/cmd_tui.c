@@ -53,5 +53,6 @@ int cmd_tui(int argc, char **argv)
 	_cleanup_free_ char *lab = cli_pick_lab("tui", given);
 	if (!lab)
 		return EXIT_FAIL;
-	return tui_main(lab, once, rows, cols);
+	struct tui_options opt = { .lab = lab, .once = once, .rows = rows, .cols = cols };
+	return tui_main(&opt);
 }

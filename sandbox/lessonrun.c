@@ -63,6 +63,11 @@ struct run {
 	int n_values;
 	int n_tap, n_failed;
 	FILE *journal;            /* JSON lines: events used, verdicts, measures */
+	double faults[16];        /* when the last faults and heals happened */
+	int n_faults;
+	char inbuf[256];          /* the student's keys, not yet a whole line */
+	size_t n_in;
+	bool in_done;             /* input ended: go on without asking */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -95,6 +100,58 @@ static void journal(struct run *r, json_t *line)
 	json_decref(line);
 }
 
+/* One thing the runner tells: as TAP and "# " lines in check mode, as text
+ * for a student, as a JSON line {"kind", "text"} for the TUI. kind is
+ * title, step, say, ask, waiting, hint, verdict, measure, explain, note,
+ * pause or end; `extra` (a waiting predicate's "now") may be NULL. */
+static void emit(struct run *r, const char *kind, bool good, const char *text, const char *extra)
+{
+	FILE *out = r->opt->out;
+	switch (r->opt->mode) {
+	case LESSON_FEED: {
+		json_t *j = json_pack("{s:s, s:s}", "kind", kind, "text", text);
+		if (strcmp(kind, "verdict") == 0 || strcmp(kind, "end") == 0)
+			json_object_set_new(j, "ok", json_boolean(good));
+		if (extra)
+			json_object_set_new(j, "now", json_string(extra));
+		char *line = json_dumps(j, JSON_COMPACT);
+		if (line)
+			fprintf(out, "%s\n", line);
+		free(line);
+		json_decref(j);
+		break;
+	}
+	case LESSON_CHECK:
+		if (strcmp(kind, "verdict") == 0)
+			fprintf(out, "%s %d - %s\n", good ? "ok" : "not ok", r->n_tap, text);
+		else if (strcmp(kind, "say") == 0 || strcmp(kind, "measure") == 0 || strcmp(kind, "explain") == 0 ||
+			 strcmp(kind, "note") == 0)
+			fprintf(out, "# %s\n", text);
+		break;
+	case LESSON_TEXT:
+		if (strcmp(kind, "title") == 0)
+			fprintf(out, "%s\n%s\n", r->l->title, text);
+		else if (strcmp(kind, "step") == 0)
+			fprintf(out, "\n== %s\n", text);
+		else if (strcmp(kind, "ask") == 0)
+			fprintf(out, "→ %s\n  (the lesson waits for it to happen; Enter does it for you, ? and Enter shows a hint)\n", text);
+		else if (strcmp(kind, "waiting") == 0)
+			fprintf(out, "    waiting for: %s — now %s\n", text, extra);
+		else if (strcmp(kind, "hint") == 0)
+			fprintf(out, "    hint: %s\n", text);
+		else if (strcmp(kind, "verdict") == 0)
+			fprintf(out, "  %s %s\n", good ? "✓" : "✗", text);
+		else if (strcmp(kind, "pause") == 0)
+			fprintf(out, "  (Enter: %s)\n", text);
+		else if (strcmp(kind, "end") == 0)
+			fprintf(out, "\n%s\n", text);
+		else
+			fprintf(out, "%s\n", text);
+		break;
+	}
+	fflush(out);
+}
+
 static void tap(struct run *r, bool good, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void tap(struct run *r, bool good, const char *fmt, ...)
 {
@@ -104,30 +161,69 @@ static void tap(struct run *r, bool good, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	journal(r, json_pack("{s:s, s:b, s:s}", "kind", "verdict", "ok", good, "what", what));
-	va_start(ap, fmt);
 	r->n_tap++;
 	r->n_failed += !good;
-	if (r->opt->mode == LESSON_CHECK)
-		fprintf(r->opt->out, "%s %d - ", good ? "ok" : "not ok", r->n_tap);
-	else
-		fprintf(r->opt->out, "%s ", good ? "  ✓" : "  ✗");
-	vfprintf(r->opt->out, fmt, ap);
-	fputc('\n', r->opt->out);
-	fflush(r->opt->out);
-	va_end(ap);
+	emit(r, "verdict", good, what, NULL);
 }
 
-/* A line of narration or a detail: "# …" in TAP, plain for a student. */
-static void say(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct run *r, const char *fmt, ...)
+/* A line of narration or a detail, of one kind (see emit). */
+static void tell(struct run *r, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void tell(struct run *r, const char *kind, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs(r->opt->mode == LESSON_CHECK ? "# " : "", r->opt->out);
-	vfprintf(r->opt->out, fmt, ap);
-	fputc('\n', r->opt->out);
-	fflush(r->opt->out);
+	char text[1024];
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	emit(r, kind, true, text, NULL);
+}
+
+/* --- the student's keys (TEXT: lines on a terminal; FEED: words from the TUI) --- */
+
+enum in_key { IN_NONE, IN_ENTER, IN_NEXT, IN_HINT, IN_SKIP };
+
+/* The student's next key, if one comes within timeout_ms. Once input ends
+ * (a transcript, a closed pipe) the lesson goes on by itself. */
+static enum in_key key_in(struct run *r, int timeout_ms)
+{
+	if (r->opt->in < 0 || r->in_done) {
+		if (timeout_ms > 0)
+			poll(NULL, 0, timeout_ms);
+		return IN_NONE;
+	}
+	char *nl = memchr(r->inbuf, '\n', r->n_in);
+	if (!nl) {
+		struct pollfd p = { r->opt->in, POLLIN, 0 };
+		if (poll(&p, 1, timeout_ms) <= 0)
+			return IN_NONE;
+		ssize_t n = read(r->opt->in, r->inbuf + r->n_in, sizeof(r->inbuf) - r->n_in);
+		if (n <= 0) {
+			r->in_done = true;
+			return IN_NONE;
+		}
+		r->n_in += (size_t)n;
+		if (!(nl = memchr(r->inbuf, '\n', r->n_in))) {
+			if (r->n_in == sizeof(r->inbuf))
+				r->n_in = 0; /* a line that long is no key */
+			return IN_NONE;
+		}
+	}
+	*nl = '\0';
+	char word[16];
+	snprintf(word, sizeof(word), "%.15s", r->inbuf);
+	size_t used = (size_t)(nl + 1 - r->inbuf);
+	memmove(r->inbuf, nl + 1, r->n_in - used);
+	r->n_in -= used;
+	word[strcspn(word, " \r\t")] = '\0';
+	if (!word[0])
+		return IN_ENTER;
+	if (strcmp(word, "next") == 0 || strcmp(word, "n") == 0)
+		return IN_NEXT;
+	if (strcmp(word, "hint") == 0 || strcmp(word, "?") == 0)
+		return IN_HINT;
+	if (strcmp(word, "skip") == 0 || strcmp(word, ">") == 0)
+		return IN_SKIP;
+	return IN_NONE;
 }
 
 /* --- commands ------------------------------------------------------------------------ */
@@ -157,12 +253,12 @@ static bool run_words(struct run *r, const struct words *w, bool cleanup)
 	if (code == 0)
 		return true;
 	if (cleanup) {
-		say(r, "cleanup: stacklab %s: %.*s", w->text, (int)strcspn(out, "\n"), out);
+		tell(r, "note", "cleanup: stacklab %s: %.*s", w->text, (int)strcspn(out, "\n"), out);
 		return true;
 	}
-	say(r, "stacklab %s failed (%s:%d):", w->text, r->l->path, w->line);
+	tell(r, "note", "stacklab %s failed (%s:%d):", w->text, r->l->path, w->line);
 	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"))
-		say(r, "  %s", line);
+		tell(r, "note", "  %s", line);
 	return false;
 }
 
@@ -222,6 +318,8 @@ static int pump(struct run *r, int timeout_ms)
 		if (kind && strcmp(kind, "log") != 0 && strcmp(kind, "links") != 0)
 			journal(r, json_pack("{s:s, s:O}", "kind", "event", "event", ev));
 		double t = json_real_value(json_object_get(ev, "time"));
+		if (kind && strcmp(kind, "fault") == 0)
+			r->faults[r->n_faults++ % ARRAY_SIZE(r->faults)] = t;
 		if (kind && (strcmp(kind, "traffic") == 0 || strcmp(kind, "log") == 0))
 			remember(r, ev, t);
 		else if (kind && strcmp(kind, "links") != 0 && (e = refresh_status(r, t)) == 0)
@@ -431,14 +529,16 @@ static bool stateful(const struct pred *p)
 }
 
 /* Wait until p holds or `within` seconds pass. *at gets the time it first
- * held (the event's, for state predicates). In text mode, Enter on stdin
- * returns early with *skipped set. */
+ * held (the event's, for state predicates). A student sees what it waits
+ * for and what it sees now, and the step's hint after its delay or when
+ * asked; with `skipped`, a skip (Enter in text) returns early with it set. */
 static bool wait_for(struct run *r, const struct pred *p, double since, double within, double *at, char *now,
 		     size_t size, const struct step *hinted, bool *skipped)
 {
 	double deadline = now_s() + within * r->opt->slack;
 	bool hint_shown = false;
 	double shown = 0;
+	char last[256] = "";
 	for (;;) {
 		if (holds(r, p, since, now, size)) {
 			/* The event it held after; not before we started looking. */
@@ -449,21 +549,28 @@ static bool wait_for(struct run *r, const struct pred *p, double since, double w
 		double t = now_s();
 		if (t > deadline || interrupted)
 			return false;
-		if (r->opt->mode == LESSON_TEXT) {
-			if (t - shown > 2) { /* what it sees now, every other second */
-				say(r, "    waiting for: %s — now %s", p->text, now);
+		if (r->opt->mode != LESSON_CHECK) {
+			/* What it sees now: for the TUI as it changes, in text
+			 * every other second. */
+			bool changed = strcmp(last, now) != 0;
+			if (r->opt->mode == LESSON_FEED ? changed || t - shown > 1 : t - shown > 2) {
+				emit(r, "waiting", true, p->text, now);
 				shown = t;
+				snprintf(last, sizeof(last), "%s", now);
 			}
-			if (hinted && hinted->hint && !hint_shown && t - since >= hinted->hint_after_s) {
-				say(r, "    hint: %s", hinted->hint);
+			enum in_key k = key_in(r, 0);
+			if (hinted && hinted->hint && !hint_shown && (t - since >= hinted->hint_after_s || k == IN_HINT)) {
+				tell(r, "hint", "%s", hinted->hint);
 				hint_shown = true;
+			} else if (k == IN_HINT) {
+				tell(r, "note", "this step has no hint%s", hint_shown ? " but the one shown" : "");
 			}
-			struct pollfd in = { STDIN_FILENO, POLLIN, 0 };
-			char line[64];
-			if (skipped && poll(&in, 1, 0) > 0 && fgets(line, sizeof(line), stdin)) {
+			if (skipped && (k == IN_SKIP || (k == IN_ENTER && r->opt->mode == LESSON_TEXT))) {
 				*skipped = true;
 				return false;
 			}
+			if (k == IN_SKIP || k == IN_NEXT)
+				tell(r, "note", "the lesson waits for %s (nothing to skip: it happens by itself)", p->text);
 		}
 		int e = pump(r, stateful(p) || p->kind == PRED_TRAFFIC || p->kind == PRED_LOG ? 100 : POLL_CMD_MS);
 		if (e < 0) {
@@ -538,7 +645,7 @@ static bool measure(struct run *r, const struct measure *m)
 	}
 	out->v = v;
 	r->n_values++;
-	say(r, "%s %.0f%s%s", m->name, v, *out->unit ? " " : "", out->unit);
+	tell(r, "measure", "%s %.0f%s%s", m->name, v, *out->unit ? " " : "", out->unit);
 	journal(r, json_pack("{s:s, s:s, s:f, s:s}", "kind", "measure", "name", m->name, "value", v, "unit", out->unit));
 	return true;
 }
@@ -576,7 +683,28 @@ static void explain(struct run *r, const char *text)
 		}
 	}
 	out[o] = '\0';
-	say(r, "%s", out);
+	tell(r, "explain", "%s", out);
+}
+
+/* Between steps, a student or a teacher goes on when ready (n, Enter);
+ * the lab's events keep coming in meanwhile. */
+static void next(struct run *r, const char *what)
+{
+	if (r->opt->mode == LESSON_CHECK)
+		return;
+	bool told = false;
+	while (!interrupted && r->opt->in >= 0 && !r->in_done) {
+		if (!told)
+			tell(r, "pause", "%s", what);
+		told = true;
+		enum in_key k = key_in(r, 100);
+		if (k == IN_NEXT || k == IN_ENTER || k == IN_SKIP)
+			return;
+		if (k == IN_HINT)
+			tell(r, "note", "no hint here: the step is over (n or Enter: %s)", what);
+		if (pump(r, 0) < 0)
+			return;
+	}
 }
 
 /* --- the lesson ----------------------------------------------------------------------------- */
@@ -596,10 +724,9 @@ static bool steady(struct run *r, const char *when)
 static bool step(struct run *r, const struct step *s)
 {
 	bool good = true;
-	if (r->opt->mode == LESSON_TEXT)
-		say(r, "\n== %s", s->name);
+	tell(r, "step", "%s", s->name);
 	for (int k = 0; k < s->n_say; k++)
-		say(r, "%s", s->say[k]);
+		tell(r, "say", "%s", s->say[k]);
 	/* The mark is the moment the step acts: before its commands. */
 	double start = now_s();
 	if (s->mark[0] && r->n_marks < LESSON_STEPS_MAX) {
@@ -611,8 +738,8 @@ static bool step(struct run *r, const struct step *s)
 		if (!(good = run_words(r, &s->do_[k], false)))
 			failed = s->do_[k].text;
 	bool acted = false;
-	if (s->ask && r->opt->mode == LESSON_TEXT)
-		say(r, "→ %s\n  (the lesson waits for it to happen; Enter does it for you)", s->ask);
+	if (s->ask && r->opt->mode != LESSON_CHECK)
+		tell(r, "ask", "%s", s->ask);
 	if (s->ask && r->opt->mode == LESSON_CHECK) {
 		for (int k = 0; k < s->n_solve && good; k++)
 			if (!(good = run_words(r, &s->solve[k], false)))
@@ -628,13 +755,22 @@ static bool step(struct run *r, const struct step *s)
 		bool skipped = false;
 		good = wait_for(r, &s->wait, start, s->wait.within_s, NULL, now, sizeof(now), s, s->ask ? &skipped : NULL);
 		if (skipped && !acted) {
-			/* The student let the lesson act: the mark is now. */
-			for (int k = 0; k < r->n_marks; k++)
-				if (strcmp(r->marks[k].name, s->mark) == 0)
-					r->marks[k].t = now_s();
+			/* The student let the lesson act. */
+			start = now_s();
 			for (int k = 0; k < s->n_solve; k++)
 				run_words(r, &s->solve[k], false);
 			good = wait_for(r, &s->wait, start, s->wait.within_s, NULL, now, sizeof(now), NULL, NULL);
+		}
+		if (s->mark[0] && !acted) {
+			/* Measured from when the student (or the skip) broke or healed
+			 * something: the lab's own time of the first fault since. */
+			double at = start;
+			for (int k = 0; k < (int)ARRAY_SIZE(r->faults) && k < r->n_faults; k++)
+				if (r->faults[k] >= start && (at == start || r->faults[k] < at))
+					at = r->faults[k];
+			for (int k = 0; k < r->n_marks; k++)
+				if (strcmp(r->marks[k].name, s->mark) == 0)
+					r->marks[k].t = at;
 		}
 		tap(r, good, "step %s: %s%s%s", s->name, s->wait.text, good ? "" : " — now ", good ? "" : now);
 	} else if (!s->has_wait) {
@@ -661,7 +797,7 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 	if (e == 0 && opt->journal) {
 		r->journal = fopen(opt->journal, "we");
 		if (!r->journal)
-			say(r, "no journal: %s: %s", opt->journal, strerror(errno));
+			tell(r, "note", "no journal: %s: %s", opt->journal, strerror(errno));
 		journal(r, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "start", "lesson", l->name, "title", l->title,
 				     "path", l->path, "lab", opt->lab));
 	}
@@ -674,17 +810,21 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 		free(r);
 		return e;
 	}
-	if (opt->mode == LESSON_TEXT)
-		say(r, "%s\n%s", l->title, l->goal);
+	tell(r, "title", "%s", l->goal);
 	bool good = steady(r, "before");
 	int i = 0;
+	if (good)
+		next(r, "begin the lesson");
 	for (; i < l->n_steps && good && !interrupted; i++)
-		good = step(r, &l->steps[i]);
+		if ((good = step(r, &l->steps[i])))
+			next(r, i + 1 < l->n_steps ? "next step" : "clean up and finish");
 	for (; i < l->n_steps; i++) {
 		const char *why = interrupted ? "interrupted" : "after a failed step";
 		journal(r, json_pack("{s:s, s:s, s:s}", "kind", "skip", "step", l->steps[i].name, "why", why));
 		if (opt->mode == LESSON_CHECK)
 			fprintf(opt->out, "ok %d - step %s # SKIP %s\n", ++r->n_tap, l->steps[i].name, why);
+		else
+			tell(r, "note", "step %s not run (%s)", l->steps[i].name, why);
 	}
 	/* Cleanup whatever happened, then the lab must be as it was. */
 	for (int k = 0; k < l->n_cleanup; k++)
@@ -694,12 +834,18 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 	int failed = r->n_failed || interrupted;
 	journal(r, json_pack("{s:s, s:i, s:i, s:b}", "kind", "end", "held", r->n_tap - r->n_failed, "of", r->n_tap,
 			     "interrupted", interrupted != 0));
+	if (opt->mode == LESSON_CHECK) {
+		fprintf(opt->out, "1..%d\n", r->n_tap);
+	} else {
+		char end[64];
+		snprintf(end, sizeof(end), "%s: %d of %d held", failed ? "not passed" : "passed", r->n_tap - r->n_failed,
+			 r->n_tap);
+		emit(r, "end", !failed, end, NULL);
+		if (r->journal)
+			tell(r, "note", "journal: %s", opt->journal);
+	}
 	if (r->journal)
 		fclose(r->journal);
-	if (opt->mode == LESSON_CHECK)
-		fprintf(opt->out, "1..%d\n", r->n_tap);
-	else
-		say(r, "\n%s: %d of %d held", failed ? "not passed" : "passed", r->n_tap - r->n_failed, r->n_tap);
 	json_decref(r->status);
 	close(r->fd);
 	free(r->ring);

@@ -12,7 +12,10 @@
 
 enum lesson_mode {
 	LESSON_CHECK,   /* CI and self-check: every `solve` runs; TAP out */
-	LESSON_TEXT,    /* a student at a terminal: asks, waits, hints; Enter skips */
+	LESSON_TEXT,    /* a student at a terminal: asks, waits, hints; Enter skips
+			 * an asked step, and goes on after each step */
+	LESSON_FEED,    /* for the TUI: JSON lines out ({"kind", "text"}), and
+			 * "next", "hint", "skip" lines in */
 };
 
 struct lesson_options {
@@ -20,6 +23,7 @@ struct lesson_options {
 	const char *lab;          /* the lab the lesson runs on (up and running) */
 	double slack;             /* deadlines are multiplied by it (slow machines) */
 	FILE *out;
+	int in;                   /* TEXT and FEED: the student's keys, or -1 */
 	const char *journal;      /* where the run's journal goes (JSON lines), or NULL */
 };
 

@@ -18,6 +18,7 @@
 #include <wchar.h>
 
 #include "ctl.h"
+#include "lessonpane.h"
 #include "model.h"
 #include "util.h"
 #include "view.h"
@@ -230,8 +231,9 @@ static int render_once(struct tm_model *m, int rows, int cols)
 	return 0;
 }
 
-int tui_main(const char *lab, bool once, int rows, int cols)
+int tui_main(const struct tui_options *opt)
 {
+	const char *lab = opt->lab;
 	static struct tm_model m;
 	char msg[256] = "";
 	json_t *st = call(lab, json_pack("{s:s}", "cmd", "status"), msg, sizeof(msg));
@@ -257,7 +259,7 @@ int tui_main(const char *lab, bool once, int rows, int cols)
 	struct ctl_reader *rd = xcalloc(1, sizeof(*rd));
 	bool first = true;
 
-	if (once) {
+	if (opt->once) {
 		/* Half a second of events: link rates and recent results. */
 		uint64_t until = now_ms() + 600;
 		while (now_ms() < until) {
@@ -268,7 +270,7 @@ int tui_main(const char *lab, bool once, int rows, int cols)
 		}
 		close(fd);
 		free(rd);
-		return render_once(&m, rows, cols);
+		return render_once(&m, opt->rows, opt->cols);
 	}
 
 	signal(SIGTERM, on_quit);
@@ -285,15 +287,38 @@ int tui_main(const char *lab, bool once, int rows, int cols)
 	curs_set(0);
 	timeout(0);
 	struct view_state v = { 0 };
+	static struct lesson_pane pane;
+	if (opt->lesson) {
+		if (pane_start(&pane, lab, opt->lesson, opt->lesson_title, opt->lesson_steps, opt->slack, v.message,
+			       sizeof(v.message)) == 0)
+			v.lesson = &pane;
+		v.message_ms = now_ms();
+	}
+	uint64_t stop_asked = 0;
 	v.color = has_colors();
 	v.unicode = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	if (v.color)
 		view_colors();
 	uint64_t last_draw = 0;
 	bool dirty = true;
-	while (!quit_signal) {
-		struct pollfd p[2] = { { STDIN_FILENO, POLLIN, 0 }, { fd, POLLIN, 0 } };
-		poll(p, m.gone ? 1 : 2, 250);
+	for (;;) {
+		/* Quitting with a lesson running: it cleans up first, on screen. */
+		if (quit_signal && v.lesson && v.lesson->pid > 0) {
+			if (!stop_asked) {
+				pane_stop(v.lesson);
+				stop_asked = now_ms();
+				dirty = true;
+			} else if (now_ms() - stop_asked > 30000) {
+				pane_reap(v.lesson, 0);
+			}
+		} else if (quit_signal) {
+			break;
+		}
+		struct pollfd p[3] = { { STDIN_FILENO, POLLIN, 0 }, { m.gone ? -1 : fd, POLLIN, 0 },
+				       { v.lesson ? v.lesson->from : -1, POLLIN, 0 } };
+		poll(p, 3, 250);
+		if (v.lesson && pane_pump(v.lesson))
+			dirty = true;
 		if (!m.gone && (p[1].revents & (POLLIN | POLLHUP)) && pump(fd, rd, &m, &first) < 0) {
 			m.gone = true;
 			snprintf(v.message, sizeof(v.message), "the lab went away (stacklab down?) — q quits");
@@ -324,6 +349,21 @@ int tui_main(const char *lab, bool once, int rows, int cols)
 				continue;
 			}
 			MEVENT me;
+			if (v.lesson && !v.trace && !v.lesson->ended &&
+			    (key == 'n' || key == '\n' || key == KEY_ENTER || key == '?' || key == '>')) {
+				pane_say(v.lesson, key == '?' ? "hint" : key == '>' ? "skip" : "next");
+				v.lesson_events = false;
+				v.help = false;
+				continue;
+			}
+			if (v.lesson && key == 'e') {
+				v.lesson_events = !v.lesson_events;
+				continue;
+			}
+			if (key == KEY_F(1)) {
+				v.help = !v.help;
+				continue;
+			}
 			if (v.trace && (key == KEY_RIGHT || key == KEY_LEFT || key == 27)) { /* the stepper */
 				if (key == 27) {
 					json_decref(v.trace);
@@ -396,9 +436,18 @@ int tui_main(const char *lab, bool once, int rows, int cols)
 			dirty = true; /* the sparkline moves with time */
 	}
 	endwin();
+	int result = 0;
+	if (v.lesson) {
+		pane_reap(v.lesson, 0);
+		result = v.lesson->passed && v.lesson->status == 0 ? 0 : 1;
+		printf("lesson %s: %s\n", opt->lesson_title, v.lesson->passed ? "passed" : stop_asked ? "stopped" : "not passed");
+		for (int i = 0; i < v.lesson->n; i++) /* where the journal went */
+			if (strncmp(v.lesson->lines[i].text, "journal: ", 9) == 0)
+				printf("%s\n", v.lesson->lines[i].text);
+	}
 	free(v.inspect);
 	json_decref(v.trace);
 	close(fd);
 	free(rd);
-	return 0;
+	return result;
 }

@@ -4,9 +4,18 @@
 
 #include <stdbool.h>
 
-/* Run the TUI on lab `lab` until the user quits. With `once`, render one
- * screen of `rows` x `cols` as plain text on stdout instead. Returns an
- * exit code. */
-int tui_main(const char *lab, bool once, int rows, int cols);
+struct tui_options {
+	const char *lab;
+	bool once;              /* render one screen of rows x cols as text */
+	int rows, cols;
+	const char *lesson;     /* a lesson file to run in a pane, or NULL */
+	const char *lesson_title;
+	int lesson_steps;
+	double slack;           /* the lesson's deadlines times this */
+};
+
+/* Run the TUI on a lab until the user quits (with a lesson: the lesson's
+ * result once it ended, 1 if it was stopped). Returns an exit code. */
+int tui_main(const struct tui_options *opt);
 
 #endif

@@ -159,21 +159,48 @@ static void draw_traffic(WINDOW *w, struct tm_model *m, struct view_state *v, in
 	}
 }
 
+/* Where text of n wide characters breaks into rows of at most `width`
+ * columns: at spaces, mid-word only for a word longer than a row. Returns
+ * the number of rows (at most max), each a start and a length. */
+static int break_rows(const wchar_t *text, size_t n, int width, size_t start[], size_t len[], int max)
+{
+	int rows = 0;
+	size_t at = 0;
+	while (at < n && rows < max) {
+		while (at < n && text[at] == L' ')
+			at++;
+		size_t end = at + (size_t)width;
+		if (end >= n) {
+			end = n;
+		} else {
+			size_t cut = end;
+			while (cut > at && text[cut] != L' ')
+				cut--;
+			if (cut > at)
+				end = cut;
+		}
+		start[rows] = at;
+		len[rows++] = end - at;
+		at = end;
+	}
+	if (rows == 0 && max > 0)
+		start[0] = len[0] = 0, rows = 1;
+	return rows;
+}
+
 /* Text wrapped over the lines from y, at most `max` of them; returns how many. */
 static int wrap(WINDOW *w, int y, int cols, int max, attr_t attr, const char *text)
 {
 	wchar_t wide[2048];
-	size_t n = mbstowcs(wide, text, 2047);
-	if (n == (size_t)-1)
+	size_t n = mbstowcs(wide, text, 2047), start[64], len[64];
+	if (n == (size_t)-1 || max <= 0)
 		return 0;
-	int used = 0;
-	for (size_t at = 0; at < n && used < max; used++) {
-		wattron(w, attr);
-		mvwaddnwstr(w, y + used, 2, wide + at, cols - 2);
-		wattroff(w, attr);
-		at += (size_t)(cols - 2);
-	}
-	return used;
+	int rows = break_rows(wide, n, cols - 2, start, len, max < 64 ? max : 64);
+	wattron(w, attr);
+	for (int k = 0; k < rows; k++)
+		mvwaddnwstr(w, y + k, 2, wide + start[k], (int)len[k]);
+	wattroff(w, attr);
+	return rows;
 }
 
 static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, int cols)
@@ -219,6 +246,8 @@ static const char *const help_lines[] = {
 	"Enter, i     inspect the node: its daemons, rendered config files, last log lines",
 	"r            send a traced request and step through its hops with the arrows (Esc leaves)",
 	"PgUp PgDn    scroll the log       ?  this help         q  quit",
+	"In a lesson: n, Enter  next step   ?  hint now   >  let the lesson do the step   e  events",
+	"             F1  this help (again: back to the lesson)   q  stop the lesson (it cleans up)",
 };
 
 static void draw_log(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols)
@@ -242,6 +271,67 @@ static void draw_log(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			continue;
 		put(w, top + height - 1 - shown, 0, cols, 0, m->log[i]);
 		shown++;
+	}
+}
+
+/* A lesson's narration, newest at the bottom, above one line that says
+ * what the lesson waits for and what it sees now, or what key goes on. */
+static void draw_lesson(WINDOW *w, struct view_state *v, int top, int height, int cols)
+{
+	struct lesson_pane *p = v->lesson;
+	char line[600];
+	if (p->step_no)
+		snprintf(line, sizeof(line), "lesson: %s %s step %d/%d %s", p->title, v->unicode ? "·" : "|", p->step_no,
+			 p->steps, p->step);
+	else
+		snprintf(line, sizeof(line), "lesson: %s", p->title);
+	put(w, top, 0, cols, A_BOLD | A_UNDERLINE, line);
+	/* The status line at the bottom. */
+	attr_t status_attr = A_BOLD;
+	if (p->waiting[0])
+		snprintf(line, sizeof(line), "waiting for: %s %s now %s", p->waiting, v->unicode ? "—" : "-", p->now);
+	else if (p->pause[0])
+		snprintf(line, sizeof(line), "n or Enter: %s", p->pause);
+	else if (p->ended)
+		snprintf(line, sizeof(line), "the lesson is over (%s): q quits, e shows the events", p->passed ? "passed" : "not passed");
+	else
+		line[0] = '\0';
+	if (p->waiting[0] && v->color)
+		status_attr |= COLOR_PAIR(C_DEGRADED);
+	int bottom = top + height - 1, text_w = cols - 2;
+	put(w, bottom, 0, cols, status_attr, line);
+	/* The narration, each line wrapped, from the newest up. */
+	int y = bottom - 1;
+	for (int i = p->n - 1; i >= 0 && y > top; i--) {
+		const struct pane_line *l = &p->lines[i];
+		const char *mark = "";
+		attr_t a = 0;
+		if (strcmp(l->kind, "step") == 0)
+			mark = "== ", a = A_BOLD;
+		else if (strcmp(l->kind, "ask") == 0)
+			mark = v->unicode ? "→ " : "-> ", a = A_BOLD;
+		else if (strcmp(l->kind, "verdict") == 0)
+			mark = l->ok ? (v->unicode ? "✓ " : "ok ") : (v->unicode ? "✗ " : "NOT OK "),
+			a = v->color ? COLOR_PAIR(l->ok ? C_UP : C_DOWN) : l->ok ? 0 : A_BOLD;
+		else if (strcmp(l->kind, "measure") == 0)
+			mark = "  = ", a = A_BOLD;
+		else if (strcmp(l->kind, "hint") == 0)
+			mark = "hint: ", a = v->color ? COLOR_PAIR(C_DEGRADED) | A_BOLD : A_BOLD;
+		else if (strcmp(l->kind, "note") == 0)
+			a = A_DIM;
+		else if (strcmp(l->kind, "end") == 0 || strcmp(l->kind, "explain") == 0)
+			a = A_BOLD;
+		snprintf(line, sizeof(line), "%s%s", mark, l->text);
+		wchar_t wide[600];
+		size_t n = mbstowcs(wide, line, 599), start[16], len[16];
+		if (n == (size_t)-1)
+			continue;
+		int rows = break_rows(wide, n, text_w, start, len, 16);
+		for (int k = rows - 1; k >= 0 && y > top; k--, y--) {
+			wattron(w, a);
+			mvwaddnwstr(w, y, k ? 2 : 0, wide + start[k], (int)len[k]);
+			wattroff(w, a);
+		}
 	}
 }
 
@@ -295,6 +385,8 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 		draw_traffic(w, m, v, 1 + map_h, cols);
 		if (v->trace)
 			draw_stepper(w, v, 3 + map_h, rows - 4 - map_h, cols);
+		else if (v->lesson && !v->lesson_events && !v->help)
+			draw_lesson(w, v, 3 + map_h, rows - 4 - map_h, cols);
 		else
 			draw_log(w, m, v, 3 + map_h, rows - 4 - map_h, cols);
 	}
@@ -305,6 +397,7 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 	snprintf(line, sizeof(line), " %s", fresh ? v->message
 			 : v->inspect ? "Up/Down PgUp/PgDn scroll  r refresh  Esc back"
 			 : v->trace ? "Left/Right walk the hops  r trace again  Esc leave the stepper"
+			 : v->lesson ? "n/Enter next  ? hint  > skip  e events  Tab select  c crash  f freeze  h heal  F1 keys  q quit"
 			 : "Tab select  Enter inspect  r trace  c crash  f freeze  d link down  h heal  H heal all  t traffic  ? help  q quit");
 	wattron(w, A_REVERSE);
 	mvwhline(w, rows - 1, 0, ' ', cols);

@@ -7,6 +7,7 @@
 #include <curses.h>
 #include <stdbool.h>
 
+#include "lessonpane.h"
 #include "model.h"
 
 struct view_state {
@@ -23,6 +24,8 @@ struct view_state {
 	json_t *trace;                /* the stepper's traced request, NULL when closed */
 	int step;                     /* the hop shown */
 	int inspect_top;              /* its first line on screen */
+	struct lesson_pane *lesson;   /* a lesson running in the TUI, or NULL */
+	bool lesson_events;           /* e: the event log instead of the lesson */
 };
 
 void view_colors(void);

@@ -1,8 +1,10 @@
 #!/bin/bash
-# A student's walk through a lesson, as a person does it: tmux runs
-# `stacklab lesson run`, send-keys answers, capture-pane reads the screen.
-# The narration shows, the lesson says what it waits for and what it sees,
-# the hint comes after its delay, and Enter lets the lesson do the step.
+# A lesson walked as people walk it: tmux runs `stacklab lesson run`,
+# send-keys are the student's keys, capture-pane reads the screen.
+# In the TUI (80x24): the narration pane, n to go on, what the lesson waits
+# for and sees now, the hint after its delay, the student's own fault key
+# (measured from the moment it acted), > to let the lesson do a step, and
+# the result. In --text: Enter does the step, and Ctrl-C still cleans up.
 . "$(dirname "$0")/../lib/libtest.sh"
 need_root
 command -v tmux >/dev/null || { ok 1 "tmux is needed"; done_testing; exit; }
@@ -13,23 +15,59 @@ tmp=$(mktemp -d)
 trap 'tmux kill-session -t $S 2>/dev/null; lab_cleanup $LAB; rm -rf "$tmp"' EXIT
 screen() { tmux capture-pane -p -J -S -200 -t $S; }
 shows() { screen | grep -Eq -- "$1"; }
+as_before() {
+	like "$(sl status --lab $LAB --json | jq -r '[.vips[0].held_by[], (.faults | length | tostring)] | join(" ")')" \
+		"^lb1 0$" "$1"
+}
 
 # The kill-master lesson, with its hints after 2 s rather than 30.
 sed 's/^hint    = 30s /hint    = 2s /' "$TOP/scenarios/lessons/kill-master.lesson" >"$tmp/kill-master.lesson"
 sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
-tmux new-session -d -s $S -x 120 -y 40 "bash --norc --noprofile"
+
+tmux new-session -d -s $S -x 80 -y 24 "bash --norc --noprofile"
 tmux send-keys -t $S "PS1='prompt\$ '; clear; $STACKLAB lesson run --lab $LAB $tmp/kill-master.lesson; echo LESSON-EXIT=\$?" Enter
-wait_until 10 shows "Two load balancers share one virtual IP"; ok $? "the narration shows"
-wait_until 20 shows "Crash lb1: select it in the TUI"; ok $? "the lesson asks the student to act"
-wait_until 5 shows "waiting for: vip www on lb2 — now held by lb1"; ok $? "it says what it waits for, and what it sees now"
-wait_until 5 shows "hint: Fault keys act on the selected node"; ok $? "the hint comes after its delay"
+wait_until 10 shows "lesson: Kill the master load balancer"; ok $? "TUI: the lesson pane opens under the map"
+wait_until 5 shows "n or Enter: begin the lesson"; ok $? "TUI: after the steady checks it waits for the class"
+tmux send-keys -t $S n
+wait_until 10 shows "Two load balancers share one virtual IP"; ok $? "TUI: n begins; the narration shows"
+wait_until 10 shows "step 1/4 baseline"; ok $? "TUI: the pane names the step"
+wait_until 15 shows "n or Enter: next step"; ok $? "TUI: the step ends, the lesson waits for the class"
 tmux send-keys -t $S Enter
-wait_until 10 shows "✓ step crash: vip www on lb2"; ok $? "Enter lets the lesson do it: the VIP moved"
-wait_until 15 shows "lb2 stopped hearing lb1's adverts and took the VIP in [0-9]+ ms"; ok $? "the explanation carries the measured numbers"
-wait_until 20 shows "Heal lb1"; ok $? "the next step asks again"
-tmux send-keys -t $S Enter
-wait_until 20 shows "passed: [0-9]+ of [0-9]+ held"; ok $? "the lesson ends passed"
-wait_until 5 shows "LESSON-EXIT=0"; ok $? "and exits 0"
+wait_until 10 shows "Crash lb1: select it in the TUI"; ok $? "TUI: Enter goes on; the lesson asks the student to act"
+wait_until 5 shows "waiting for: vip www on lb2 — now held by lb1"; ok $? "TUI: it says what it waits for, and what it sees now"
+wait_until 5 shows "hint: Fault keys act on the selected node"; ok $? "TUI: the hint comes after its delay"
+tmux send-keys -t $S Tab Tab c  # lb1 is the third node: the student's own crash
+wait_until 10 shows "✓ step crash: vip www on lb2"; ok $? "TUI: the student's fault key crashed lb1, the VIP moved"
+ms=$(screen | sed -n 's/.*= takeover \([0-9]*\) ms.*/\1/p' | tail -1)
+ok $([ -n "$ms" ] && [ "$ms" -lt 2000 ]; echo $?) "TUI: takeover is measured from the student's crash, not the step's start (${ms:-?} ms)"
+tmux send-keys -t $S n
+wait_until 15 shows "lb2 stopped hearing lb1's adverts and took the VIP in [0-9]+ ms"; ok $? "TUI: the explanation carries the measured numbers"
+tmux send-keys -t $S n
+wait_until 10 shows "Heal lb1"; ok $? "TUI: the next step asks again"
+tmux send-keys -t $S '>'
+wait_until 15 shows "✓ step heal: vip www on lb1"; ok $? "TUI: > lets the lesson do the step (heal lb1)"
+wait_until 5 shows "n or Enter: clean up and finish"; ok $? "TUI: the last step waits before cleaning up"
+tmux send-keys -t $S n
+wait_until 20 shows "passed: [0-9]+ of [0-9]+ held"; ok $? "TUI: the lesson ends passed"
+shows "the lesson is over \(passed\)"; ok $? "TUI: and says so, the lab still on screen"
+tmux send-keys -t $S q
+wait_until 5 shows "LESSON-EXIT=0"; ok $? "TUI: q leaves; exit 0"
+shows "lesson Kill the master load balancer: passed"; ok $? "TUI: the result stays in the terminal"
 rm -f "$(screen | sed -n 's/^journal: //p' | tail -1)"
-like "$(sl status --lab $LAB --json | jq -r '.vips[0].held_by | join(" ")')" "^lb1$" "the lab is as it was (cleanup ran)"
+as_before "TUI: the lab is as it was (cleanup ran)"
+
+# The same lesson as text: Enter does the asked step; Ctrl-C in the middle
+# of the lesson still runs its cleanup.
+tmux send-keys -t $S "clear; $STACKLAB lesson run --text --lab $LAB $tmp/kill-master.lesson; echo TEXT-EXIT=\$?" Enter
+wait_until 10 shows "\(Enter: begin the lesson\)"; ok $? "text: it waits to begin"
+tmux send-keys -t $S Enter
+wait_until 15 shows "\(Enter: next step\)"; ok $? "text: the baseline step ran"
+tmux send-keys -t $S Enter
+wait_until 10 shows "→ Crash lb1"; ok $? "text: the lesson asks"
+tmux send-keys -t $S Enter
+wait_until 10 shows "✓ step crash: vip www on lb2"; ok $? "text: Enter lets the lesson do it"
+tmux send-keys -t $S C-c
+wait_until 20 shows "TEXT-EXIT=1"; ok $? "text: Ctrl-C stops the lesson, exit 1"
+rm -f "$(screen | sed -n 's/^journal: //p' | tail -1)"
+as_before "text: the cleanup ran after Ctrl-C (lb1 healed and holds the VIP)"
 done_testing

@@ -170,11 +170,20 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 		copy(p->want, sizeof(p->want), w[4]);
 		return true;
 	}
+	if (strcmp(w[0], "traffic") == 0 && n == 6 && one_of(w[1], (const char *const[]){ "p50", "p99", NULL })) {
+		p->kind = PRED_TRAFFIC;
+		if (!one_of(w[2], (const char *const[]){ ">=", "<=", NULL }) || !number(w[3], "ms", 0, 60000, &p->ms) ||
+		    strcmp(w[4], "over") != 0 || !number(w[5], "s", 0.1, 600, &p->over_s))
+			return WHY("expected 'traffic p50|p99 >=|<= Nms over Ds'");
+		copy(p->want, sizeof(p->want), w[1]);
+		copy(p->b, sizeof(p->b), w[2]);
+		return true;
+	}
 	if (strcmp(w[0], "traffic") == 0) {
 		p->kind = PRED_TRAFFIC;
 		if (n != 6 || !one_of(w[1], results) || strcmp(w[2], ">=") != 0 || !number(w[3], "%", 0, 100, &p->percent) ||
 		    strcmp(w[4], "over") != 0 || !number(w[5], "s", 0.1, 600, &p->over_s))
-			return WHY("expected 'traffic ok|failed|timeout|http5xx >= N%% over Ds'");
+			return WHY("expected 'traffic ok|failed|timeout|http5xx >= N%% over Ds' or 'traffic p50|p99 >=|<= Nms over Ds'");
 		copy(p->want, sizeof(p->want), w[1]);
 		return true;
 	}

@@ -23,6 +23,7 @@
  *   request PATH -> CODE|timeout|refused
  *   connect NODE HOST:PORT -> open|refused|timeout
  *   traffic ok|failed|timeout|http5xx >= N% over Ds
+ *   traffic p50|p99 >=|<= Nms over Ds   (of the requests that succeeded)
  *   trace [PATH] passes NODE [NODE…]    log NODE/DAEMON ~ REGEX
  *   run NODE: COMMAND ~ REGEX
  * Measures: "from @MARK until PRED" (ms), "traffic ok|failed|timeout|
@@ -57,7 +58,8 @@ struct pred {
 	char list[LESSON_ARGS_MAX][32];   /* vip holders, trace nodes */
 	int n_list;
 	char regex[160], command[160]; /* log, run */
-	double percent, over_s;        /* traffic */
+	double percent, over_s;        /* traffic; b holds >= or <= for a latency */
+	double ms;                     /* traffic p50|p99: the latency */
 	double within_s;               /* for wait: the deadline; 0 if none */
 	int line;
 };

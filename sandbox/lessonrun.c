@@ -484,11 +484,40 @@ static bool command_holds(struct run *r, const struct pred *p, char *now, size_t
 	}
 }
 
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile (0.5, 0.99) of the latencies of the requests that
+ * succeeded between from and to; NAN if none did. *n gets how many. */
+static double quantile(struct run *r, double q, double from, double to, size_t *n)
+{
+	static double ms[RING];
+	*n = 0;
+	for (size_t i = 0; i < r->n_seen; i++)
+		if (strcmp(r->ring[i].kind, "ok") == 0 && r->ring[i].t >= from && r->ring[i].t <= to)
+			ms[(*n)++] = r->ring[i].ms;
+	if (*n == 0)
+		return NAN;
+	qsort(ms, *n, sizeof(ms[0]), by_value);
+	return ms[(size_t)(q * (double)(*n - 1) + 0.5)];
+}
+
 static bool holds(struct run *r, const struct pred *p, double since, char *now, size_t size)
 {
 	switch (p->kind) {
 	case PRED_TRAFFIC: {
 		double t = now_s();
+		if (p->want[0] == 'p') { /* a latency: p50, p99 */
+			size_t n;
+			double v = quantile(r, strcmp(p->want, "p99") == 0 ? 0.99 : 0.5, t - p->over_s, t, &n);
+			if (n == 0)
+				return snprintf(now, size, "no request succeeded in the last %g s", p->over_s), false;
+			snprintf(now, size, "%s %.0f ms over the last %g s (%zu requests)", p->want, v, p->over_s, n);
+			return strcmp(p->b, ">=") == 0 ? v >= p->ms : v <= p->ms;
+		}
 		size_t all = count(r, NULL, t - p->over_s, t), some = count(r, p->want, t - p->over_s, t);
 		snprintf(now, size, "%zu of %zu in the last %g s", some, all, p->over_s);
 		return all > 0 && 100.0 * (double)some / (double)all >= p->percent;
@@ -598,12 +627,6 @@ static const struct value *value_of(struct run *r, const char *name)
 	return NULL;
 }
 
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static bool measure(struct run *r, const struct measure *m)
 {
 	double from = mark_time(r, m->mark), v = 0;
@@ -628,18 +651,12 @@ static bool measure(struct run *r, const struct measure *m)
 			v = (double)count(r, m->what, from, from + m->over_s);
 			out->unit = "";
 		} else {
-			static double ms[RING];
-			size_t n = 0;
-			for (size_t i = 0; i < r->n_seen; i++)
-				if (strcmp(r->ring[i].kind, "ok") == 0 && r->ring[i].t >= from && r->ring[i].t <= from + m->over_s)
-					ms[n++] = r->ring[i].ms;
+			size_t n;
+			v = quantile(r, strcmp(m->what, "p99") == 0 ? 0.99 : 0.5, from, from + m->over_s, &n);
 			if (n == 0) {
 				tap(r, false, "measure %s: no request succeeded in the %g s after @%s", m->name, m->over_s, m->mark);
 				return false;
 			}
-			qsort(ms, n, sizeof(ms[0]), by_value);
-			double q = strcmp(m->what, "p99") == 0 ? 0.99 : 0.5;
-			v = ms[(size_t)(q * (double)(n - 1) + 0.5)];
 			out->unit = "ms";
 		}
 	}

@@ -66,6 +66,13 @@ static void print_status(json_t *st)
 			printf(" %s", json_string_value(h));
 		printf("%s\n", json_array_size(json_object_get(vip, "held_by")) == 0 ? " nobody"
 				: json_array_size(json_object_get(vip, "held_by")) > 1 ? " (split brain)" : "");
+		/* Where the clients send the VIP's packets: what users get. */
+		json_array_foreach(json_object_get(vip, "neighbours"), k, h) {
+			const char *to = json_string_value(json_object_get(h, "points_to"));
+			printf("    %s sends %s to %s (%s, %s)\n", json_string_value(json_object_get(h, "node")),
+			       json_string_value(json_object_get(vip, "address")), json_string_value(json_object_get(h, "mac")),
+			       to ? to : "no holder's MAC", json_string_value(json_object_get(h, "state")));
+		}
 	}
 	json_t *f;
 	json_array_foreach(json_object_get(st, "faults"), i, f)

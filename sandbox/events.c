@@ -262,6 +262,53 @@ json_t *lab_vip_holders(struct lab *lab, int v)
 	return a;
 }
 
+/* The interface node `node` has on network `net`, or NULL. */
+static const char *iface_on(const struct topo_node *tn, int net)
+{
+	for (int k = 0; k < tn->n_ifaces; k++)
+		if (tn->ifaces[k].net == net)
+			return tn->ifaces[k].name;
+	return NULL;
+}
+
+/* What each client's neighbour table says of VIP v: the MAC it sends the
+ * VIP's packets to, that entry's state, and whose MAC it is. The lesson of
+ * a split brain is there: the VIP can move while a client still points at
+ * the other lb. */
+static json_t *vip_neighbours(struct lab *lab, int v)
+{
+	const struct topo *t = lab->topo;
+	const struct topo_vip *vip = &t->vips[v];
+	json_t *seen = json_array();
+	char macs[TOPO_HOLDERS_MAX][18] = { { 0 } };
+	for (int h = 0; h < vip->n_holders; h++) {
+		const struct topo_node *tn = &t->nodes[vip->holders[h]];
+		const char *ifc = iface_on(tn, vip->net);
+		struct net *n = NULL;
+		if (ifc && lab->nodes[vip->holders[h]].pid > 0 && net_open_in(lab->nodes[vip->holders[h]].pid, &n, NULL) == 0)
+			net_link_mac(n, ifc, macs[h]);
+		net_free(n);
+	}
+	for (int i = 0; i < t->n_nodes; i++) {
+		const struct topo_node *tn = &t->nodes[i];
+		const char *ifc = iface_on(tn, vip->net);
+		struct net *n = NULL;
+		char mac[18] = "", state[16] = "";
+		if (strcmp(tn->role->name, "client") != 0 || !ifc || lab->nodes[i].pid <= 0 ||
+		    net_open_in(lab->nodes[i].pid, &n, NULL) < 0)
+			continue;
+		if (net_neigh_get(n, ifc, vip->addr, mac, state) == 0) {
+			json_t *o = json_pack("{s:s, s:s, s:s}", "node", tn->name, "mac", mac, "state", state);
+			for (int h = 0; h < vip->n_holders; h++)
+				if (macs[h][0] && strcmp(macs[h], mac) == 0)
+					json_object_set_new(o, "points_to", json_string(t->nodes[vip->holders[h]].name));
+			json_array_append_new(seen, o);
+		}
+		net_free(n);
+	}
+	return seen;
+}
+
 /* --- links ------------------------------------------------------------------ */
 
 struct sample {
@@ -388,9 +435,10 @@ json_t *lab_status(struct lab *lab)
 		json_t *holders = json_array();
 		for (int k = 0; k < t->vips[i].n_holders; k++)
 			json_array_append_new(holders, json_string(t->nodes[t->vips[i].holders[k]].name));
-		json_array_append_new(vips, json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", t->vips[i].name, "network",
+		json_array_append_new(vips, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", t->vips[i].name, "network",
 						      t->nets[t->vips[i].net].name, "address", addr_json(t->vips[i].addr),
-						      "holders", holders, "held_by", lab_vip_holders(lab, i)));
+						      "holders", holders, "held_by", lab_vip_holders(lab, i),
+						      "neighbours", vip_neighbours(lab, i)));
 	}
 	for (int i = 0; i < lab->n_faults; i++) {
 		const struct lab_fault *f = &lab->faults[i];

@@ -443,7 +443,7 @@ static bool command_holds(struct run *r, const struct pred *p, char *now, size_t
 		if (status)
 			snprintf(now, size, "%d", status);
 		else
-			snprintf(now, size, "%s", strstr(out, "timed out") || strstr(out, "Timeout") ? "timeout" : "refused");
+			snprintf(now, size, "%s", strstr(out, "timeout") || strstr(out, "timed out") ? "timeout" : "refused");
 		return strcmp(now, p->want) == 0;
 	}
 	case PRED_CONNECT: {

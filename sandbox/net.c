@@ -1,12 +1,19 @@
 /* net.c — netlink through libnl-route (see net.h). */
 #include "net.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 #include <netlink/route/qdisc.h>
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/qdisc/tbf.h>
@@ -303,4 +310,66 @@ int net_qdisc_clear(struct net *n, const char *name, struct sl_error *err)
 	if (r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NOADDR)
 		return sl_err(err, -nl_to_errno(r), "remove qdisc on %s: %s", name, nl_geterror(r));
 	return 0;
+}
+
+int net_open_in(pid_t pid, struct net **out, struct sl_error *err)
+{
+	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int target = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (self < 0 || target < 0)
+		return sl_err(err, -errno, "the network of process %d: %s", (int)pid, strerror(errno));
+	if (setns(target, CLONE_NEWNET) < 0)
+		return sl_err(err, -errno, "into the network of process %d: %s", (int)pid, strerror(errno));
+	/* The socket stays in the namespace it was made in. */
+	int r = net_open(out, err);
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort(); /* the daemon must not go on in a node's network */
+	return r;
+}
+
+static void mac_text(struct nl_addr *a, char mac[18])
+{
+	if (!a || nl_addr_get_len(a) != 6) {
+		mac[0] = '\0';
+		return;
+	}
+	const unsigned char *b = nl_addr_get_binary_addr(a);
+	snprintf(mac, 18, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+}
+
+int net_link_mac(struct net *n, const char *name, char mac[18])
+{
+	_cleanup_link_ struct rtnl_link *link = NULL;
+	int r = rtnl_link_get_kernel(n->sock, 0, name, &link);
+	if (r < 0)
+		return nl_to_errno(r);
+	mac_text(rtnl_link_get_addr(link), mac);
+	return mac[0] ? 0 : -ENOENT;
+}
+
+int net_neigh_get(struct net *n, const char *name, struct in_addr addr, char mac[18], char state[16])
+{
+	int ifindex = ifindex_of(n, name);
+	if (ifindex < 0)
+		return ifindex;
+	struct nl_cache *cache = NULL;
+	int r = rtnl_neigh_alloc_cache(n->sock, &cache);
+	if (r < 0)
+		return nl_to_errno(r);
+	struct nl_addr *dst = nl_addr_build(AF_INET, &addr, sizeof(addr));
+	struct rtnl_neigh *neigh = dst ? rtnl_neigh_get(cache, ifindex, dst) : NULL;
+	r = -ENOENT;
+	if (neigh) {
+		mac_text(rtnl_neigh_get_lladdr(neigh), mac);
+		char s[64];
+		rtnl_neigh_state2str(rtnl_neigh_get_state(neigh), s, sizeof(s));
+		snprintf(state, 16, "%.15s", s);
+		for (char *c = state; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		r = 0;
+		rtnl_neigh_put(neigh);
+	}
+	nl_addr_put(dst);
+	nl_cache_free(cache);
+	return r;
 }

@@ -17,6 +17,15 @@ struct net;
 /* Open a route socket bound to the caller's current network namespace. */
 int net_open(struct net **out, struct sl_error *err);
 void net_free(struct net *n);
+/* Open a route socket in the network namespace of process `pid` (a node's
+ * init); the caller stays in its own. */
+int net_open_in(pid_t pid, struct net **out, struct sl_error *err);
+
+/* The link-layer address of link `name` ("aa:bb:cc:dd:ee:ff"). */
+int net_link_mac(struct net *n, const char *name, char mac[18]);
+/* The neighbour entry of `addr` on link `name`: its link-layer address and
+ * state (REACHABLE, STALE, DELAY, FAILED…). -ENOENT if there is none. */
+int net_neigh_get(struct net *n, const char *name, struct in_addr addr, char mac[18], char state[16]);
 
 /* Make bridge `name` and bring it up. */
 int net_bridge_add(struct net *n, const char *name, struct sl_error *err);

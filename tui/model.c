@@ -41,6 +41,20 @@ void model_log(struct tm_model *m, const char *fmt, ...)
 	m->log_n++;
 }
 
+/* Where each client sends the VIP's packets, from its neighbour table. */
+static void set_neighbours(struct tm_model *m, json_t *seen)
+{
+	size_t i;
+	json_t *e;
+	for (int k = 0; k < m->n_nodes; k++)
+		m->nodes[k].vip_to[0] = '\0';
+	json_array_foreach(seen, i, e) {
+		struct tm_node *n = model_node(m, s(e, "node"));
+		if (n)
+			snprintf(n->vip_to, sizeof(n->vip_to), "%s", json_object_get(e, "points_to") ? s(e, "points_to") : "?");
+	}
+}
+
 static void set_holders(struct tm_model *m, json_t *holders)
 {
 	m->holders[0] = '\0';
@@ -108,6 +122,7 @@ void model_init(struct tm_model *m, json_t *st)
 	if (vip) {
 		snprintf(m->vip, sizeof(m->vip), "%s", s(vip, "address"));
 		set_holders(m, json_object_get(vip, "held_by"));
+		set_neighbours(m, json_object_get(vip, "neighbours"));
 	}
 	m->faults = (int)json_array_size(json_object_get(st, "faults"));
 	model_log(m, "connected to lab %s (%d nodes)", m->lab, m->n_nodes);
@@ -129,8 +144,10 @@ void model_refresh(struct tm_model *m, json_t *st)
 		set_servers(n, json_object_get(jn, "servers"));
 	}
 	json_t *vip = json_array_get(json_object_get(st, "vips"), 0);
-	if (vip)
+	if (vip) {
 		set_holders(m, json_object_get(vip, "held_by"));
+		set_neighbours(m, json_object_get(vip, "neighbours"));
+	}
 	m->faults = (int)json_array_size(json_object_get(st, "faults"));
 }
 

@@ -22,6 +22,7 @@ struct tm_node {
 	} servers[8];                 /* HAProxy's view of its servers */
 	int n_servers;
 	bool daemon_down;             /* one of its daemons exited */
+	char vip_to[32];              /* a client: whose MAC its neighbour entry for the VIP holds */
 };
 
 struct tm_model {

@@ -112,7 +112,11 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			 n->link_down ? " LINK DOWN" : "");
 		int sx = (int)strlen(n->state) + 1;
 		put(w, y + 2, x + sx, colw - 2 - sx, busy ? A_BOLD : A_DIM, line);
-		if (n->vrrp[0] || n->n_servers) {
+		if (n->vip_to[0]) { /* what the client's ARP table says: where users go */
+			snprintf(line, sizeof(line), "VIP%s%s", v->unicode ? "→" : "->", n->vip_to);
+			put(w, y + 3, x, colw - 2, m->holders[0] && !strstr(m->holders, n->vip_to) ? A_BOLD | A_REVERSE : 0, line);
+			row[t]++;
+		} else if (n->vrrp[0] || n->n_servers) {
 			int len = snprintf(line, sizeof(line), "%s", n->vrrp);
 			for (int k = 0; k < n->n_servers && len < (int)sizeof(line); k++)
 				len += snprintf(line + len, sizeof(line) - (size_t)len, "%s%s %s", len ? " " : "",

@@ -80,6 +80,13 @@ wait_until 5 sh -c "[ \"\$($STACKLAB status --lab $LAB --json | jq -r '.vips[0].
 grep -q '"kind":"vip".*"holders":\["lb1","lb2"\]' "$ev"; ok $? "the split brain is in the events"
 sl heal --lab $LAB --all >/dev/null; ok $? "heal --all"
 wait_until 5 sh -c "[ \"\$($STACKLAB status --lab $LAB --json | jq -r '.vips[0].held_by | join(\" \")')\" = lb1 ]"; ok $? "one holder again"
+# The client must send the VIP's packets to lb1 again at once: lb1 heard
+# lb2's lower-priority adverts and announced the VIP (gratuitous ARP).
+codes=$(sl exec --lab $LAB client -- sh -c 'for i in $(seq 20); do curl -sk -o /dev/null -m 1 -w "%{http_code} " --resolve www.foobar.com:443:203.0.113.100 https://www.foobar.com/; done')
+is "$(echo $codes | tr ' ' '\n' | sort | uniq -c | awk '{print $1 "x" $2}')" "20x200" "after the split brain heals, 20 requests all answer 200 within 1 s each"
+like "$(sl status --lab $LAB --json | jq -r '.vips[0].neighbours[] | select(.node == "client") | .points_to')" "^lb1$" \
+	"status: the client's neighbour entry for the VIP is lb1's MAC"
+like "$(sl status --lab $LAB)" "client sends 203.0.113.100 to [0-9a-f:]{17} \(lb1, [A-Z]+\)" "status says so in words"
 
 # a bandwidth cap (tbf) applies and heals
 sl fail --lab $LAB db1 rate 512 >/dev/null; ok $? "fail db1 rate 512 kbit/s"

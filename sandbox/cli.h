@@ -23,6 +23,7 @@ int cmd_heal(int argc, char **argv);
 int cmd_traffic(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_incidents(int argc, char **argv);
 int cmd_lesson(int argc, char **argv);
 
 /* Commands that change or enter a lab need root; say so and return false. */

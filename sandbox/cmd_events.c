@@ -12,16 +12,20 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: stacklab events [--lab NAME] [--json] [--filter KIND|NODE] [--count N]\n\n"
+	fprintf(out, "usage: stacklab events [--lab NAME] [--json] [--traffic] [--logs] [--all]\n"
+		     "                      [--filter KIND|NODE] [--count N]\n\n"
 		     "Print the lab's events as they happen: node and daemon states, VRRP\n"
 		     "states and who holds the VIP, HAProxy's view of its servers, faults and\n"
-		     "heals, traffic results, daemon log lines, and (with --filter links or\n"
-		     "--json) link rates several times a second.\n\n"
+		     "heals and their incident cards (stacklab incidents). Traffic results and\n"
+		     "the daemons' own log lines come only when asked for.\n\n"
 		     "  -l, --lab NAME      the lab (default: the only lab that is up)\n"
 		     "  -j, --json          one JSON object per line, as the control socket sends them\n"
+		     "  -t, --traffic       the traffic generator's results too (one per request)\n"
+		     "  -L, --logs          the daemons' log lines too\n"
+		     "  -a, --all           everything, link rates (each second) included\n"
 		     "  -f, --filter WHAT   only events of these kinds (node, daemon, vrrp, vip, backend,\n"
-		     "                      fault, traffic, log, links) or about these nodes,\n"
-		     "                      comma-separated: --filter fault,vrrp,lb1\n"
+		     "                      fault, incident, traffic, traffic-state, log, links) or\n"
+		     "                      about these nodes, comma-separated: --filter fault,vrrp,lb1\n"
 		     "  -c, --count N       stop after N events\n"
 		     "  -h, --help          show this help\n");
 }
@@ -62,7 +66,15 @@ static void print_text(json_t *ev)
 		printf("%-8s %s %s%s%s%s%s\n", str(ev, "node"), str(ev, "action"), str(ev, "what"),
 		       json_object_get(ev, "link") ? " on " : "", json_object_get(ev, "link") ? str(ev, "link") : "",
 		       json_object_get(ev, "other") ? " and " : "", json_object_get(ev, "other") ? str(ev, "other") : "");
-	else if (strcmp(kind, "log") == 0)
+	else if (strcmp(kind, "incident") == 0) {
+		json_t *u = json_object_get(ev, "users"), *f = json_object_get(ev, "followed");
+		json_t *last = json_array_get(f, json_array_size(f) - 1);
+		printf("#%lld %s%s: %zu things followed%s%s%s, users %lld ok %lld failed\n",
+		       json_integer_value(json_object_get(ev, "id")), str(ev, "what"),
+		       json_is_true(json_object_get(ev, "open")) ? "" : " (closed)", json_array_size(f),
+		       last ? " (last: " : "", last ? str(last, "what") : "", last ? ")" : "",
+		       json_integer_value(json_object_get(u, "ok")), json_integer_value(json_object_get(u, "failed")));
+	} else if (strcmp(kind, "log") == 0)
 		printf("%-8s %s| %s\n", str(ev, "node"), str(ev, "daemon"), str(ev, "line"));
 	else if (strcmp(kind, "traffic") == 0)
 		printf("%-8s %3lld %6.1f ms  lb %s web %s app %s\n", str(ev, "result"),
@@ -93,15 +105,18 @@ int cmd_events(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "traffic", no_argument, NULL, 't' },
+		{ "logs", no_argument, NULL, 'L' },
+		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *given = NULL, *filter = NULL;
-	bool json = false;
+	bool json = false, traffic = false, logs = false, all = false;
 	long count = -1;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:jf:c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:jf:c:tLah", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': given = optarg; break;
 		case 'j': json = true; break;
@@ -113,10 +128,24 @@ int cmd_events(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 't': traffic = true; break;
+		case 'L': logs = true; break;
+		case 'a': all = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
 		}
 	}
+	if (filter && (traffic || logs || all)) {
+		fprintf(stderr, "stacklab events: --filter names what to show; add traffic or log to it instead of --traffic or --logs\n");
+		return EXIT_USAGE;
+	}
+	/* The lab's own events by default: a traffic line a request would
+	 * bury a state change. */
+	char wanted[160];
+	snprintf(wanted, sizeof(wanted), "node,daemon,vrrp,vip,backend,fault,incident,traffic-state%s%s",
+		 traffic ? ",traffic" : "", logs ? ",log" : "");
+	if (!filter && !all)
+		filter = wanted;
 	if (optind < argc) {
 		fprintf(stderr, "stacklab events: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
@@ -130,6 +159,7 @@ int cmd_events(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", filter ? filter : "");
+	bool links_asked = all || (filter && strstr(filter, "links"));
 	ctl_send(fd, req);
 	json_decref(req);
 	struct ctl_reader *rd = xcalloc(1, sizeof(*rd));
@@ -153,7 +183,7 @@ int cmd_events(int argc, char **argv)
 		/* Link rates come several times a second: text shows them only
 		 * when asked for. */
 		const char *kind = json_string_value(json_object_get(ev, "kind"));
-		bool show = json || (filter && strstr(filter, "links")) || !kind || strcmp(kind, "links") != 0;
+		bool show = json || links_asked || !kind || strcmp(kind, "links") != 0;
 		if (show) {
 			if (json)
 				printf("%s\n", line);

@@ -128,6 +128,7 @@ void lab_emit(struct lab *lab, json_t *ev)
 		 * stalling the lab. */
 		deliver(c, text);
 	}
+	lab_incident_note(lab, ev, (double)tv.tv_sec + tv.tv_usec / 1e6);
 	json_decref(ev);
 }
 
@@ -363,6 +364,7 @@ static void sample_links(struct lab *lab, void *ctx)
 	uint64_t ticks;
 	if (read(lab->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
+	lab_incidents_tick(lab);
 	uint64_t now = now_ms();
 	struct sample s = { lab, lab->links_sampled_ms ? (double)(now - lab->links_sampled_ms) / 1000.0 : 0 };
 	lab->links_sampled_ms = now;

@@ -80,6 +80,26 @@ struct lab_fault {
 
 enum traffic_kind { TK_OK, TK_DNS, TK_CONNECT, TK_TIMEOUT, TK_TLS, TK_HTTP4XX, TK_HTTP5XX, TK_ERROR, TK_COUNT };
 
+/* A fault or heal and what followed (incidents.c). */
+#define INCIDENTS_MAX 32
+#define INCIDENT_FOLLOW_MAX 16
+
+struct lab_incident {
+	int id;                        /* 1, 2, … in the lab's life */
+	double at;                     /* when it was done (s since the epoch) */
+	char what[128];                /* "fail lb1: crash" */
+	struct {
+		double ms;             /* after `at` */
+		char what[96];         /* "lb2 MASTER", "vip www held by lb2" */
+	} followed[INCIDENT_FOLLOW_MAX];
+	int n_followed;
+	long ok, failed;               /* users' requests since `at` */
+	double last_ok, last_fail, recovered_at;
+	double longest_gap_ms;         /* between two answered requests */
+	double recovered_ms;           /* the first answer after the last failure; -1: none failed */
+	bool open;
+};
+
 /* The traffic generator running in the client node, and what it reported. */
 struct lab_traffic {
 	pid_t pid;                     /* its waiter; 0 when stopped */
@@ -161,6 +181,11 @@ struct lab {
 	struct lab_fault faults[FAULTS_MAX];
 	int n_faults;
 	struct lab_traffic traffic;
+	struct lab_incident incidents[INCIDENTS_MAX];  /* a ring: the newest is n_incidents - 1 */
+	int n_incidents;
+	bool incident_pending;         /* a fail or heal request is acting: */
+	bool incident_acted;           /* its card is in incidents now, or */
+	struct lab_incident incident_next;   /* it is still here */
 	int switch_ns;                 /* the daemon's own network namespace */
 	struct cgroups cgroups;        /* for freezing nodes */
 	struct idmap idmap;            /* host ids of the nodes' user namespace */
@@ -197,6 +222,20 @@ int lab_links_watch(struct lab *lab, struct sl_error *err);   /* 0 or -errno wit
 json_t *lab_status(struct lab *lab);
 /* The nodes that hold VIP `v` now (a JSON array of names). */
 json_t *lab_vip_holders(struct lab *lab, int v);
+
+/* incidents.c */
+/* Take in an event (its time t): a fault or heal opens a card, what
+ * follows is added to it with its delay, traffic results count. */
+void lab_incident_note(struct lab *lab, json_t *ev, double t);
+/* Around a fail or heal request: the card opens before it acts, so what
+ * its action sets off is on it; dropped if the request did nothing. */
+void lab_incident_begin(struct lab *lab);
+void lab_incident_end(struct lab *lab);
+/* Close a card whose window is over (called every second or so). */
+void lab_incidents_tick(struct lab *lab);
+json_t *lab_incident_json(const struct lab_incident *i);
+/* The last INCIDENTS_MAX cards, oldest first. */
+json_t *lab_incidents_json(struct lab *lab);
 
 /* fault.c */
 /* The replies to {"cmd": "fail", "target", "fault", "args"} and {"cmd":

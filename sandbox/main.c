@@ -22,6 +22,7 @@ static const struct command {
 	{ "exec", cmd_exec, "run a command, or a shell, inside a node" },
 	{ "request", cmd_request, "send one HTTPS request from the client and show who served it" },
 	{ "trace", cmd_trace, "one request, hop by hop, from the daemons' own logs" },
+	{ "incidents", cmd_incidents, "every fault and heal: what followed, what users felt" },
 	{ "logs", cmd_logs, "show what a node's daemons printed" },
 	{ "tui", cmd_tui, "the lab live on one screen; break and heal it from the keyboard" },
 	{ "events", cmd_events, "print the lab's events as they happen" },

@@ -18,9 +18,11 @@
 #include <netlink/route/qdisc/netem.h>
 #include <netlink/route/qdisc/tbf.h>
 #include <linux/if_bridge.h>
+#include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -372,4 +374,20 @@ int net_neigh_get(struct net *n, const char *name, struct in_addr addr, char mac
 	nl_addr_put(dst);
 	nl_cache_free(cache);
 	return r;
+}
+
+int net_link_wait_running(struct net *n, const char *name, int max_ms)
+{
+	for (int waited = 0;; waited += 2) {
+		_cleanup_link_ struct rtnl_link *link = NULL;
+		int r = rtnl_link_get_kernel(n->sock, 0, name, &link);
+		if (r < 0)
+			return nl_to_errno(r);
+		if (rtnl_link_get_operstate(link) == IF_OPER_UP)
+			return waited;
+		if (waited >= max_ms)
+			return -ETIMEDOUT;
+		struct timespec ts = { 0, 2 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
 }

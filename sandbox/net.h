@@ -38,6 +38,11 @@ int net_veth_add(struct net *n, const char *name, const char *master,
 /* Bring link `name` up or down. */
 int net_link_set_up(struct net *n, const char *name, bool up, struct sl_error *err);
 
+/* Wait until link `name` is running (operstate UP: the kernel passes its
+ * packets now; a packet sent before that may be dropped). Returns the ms
+ * waited, or -ETIMEDOUT after max_ms. */
+int net_link_wait_running(struct net *n, const char *name, int max_ms);
+
 /* Add address/prefix to link `name`. */
 int net_addr_add(struct net *n, const char *name, struct in_addr addr, int prefix, struct sl_error *err);
 

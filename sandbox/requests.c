@@ -22,6 +22,12 @@ static json_t *do_status(struct lab *lab, json_t *req)
 	return lab_status(lab);
 }
 
+static json_t *do_incidents(struct lab *lab, json_t *req)
+{
+	(void)req;
+	return json_pack("{s:b, s:o}", "ok", 1, "incidents", lab_incidents_json(lab));
+}
+
 /* Text files under dir (relative names into `files`), for inspect. */
 static void collect_files(const char *root, const char *rel, json_t *files, int depth)
 {
@@ -123,6 +129,7 @@ static const struct {
 	json_t *(*fn)(struct lab *, json_t *);
 } requests[] = {
 	{ "status", NULL, WATCH, do_status },
+	{ "incidents", NULL, WATCH, do_incidents },
 	{ "inspect", NULL, WATCH, do_inspect },
 	{ "trace", NULL, WATCH, trace_request },
 	{ "subscribe", NULL, WATCH, NULL },         /* do_subscribe: it needs the client */
@@ -201,7 +208,12 @@ static json_t *dispatch(struct lab *lab, struct client *c, const char *line)
 			reply = lab_reply_error("%s: %s", cmd, no);
 		else if (!requests[i].fn)
 			reply = do_subscribe(lab, req, c);
-		else
+		else if (requests[i].fn == fault_request || requests[i].fn == heal_request) {
+			/* An incident card opens before the fault acts. */
+			lab_incident_begin(lab);
+			reply = requests[i].fn(lab, req);
+			lab_incident_end(lab);
+		} else
 			reply = requests[i].fn(lab, req);
 	}
 	json_decref(req);

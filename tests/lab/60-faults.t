@@ -11,12 +11,17 @@ trap 'kill $evpid 2>/dev/null; rm -f "$ev"; lab_cleanup $LAB' EXIT
 before=$(host_snapshot)
 
 sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
-sl events --lab $LAB --json >"$ev" 2>/dev/null &
+sl events --lab $LAB --json --all >"$ev" 2>/dev/null &
 evpid=$!
 is "$(vip_holders $LAB)" "lb1" "lb1 holds the VIP"
 out=$(sl traffic --lab $LAB start --rate 20 --seconds 300); ok $? "traffic starts (20/s, stops by itself within 300 s)"
 ok_via() { traffic_next $LAB 5 | grep -vc "^ok $1 " | grep -qx 0; } # the next 5 results are ok through lb $1
 wait_until 5 ok_via lb1; ok $? "traffic flows through lb1"
+# `events` is the lab's events: a result per request only when asked for.
+out=$(timeout 1 "$STACKLAB" events --lab $LAB)
+unlike "$out" " traffic +ok " "events: no traffic results by default (they would bury a state change)"
+out=$(timeout 1 "$STACKLAB" events --lab $LAB --traffic)
+like "$out" " traffic +ok +200 " "events --traffic: the results too"
 
 # link down on the master
 sl fail --lab $LAB lb1-eth0 down >/dev/null; ok $? "fail lb1-eth0 down"
@@ -40,6 +45,24 @@ for f in crash freeze; do
 	wait_until 5 ok_via lb1; ok $? "after healing the $f, lb1 serves again"
 done
 grep -q '"kind":"daemon","node":"lb1","daemon":"haproxy","state":"exited"' "$ev"; ok $? "the crash killed lb1's haproxy (daemon event)"
+
+# Each fault and heal is an incident card: what followed, measured from the
+# lab's own events, and what users felt.
+inc=$(sl incidents --lab $LAB --json)
+card() { echo "$inc" | jq -c "[.[] | select(.what == \"$1\")] | last"; }
+crash=$(card "fail lb1: crash")
+like "$crash" '"what":"fail lb1: crash"' "incidents: the crash has a card"
+ms=$(echo "$crash" | jq '[.followed[] | select(.what == "lb2 MASTER") | .ms] | first')
+ok $(awk -v m="$ms" 'BEGIN {exit !(m != "null" && m >= 0 && m < 1000)}'; echo $?) "incidents: lb2 MASTER followed the crash, its delay measured (${ms} ms)"
+like "$(echo "$crash" | jq -c '.followed[].what' | tr '\n' ' ')" '"lb1 crashed".*"vip www held by lb2"' "incidents: the node's end and the VIP's move are on the card, in order"
+failed=$(echo "$crash" | jq '.users.failed'); total=$(echo "$crash" | jq '.users.ok + .users.failed')
+ok $([ "$total" -gt 0 ] && [ "$failed" -le 20 ]; echo $?) "incidents: users' requests counted ($failed of $total failed)"
+heal=$(card "heal lb1: crash")
+like "$(echo "$heal" | jq -c '.followed[].what' | tr '\n' ' ')" '"lb1 up".*"lb1 MASTER"' "incidents: the heal's card shows lb1 back and MASTER again"
+ok $([ "$(echo "$heal" | jq '.users.failed')" -le 5 ]; echo $?) "incidents: the heal cost users at most a few requests ($(echo "$heal" | jq '.users.failed'); its ARP is retried after 100 ms, not 1 s)"
+grep '"kind":"incident"' "$ev" | grep -q '"what":"fail lb1: crash"'; ok $? "incidents are in the event stream"
+like "$(sl incidents --lab $LAB)" "fail lb1: crash" "stacklab incidents prints the cards"
+like "$(sl incidents --lab $LAB)" "users: [0-9]+ of [0-9]+ requests failed, longest gap between answers [0-9]+ ms" "with what users felt"
 
 # A frozen client sends nothing: the traffic generator (started in it from
 # outside) is in the node's cgroup too, and so is an exec shell.
@@ -118,6 +141,9 @@ sl fail --lab $LAB app1 crash >/dev/null
 out=$(sl fail --lab $LAB app1 freeze 2>&1); like "$out" "node app1 is crashed: heal it first" "a fault on a node that is down"
 sl heal --lab $LAB app1 >/dev/null
 out=$(sl fail --lab $LAB lb1 down 2>&1); like "$out" "node lb1 has 2 links: name one" "a link fault on a node with two links"
+n=$(sl incidents --lab $LAB --json | jq length)
+sl fail --lab $LAB nosuch crash >/dev/null 2>&1
+is "$(sl incidents --lab $LAB --json | jq length)" "$n" "a refused fault makes no incident card"
 
 out=$(sl traffic --lab $LAB stop); ok $? "traffic stops"
 like "$out" "since start: [0-9]+ requests" "the summary counts the requests"

@@ -10,7 +10,7 @@ trap 'kill $evpid 2>/dev/null; rm -f "$ev"; lab_cleanup $LAB' EXIT
 
 out=$(sl up --lab $LAB --topology scale-out 2>&1); ok $? "up scale-out"
 like "$out" "9 nodes ready" "nine nodes"
-sl events --lab $LAB --json >"$ev" 2>/dev/null &
+sl events --lab $LAB --json --all >"$ev" 2>/dev/null &
 evpid=$!
 sl traffic --lab $LAB start --rate 50 --seconds 60 >/dev/null; ok $? "traffic at 50/s"
 webs=$(traffic_next $LAB 20 | awk '{print $3}' | sort -u | tr '\n' ' ')

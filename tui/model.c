@@ -22,23 +22,78 @@ struct tm_node *model_node(struct tm_model *m, const char *name)
 	return NULL;
 }
 
-void model_log(struct tm_model *m, const char *fmt, ...)
+static void add_line(struct tm_model *m, bool traffic, const char *text)
 {
+	struct tm_line *last = m->log_n ? &m->log[m->log_n - 1] : NULL;
+	/* The same event again (a run of 503s) is one line with a count. */
+	if (last && strcmp(last->text + 9, text) == 0) {
+		last->count++;
+		return;
+	}
 	if (m->log_n == TM_LOG) {
-		memmove(m->log[0], m->log[1], sizeof(m->log[0]) * (TM_LOG - 1));
-		memmove(m->log_daemon, m->log_daemon + 1, sizeof(m->log_daemon[0]) * (TM_LOG - 1));
+		/* Full: a traffic line goes first, so that no run of failed
+		 * requests pushes a state change out. */
+		int drop = 0;
+		for (int i = 0; i < m->log_n; i++)
+			if (m->log[i].traffic) {
+				drop = i;
+				break;
+			}
+		memmove(&m->log[drop], &m->log[drop + 1], sizeof(m->log[0]) * (size_t)(TM_LOG - 1 - drop));
 		m->log_n--;
 	}
-	m->log_daemon[m->log_n] = false;
+	struct tm_line *l = &m->log[m->log_n++];
 	time_t now = time(NULL);
 	struct tm tm;
 	localtime_r(&now, &tm);
-	int n = (int)strftime(m->log[m->log_n], sizeof(m->log[0]), "%H:%M:%S ", &tm);
+	strftime(l->text, sizeof(l->text), "%H:%M:%S ", &tm);
+	snprintf(l->text + 9, sizeof(l->text) - 9, "%s", text);
+	l->count = 1;
+	l->traffic = traffic;
+}
+
+void model_log(struct tm_model *m, const char *fmt, ...)
+{
+	char text[200];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(m->log[m->log_n] + n, sizeof(m->log[0]) - (size_t)n, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	m->log_n++;
+	add_line(m, false, text);
+}
+
+void model_incident(struct tm_model *m, json_t *c)
+{
+	int id = (int)json_integer_value(json_object_get(c, "id"));
+	struct tm_incident *i = NULL;
+	for (int k = 0; k < m->n_incidents; k++)
+		if (m->incidents[k].id == id)
+			i = &m->incidents[k];
+	if (!i) {
+		if (m->n_incidents == TM_INCIDENTS) {
+			memmove(m->incidents, m->incidents + 1, sizeof(m->incidents[0]) * (TM_INCIDENTS - 1));
+			m->n_incidents--;
+		}
+		i = &m->incidents[m->n_incidents++];
+	}
+	memset(i, 0, sizeof(*i));
+	i->id = id;
+	i->at = json_real_value(json_object_get(c, "at"));
+	snprintf(i->what, sizeof(i->what), "%s", s(c, "what"));
+	i->open = json_is_true(json_object_get(c, "open"));
+	size_t k;
+	json_t *f;
+	json_array_foreach(json_object_get(c, "followed"), k, f) {
+		if (i->n_followed == 16)
+			break;
+		i->followed[i->n_followed].ms = json_number_value(json_object_get(f, "ms"));
+		snprintf(i->followed[i->n_followed++].what, sizeof(i->followed[0].what), "%s", s(f, "what"));
+	}
+	json_t *u = json_object_get(c, "users");
+	i->ok = (long)json_integer_value(json_object_get(u, "ok"));
+	i->failed = (long)json_integer_value(json_object_get(u, "failed"));
+	i->gap_ms = json_number_value(json_object_get(u, "longest_gap_ms"));
+	i->recovered_ms = json_is_number(json_object_get(u, "recovered_ms")) ? json_number_value(json_object_get(u, "recovered_ms")) : -1;
 }
 
 /* Where each client sends the VIP's packets, from its neighbour table. */
@@ -181,7 +236,10 @@ static void traffic_result(struct tm_model *m, json_t *ev, double t)
 		m->lat[i] = (float)json_real_value(json_object_get(ev, "ms"));
 		m->lat_t[i] = t;
 	} else {
-		model_log(m, "traffic  %s (HTTP %lld)", s(ev, "result"), json_integer_value(json_object_get(ev, "status")));
+		char text[64];
+		snprintf(text, sizeof(text), "traffic  %s (HTTP %lld)", s(ev, "result"),
+			 json_integer_value(json_object_get(ev, "status")));
+		add_line(m, true, text);
 	}
 }
 
@@ -234,6 +292,8 @@ void model_event(struct tm_model *m, json_t *ev)
 			  json_object_get(ev, "link") ? " on " : "", json_object_get(ev, "link") ? s(ev, "link") : "");
 	} else if (strcmp(kind, "log") == 0) {
 		model_daemon_line(m, s(ev, "node"), s(ev, "daemon"), s(ev, "line"));
+	} else if (strcmp(kind, "incident") == 0) {
+		model_incident(m, ev);
 	}
 }
 
@@ -267,6 +327,15 @@ void model_latency(struct tm_model *m, double now, double *p50, double *p99)
 
 void model_daemon_line(struct tm_model *m, const char *node, const char *daemon, const char *line)
 {
-	model_log(m, "%-8s %s| %s", node, daemon, line);
-	m->log_daemon[m->log_n - 1] = true;
+	/* A ring of its own: a busy daemon never pushes a lab event out. */
+	if (m->daemon_n == TM_LOG) {
+		memmove(m->daemon_log[0], m->daemon_log[1], sizeof(m->daemon_log[0]) * (TM_LOG - 1));
+		m->daemon_n--;
+	}
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	char *l = m->daemon_log[m->daemon_n++];
+	size_t n = strftime(l, sizeof(m->daemon_log[0]), "%H:%M:%S ", &tm);
+	snprintf(l + n, sizeof(m->daemon_log[0]) - n, "%-8s %s| %s", node, daemon, line);
 }

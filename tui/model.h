@@ -9,6 +9,7 @@
 #define TM_NODES 64
 #define TM_LOG 256
 #define TM_HISTORY 60
+#define TM_INCIDENTS 16
 
 struct tm_node {
 	char name[32], role[16], state[16], vrrp[16], addr[20];
@@ -39,9 +40,25 @@ struct tm_model {
 	int lat_n, lat_head;
 	bool traffic_running;
 	int traffic_rate;
-	char log[TM_LOG][200];
-	bool log_daemon[TM_LOG];      /* a daemon's own line, not a lab event */
-	int log_n;                    /* lines kept (newest last) */
+	struct tm_line {
+		char text[200];       /* "HH:MM:SS what" */
+		int count;            /* the same line this many times in a row */
+		bool traffic;         /* a traffic result: the first to go when full */
+	} log[TM_LOG];                /* lab events, newest last */
+	int log_n;
+	char daemon_log[TM_LOG][200]; /* the daemons' own lines, newest last */
+	int daemon_n;
+	struct tm_incident {
+		int id;
+		double at;
+		char what[128];
+		bool open;
+		struct { double ms; char what[96]; } followed[16];
+		int n_followed;
+		long ok, failed;
+		double gap_ms, recovered_ms;  /* recovered_ms < 0: nothing failed */
+	} incidents[TM_INCIDENTS];    /* newest last */
+	int n_incidents;
 	int faults;
 	bool gone;                    /* the lab went away */
 };
@@ -55,7 +72,10 @@ struct tm_node *model_node(struct tm_model *m, const char *name);
 /* Requests per second over the last whole second, p50/p99 over 10 s. */
 double model_rate(const struct tm_model *m, long now_sec);
 void model_latency(struct tm_model *m, double now, double *p50, double *p99);
+/* A lab event line; the same text again right after folds into "×N". */
 void model_log(struct tm_model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Take in an incident card (an event, or one of the `incidents` list). */
+void model_incident(struct tm_model *m, json_t *card);
 void model_daemon_line(struct tm_model *m, const char *node, const char *daemon, const char *line);
 
 #endif

@@ -249,6 +249,12 @@ int tui_main(const struct tui_options *opt)
 		m.traffic_rate = (int)json_integer_value(json_object_get(tr, "rate"));
 		json_decref(tr);
 	}
+	json_t *inc = call(lab, json_pack("{s:s}", "cmd", "incidents"), msg, sizeof(msg));
+	size_t ii;
+	json_t *card;
+	json_array_foreach(json_object_get(inc, "incidents"), ii, card)
+		model_incident(&m, card);
+	json_decref(inc);
 	setlocale(LC_ALL, "");
 	int fd = subscribe(lab);
 	if (fd < 0) {
@@ -321,7 +327,7 @@ int tui_main(const struct tui_options *opt)
 			dirty = true;
 		if (!m.gone && (p[1].revents & (POLLIN | POLLHUP)) && pump(fd, rd, &m, &first) < 0) {
 			m.gone = true;
-			snprintf(v.message, sizeof(v.message), "the lab went away (stacklab down?) — q quits");
+			snprintf(v.message, sizeof(v.message), "the lab went away (stacklab down?): back when it is up again; q quits");
 		}
 		dirty |= p[1].revents != 0;
 		int key;
@@ -360,8 +366,27 @@ int tui_main(const struct tui_options *opt)
 				v.lesson_events = !v.lesson_events;
 				continue;
 			}
-			if (key == KEY_F(1)) {
+			if (key == KEY_F(1) || (key == '?' && (!v.lesson || v.lesson->ended))) {
 				v.help = !v.help;
+				continue;
+			}
+			if (v.help && key == 27) {
+				v.help = false;
+				continue;
+			}
+			if (key == 'I') {
+				v.incidents = !v.incidents;
+				v.scroll = 0;
+				continue;
+			}
+			if (key == 27 && !v.trace) { /* Esc backs out of whatever is open */
+				if (v.incidents)
+					v.incidents = false;
+				else if (v.lesson_events)
+					v.lesson_events = false;
+				else if (v.filter || v.daemon_lines)
+					v.filter = NULL, v.daemon_lines = false;
+				v.scroll = 0;
 				continue;
 			}
 			if (v.trace && (key == KEY_RIGHT || key == KEY_LEFT || key == 27)) { /* the stepper */
@@ -395,8 +420,6 @@ int tui_main(const struct tui_options *opt)
 				v.selected = m.n_nodes ? (v.selected + 1) % m.n_nodes : 0;
 			else if (key == KEY_BTAB || key == KEY_LEFT || key == KEY_UP)
 				v.selected = m.n_nodes ? (v.selected + m.n_nodes - 1) % m.n_nodes : 0;
-			else if (key == '?')
-				v.help = !v.help;
 			else if (key == 'l')
 				v.daemon_lines = !v.daemon_lines;
 			else if (key == 'n')
@@ -412,7 +435,27 @@ int tui_main(const struct tui_options *opt)
 		}
 		/* A few redraws a second, only of what changed: no flicker. */
 		uint64_t now = now_ms();
-		static uint64_t last_status;
+		static uint64_t last_status, last_try;
+		if (m.gone && now - last_try >= 1000) { /* the lab may come back (up again) */
+			last_try = now;
+			char err[160];
+			json_t *back = call(lab, json_pack("{s:s}", "cmd", "status"), err, sizeof(err));
+			int nfd = back ? subscribe(lab) : -1;
+			if (nfd >= 0) {
+				close(fd);
+				fd = nfd;
+				fcntl(fd, F_SETFL, O_NONBLOCK);
+				memset(rd, 0, sizeof(*rd));
+				first = true;
+				memset(&m, 0, sizeof(m));
+				model_init(&m, back);
+				v.selected = 0;
+				snprintf(v.message, sizeof(v.message), "the lab is back: %s", m.title);
+				v.message_ms = now;
+				dirty = true;
+			}
+			json_decref(back);
+		}
 		if (!m.gone && now - last_status >= 2000) {
 			char err[160];
 			json_t *fresh = call(lab, json_pack("{s:s}", "cmd", "status"), err, sizeof(err));
@@ -436,6 +479,8 @@ int tui_main(const struct tui_options *opt)
 			dirty = true; /* the sparkline moves with time */
 	}
 	endwin();
+	if (m.traffic_running && !m.gone)
+		printf("traffic is still running in lab %s (stacklab traffic stop)\n", lab);
 	int result = 0;
 	if (v.lesson) {
 		pane_reap(v.lesson, 0);

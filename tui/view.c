@@ -146,20 +146,25 @@ static void draw_traffic(WINDOW *w, struct tm_model *m, struct view_state *v, in
 	put(w, y, 0, cols, A_BOLD, line);
 	static const char *const bars_u[] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
 	static const char *const bars_a[] = { " ", ".", ".", ":", ":", "=", "=", "#", "#" };
+	/* The height is the requests answered; a second with failures is a
+	 * mark of its own, so an outage shows on a monochrome projector. */
 	long max = 1;
 	for (int i = 0; i < TM_HISTORY; i++)
-		max = m->ok[i] + m->err[i] > max ? m->ok[i] + m->err[i] : max;
+		max = m->ok[i] > max ? m->ok[i] : max;
 	wmove(w, y + 1, 0);
 	waddstr(w, "last minute ");
 	for (int i = TM_HISTORY - 1; i >= 1 && getcurx(w) < cols - 1; i--) {
 		long age = now - m->bucket_sec + i;
-		long val = age >= 0 && age < TM_HISTORY ? m->ok[age] + m->err[age] : 0;
+		long good = age >= 0 && age < TM_HISTORY ? m->ok[age] : 0;
 		long bad = age >= 0 && age < TM_HISTORY ? m->err[age] : 0;
-		int lvl = (int)(val * 8 / max);
-		attr_t a = bad && v->color ? COLOR_PAIR(C_DOWN) : 0;
-		wattron(w, a);
-		waddstr(w, (v->unicode ? bars_u : bars_a)[lvl]);
-		wattroff(w, a);
+		if (bad) {
+			attr_t a = A_BOLD | (v->color ? COLOR_PAIR(C_DOWN) : 0);
+			wattron(w, a);
+			waddstr(w, v->unicode ? "╳" : "x");
+			wattroff(w, a);
+		} else {
+			waddstr(w, (v->unicode ? bars_u : bars_a)[good * 8 / max]);
+		}
 	}
 }
 
@@ -241,40 +246,121 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 }
 
 static const char *const help_lines[] = {
-	"Tab, arrows  select a node        c  crash it          f  freeze it",
-	"d            take its first link down                  s  stop its first daemon",
-	"D  L         delay its first link 200 ms, or drop 10 % of its packets (netem)",
-	"h            heal it              H  heal everything   p  partition it from the next node",
-	"t            start/stop traffic   +  -  traffic rate   n  filter the log by the selected node",
-	"l            show the daemons' own log lines too (with n: always)",
-	"Enter, i     inspect the node: its daemons, rendered config files, last log lines",
-	"r            send a traced request and step through its hops with the arrows (Esc leaves)",
-	"PgUp PgDn    scroll the log       ?  this help         q  quit",
-	"In a lesson: n, Enter  next step   ?  hint now   >  let the lesson do the step   e  events",
-	"             F1  this help (again: back to the lesson)   q  stop the lesson (it cleans up)",
+	"Tab, arrows  select a node (in the map's order); a click selects too",
+	"c  crash it    f  freeze it    s  stop its first daemon    d  take its first link down",
+	"D  delay its first link 200 ms (netem)    L  drop 10 % of its packets (netem)",
+	"p  partition it from the next node    h  heal it    H  heal everything",
+	"t  start/stop traffic    +  -  traffic rate",
+	"Enter, i  inspect the node: daemons, rendered config files, last log lines",
+	"r  trace a request and walk its hops with Left/Right",
+	"I  incident cards: each fault and heal, what followed, what users felt",
+	"l  daemon lines instead of events    n  only the selected node's lines",
+	"PgUp PgDn  scroll    Esc  back out of anything    ?  F1  this help    q  quit",
+	"In a lesson: n, Enter  next step    ?  hint now    >  let the lesson do the step",
+	"             e  events instead of the lesson    q  stop it (its cleanup runs)",
+	"",
+	"Legend",
+	"■ a node (colour: green up, red down/crashed, cyan frozen, yellow degraded)",
+	"● a node on the traced request's path    ▶ a link (bold while traffic crosses it)",
+	"╳ a link that is down    VIP the virtual IP's holder    VIP→lb1 where the client",
+	"  sends the VIP's packets (its ARP entry)    ↑ from the node ↓ to it, in bit/s",
+	"Sparkline: requests answered each second; ╳ a second with failed requests",
 };
+
+/* The keys and the legend over the whole screen: it fits 80x24. */
+static void draw_help(WINDOW *w, struct view_state *v, int rows, int cols)
+{
+	put(w, 1, 0, cols, A_BOLD | A_UNDERLINE, "keys  (? or Esc: back)");
+	int n = (int)(sizeof(help_lines) / sizeof(help_lines[0]));
+	for (int i = 0; i < n && 2 + i < rows - 1; i++) {
+		const char *line = help_lines[i];
+		char ascii[200];
+		if (!v->unicode) { /* the same legend, as the ASCII map draws it */
+			static const char *const map[][2] = { { "■", "#" }, { "●", "*" }, { "▶", ">" }, { "╳", "x" },
+							      { "↑", "^" }, { "↓", "v" }, { "→", "->" } };
+			size_t o = 0;
+			for (const char *p = line; *p && o < sizeof(ascii) - 3;) {
+				size_t k = 0;
+				while (k < sizeof(map) / sizeof(map[0]) && strncmp(p, map[k][0], strlen(map[k][0])) != 0)
+					k++;
+				if (k < sizeof(map) / sizeof(map[0])) {
+					o += (size_t)snprintf(ascii + o, sizeof(ascii) - o, "%s", map[k][1]);
+					p += strlen(map[k][0]);
+				} else {
+					ascii[o++] = *p++;
+				}
+			}
+			ascii[o] = '\0';
+			line = ascii;
+		}
+		put(w, 2 + i, 0, cols, strcmp(line, "Legend") == 0 ? A_BOLD | A_UNDERLINE : 0, line);
+	}
+}
+
 
 static void draw_log(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols)
 {
-	char title[96];
-	snprintf(title, sizeof(title), "events%s%s%s", v->filter ? " of " : "", v->filter ? v->filter : "",
-		 v->daemon_lines || v->filter ? " and daemon lines" : " (l: daemon lines too)");
+	char title[128];
+	snprintf(title, sizeof(title), "%s%s%s  (%s, I: incidents)", v->daemon_lines ? "daemon lines" : "events",
+		 v->filter ? " of " : "", v->filter ? v->filter : "", v->daemon_lines ? "l: events" : "l: daemon lines");
 	put(w, top, 0, cols, A_BOLD | A_UNDERLINE, title);
-	if (v->help) {
-		for (int i = 0; i < (int)(sizeof(help_lines) / sizeof(help_lines[0])) && i < height - 1; i++)
-			put(w, top + 1 + i, 0, cols, 0, help_lines[i]);
-		return;
-	}
 	int shown = 0, skipped = 0;
-	for (int i = m->log_n - 1; i >= 0 && shown < height - 1; i--) {
-		if (v->filter && !strstr(m->log[i], v->filter))
-			continue;
-		if (m->log_daemon[i] && !v->daemon_lines && !v->filter)
+	int n = v->daemon_lines ? m->daemon_n : m->log_n;
+	for (int i = n - 1; i >= 0 && shown < height - 1; i--) {
+		const char *text = v->daemon_lines ? m->daemon_log[i] : m->log[i].text;
+		if (v->filter && !strstr(text, v->filter))
 			continue;
 		if (skipped++ < v->scroll)
 			continue;
-		put(w, top + height - 1 - shown, 0, cols, 0, m->log[i]);
+		char line[240];
+		if (!v->daemon_lines && m->log[i].count > 1)
+			snprintf(line, sizeof(line), "%s %s%d", text, v->unicode ? "×" : "x", m->log[i].count);
+		else
+			snprintf(line, sizeof(line), "%s", text);
+		put(w, top + height - 1 - shown, 0, cols, 0, line);
 		shown++;
+	}
+}
+
+/* The incident cards, newest first: what was done, what followed and when,
+ * what users felt. The newest gets the room; older ones a line each. */
+static void draw_incidents(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols)
+{
+	put(w, top, 0, cols, A_BOLD | A_UNDERLINE, "incidents: each fault and heal, what followed, what users felt  (I: events)");
+	if (m->n_incidents == 0) {
+		put(w, top + 1, 0, cols, 0, "none yet: break something (c, f, d, s…) and the card appears here");
+		return;
+	}
+	int y = top + 1, bottom = top + height;
+	char line[256];
+	for (int k = m->n_incidents - 1 - v->scroll; k >= 0 && y < bottom; k--) {
+		const struct tm_incident *i = &m->incidents[k];
+		time_t at = (time_t)i->at;
+		struct tm tm;
+		localtime_r(&at, &tm);
+		char when[16];
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		snprintf(line, sizeof(line), "#%d %s.%03d %s%s", i->id, when, (int)((i->at - (double)at) * 1000), i->what,
+			 i->open ? " (open)" : "");
+		put(w, y++, 0, cols, A_BOLD, line);
+		if (y >= bottom)
+			break;
+		if (i->ok + i->failed == 0)
+			snprintf(line, sizeof(line), "  users: no traffic ran (t starts it)");
+		else {
+			int n = snprintf(line, sizeof(line), "  users: %ld of %ld failed %s longest gap %.0f ms", i->failed,
+					 i->ok + i->failed, v->unicode ? "·" : "|", i->gap_ms);
+			if (i->recovered_ms >= 0)
+				snprintf(line + n, sizeof(line) - (size_t)n, " %s answered again at +%.0f ms",
+					 v->unicode ? "·" : "|", i->recovered_ms);
+		}
+		put(w, y++, 0, cols, i->failed ? A_BOLD : 0, line);
+		if (k != m->n_incidents - 1 - v->scroll)
+			continue; /* older cards: their header and users only */
+		for (int f = 0; f < i->n_followed && y < bottom - (k > 0); f++) {
+			snprintf(line, sizeof(line), "  %+7.0f ms  %s", i->followed[f].ms, i->followed[f].what);
+			put(w, y++, 0, cols, 0, line);
+		}
 	}
 }
 
@@ -381,6 +467,8 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 
 	if (v->inspect) {
 		draw_inspect(w, v, rows, cols);
+	} else if (v->help) {
+		draw_help(w, v, rows, cols);
 	} else {
 		int map_h = rows * 55 / 100 < 12 ? 12 : rows * 55 / 100;
 		if (map_h > rows - 8)
@@ -389,8 +477,10 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 		draw_traffic(w, m, v, 1 + map_h, cols);
 		if (v->trace)
 			draw_stepper(w, v, 3 + map_h, rows - 4 - map_h, cols);
-		else if (v->lesson && !v->lesson_events && !v->help)
+		else if (v->lesson && !v->lesson_events)
 			draw_lesson(w, v, 3 + map_h, rows - 4 - map_h, cols);
+		else if (v->incidents)
+			draw_incidents(w, m, v, 3 + map_h, rows - 4 - map_h, cols);
 		else
 			draw_log(w, m, v, 3 + map_h, rows - 4 - map_h, cols);
 	}

@@ -15,7 +15,8 @@ struct view_state {
 	int scroll;                   /* event log: lines up from the newest */
 	const char *filter;           /* event log: only lines naming this node */
 	bool help;                    /* the full key list instead of the log */
-	bool daemon_lines;            /* the log shows the daemons' own lines too */
+	bool daemon_lines;            /* the log shows the daemons' own lines instead */
+	bool incidents;               /* I: the incident cards instead of the log */
 	bool color, unicode;
 	char message[160];            /* the answer to the last key press */
 	unsigned long long message_ms; /* when it was set: shown for a few seconds */

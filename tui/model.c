@@ -169,9 +169,35 @@ void model_init(struct tm_model *m, json_t *st)
 			if (n->n_links < 4)
 				snprintf(n->links[n->n_links++], sizeof(n->links[0]), "%s", s(ifc, "link"));
 		}
-		json_array_foreach(json_object_get(jn, "daemons"), k, d)
+		json_array_foreach(json_object_get(jn, "daemons"), k, d) {
 			n->daemon_down |= strcmp(s(d, "state"), "running") != 0;
+			size_t len = strlen(n->daemons);
+			snprintf(n->daemons + len, sizeof(n->daemons) - len, "%s%s", len ? " " : "", s(d, "name"));
+		}
 		set_servers(n, json_object_get(jn, "servers"));
+	}
+	/* Tab walks the nodes as the map shows them. */
+	int o = 0;
+	for (int t = 0; t <= 4; t++)
+		for (int k2 = 0; k2 < m->n_nodes; k2++)
+			if ((m->nodes[k2].tier < 0 || m->nodes[k2].tier > 4 ? 4 : m->nodes[k2].tier) == t)
+				m->order[o++] = k2;
+	json_t *net;
+	size_t f;
+	json_array_foreach(json_object_get(st, "networks"), i, net) {
+		if (m->n_nets == 4)
+			break;
+		snprintf(m->nets[m->n_nets].name, sizeof(m->nets[0].name), "%s", s(net, "name"));
+		snprintf(m->nets[m->n_nets].subnet, sizeof(m->nets[0].subnet), "%s", s(net, "subnet"));
+		snprintf(m->nets[m->n_nets].bridge, sizeof(m->nets[0].bridge), "%s", s(net, "bridge"));
+		char *members = m->nets[m->n_nets].members;
+		json_array_foreach(json_object_get(st, "nodes"), k, jn)
+			json_array_foreach(json_object_get(jn, "interfaces"), f, ifc)
+				if (strcmp(s(ifc, "network"), s(net, "name")) == 0) {
+					size_t len = strlen(members);
+					snprintf(members + len, sizeof(m->nets[0].members) - len, "%s%s", len ? " " : "", s(jn, "name"));
+				}
+		m->n_nets++;
 	}
 	json_t *vip = json_array_get(json_object_get(st, "vips"), 0);
 	if (vip) {

@@ -24,12 +24,18 @@ struct tm_node {
 	int n_servers;
 	bool daemon_down;             /* one of its daemons exited */
 	char vip_to[32];              /* a client: whose MAC its neighbour entry for the VIP holds */
+	char daemons[96];             /* "haproxy keepalived" */
 };
 
 struct tm_model {
 	char lab[32], topology[32], title[128], vip[20];
 	struct tm_node nodes[TM_NODES];
 	int n_nodes;
+	int order[TM_NODES];          /* node indexes in the map's order: by tier, then as listed */
+	struct {
+		char name[16], subnet[24], bridge[20], members[160];
+	} nets[4];                    /* the lab's networks and who is on them */
+	int n_nets;
 	char holders[64];             /* who holds the VIP now */
 	bool split_brain;
 	/* traffic: results per second for the last minute, latencies of the last 10 s */

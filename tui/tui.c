@@ -166,6 +166,17 @@ static void act(const char *lab, struct tm_model *m, struct view_state *v, int k
 	}
 }
 
+/* The node after (or before) `selected` in the map's order. */
+static int step_selection(const struct tm_model *m, int selected, int by)
+{
+	if (!m->n_nodes)
+		return 0;
+	int at = 0;
+	while (at < m->n_nodes && m->order[at] != selected)
+		at++;
+	return m->order[(at + by + m->n_nodes) % m->n_nodes];
+}
+
 /* Fetch node `name` up close and lay it out as one page of text. */
 static char *inspect_page(const char *lab, const char *name, char *msg, size_t size)
 {
@@ -417,9 +428,9 @@ int tui_main(const struct tui_options *opt)
 				v.message_ms = now_ms();
 			}
 			else if (key == '\t' || key == KEY_RIGHT || key == KEY_DOWN)
-				v.selected = m.n_nodes ? (v.selected + 1) % m.n_nodes : 0;
+				v.selected = step_selection(&m, v.selected, 1);
 			else if (key == KEY_BTAB || key == KEY_LEFT || key == KEY_UP)
-				v.selected = m.n_nodes ? (v.selected + m.n_nodes - 1) % m.n_nodes : 0;
+				v.selected = step_selection(&m, v.selected, -1);
 			else if (key == 'l')
 				v.daemon_lines = !v.daemon_lines;
 			else if (key == 'n')

@@ -49,19 +49,77 @@ static void put(WINDOW *w, int y, int x, int width, attr_t attr, const char *tex
 	wattroff(w, attr);
 }
 
+/* Columns `text` takes (its characters: the map draws none wider). */
+static int width_of(const char *text)
+{
+	size_t n = mbstowcs(NULL, text, 0);
+	return n == (size_t)-1 ? (int)strlen(text) : (int)n;
+}
+
+/* Text cut to `width` columns at a word boundary, never inside a word (a
+ * single word too long keeps what fits and ends in ~). */
+static void fit(char *out, size_t size, const char *text, int width)
+{
+	snprintf(out, size, "%s", text);
+	while (width_of(out) > width) {
+		char *space = strrchr(out, ' ');
+		if (space && space != out) {
+			*space = '\0';
+		} else {
+			wchar_t wide[256];
+			size_t n = mbstowcs(wide, out, 255);
+			if (n == (size_t)-1 || width < 1) {
+				out[0] = '\0';
+				return;
+			}
+			wide[width - 1] = L'~';
+			wide[width] = L'\0';
+			wcstombs(out, wide, size);
+			return;
+		}
+	}
+}
+
+/* put() of whole words only. */
+static void put_fit(WINDOW *w, int y, int x, int width, attr_t attr, const char *text)
+{
+	char line[512];
+	fit(line, sizeof(line), text, width);
+	put(w, y, x, width, attr, line);
+}
+
+/* HAProxy's view of its servers, by rule: "web1 UP web2 DOWN" where it
+ * fits, else "web1✓ web2✗" (✓ UP, ✗ DOWN, ~ DRAIN or MAINT). */
+static void servers_text(char *out, size_t size, const struct tm_node *n, bool symbols, bool unicode)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (int k = 0; k < n->n_servers && len < size; k++) {
+		const char *st = n->servers[k].state;
+		const char *mark = strcmp(st, "UP") == 0 ? (unicode ? "✓" : "+") : strcmp(st, "DOWN") == 0 ? (unicode ? "✗" : "-") : "~";
+		len += (size_t)snprintf(out + len, size - len, "%s%s%s%s", k ? " " : "", n->servers[k].name,
+					symbols ? "" : " ", symbols ? mark : st);
+	}
+}
+
 static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols)
 {
 	static const char *const tier_names[] = { "clients", "load balancers", "web", "app", "database" };
-	int tiers = 5, colw = cols / tiers;
+	static const char *const tier_short[] = { "clients", "lbs", "web", "app", "db" };
+	int tiers = 5, colw = cols / tiers, iw = colw - 2;
+	bool roomy = height >= 18;    /* 120x40 and up: each node's daemons too */
 	for (int t = 0; t < tiers; t++)
-		put(w, top, t * colw, colw - 1, A_BOLD, tier_names[t]);
+		put_fit(w, top, t * colw, iw, A_BOLD, width_of(tier_names[t]) <= iw ? tier_names[t] : tier_short[t]);
+	/* The networks and the legend take the map's last lines when there is room. */
+	int reserve = height >= 16 ? m->n_nets + 1 : 0;
 	int row[5] = { top + 1, top + 1, top + 1, top + 1, top + 1 };
-	for (int i = 0; i < m->n_nodes; i++) {
+	for (int o = 0; o < m->n_nodes; o++) {
+		int i = m->order[o];
 		struct tm_node *n = &m->nodes[i];
 		int t = n->tier < 0 || n->tier > 4 ? 4 : n->tier;
 		int y = row[t], x = t * colw;
 		v->at[i].y = -1;
-		if (y + 3 > top + height)
+		if (y + 3 > top + height - reserve)
 			continue; /* no room left in this column */
 		v->at[i].y = (short)y;
 		v->at[i].x = (short)x;
@@ -88,7 +146,7 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		}
 		attr_t sel = (v->trace ? current : i == v->selected) ? A_REVERSE : 0;
 		attr_t col = v->color ? COLOR_PAIR(state_color(n)) : 0;
-		char line[96];
+		char line[160];
 		bool vip = false;
 		for (const char *h = m->holders; *h;) { /* is it one of the holders? */
 			size_t len = strcspn(h, " ");
@@ -96,35 +154,66 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			h += len + (h[len] == ' ');
 		}
 		snprintf(line, sizeof(line), "%s%s", on_path ? (v->unicode ? "● " : "* ") : v->unicode ? "■ " : "# ", n->name);
-		put(w, y, x, colw - 2, col | sel | A_BOLD, line);
-		if (vip) {
-			int at = x + (int)strlen(n->name) + 2;
-			put(w, y, at, x + colw - 2 - at, (v->color ? COLOR_PAIR(C_VIP) : 0) | A_BOLD,
-			    m->split_brain ? " VIP!" : " VIP");
+		put_fit(w, y, x, iw, col | sel | A_BOLD, line);
+		if (vip) { /* the VIP is a badge on its holder */
+			int at = x + width_of(line) + 1;
+			const char *badge = m->split_brain ? "VIP!" : "VIP";
+			if (at + width_of(badge) <= x + iw)
+				put(w, y, at, width_of(badge), (v->color ? COLOR_PAIR(C_VIP) : 0) | A_BOLD | A_REVERSE, badge);
 		}
-		put(w, y + 1, x, colw - 2, col, n->addr);
+		put_fit(w, y + 1, x, iw, col, n->addr);
 		char rx[16], tx[16];
 		format_rate(rx, sizeof(rx), n->rx_bps);
 		format_rate(tx, sizeof(tx), n->tx_bps);
 		bool busy = n->rx_bps + n->tx_bps > 20000;
-		put(w, y + 2, x, colw - 2, col | A_BOLD, n->state);
-		snprintf(line, sizeof(line), "%s%s %s%s%s", v->unicode ? "↑" : "^", rx, v->unicode ? "↓" : "v", tx,
-			 n->link_down ? " LINK DOWN" : "");
-		int sx = (int)strlen(n->state) + 1;
-		put(w, y + 2, x + sx, colw - 2 - sx, busy ? A_BOLD : A_DIM, line);
+		put_fit(w, y + 2, x, iw, col | A_BOLD, n->state);
+		snprintf(line, sizeof(line), "%s%s %s%s", v->unicode ? "↑" : "^", rx, v->unicode ? "↓" : "v", tx);
+		int sx = width_of(n->state) + 1;
+		if (n->link_down && width_of(line) + 10 <= iw - sx) /* whole, or the ╳ says it */
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " LINK DOWN");
+		put_fit(w, y + 2, x + sx, iw - sx, busy ? A_BOLD : A_DIM, line);
+		int extra = 0;
 		if (n->vip_to[0]) { /* what the client's ARP table says: where users go */
 			snprintf(line, sizeof(line), "VIP%s%s", v->unicode ? "→" : "->", n->vip_to);
-			put(w, y + 3, x, colw - 2, m->holders[0] && !strstr(m->holders, n->vip_to) ? A_BOLD | A_REVERSE : 0, line);
-			row[t]++;
+			put_fit(w, y + 3, x, iw, m->holders[0] && !strstr(m->holders, n->vip_to) ? A_BOLD | A_REVERSE : 0, line);
+			extra = 1;
 		} else if (n->vrrp[0] || n->n_servers) {
-			int len = snprintf(line, sizeof(line), "%s", n->vrrp);
-			for (int k = 0; k < n->n_servers && len < (int)sizeof(line); k++)
-				len += snprintf(line + len, sizeof(line) - (size_t)len, "%s%s %s", len ? " " : "",
-						n->servers[k].name, n->servers[k].state);
-			put(w, y + 3, x, colw - 2, 0, line);
-			row[t]++;
+			/* A crashed lb has no HAProxy to ask: no view to show. */
+			bool alive = strcmp(n->state, "crashed") != 0 && strcmp(n->state, "down") != 0;
+			char servers[128] = "";
+			if (alive)
+				servers_text(servers, sizeof(servers), n, false, v->unicode);
+			snprintf(line, sizeof(line), "%s%s%s", n->vrrp, n->vrrp[0] && servers[0] ? " " : "", servers);
+			if (width_of(line) <= iw) {
+				put(w, y + 3, x, iw, 0, line);
+				extra = 1;
+			} else {
+				put_fit(w, y + 3, x, iw, 0, n->vrrp[0] ? n->vrrp : "");
+				if (width_of(servers) > iw)
+					servers_text(servers, sizeof(servers), n, true, v->unicode);
+				put_fit(w, y + 3 + (n->vrrp[0] != 0), x, iw, 0, servers);
+				extra = 1 + (n->vrrp[0] != 0);
+			}
 		}
+		if (roomy && n->daemons[0]) {
+			put_fit(w, y + 3 + extra, x, iw, A_DIM, n->daemons);
+			extra++;
+		}
+		row[t] += extra;
 	}
+	if (!reserve)
+		return;
+	/* The networks, with their bridges and who is on them. */
+	int y = top + height - reserve;
+	for (int k = 0; k < m->n_nets; k++) {
+		char line[300];
+		snprintf(line, sizeof(line), "%s %s %s (bridge %s): %s", v->unicode ? "═" : "=", m->nets[k].name,
+			 m->nets[k].subnet, m->nets[k].bridge, m->nets[k].members);
+		put_fit(w, y++, 0, cols, A_DIM, line);
+	}
+	put_fit(w, y, 0, cols, A_DIM,
+		v->unicode ? "■ node  ▶ link (bold: busy)  ╳ down  ↑ from node ↓ to it, bit/s  ✓ UP ✗ DOWN  ? all keys"
+			   : "# node  > link (bold: busy)  x down  ^ from node v to it, bit/s  + UP - DOWN  ? all keys");
 }
 
 static void draw_traffic(WINDOW *w, struct tm_model *m, struct view_state *v, int y, int cols)
@@ -457,13 +546,25 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 	werase(w);
 	char line[400];
 	const char *dot = v->unicode ? "·" : "|";
-	snprintf(line, sizeof(line), " stacklab %s lab %s %s VIP %s held by %s%s%s %s %s", dot, m->lab, dot, m->vip,
-		 m->holders[0] ? m->holders : "nobody", m->split_brain ? " (SPLIT BRAIN)" : "",
-		 m->gone ? " - THE LAB WENT AWAY" : "", dot, m->title);
-	wattron(w, v->color ? COLOR_PAIR(C_TITLE) : A_REVERSE);
+	/* The title bar: its parts in order of importance, each whole or not at all. */
+	char vip[128];
+	snprintf(vip, sizeof(vip), "VIP %s held by %s%s", m->vip, m->holders[0] ? m->holders : "nobody",
+		 m->split_brain ? " (SPLIT BRAIN)" : "");
+	const char *parts[] = { m->gone ? "THE LAB WENT AWAY" : NULL, m->title };
+	snprintf(line, sizeof(line), " stacklab %s lab %s %s %s", dot, m->lab, dot, vip);
+	for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+		if (!parts[k] || !parts[k][0])
+			continue;
+		char more[1024];
+		snprintf(more, sizeof(more), "%s %s %s", line, dot, parts[k]);
+		if (width_of(more) <= cols && strlen(more) < sizeof(line))
+			snprintf(line, sizeof(line), "%s", more);
+	}
+	attr_t bar = v->color ? COLOR_PAIR(C_TITLE) : A_REVERSE;
+	wattron(w, bar);
 	mvwhline(w, 0, 0, ' ', cols);
-	mvwaddnstr(w, 0, 0, line, cols);
-	wattroff(w, v->color ? COLOR_PAIR(C_TITLE) : A_REVERSE);
+	wattroff(w, bar);
+	put_fit(w, 0, 0, cols, bar, line);
 
 	if (v->inspect) {
 		draw_inspect(w, v, rows, cols);
@@ -488,15 +589,34 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	unsigned long long now = (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000;
 	bool fresh = v->message[0] && (m->gone || now - v->message_ms < 4000);
-	snprintf(line, sizeof(line), " %s", fresh ? v->message
-			 : v->inspect ? "Up/Down PgUp/PgDn scroll  r refresh  Esc back"
-			 : v->trace ? "Left/Right walk the hops  r trace again  Esc leave the stepper"
-			 : v->lesson ? "n/Enter next  ? hint  > skip  e events  Tab select  c crash  f freeze  h heal  F1 keys  q quit"
-			 : "Tab select  Enter inspect  r trace  c crash  f freeze  d link down  h heal  H heal all  t traffic  ? help  q quit");
+	/* The key bar: as many keys as fit, whole, and always how to get
+	 * help and out. */
+	static const char *const keys_main[] = { "Tab select", "c crash", "h heal", "t traffic", "I incidents", "r trace",
+						 "f freeze", "d link down", "Enter inspect", "H heal all", NULL };
+	static const char *const keys_lesson[] = { "n/Enter next", "? hint", "> skip", "Tab select", "c crash", "h heal",
+						   "e events", "f freeze", NULL };
+	const char *const *keys = v->lesson ? keys_lesson : keys_main;
+	const char *last = v->lesson ? "F1 keys  q quit" : "? help  q quit";
+	if (fresh || v->inspect || v->trace || v->help) {
+		snprintf(line, sizeof(line), " %s", fresh ? v->message
+				 : v->inspect ? "Up/Down PgUp/PgDn scroll  r refresh  Esc back"
+				 : v->help ? "? or Esc: back  q quit"
+				 : "Left/Right walk the hops  r trace again  Esc leave the stepper");
+	} else {
+		snprintf(line, sizeof(line), " ");
+		for (int k = 0; keys[k]; k++) {
+			char more[1024];
+			snprintf(more, sizeof(more), "%s%s  ", line, keys[k]);
+			if (width_of(more) + width_of(last) > cols || strlen(more) + strlen(last) >= sizeof(line))
+				break;
+			snprintf(line, sizeof(line), "%s", more);
+		}
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s", last);
+	}
 	wattron(w, A_REVERSE);
 	mvwhline(w, rows - 1, 0, ' ', cols);
-	mvwaddnstr(w, rows - 1, 0, line, cols);
 	wattroff(w, A_REVERSE);
+	put_fit(w, rows - 1, 0, cols, A_REVERSE, line);
 }
 
 int view_node_at(const struct view_state *v, int n_nodes, int y, int x)

@@ -21,6 +21,11 @@ wait_until 5 grep -q '"kind":"backend","node":"lb1","backend":"web","server":"we
 ok $? "HAProxy on lb1 marks web1 DOWN"
 only_web2() { traffic_next $LAB 10 | grep -vc "^ok lb1 web2$" | grep -qx 0; }
 wait_until 5 only_web2; ok $? "traffic goes on, all through web2"
+# At 80x24 the lb's view of two servers is abbreviated by rule, never cut.
+once=$(sl tui --lab $LAB --once)
+like "$once" "web1(✗|-) web2(✓|\+)" "TUI 80x24: HAProxy's view as web1✗ web2✓ (both shown)"
+unlike "$once" "web[0-9] (D|DO|DOW)$" "TUI 80x24: no state cut mid-word"
+like "$(sl tui --lab $LAB --once --size 120x40)" "web1 DOWN web2 UP" "TUI 120x40: in words where they fit"
 sleep 1
 # "since start: N requests, M ok, timeout 1, http5xx 1": add up the errors
 errors=$(sl traffic --lab $LAB | sed -n 's/^since start: [0-9]* requests, [0-9]* ok//p' | grep -o '[0-9]\+' | awk '{s += $1} END {print s + 0}')

@@ -23,6 +23,10 @@ tmux send-keys -t $S "PS1='prompt\$ '; clear; $STACKLAB tui --lab $LAB; echo TUI
 wait_until 5 shows "held by lb1"; ok $? "the TUI shows the VIP held by lb1"
 for n in client dns lb1 lb2 web1 app1 db1; do shows "$n"; ok $? "the map shows $n"; done
 shows "203.0.113.11"; ok $? "the map shows lb1's address"
+shows "VIP(→|->)lb1"; ok $? "the map shows where the client sends the VIP's packets (its ARP entry)"
+shows "keepalived haproxy"; ok $? "with room, the map shows each node's daemons"
+shows "(═|=) public 203.0.113.0/24 \(bridge [a-z-]+\): client dns lb1 lb2"; ok $? "with room, the networks are drawn with their bridges and members"
+shows "(■|#) node +(▶|>) link"; ok $? "with room, a legend says what the marks mean"
 is "$(screen | grep -o 'up [↑^]' | wc -l)" "7" "every node is shown up"
 
 tmux send-keys -t $S Tab Tab        # client → dns → lb1
@@ -59,10 +63,26 @@ wait_until 3 shows "events"; ok $? "Esc leaves the stepper"
 tmux send-keys -t $S t
 wait_until 5 shows "traffic running"; ok $? "t starts traffic"
 wait_until 10 sh -c "tmux capture-pane -p -t $S | grep -Eq '^traffic running +[1-9][0-9]* req/s'"; ok $? "the panel shows a non-zero rate"
+# An outage shows in the sparkline without colour, and as an incident card.
+sl fail --lab $LAB web1 crash >/dev/null
+wait_until 5 shows "^last minute .*(╳|x)"; ok $? "a second with failed requests is marked in the sparkline (╳)"
+sl heal --lab $LAB web1 >/dev/null
+tmux send-keys -t $S I
+wait_until 5 shows "fail web1: crash"; ok $? "I shows the incident cards"
+wait_until 5 shows "users: [0-9]+ of [0-9]+ failed"; ok $? "with what users felt"
+tmux send-keys -t $S Escape
+wait_until 3 shows "^events "; ok $? "Esc goes back to the events"
+shows "traffic +(timeout|http5xx|connect|error).*(×|x)[0-9]+"; ok $? "a run of failed requests is one folded line (×N)"
 tmux resize-window -t $S -x 80 -y 24 2>/dev/null || tmux resize-pane -t $S -x 80 -y 24
 sleep 1
 is "$(screen | lines_wider_than 80)" "0" "resized to 80x24: nothing wider than the screen"
 shows "held by lb1"; ok $? "resized: the title is redrawn"
+wait_until 6 sh -c "tmux capture-pane -p -t $S | tail -1 | grep -Eq '\? help +q quit *$'"; ok $? "80x24: the key bar ends whole, with help and quit"
+tmux send-keys -t $S '?'
+wait_until 3 shows "^Legend"; ok $? "80x24: ? opens the keys and the legend"
+shows "^Sparkline: requests answered each second"; ok $? "80x24: the whole help fits"
+tmux send-keys -t $S Escape
+wait_until 3 shows "^events "; ok $? "Esc closes the help"
 tmux resize-window -t $S -x 200 -y 60 2>/dev/null || tmux resize-pane -t $S -x 200 -y 60
 sleep 1
 is "$(screen | wc -l)" "60" "resized to 200x60: the screen fills it"

@@ -50,7 +50,7 @@ build/tui_%.o: tui/%.c $(wildcard tui/*.h) sandbox/ctl.h sandbox/util.h Makefile
 	$(CC) $(CFLAGS) -Isandbox -c -o $@ $<
 
 build/tests/%.t: tests/unit/%.c tests/tap.h $(ENGINE_OBJ) | build
-	$(CC) $(CFLAGS) -Isandbox -Itests -o $@ $< $(ENGINE_OBJ) $(LDFLAGS) $(PKG_LIBS)
+	$(CC) $(CFLAGS) -Isandbox -Itests -o $@ $< $(ENGINE_OBJ) $(LDFLAGS) $(PKG_LIBS) -lm
 
 build:
 	mkdir -p build/tests

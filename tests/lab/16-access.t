@@ -33,7 +33,7 @@ sl up --lab $LAB --group $G >/dev/null 2>&1; ok $? "up --group: a watch group"
 is "$(stat -c '%a %G' /run/stacklab/$LAB/ctl.sock)" "660 $G" "the socket is the group's too"
 like "$(as_user "$SL_USER" status --lab $LAB)" "lb1 +lb +up" "a watcher sees the status"
 like "$(as_user "$SL_USER" logs --lab $LAB lb1 keepalived)" "MASTER" "and the daemons' logs"
-like "$(as_user "$SL_USER" events --lab $LAB --count 1 --json)" '"kind"' "and the event stream"
+like "$(as_user "$SL_USER" events --lab $LAB --count 1 --json --all)" '"kind"' "and the event stream"
 # The daemon itself says no, whatever the client: straight to the socket.
 for req in '{"cmd":"fail","node":"web1","what":"crash"}' '{"cmd":"heal","all":true}' \
 	'{"cmd":"traffic","action":"start"}' '{"cmd":"down"}'; do

@@ -20,7 +20,7 @@ static void help(FILE *out)
 		     "the daemons' own log lines come only when asked for.\n\n"
 		     "  -l, --lab NAME      the lab (default: the only lab that is up)\n"
 		     "  -j, --json          one JSON object per line, as the control socket sends them\n"
-		     "  -t, --traffic       the traffic generator's results too (one per request)\n"
+		     "      --traffic       the traffic generator's results too (one per request)\n"
 		     "  -L, --logs          the daemons' log lines too\n"
 		     "  -a, --all           everything, link rates (each second) included\n"
 		     "  -f, --filter WHAT   only events of these kinds (node, daemon, vrrp, vip, backend,\n"
@@ -92,7 +92,7 @@ static void print_text(json_t *ev)
 			       json_is_true(json_object_get(l, "up")) ? "up" : "DOWN", rx, tx);
 		}
 	} else {
-		char *s = json_dumps(ev, JSON_COMPACT);
+		char *s = json_dumps(ev, CTL_JSON_FLAGS);
 		printf("%s\n", s ? s : "");
 		free(s);
 	}
@@ -105,7 +105,7 @@ int cmd_events(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "count", required_argument, NULL, 'c' },
-		{ "traffic", no_argument, NULL, 't' },
+		{ "traffic", no_argument, NULL, 't' },  /* -t is --topology elsewhere */
 		{ "logs", no_argument, NULL, 'L' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
@@ -116,7 +116,7 @@ int cmd_events(int argc, char **argv)
 	long count = -1;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:jf:c:tLah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:jf:c:Lah", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': given = optarg; break;
 		case 'j': json = true; break;

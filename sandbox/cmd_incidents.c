@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "util.h"
 
 static void help(FILE *out)
@@ -82,7 +83,7 @@ int cmd_incidents(int argc, char **argv)
 	json_t *list = json_object_get(r, "incidents"), *i;
 	size_t k;
 	if (json) {
-		json_dumpf(list, stdout, JSON_INDENT(2));
+		json_dumpf(list, stdout, CTL_JSON_PRETTY);
 		putchar('\n');
 	} else if (json_array_size(list) == 0) {
 		printf("no incident yet: every fault and heal makes one (stacklab fail --help)\n");

@@ -36,7 +36,7 @@ static void help(FILE *out)
 		     "          every fault key still works; q stops it (its cleanup runs)\n"
 		     "  report  the summary of a run from its journal (check and run write one, in\n"
 		     "          the cache's journals/ folder, and print where)\n\n"
-		     "  -s, --slack F  multiply every deadline by F (a slow machine; default 1)\n"
+		     "      --slack F  multiply every deadline by F (a slow machine; default 1)\n"
 		     "  -l, --lab NAME the lab to run on (run)\n"
 		     "      --text     run in this terminal, line by line (over SSH, for a screen\n"
 		     "                 reader, for a transcript): Enter goes on or does the asked\n"
@@ -90,9 +90,32 @@ static struct lesson *load(const char *name, struct topo **topo)
 	char *errors = NULL;
 	int r = lesson_load(path, &l, &errors);
 	if (r < 0) {
-		if (r == -ENOENT && !strchr(name, '/'))
-			fprintf(stderr, "stacklab lesson: no lesson '%s' (looked for %s; see stacklab lesson list)\n", name, path);
-		fputs(errors ? errors : "", stderr);
+		if (r == -ENOENT && !strchr(name, '/')) {
+			/* A typo: the shipped lesson it is closest to. */
+			_cleanup_free_ char *dir = xasprintf("%s/scenarios/lessons", data_dir());
+			struct dirent **names = NULL;
+			int n = scandir(dir, &names, NULL, alphasort);
+			const char *cand[128];
+			char base[128][64];
+			size_t k = 0;
+			for (int i = 0; i < n; i++) {
+				size_t len = strlen(names[i]->d_name);
+				if (k < 128 && len > 7 && len < 64 && strcmp(names[i]->d_name + len - 7, ".lesson") == 0) {
+					snprintf(base[k], sizeof(base[k]), "%.*s", (int)len - 7, names[i]->d_name);
+					cand[k] = base[k];
+					k++;
+				}
+				free(names[i]);
+			}
+			free(names);
+			const char *near = str_closest(name, cand, k);
+			if (near)
+				fprintf(stderr, "stacklab lesson: no lesson '%s': did you mean '%s'? (stacklab lesson list)\n", name, near);
+			else
+				fprintf(stderr, "stacklab lesson: no lesson '%s' (looked for %s; see stacklab lesson list)\n", name, path);
+		} else {
+			fputs(errors ? errors : "", stderr);
+		}
 		free(errors);
 		return NULL;
 	}
@@ -208,7 +231,7 @@ int cmd_lesson(int argc, char **argv)
 	enum { RUN_TUI, RUN_TEXT, RUN_FEED } how = RUN_TUI;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 's':

@@ -3,11 +3,13 @@
  * answered it. */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "node.h"
 #include "role.h"
 #include "util.h"
@@ -39,6 +41,13 @@ static const char *curl_error(int code)
 	}
 }
 
+static void print_json(json_t *j)
+{
+	json_dumpf(j, stdout, CTL_JSON_PRETTY);
+	putchar('\n');
+	json_decref(j);
+}
+
 /* The value of response header `name` in `headers`, into buf ("-" if absent). */
 static const char *header(const char *headers, const char *name, char *buf, size_t size)
 {
@@ -63,16 +72,17 @@ int cmd_request(int argc, char **argv)
 		{ "lab", required_argument, NULL, 'l' },
 		{ "data", required_argument, NULL, 'd' },
 		{ "body", no_argument, NULL, 'b' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *given = NULL;
 	const char *data[8];
 	int n_data = 0;
-	bool body = false;
+	bool body = false, json = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:d:bh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:d:bjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': given = optarg; break;
 		case 'd':
@@ -83,6 +93,7 @@ int cmd_request(int argc, char **argv)
 			data[n_data++] = optarg;
 			break;
 		case 'b': body = true; break;
+		case 'j': json = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
 		}
@@ -141,8 +152,12 @@ int cmd_request(int argc, char **argv)
 	char *tail = strstr(out, "\n@@stacklab ");
 	const char *method = n_data ? "POST" : "GET";
 	if (code != 0 || !tail) {
-		printf("%s %s → failed: %s (curl exit %d)\n  request id  %s\n", method, url,
-		       code < 0 ? strerror(-code) : curl_error(code), code, rid);
+		if (json)
+			print_json(json_pack("{s:s, s:s, s:s, s:b, s:s, s:i}", "method", method, "url", url, "request_id", rid,
+					     "ok", 0, "error", code < 0 ? strerror(-code) : curl_error(code), "curl_exit", code));
+		else
+			printf("%s %s → failed: %s (curl exit %d)\n  request id  %s\n", method, url,
+			       code < 0 ? strerror(-code) : curl_error(code), code, rid);
 		return EXIT_FAIL;
 	}
 	int status = 0;
@@ -155,6 +170,19 @@ int cmd_request(int argc, char **argv)
 	if (sep)
 		sep[2] = '\0';
 	char lb[64], web[64], app[64], rows[32];
+	if (json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:i, s:f, s:s, s:s, s:s, s:s}", "method", method, "url", url,
+				      "request_id", rid, "ok", status >= 200 && status < 400, "status", status, "ms",
+				      round(secs * 1e4) / 10, "address", ip, "lb", header(out, "X-Served-By-LB", lb, sizeof(lb)),
+				      "web", header(out, "X-Served-By-Web", web, sizeof(web)), "app",
+				      header(out, "X-Served-By-App", app, sizeof(app)));
+		if (strcmp(header(out, "X-Foobar-Rows", rows, sizeof(rows)), "-") != 0)
+			json_object_set_new(j, "rows", json_integer(atoi(rows)));
+		if (body)
+			json_object_set_new(j, "body", json_string(content));
+		print_json(j);
+		return status >= 200 && status < 400 ? EXIT_OK : EXIT_FAIL;
+	}
 	printf("%s %s → %d in %.1f ms\n", method, url, status, secs * 1000);
 	printf("  request id  %s\n", rid);
 	printf("  address     %s\n", ip);

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "util.h"
 
 static void help(FILE *out)
@@ -121,7 +122,7 @@ int cmd_status(int argc, char **argv)
 	if (!st)
 		return EXIT_FAIL;
 	if (json) {
-		json_dumpf(st, stdout, JSON_INDENT(2));
+		json_dumpf(st, stdout, CTL_JSON_PRETTY);
 		putchar('\n');
 	} else {
 		print_status(st);

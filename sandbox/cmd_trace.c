@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "util.h"
 
 static void help(FILE *out)
@@ -54,7 +55,7 @@ int cmd_trace(int argc, char **argv)
 	if (!t)
 		return EXIT_FAIL;
 	if (json) {
-		json_dumpf(t, stdout, JSON_INDENT(2));
+		json_dumpf(t, stdout, CTL_JSON_PRETTY);
 		putchar('\n');
 	} else {
 		const char *stopped = json_string_value(json_object_get(t, "stopped_at"));

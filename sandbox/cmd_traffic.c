@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ctl.h"
 #include "util.h"
 
 static void help(FILE *out)
@@ -15,8 +16,9 @@ static void help(FILE *out)
 		     "resolved through the lab's DNS, each on a fresh connection; every result\n"
 		     "is an event (stacklab events --filter traffic).\n\n"
 		     "  -r, --rate N      requests a second, 1 to 1000 (default 10)\n"
-		     "  -p, --path P      the path to ask for (default /)\n"
+		     "      --path P      the path to ask for (default /)\n"
 		     "  -s, --seconds S   stop by itself after S seconds (default 600, at most 3600)\n"
+		     "  -j, --json        the answer as JSON\n"
 		     "  -l, --lab NAME    the lab (default: the only lab that is up)\n"
 		     "  -h, --help        show this help\n");
 }
@@ -55,18 +57,21 @@ int cmd_traffic(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "path", required_argument, NULL, 'p' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *given = NULL, *path = "/";
 	long rate = 10, seconds = 600;
+	bool json = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:r:p:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:r:s:jh", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'l': given = optarg; break;
 		case 'p': path = optarg; break;
+		case 'j': json = true; break;
 		case 'r':
 		case 's': {
 			long v = strtol(optarg, &end, 10);
@@ -99,7 +104,11 @@ int cmd_traffic(int argc, char **argv)
 	json_decref(req);
 	if (!reply)
 		return EXIT_FAIL;
-	if (strcmp(action, "start") == 0)
+	if (json) {
+		json_object_del(reply, "ok");
+		json_dumpf(reply, stdout, CTL_JSON_PRETTY);
+		putchar('\n');
+	} else if (strcmp(action, "start") == 0)
 		printf("traffic started: %lld requests/s from %s to %s for at most %lld s\n",
 		       json_integer_value(json_object_get(reply, "rate")), json_string_value(json_object_get(reply, "node")),
 		       json_string_value(json_object_get(reply, "url")), json_integer_value(json_object_get(reply, "seconds")));

@@ -14,7 +14,7 @@ static void help(FILE *out)
 		     "sparkline; the event log. Keys break and heal things; ? lists them.\n\n"
 		     "  -l, --lab NAME       the lab (default: the only lab that is up)\n"
 		     "  -1, --once           print one screen as plain text and exit\n"
-		     "  -s, --size WxH       the size of that screen (default 80x24)\n"
+		     "      --size WxH       the size of that screen (default 80x24)\n"
 		     "  -h, --help           show this help\n");
 }
 
@@ -32,7 +32,7 @@ int cmd_tui(int argc, char **argv)
 	bool once = false;
 	int cols = 80, rows = 24, c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:1s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:1h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': given = optarg; break;
 		case '1': once = true; break;

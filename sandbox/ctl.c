@@ -80,7 +80,7 @@ int ctl_connect(const char *lab)
 
 int ctl_send(int fd, json_t *msg)
 {
-	_cleanup_free_ char *text = json_dumps(msg, JSON_COMPACT);
+	_cleanup_free_ char *text = json_dumps(msg, CTL_JSON_FLAGS);
 	if (!text)
 		return -ENOMEM;
 	size_t n = strlen(text);

@@ -31,6 +31,12 @@ int ctl_connect(const char *lab);
 int ctl_send(int fd, json_t *msg);
 
 /* Buffered line reader for a stream socket. */
+/* How stacklab writes JSON: numbers with at most 15 significant digits,
+ * so a latency reads 5.902, not 5.9020000000000001 (and an epoch time
+ * keeps its 10 microseconds). */
+#define CTL_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+#define CTL_JSON_PRETTY (JSON_INDENT(2) | JSON_REAL_PRECISION(15))
+
 struct ctl_reader {
 	char buf[65536];
 	size_t len;

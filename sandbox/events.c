@@ -114,7 +114,7 @@ void lab_emit(struct lab *lab, json_t *ev)
 		if (!c || !c->subscribed || !matches(c, ev))
 			continue;
 		if (!text) {
-			text = json_dumps(ev, JSON_COMPACT);
+			text = json_dumps(ev, CTL_JSON_FLAGS);
 			if (!text)
 				break;
 			size_t n = strlen(text);

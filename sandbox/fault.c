@@ -58,11 +58,21 @@ static const char *link_name(struct lab *lab, int link)
 static json_t *unknown_target(struct lab *lab, const char *target)
 {
 	char nodes[1024] = "";
-	for (int i = 0; i < lab->topo->n_nodes; i++)
+	const char *names[TOPO_NODES_MAX + LINKS_MAX];
+	size_t n = 0;
+	for (int i = 0; i < lab->topo->n_nodes; i++) {
 		snprintf(nodes + strlen(nodes), sizeof(nodes) - strlen(nodes), "%s%s", i ? " " : "",
 			 lab->topo->nodes[i].name);
-	return lab_reply_error("no node or link '%s' in lab %s (nodes: %s; a link is NODE-IFACE, e.g. %s)", target,
-			       lab->name, nodes, link_name(lab, 0));
+		names[n++] = lab->topo->nodes[i].name;
+	}
+	for (int i = 0; i < lab->n_links && n < sizeof(names) / sizeof(names[0]); i++)
+		names[n++] = link_name(lab, i);
+	const char *near = str_closest(target, names, n);
+	char mean[96] = "";
+	if (near)
+		snprintf(mean, sizeof(mean), ": did you mean '%s'?", near);
+	return lab_reply_error("no node or link '%s' in lab %s%s (nodes: %s; a link is NODE-IFACE, e.g. %s)", target,
+			       lab->name, mean, nodes, link_name(lab, 0));
 }
 
 /* Is the node able to take a fault? NULL if so, else why not. */

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "util.h"
 
 #ifndef VERSION
 #define VERSION "0.1"
@@ -40,7 +41,7 @@ static void usage(FILE *out)
 		     "A teaching sandbox: the web infrastructure of www.foobar.com, built from\n"
 		     "namespaces and the real daemons, on this machine.\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'stacklab COMMAND --help' tells more. Most commands need root.\n");
 }
 
@@ -81,7 +82,14 @@ int main(int argc, char **argv)
 	umask(022);
 	const struct command *c = find(argv[1]);
 	if (!c) {
-		fprintf(stderr, "stacklab: unknown command '%s' (see stacklab --help)\n", argv[1]);
+		const char *names[sizeof(commands) / sizeof(commands[0])];
+		for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+			names[i] = commands[i].name;
+		const char *near = str_closest(argv[1], names, sizeof(names) / sizeof(names[0]));
+		if (near)
+			fprintf(stderr, "stacklab: unknown command '%s': did you mean '%s'? (see stacklab --help)\n", argv[1], near);
+		else
+			fprintf(stderr, "stacklab: unknown command '%s' (see stacklab --help)\n", argv[1]);
 		return EXIT_USAGE;
 	}
 	return c->fn(argc - 1, argv + 1);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ctl.h"
 #include "util.h"
 
 #define IN_FLIGHT_MAX 256
@@ -104,7 +105,7 @@ static int report(CURLM *multi, CURL *easy, CURLcode code, int out)
 	json_t *res = json_pack("{s:s, s:i, s:f, s:s, s:s, s:s}", "result", kind_of(code, status), "status", (int)status,
 				"ms", secs * 1000, "lb", r->lb[0] ? r->lb : "-", "web", r->web[0] ? r->web : "-", "app",
 				r->app[0] ? r->app : "-");
-	char *text = json_dumps(res, JSON_COMPACT);
+	char *text = json_dumps(res, CTL_JSON_FLAGS);
 	json_decref(res);
 	curl_multi_remove_handle(multi, easy);
 	curl_easy_cleanup(easy);

@@ -62,6 +62,9 @@ __attribute__((format(printf, 1, 2))) char *xasprintf(const char *fmt, ...);
 /* Copy src into a fixed buffer; returns -ENAMETOOLONG if it does not fit. */
 int str_copy(char *dst, size_t size, const char *src);
 bool str_has_prefix(const char *s, const char *prefix);
+/* The candidate closest to a mistyped `word` (at most 2 edits away, and
+ * fewer than half its letters), for "did you mean"; NULL if none is. */
+const char *str_closest(const char *word, const char *const *candidates, size_t n);
 
 int mkdir_p(const char *path, mode_t mode);
 /* Remove a tree without crossing into other file systems or following links. */

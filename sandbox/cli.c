@@ -234,3 +234,27 @@ int cli_run_self(char *const args[], char *out, size_t size)
 			return -errno;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+const char *cli_paint(char *buf, size_t size, const char *word, int width)
+{
+	static int on = -1;
+	if (on < 0) {
+		const char *term = getenv("TERM"), *no = getenv("NO_COLOR");
+		on = isatty(STDOUT_FILENO) && !(no && *no) && term && strcmp(term, "dumb") != 0;
+	}
+	static const char *const good[] = { "up", "UP", "running", "MASTER", "BACKUP", "ok", NULL };
+	static const char *const bad[] = { "crashed", "down", "DOWN", "exited", "FAULT", "failed", NULL };
+	static const char *const odd[] = { "frozen", "DRAIN", "MAINT", "starting", NULL };
+	const char *colour = NULL;
+	for (int i = 0; !colour && good[i]; i++)
+		colour = strcmp(word, good[i]) == 0 ? "32" : NULL;
+	for (int i = 0; !colour && bad[i]; i++)
+		colour = strcmp(word, bad[i]) == 0 ? "1;31" : NULL;
+	for (int i = 0; !colour && odd[i]; i++)
+		colour = strcmp(word, odd[i]) == 0 ? "33" : NULL;
+	if (on && colour)
+		snprintf(buf, size, "\033[%sm%s\033[0m%*s", colour, word, width > (int)strlen(word) ? width - (int)strlen(word) : 0, "");
+	else
+		snprintf(buf, size, "%-*s", width, word);
+	return buf;
+}

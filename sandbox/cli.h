@@ -33,6 +33,11 @@ bool cli_need_root(const char *cmd);
  * else the only lab that is up. Prints why not and returns NULL. */
 char *cli_pick_lab(const char *cmd, const char *given);
 
+/* `word` (a state: up, crashed, UP, DOWN, MASTER, running…) padded to
+ * `width`, coloured by what it means when stdout is a terminal that has
+ * colour and NO_COLOR is not set; plain otherwise. Into buf. */
+const char *cli_paint(char *buf, size_t size, const char *word, int width);
+
 /* Ask lab `lab` for `cmd` and return the reply if it says ok; otherwise print
  * "stacklab CMD: …" and return NULL. */
 json_t *cli_request(const char *cmd, const char *lab, json_t *req);

@@ -28,8 +28,10 @@ static void print_status(json_t *st)
 	size_t i, k;
 	json_t *n, *ifc, *d;
 	json_array_foreach(json_object_get(st, "nodes"), i, n) {
-		printf("%-10s %-7s %-9s %-8lld", json_string_value(json_object_get(n, "name")),
-		       json_string_value(json_object_get(n, "role")), json_string_value(json_object_get(n, "state")),
+		char paint[64];
+		printf("%-10s %-7s %s %-8lld", json_string_value(json_object_get(n, "name")),
+		       json_string_value(json_object_get(n, "role")),
+		       cli_paint(paint, sizeof(paint), json_string_value(json_object_get(n, "state")), 9),
 		       json_integer_value(json_object_get(n, "pid")));
 		json_array_foreach(json_object_get(n, "interfaces"), k, ifc)
 			printf(" %s %s/%lld (%s)", json_string_value(json_object_get(ifc, "name")),
@@ -41,13 +43,13 @@ static void print_status(json_t *st)
 			printf("%-10s", "");
 			json_array_foreach(json_object_get(n, "daemons"), k, d)
 				printf(" %s %s", json_string_value(json_object_get(d, "name")),
-				       json_string_value(json_object_get(d, "state")));
+				       cli_paint(paint, sizeof(paint), json_string_value(json_object_get(d, "state")), 0));
 			if (json_object_get(n, "vrrp"))
-				printf(", vrrp %s", json_string_value(json_object_get(n, "vrrp")));
+				printf(", vrrp %s", cli_paint(paint, sizeof(paint), json_string_value(json_object_get(n, "vrrp")), 0));
 			json_array_foreach(json_object_get(n, "servers"), k, d)
 				printf(", %s/%s %s", json_string_value(json_object_get(d, "backend")),
 				       json_string_value(json_object_get(d, "server")),
-				       json_string_value(json_object_get(d, "state")));
+				       cli_paint(paint, sizeof(paint), json_string_value(json_object_get(d, "state")), 0));
 			putchar('\n');
 		}
 	}

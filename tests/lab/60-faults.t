@@ -129,6 +129,19 @@ else
 	like "$out" "this kernel has no netem qdisc" "and says the kernel lacks netem"
 fi
 
+# the command line: JSON, colour, did you mean
+is "$(sl list --json | jq -r ".[] | select(.lab == \"$LAB\") | .nodes")" "7" "list --json"
+like "$(sl request --lab $LAB --json / | jq -c '{status, lb, ms: (.ms | type)}')" '"status":200,"lb":"lb[12]","ms":"number"' "request --json"
+like "$(sl traffic --lab $LAB --json | jq -c '{running, rate}')" '"running":true,"rate":20' "traffic --json"
+unlike "$(sl events --lab $LAB --json --traffic --count 3)" '"ms":[0-9]+\.[0-9]{16}' "JSON numbers are rounded (no 5.9020000000000001)"
+if command -v script >/dev/null; then
+	like "$(script -qc "$STACKLAB status --lab $LAB" /dev/null)" $'\e\\[32mup\e\\[0m' "status on a terminal colours the states"
+	unlike "$(NO_COLOR=1 script -qc "$STACKLAB status --lab $LAB" /dev/null)" $'\e\\[' "NO_COLOR turns colour off"
+fi
+unlike "$(sl status --lab $LAB)" $'\e\\[' "status into a pipe has no colour"
+out=$(sl stauts 2>&1); like "$out" "did you mean 'status'" "a mistyped command: did you mean"
+out=$(sl fail --lab $LAB lb3 crash 2>&1); like "$out" "did you mean 'lb1'" "a mistyped node: did you mean"
+
 # bad requests
 out=$(sl fail --lab $LAB nosuch crash 2>&1); ok $([ $? -eq 1 ]; echo $?) "fault on an unknown node fails"
 like "$out" "no node or link 'nosuch'" "and names it"

@@ -115,9 +115,11 @@ install: all
 	mkdir -p $(DESTDIR)$(DATADIR)
 	cp -R rootfs scenarios $(DESTDIR)$(DATADIR)/
 	install -D -m 0644 man/stacklab.1 $(DESTDIR)$(MANDIR)/man1/stacklab.1
+	install -D -m 0644 scripts/stacklab.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/stacklab
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/stacklab $(DESTDIR)$(MANDIR)/man1/stacklab.1
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/stacklab
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:

@@ -11,11 +11,13 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: stacklab logs [--lab NAME] [-n LINES] NODE [DAEMON]\n\n"
+	fprintf(out, "usage: stacklab logs [--lab NAME] [-n LINES] [-f] NODE [DAEMON]\n\n"
 		     "Show what the daemons of NODE printed (or only DAEMON's), oldest first.\n"
 		     "Every line of all of a node's daemons is prefixed with the daemon's name.\n\n"
 		     "  -l, --lab NAME   the lab (default: the only lab that is up)\n"
 		     "  -n, --lines N    only the last N lines of each daemon (default: all)\n"
+		     "  -f, --follow     then print new lines as they come, until Ctrl-C or the\n"
+		     "                   lab goes away\n"
 		     "  -h, --help       show this help\n");
 }
 
@@ -42,18 +44,45 @@ static void print_log(const char *path, const char *prefix, int lines)
 	}
 }
 
+/* New lines of node's daemons (or one daemon's) from the event stream. */
+static int follow_logs(int fd, const char *lab, const char *node, const char *daemon)
+{
+	struct ctl_reader *rd = xcalloc(1, sizeof(*rd));
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	bool first = true;
+	for (;;) {
+		char *line = NULL;
+		int r = ctl_read_line(fd, rd, &line);
+		if (r <= 0) {
+			fprintf(stderr, "stacklab logs: lab %s went away\n", lab);
+			free(rd);
+			return r == 0 ? EXIT_OK : EXIT_FAIL;
+		}
+		json_t *ev = json_loads(line, 0, NULL);
+		free(line);
+		const char *n = json_string_value(json_object_get(ev, "node"));
+		const char *d = json_string_value(json_object_get(ev, "daemon"));
+		if (!first && n && d && strcmp(n, node) == 0 && (!daemon || strcmp(d, daemon) == 0))
+			printf("%s%s%s\n", daemon ? "" : d, daemon ? "" : "| ", json_string_value(json_object_get(ev, "line")) ?: "");
+		first = false; /* the reply to subscribe */
+		json_decref(ev);
+	}
+}
+
 int cmd_logs(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "lab", required_argument, NULL, 'l' },
 		{ "lines", required_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *given = NULL;
 	int lines = 0, c;
+	bool follow = false;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:n:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:n:fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': given = optarg; break;
 		case 'n':
@@ -63,6 +92,7 @@ int cmd_logs(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'f': follow = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
 		}
@@ -76,6 +106,19 @@ int cmd_logs(int argc, char **argv)
 	if (!lab || !node_exists(lab, node))
 		return EXIT_FAIL;
 
+	/* Following: listen before reading what is there, so no line falls
+	 * between the two. */
+	_cleanup_close_ int fd = -1;
+	if (follow) {
+		fd = ctl_connect(lab);
+		json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", "log");
+		if (fd < 0 || ctl_send(fd, req) < 0) {
+			json_decref(req);
+			fprintf(stderr, "stacklab logs: lab %s is not up\n", lab);
+			return EXIT_FAIL;
+		}
+		json_decref(req);
+	}
 	_cleanup_free_ char *dir = xasprintf("%s/%s/logs/%s", CTL_RUN_DIR, lab, node);
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -93,7 +136,7 @@ int cmd_logs(int argc, char **argv)
 			if (strcmp(names[i], daemon) == 0) {
 				_cleanup_free_ char *path = xasprintf("%s/%s.log", dir, daemon);
 				print_log(path, "", lines);
-				return EXIT_OK;
+				return follow ? follow_logs(fd, lab, node, daemon) : EXIT_OK;
 			}
 		fprintf(stderr, "stacklab logs: node %s has no daemon '%s' with output (", node, daemon);
 		for (int i = 0; i < n; i++)
@@ -106,7 +149,7 @@ int cmd_logs(int argc, char **argv)
 		_cleanup_free_ char *prefix = xasprintf("%s| ", names[i]);
 		print_log(path, prefix, lines);
 	}
-	if (n == 0)
+	if (n == 0 && !follow)
 		printf("node %s has no daemon output\n", node);
-	return EXIT_OK;
+	return follow ? follow_logs(fd, lab, node, NULL) : EXIT_OK;
 }

@@ -9,10 +9,13 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: stacklab status [--lab NAME] [--json]\n\n"
-		     "Show a lab's nodes (role, state, init pid, addresses), networks and VIPs.\n\n"
+	fprintf(out, "usage: stacklab status [--lab NAME] [--json | --nodes]\n\n"
+		     "Show a lab's nodes (role, state, init pid, addresses), networks and VIPs,\n"
+		     "and where the clients send the VIP's packets (their ARP entry).\n\n"
 		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
 		     "  -j, --json      print the daemon's answer as JSON\n"
+		     "      --nodes     only the names of its nodes and links, one a line (what\n"
+		     "                  fail, heal, exec and logs take; for completion)\n"
 		     "  -h, --help      show this help\n");
 }
 
@@ -98,17 +101,19 @@ int cmd_status(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "lab", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "nodes", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *given = NULL;
-	bool json = false;
+	bool json = false, names = false;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "l:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': given = optarg; break;
 		case 'j': json = true; break;
+		case 'N': names = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
 		}
@@ -123,7 +128,15 @@ int cmd_status(int argc, char **argv)
 	json_t *st = cli_status("status", lab);
 	if (!st)
 		return EXIT_FAIL;
-	if (json) {
+	if (names) {
+		size_t i, k;
+		json_t *n, *ifc;
+		json_array_foreach(json_object_get(st, "nodes"), i, n)
+			printf("%s\n", json_string_value(json_object_get(n, "name")));
+		json_array_foreach(json_object_get(st, "nodes"), i, n)
+			json_array_foreach(json_object_get(n, "interfaces"), k, ifc)
+				printf("%s\n", json_string_value(json_object_get(ifc, "link")));
+	} else if (json) {
 		json_dumpf(st, stdout, CTL_JSON_PRETTY);
 		putchar('\n');
 	} else {

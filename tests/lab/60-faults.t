@@ -139,6 +139,17 @@ if command -v script >/dev/null; then
 	unlike "$(NO_COLOR=1 script -qc "$STACKLAB status --lab $LAB" /dev/null)" $'\e\\[' "NO_COLOR turns colour off"
 fi
 unlike "$(sl status --lab $LAB)" $'\e\\[' "status into a pipe has no colour"
+follow=$(mktemp)
+timeout 4 "$STACKLAB" logs --lab $LAB -n 1 -f web1 nginx >"$follow" 2>/dev/null &
+sleep 0.5
+rid=$(sl request --lab $LAB --json / | jq -r .request_id)
+wait_until 3 grep -q "rid=$rid" "$follow"; ok $? "logs -f prints the new line of a request as it comes"
+rm -f "$follow"
+complete_words() { PATH="$(dirname "$STACKLAB"):$PATH" bash -c 'source "$1"/scripts/stacklab.bash; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _stacklab; echo "${COMPREPLY[*]}"' _ "$TOP" "$@"; }
+is "$(complete_words stacklab inc)" "incidents" "completion: commands"
+is "$(complete_words stacklab fail --lab $LAB l)" "lb1 lb2 lb1-eth0 lb1-eth1 lb2-eth0 lb2-eth1" "completion: the lab's nodes and links"
+is "$(complete_words stacklab fail --lab $LAB lb1 fr)" "freeze" "completion: fault kinds"
+is "$(complete_words stacklab lesson check kill)" "kill-master" "completion: lesson names"
 out=$(sl stauts 2>&1); like "$out" "did you mean 'status'" "a mistyped command: did you mean"
 out=$(sl fail --lab $LAB lb3 crash 2>&1); like "$out" "did you mean 'lb1'" "a mistyped node: did you mean"
 

@@ -1,0 +1,84 @@
+# bash completion for stacklab: commands, their options, lab names, node
+# and link names (from the lab itself), fault kinds and lesson names.
+# Installed by `make install`; or: source scripts/stacklab.bash
+
+_stacklab_labs() { local d; for d in /run/stacklab/*/; do [ -d "$d" ] && basename "$d"; done 2>/dev/null; }
+
+_stacklab()
+{
+	local cur prev cmd lab i
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=${COMP_WORDS[COMP_CWORD-1]}
+	local commands="up down status exec request trace incidents logs tui events traffic fail heal lesson list help"
+	if [ "$COMP_CWORD" -eq 1 ]; then
+		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
+		return
+	fi
+	cmd=${COMP_WORDS[1]}
+	for ((i = 2; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		--lab|-l) lab=${COMP_WORDS[i+1]} ;;
+		--lab=*) lab=${COMP_WORDS[i]#--lab=} ;;
+		esac
+	done
+	case $prev in
+	--lab|-l) COMPREPLY=($(compgen -W "$(_stacklab_labs)" -- "$cur")); return ;;
+	--topology|-t) COMPREPLY=($(compgen -W "scale-up scale-out" -- "$cur") $(compgen -f -X '!*.lab' -- "$cur")); return ;;
+	--timing|-T) COMPREPLY=($(compgen -W "fast real" -- "$cur")); return ;;
+	esac
+	local opts
+	case $cmd in
+	up) opts="--topology --lab --timing --publish --group --tui --help" ;;
+	down) opts="--lab --help" ;;
+	status) opts="--lab --json --nodes --help" ;;
+	exec) opts="--lab --help" ;;
+	request) opts="--lab --data --body --json --help" ;;
+	trace|incidents) opts="--lab --json --help" ;;
+	logs) opts="--lab --lines --follow --help" ;;
+	tui) opts="--lab --once --size --help" ;;
+	events) opts="--lab --json --traffic --logs --all --filter --count --help" ;;
+	traffic) opts="--lab --rate --path --seconds --json --help start stop" ;;
+	fail|heal) opts="--lab --all --help" ;;
+	lesson) opts="list lint check run report --lab --slack --text --help" ;;
+	list) opts="--json --help" ;;
+	help) opts="$commands" ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		return
+	fi
+	# The words that are not options so far, after the command.
+	local words=() w
+	for ((i = 2; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		case $w in
+		--lab|-l|--data|-d|--lines|-n|--rate|-r|--path|--seconds|-s|--filter|-f|--count|-c|--slack|--size|--topology|-t|--timing|-T|--publish|-p|--group|-g) ((i++)) ;;
+		-*) ;;
+		*) words+=("$w") ;;
+		esac
+	done
+	local nodes
+	nodes() { stacklab status ${lab:+--lab "$lab"} --nodes 2>/dev/null; }
+	case $cmd in
+	fail)
+		if [ ${#words[@]} -eq 0 ]; then
+			COMPREPLY=($(compgen -W "partition $(nodes)" -- "$cur"))
+		elif [ "${words[0]}" = partition ]; then
+			COMPREPLY=($(compgen -W "$(nodes)" -- "$cur"))
+		elif [ ${#words[@]} -eq 1 ]; then
+			COMPREPLY=($(compgen -W "crash freeze stop drain down delay loss rate" -- "$cur"))
+		fi ;;
+	heal|exec|logs)
+		[ ${#words[@]} -eq 0 ] && COMPREPLY=($(compgen -W "$(nodes)" -- "$cur")) ;;
+	lesson)
+		if [ ${#words[@]} -eq 0 ]; then
+			COMPREPLY=($(compgen -W "list lint check run report" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(stacklab lesson list 2>/dev/null | awk 'NR > 1 {print $1}')" -- "$cur") $(compgen -f -X '!*.lesson' -- "$cur"))
+		fi ;;
+	traffic)
+		[ ${#words[@]} -eq 0 ] && COMPREPLY=($(compgen -W "start stop" -- "$cur")) ;;
+	*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;
+	esac
+}
+complete -F _stacklab stacklab

@@ -207,6 +207,14 @@ static int make_switch(struct lab *lab, struct sl_error *err)
 	int r = net_open(&lab->net, err);
 	for (int i = 0; r == 0 && i < lab->topo->n_nets; i++)
 		r = net_bridge_add(lab->net, lab->topo->nets[i].bridge, err);
+	/* Which faults this kernel can show: delay and loss need netem (the
+	 * TUI offers only what works). The switch's loopback is a safe place
+	 * to ask. */
+	if (r == 0 && net_link_set_up(lab->net, "lo", true, NULL) == 0) {
+		lab->has_netem = net_qdisc_netem(lab->net, "lo", 1, 0, 0, NULL) == 0;
+		if (lab->has_netem)
+			net_qdisc_clear(lab->net, "lo", NULL);
+	}
 	return r;
 }
 

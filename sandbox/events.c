@@ -453,8 +453,9 @@ json_t *lab_status(struct lab *lab)
 			json_object_set_new(o, "other", json_string(node_name(lab, f->other)));
 		json_array_append_new(faults, o);
 	}
-	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s}", "ok", 1, "lab", lab->name,
-			 "topology", t->name, "title", t->title, "domain", t->domain, "pid", (int)getpid(), "started",
-			 (json_int_t)lab->started, "networks", nets, "nodes", nodes, "vips", vips, "links",
-			 links_json(lab), "faults", faults, "publish", publish_json(lab), "ca", lab->ca_pem);
+	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:b}}", "ok", 1, "lab",
+			 lab->name, "topology", t->name, "title", t->title, "domain", t->domain, "pid", (int)getpid(),
+			 "started", (json_int_t)lab->started, "networks", nets, "nodes", nodes, "vips", vips, "links",
+			 links_json(lab), "faults", faults, "publish", publish_json(lab), "ca", lab->ca_pem, "kernel",
+			 "netem", lab->has_netem);
 }

@@ -187,6 +187,7 @@ struct lab {
 	bool incident_acted;           /* its card is in incidents now, or */
 	struct lab_incident incident_next;   /* it is still here */
 	int switch_ns;                 /* the daemon's own network namespace */
+	bool has_netem;                /* the kernel has the netem qdisc (delay, loss) */
 	struct cgroups cgroups;        /* for freezing nodes */
 	struct idmap idmap;            /* host ids of the nodes' user namespace */
 	gid_t watch_gid;               /* may watch (status, events…); 0: root only */

@@ -206,6 +206,7 @@ void model_init(struct tm_model *m, json_t *st)
 		set_neighbours(m, json_object_get(vip, "neighbours"));
 	}
 	m->faults = (int)json_array_size(json_object_get(st, "faults"));
+	m->netem = json_is_true(json_object_get(json_object_get(st, "kernel"), "netem"));
 	model_log(m, "connected to lab %s (%d nodes)", m->lab, m->n_nodes);
 }
 

@@ -67,6 +67,7 @@ struct tm_model {
 	int n_incidents;
 	int faults;
 	bool gone;                    /* the lab went away */
+	bool netem;                   /* the kernel can delay and drop packets */
 };
 
 void model_init(struct tm_model *m, json_t *status);

@@ -97,7 +97,15 @@ static void act(const char *lab, struct tm_model *m, struct view_state *v, int k
 		req = json_pack("{s:s, s:s, s:s, s:[]}", "cmd", "fail", "target", n->links[0], "fault", "down", "args");
 		snprintf(what, sizeof(what), "took %s down", n->links[0]);
 		break;
+	case 'R':
+		req = json_pack("{s:s, s:s, s:s, s:[s]}", "cmd", "fail", "target", n->links[0], "fault", "rate", "args", "256");
+		snprintf(what, sizeof(what), "capped %s at 256 kbit/s", n->links[0]);
+		break;
 	case 'D': case 'L':
+		if (!m->netem) {
+			snprintf(v->message, sizeof(v->message), "this kernel has no netem qdisc: no delay or loss here (R caps a link's rate)");
+			return;
+		}
 		req = key == 'D' ? json_pack("{s:s, s:s, s:s, s:[s]}", "cmd", "fail", "target", n->links[0], "fault", "delay", "args", "200")
 				 : json_pack("{s:s, s:s, s:s, s:[s]}", "cmd", "fail", "target", n->links[0], "fault", "loss", "args", "10");
 		snprintf(what, sizeof(what), "%s on %s", key == 'D' ? "200 ms delay" : "10 %% loss", n->links[0]);

@@ -337,6 +337,7 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 static const char *const help_lines[] = {
 	"Tab, arrows  select a node (in the map's order); a click selects too",
 	"c  crash it    f  freeze it    s  stop its first daemon    d  take its first link down",
+	"R  cap its first link at 256 kbit/s (tbf)",
 	"D  delay its first link 200 ms (netem)    L  drop 10 % of its packets (netem)",
 	"p  partition it from the next node    h  heal it    H  heal everything",
 	"t  start/stop traffic    +  -  traffic rate",
@@ -357,12 +358,14 @@ static const char *const help_lines[] = {
 };
 
 /* The keys and the legend over the whole screen: it fits 80x24. */
-static void draw_help(WINDOW *w, struct view_state *v, int rows, int cols)
+static void draw_help(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, int cols)
 {
 	put(w, 1, 0, cols, A_BOLD | A_UNDERLINE, "keys  (? or Esc: back)");
 	int n = (int)(sizeof(help_lines) / sizeof(help_lines[0]));
-	for (int i = 0; i < n && 2 + i < rows - 1; i++) {
+	for (int i = 0, y = 2; i < n && y < rows - 1; i++) {
 		const char *line = help_lines[i];
+		if (!m->netem && strstr(line, "(netem)"))
+			continue; /* this kernel cannot: not offered */
 		char ascii[200];
 		if (!v->unicode) { /* the same legend, as the ASCII map draws it */
 			static const char *const map[][2] = { { "■", "#" }, { "●", "*" }, { "▶", ">" }, { "╳", "x" },
@@ -382,7 +385,7 @@ static void draw_help(WINDOW *w, struct view_state *v, int rows, int cols)
 			ascii[o] = '\0';
 			line = ascii;
 		}
-		put(w, 2 + i, 0, cols, strcmp(line, "Legend") == 0 ? A_BOLD | A_UNDERLINE : 0, line);
+		put(w, y++, 0, cols, strcmp(line, "Legend") == 0 ? A_BOLD | A_UNDERLINE : 0, line);
 	}
 }
 
@@ -569,7 +572,7 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 	if (v->inspect) {
 		draw_inspect(w, v, rows, cols);
 	} else if (v->help) {
-		draw_help(w, v, rows, cols);
+		draw_help(w, m, v, rows, cols);
 	} else {
 		int map_h = rows * 55 / 100 < 12 ? 12 : rows * 55 / 100;
 		if (map_h > rows - 8)

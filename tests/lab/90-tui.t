@@ -81,6 +81,11 @@ wait_until 6 sh -c "tmux capture-pane -p -t $S | tail -1 | grep -Eq '\? help +q 
 tmux send-keys -t $S '?'
 wait_until 3 shows "^Legend"; ok $? "80x24: ? opens the keys and the legend"
 shows "^Sparkline: requests answered each second"; ok $? "80x24: the whole help fits"
+if [ "$(sl status --lab $LAB --json | jq .kernel.netem)" = true ]; then
+	shows "delay its first link 200 ms"; ok $? "help offers delay and loss: this kernel has netem"
+else
+	! shows "delay its first link"; ok $? "help offers no delay or loss: this kernel has no netem"
+fi
 tmux send-keys -t $S Escape
 wait_until 3 shows "^events "; ok $? "Esc closes the help"
 tmux resize-window -t $S -x 200 -y 60 2>/dev/null || tmux resize-pane -t $S -x 200 -y 60

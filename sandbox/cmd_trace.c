@@ -17,7 +17,10 @@ static void help(FILE *out)
 		     "explanation (scenarios/trace.ini). A request that failed shows where it\n"
 		     "stopped.\n\n"
 		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
-		     "  -j, --json      the trace as JSON\n"
+		     "  -p, --packets   also every packet of the request, as the switch saw it:\n"
+		     "                  time, link, from, to, protocol (DNS, ARP, TCP, TLS, HTTP,\n"
+		     "                  FastCGI, SQL) and what it carried\n"
+		     "  -j, --json      the trace as JSON (packets included)\n"
 		     "  -h, --help      show this help\n");
 }
 
@@ -26,17 +29,19 @@ int cmd_trace(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "lab", required_argument, NULL, 'l' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "packets", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *given = NULL;
-	bool json = false;
+	bool json = false, packets = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:jph", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': given = optarg; break;
 		case 'j': json = true; break;
+		case 'p': packets = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
 		}
@@ -78,6 +83,20 @@ int cmd_trace(int argc, char **argv)
 				printf("  (%.1f ms)", json_real_value(json_object_get(h, "ms")));
 			printf("\n    %s\n    | %s\n", json_string_value(json_object_get(h, "explain")),
 			       json_string_value(json_object_get(h, "line")));
+		}
+		json_t *list = json_object_get(t, "packets"), *p;
+		if (packets && json_array_size(list)) {
+			printf("\npackets, as the switch saw them:\n%9s  %-12s %-20s %-20s %-8s %s\n", "ms", "link", "from", "to",
+			       "proto", "what");
+			json_array_foreach(list, i, p)
+				printf("%9.1f  %-12s %-20s %-20s %-8s %.70s\n", json_real_value(json_object_get(p, "ms")),
+				       json_string_value(json_object_get(p, "link")), json_string_value(json_object_get(p, "from")),
+				       json_string_value(json_object_get(p, "to")), json_string_value(json_object_get(p, "proto")),
+				       json_string_value(json_object_get(p, "what")));
+		} else if (packets) {
+			printf("\nno packet was seen\n");
+		} else if (json_array_size(list)) {
+			printf("\n(%zu packets: stacklab trace --packets)\n", json_array_size(list));
 		}
 	}
 	int status = (int)json_integer_value(json_object_get(t, "status"));

@@ -9,6 +9,7 @@
  * failed shows where it stopped. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "capture.h"
 #include "lab.h"
 #include "util.h"
 
@@ -133,7 +135,7 @@ static void stamp(json_t *h, double t0, double at)
 	if (at <= 0)
 		return;
 	json_object_set_new(h, "time", json_real(at));
-	json_object_set_new(h, "at_ms", json_real((at - t0) * 1000));
+	json_object_set_new(h, "at_ms", json_real(round((at - t0) * 10000) / 10));
 }
 
 static json_t *hop(const char *kind, const struct lab *lab, int node, const char *link, const char *line,
@@ -194,8 +196,12 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	snprintf(url, sizeof(url), "https://www.%s%s", lab->topo->domain, path);
 	/* --globoff: the path is the student's, and /x[1-3] is one request,
 	 * not three. */
-	char *argv[] = { "/usr/bin/curl", "--globoff", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total}",
+	char *argv[] = { "/usr/bin/curl", "--globoff", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total} %{local_port}",
 			 "-H", header, "--max-time", "5", url, NULL };
+	/* The switch sees every packet: the request's own are the trace's
+	 * second witness (and the only one of a request still in flight). */
+	struct capture cap = { .fd = -1 };
+	bool capturing = capture_start(&cap) == 0;
 	char out[256] = "";
 	struct timeval tv0;
 	gettimeofday(&tv0, NULL);
@@ -204,13 +210,18 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	/* curl gives up after 5 s; a node that stops it holds the lab no
 	 * longer than that and a second (the daemon waits here). */
 	int code = node_run(&door, argv, out, sizeof(out), 6000);
-	int status = 0;
+	int status = 0, port = 0;
 	double secs = 0;
-	sscanf(out, "%d %lf", &status, &secs);
+	sscanf(out, "%d %lf %d", &status, &secs, &port);
 	/* Let the daemons' lines reach us. */
 	uint64_t until = now_ms() + 300;
 	while (now_ms() < until)
 		lab_pump(lab, 50);
+	struct capture_path seen;
+	json_t *packets = capturing ? capture_packets(&cap, lab, rid, port, t0, &seen) : json_array();
+	if (!capturing)
+		seen = (struct capture_path){ .lb = -1, .web = -1, .app = -1, .db = -1, .stuck = -1 };
+	capture_stop(&cap);
 
 	struct explains x = { 0 };
 	char ini[PATH_MAX];
@@ -323,21 +334,68 @@ json_t *trace_request(struct lab *lab, json_t *req)
 			}
 		}
 	}
+	/* Each hop's own time, from the packets: when its request arrived. */
+	size_t hk;
+	json_t *hj;
+	json_array_foreach(hops, hk, hj) {
+		const char *kind = json_string_value(json_object_get(hj, "hop"));
+		double at = strcmp(kind, "lb") == 0 ? seen.t_lb : strcmp(kind, "web") == 0 ? seen.t_web
+			  : strcmp(kind, "app") == 0 ? seen.t_app : strcmp(kind, "db") == 0 ? seen.t_db : 0;
+		if (at > 0)
+			stamp(hj, t0, at);
+	}
+	/* A request still in flight when curl gave up: the tiers it reached
+	 * log only when it ends; the packets show them, and the connection
+	 * that got no answer is where it stopped. */
+	if (!stopped && (code != 0 || status == 0)) {
+		const struct { const char *kind; int node, from; double t; int seen; } reached[] = {
+			{ "lb", seen.lb, client, seen.t_lb, lb }, { "web", seen.web, seen.lb, seen.t_web, web },
+			{ "app", seen.app, seen.web, seen.t_app, app },
+		};
+		for (size_t k = 0; k < ARRAY_SIZE(reached); k++) {
+			if (reached[k].seen >= 0 || reached[k].node < 0)
+				continue;
+			link_between(lab, reached[k].from >= 0 ? reached[k].from : client, reached[k].node, link, sizeof(link));
+			json_t *h = hop(reached[k].kind, lab, reached[k].node, link, "(in flight: it logs the request when it ends)",
+					-1, explain(&x, reached[k].kind, "inflight", lab->topo->nodes[reached[k].node].name, ""));
+			stamp(h, t0, reached[k].t);
+			json_array_append_new(hops, h);
+		}
+		if (seen.stuck >= 0) {
+			const struct role *role = lab->topo->nodes[seen.stuck].role;
+			const char *kind = role == role_get(ROLE_DB) ? "db" : role == role_get(ROLE_APP) ? "app"
+					 : role == role_get(ROLE_WEB) ? "web" : "lb";
+			int before = strcmp(kind, "db") == 0 ? seen.app : strcmp(kind, "app") == 0 ? seen.web : seen.lb;
+			link_between(lab, before >= 0 ? before : client, seen.stuck, link, sizeof(link));
+			json_t *h = hop(kind, lab, seen.stuck, link, seen.stuck_what, -1,
+					explain(&x, kind, "noanswer", lab->topo->nodes[seen.stuck].name,
+						before >= 0 ? lab->topo->nodes[before].name : ""));
+			stamp(h, t0, seen.t_stuck);
+			json_array_append_new(hops, h);
+			stopped = kind;
+		}
+	}
 	if (!stopped && code == 0) {
 		link_between(lab, lb >= 0 ? lb : client, client, link, sizeof(link));
 		char what[64];
 		snprintf(what, sizeof(what), "HTTP %d in %.1f ms", status, secs * 1000);
+		char st[8];
+		snprintf(st, sizeof(st), "%d", status);
 		json_t *h = hop("response", lab, client, link, what, secs * 1000,
-				explain(&x, "response", "explain", lab->topo->nodes[client].name, ""));
-		stamp(h, t0, done_at > 0 ? done_at : t0 + secs);
+				explain(&x, "response", status >= 400 ? "error" : "explain", lab->topo->nodes[client].name, st));
+		stamp(h, t0, seen.t_response > 0 ? seen.t_response : done_at > 0 ? done_at : t0 + secs);
 		json_array_append_new(hops, h);
 	}
 	/* The request really left when curl started it: the response's time
 	 * (HAProxy's) less curl's total, not when we forked curl. Re-base. */
-	if (done_at > 0 && secs > 0 && done_at - secs > t0) {
-		double start = done_at - secs;
+	/* The packets know best: the request's first packet, its DNS query. */
+	double start = seen.t_start > 0 ? seen.t_start : done_at > 0 && secs > 0 && done_at - secs > t0 ? done_at - secs : 0;
+	if (start > 0) {
 		size_t k;
 		json_t *h;
+		json_array_foreach(packets, k, h) /* the same origin for the packets */
+			json_object_set_new(h, "ms", json_real(round((json_real_value(json_object_get(h, "ms")) -
+								      (start - t0) * 1000) * 10) / 10));
 		json_array_foreach(hops, k, h) {
 			if (!json_object_get(h, "time"))
 				continue;
@@ -346,8 +404,8 @@ json_t *trace_request(struct lab *lab, json_t *req)
 			stamp(h, start, at);
 		}
 	}
-	json_t *reply = json_pack("{s:b, s:s, s:s, s:i, s:f, s:i, s:o}", "ok", 1, "rid", rid, "url", url, "status", status,
-				  "ms", secs * 1000, "curl", code, "hops", hops);
+	json_t *reply = json_pack("{s:b, s:s, s:s, s:i, s:f, s:i, s:o, s:o}", "ok", 1, "rid", rid, "url", url, "status",
+				  status, "ms", secs * 1000, "curl", code, "hops", hops, "packets", packets);
 	if (stopped)
 		json_object_set_new(reply, "stopped_at", json_string(stopped));
 	for (int k = 0; k < n; k++)

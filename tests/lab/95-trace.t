@@ -23,6 +23,25 @@ is "$(echo "$j" | jq -r '[.hops[] | has("time") and has("at_ms")] | all')" "true
 is "$(echo "$j" | jq -r '[.hops[] | select(.hop != "db") | .at_ms] | . == sort')" "true" "the offsets grow along the path"
 like "$(sl trace --lab $LAB /static/about.html)" "serves the file from its own disk" "a static file: the trace says nginx served it itself"
 
+# The switch's view: every packet of the request, classified.
+is "$(echo "$j" | jq -r '[.packets[].proto] | unique | join(" ")')" "DNS FastCGI HTTP SQL TCP TLS" "packets: DNS, TCP, TLS, HTTP, FastCGI and SQL"
+like "$(echo "$j" | jq -r '.packets[] | select(.proto == "HTTP") | .what' | head -1)" "^GET / HTTP/1.1$" "packets: the lb's plain HTTP request to web1"
+like "$(echo "$j" | jq -r '.packets[] | select(.proto == "SQL") | .what' | tr '\n' ' ')" "prepare: /\* rid=$rid \*/ SELECT" "packets: the SQL with the request's id, on the wire"
+is "$(echo "$j" | jq -r '.packets[0].what' | cut -d' ' -f1-3)" "query A www.foobar.com" "packets: the first is the client's DNS query"
+is "$(echo "$j" | jq -r '[.packets[].ms] | . == sort')" "true" "packets: in the order the switch saw them"
+is "$(echo "$j" | jq -r '[.hops[] | select(.hop == "web" or .hop == "app" or .hop == "db") | .at_ms] | (.[0] < .[1] and .[1] < .[2])')" "true" "each hop has its own time (web < app < db), from the packets"
+like "$(sl trace --lab $LAB --packets)" "FastCGI +BEGIN_REQUEST" "trace --packets prints the table"
+
+# A request stuck in flight: what the packets show of it.
+sl fail --lab $LAB db1 crash >/dev/null
+j=$(sl trace --lab $LAB --json)
+is "$(echo "$j" | jq -r .stopped_at)" "db" "db1 crashed: the trace stops at db"
+is "$(echo "$j" | jq -r '[.hops[].hop] | join(" ")')" "dns lb web app db" "lb, web and app were reached (in flight), then db"
+like "$(echo "$j" | jq -r '.hops[] | select(.hop == "db") | .line')" "app1 sent SYN to db1:3306 [0-9]+ times? .*no answer" "the db hop: app1's connection got no answer"
+like "$(echo "$j" | jq -r '.hops[] | select(.hop == "db") | .explain')" "no answer: db1 is down or cut off" "and says so"
+like "$(echo "$j" | jq -r '.hops[] | select(.hop == "app") | .explain')" "still waiting" "the app hop says it was still waiting"
+sl heal --lab $LAB db1 >/dev/null
+
 sl fail --lab $LAB web1 crash >/dev/null
 wait_until 5 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"lb1\") | (.servers // [])[] | select(.server == \"web1\" and .state == \"DOWN\")' >/dev/null"
 out=$(sl trace --lab $LAB); ok $([ $? -ne 0 ]; echo $?) "with web1 crashed the traced request fails"

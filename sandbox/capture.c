@@ -1,0 +1,394 @@
+/* capture.c — the packets of one traced request (see capture.h). */
+#include "capture.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <math.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lab.h"
+#include "util.h"
+
+#define SNAP 2048
+
+int capture_start(struct capture *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+	if (c->fd < 0)
+		return -errno;
+	/* Room for a busy second of a lab with traffic running. */
+	int size = 8 << 20, on = 1;
+	if (setsockopt(c->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+	c->f = xcalloc(CAPTURE_MAX, sizeof(*c->f));
+	return 0;
+}
+
+void capture_stop(struct capture *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->f);
+	c->f = NULL;
+}
+
+/* Printable text of a payload: what a person can read of it. */
+static void text_of(char *out, size_t size, const unsigned char *p, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 1 < size; i++)
+		out[o++] = p[i] >= 32 && p[i] < 127 ? (char)p[i] : ' ';
+	out[o] = '\0';
+}
+
+static void dns_what(struct frame *f, const unsigned char *p, size_t len)
+{
+	f->layer = "DNS";
+	if (len < 12) {
+		snprintf(f->what, sizeof(f->what), "DNS (short)");
+		return;
+	}
+	char name[128] = "";
+	size_t o = 0, at = 12;
+	while (at < len && p[at] && p[at] < 64 && o < sizeof(name) - 66) {
+		size_t l = p[at++];
+		if (at + l > len)
+			break;
+		if (o)
+			name[o++] = '.';
+		text_of(name + o, sizeof(name) - o, p + at, l);
+		o += l;
+		at += l;
+	}
+	at++;
+	int type = at + 2 <= len ? p[at] << 8 | p[at + 1] : 0;
+	const char *t = type == 1 ? "A" : type == 28 ? "AAAA" : type == 15 ? "MX" : type == 5 ? "CNAME" : "?";
+	bool answer = p[2] & 0x80;
+	int answers = p[6] << 8 | p[7], rcode = p[3] & 0x0f;
+	if (!answer)
+		snprintf(f->what, sizeof(f->what), "query %s %s (id %d)", t, name, p[0] << 8 | p[1]);
+	else if (rcode)
+		snprintf(f->what, sizeof(f->what), "answer %s %s: error %d", t, name, rcode);
+	else
+		snprintf(f->what, sizeof(f->what), "answer %s %s: %d record%s", t, name, answers, answers == 1 ? "" : "s");
+}
+
+static void tcp_what(struct frame *f, const unsigned char *p, size_t len)
+{
+	uint16_t port = f->dport == 443 || f->dport == 80 || f->dport == 9000 || f->dport == 3306 ? f->dport : f->sport;
+	bool to_server = port == f->dport;
+	char flags[32] = "";
+	if (f->flags & 0x02)
+		snprintf(flags, sizeof(flags), "%s", f->flags & 0x10 ? "SYN-ACK" : "SYN");
+	else if (f->flags & 0x04)
+		snprintf(flags, sizeof(flags), "RST");
+	else if (f->flags & 0x01)
+		snprintf(flags, sizeof(flags), "FIN");
+	f->layer = "TCP";
+	if (!len) {
+		snprintf(f->what, sizeof(f->what), "%s", flags);
+		return;
+	}
+	char text[120];
+	if (port == 443) {
+		f->layer = "TLS";
+		if (p[0] == 0x16 && len > 5)
+			snprintf(f->what, sizeof(f->what), "%s", p[5] == 1 ? "ClientHello" : p[5] == 2 ? "ServerHello, certificate"
+							   : "handshake");
+		else if (p[0] == 0x17)
+			snprintf(f->what, sizeof(f->what), "encrypted %s (%zu bytes)", to_server ? "request" : "response", len);
+		else if (p[0] == 0x15)
+			snprintf(f->what, sizeof(f->what), "alert");
+		else if (p[0] == 0x14)
+			snprintf(f->what, sizeof(f->what), "ChangeCipherSpec, Finished");
+		else
+			snprintf(f->what, sizeof(f->what), "%zu bytes", len);
+	} else if (port == 80) {
+		f->layer = "HTTP";
+		size_t line = 0;
+		while (line < len && p[line] != '\r' && p[line] != '\n')
+			line++;
+		text_of(text, sizeof(text), p, line);
+		snprintf(f->what, sizeof(f->what), "%s", line ? text : "data");
+	} else if (port == 9000) {
+		f->layer = "FastCGI";
+		static const char *const types[] = { "?", "BEGIN_REQUEST", "ABORT", "END_REQUEST", "PARAMS", "STDIN",
+						     "STDOUT", "STDERR" };
+		int type = len > 1 && p[0] == 1 && p[1] < 8 ? p[1] : 0;
+		snprintf(f->what, sizeof(f->what), "%s (%zu bytes)", types[type], len);
+	} else if (port == 3306) {
+		f->layer = "SQL";
+		if (len >= 5 && to_server && (p[4] == 0x03 || p[4] == 0x16)) { /* COM_QUERY, COM_STMT_PREPARE */
+			text_of(text, sizeof(text), p + 5, len - 5);
+			snprintf(f->what, sizeof(f->what), "%s: %s", p[4] == 0x03 ? "query" : "prepare", text);
+		} else if (len >= 5 && to_server) {
+			snprintf(f->what, sizeof(f->what), "%s", p[3] == 1 ? "login" : p[4] == 0x01 ? "quit" : p[4] == 0x17 ? "execute"
+							   : p[4] == 0x19 ? "close statement" : p[4] == 0x02 ? "use database" : "command");
+		} else if (len >= 5) {
+			snprintf(f->what, sizeof(f->what), "%s", p[3] == 0 ? "greeting" : p[4] == 0x00 ? "OK"
+								: p[4] == 0xff ? "error" : "result");
+			if (p[3] && p[4] != 0x00 && p[4] != 0xff)
+				snprintf(f->what + strlen(f->what), sizeof(f->what) - strlen(f->what), " (%zu bytes)", len);
+		} else {
+			snprintf(f->what, sizeof(f->what), "%zu bytes", len);
+		}
+	} else {
+		snprintf(f->what, sizeof(f->what), "%zu bytes", len);
+	}
+	if (flags[0])
+		snprintf(f->what + strlen(f->what), sizeof(f->what) - strlen(f->what), " (%s)", flags);
+}
+
+/* The node a switch-side link belongs to, or -1. */
+static int node_of_link(const struct lab *lab, const char *name)
+{
+	for (int i = 0; i < lab->n_links; i++) {
+		const struct lab_link *l = &lab->links[i];
+		if (strcmp(lab->topo->nodes[l->node].ifaces[l->iface].peer, name) == 0)
+			return l->node;
+	}
+	return -1;
+}
+
+/* Read one frame; false when none is left. */
+static bool take(struct capture *c, struct lab *lab, const char *rid)
+{
+	unsigned char buf[SNAP];
+	struct sockaddr_ll from;
+	char control[256];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr msg = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = control, .msg_controllen = sizeof(control) };
+	ssize_t n = recvmsg(c->fd, &msg, MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0)
+		return errno == EINTR;
+	/* Each frame once: as it enters the switch from its sender. */
+	if (from.sll_pkttype == PACKET_OUTGOING || c->n == CAPTURE_MAX)
+		return true;
+	char ifname[IF_NAMESIZE] = "";
+	if_indextoname((unsigned)from.sll_ifindex, ifname);
+	int node = node_of_link(lab, ifname);
+	if (node < 0)
+		return true;
+	size_t len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf);
+	struct frame *f = &c->f[c->n];
+	memset(f, 0, sizeof(*f));
+	f->node = node;
+	str_copy(f->link, sizeof(f->link), ifname);
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+			f->t = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+		}
+	if (len < 14)
+		return true;
+	int type = buf[12] << 8 | buf[13];
+	if (type == ETHERTYPE_ARP && len >= 42) {
+		char s[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, buf + 28, s, sizeof(s));
+		inet_ntop(AF_INET, buf + 38, t, sizeof(t));
+		f->layer = "ARP";
+		if (buf[21] == 1)
+			snprintf(f->what, sizeof(f->what), "who has %s? tell %s", t, s);
+		else
+			snprintf(f->what, sizeof(f->what), "%s is at %02x:%02x:%02x:%02x:%02x:%02x", s, buf[22], buf[23], buf[24],
+				 buf[25], buf[26], buf[27]);
+		c->n++;
+		return true;
+	}
+	if (type != ETHERTYPE_IP || len < 34)
+		return true;
+	size_t ihl = (size_t)(buf[14] & 0x0f) * 4, total = (size_t)(buf[16] << 8 | buf[17]);
+	size_t l4 = 14 + ihl, end = 14 + total < len ? 14 + total : len;
+	f->proto = buf[23];
+	memcpy(&f->src, buf + 26, 4);
+	memcpy(&f->dst, buf + 30, 4);
+	if (l4 + 8 > end || (f->proto != 6 && f->proto != 17))
+		return true;
+	f->sport = (uint16_t)(buf[l4] << 8 | buf[l4 + 1]);
+	f->dport = (uint16_t)(buf[l4 + 2] << 8 | buf[l4 + 3]);
+	const unsigned char *payload;
+	size_t plen;
+	if (f->proto == 17) {
+		payload = buf + l4 + 8;
+		plen = end - l4 - 8;
+		if (f->sport != 53 && f->dport != 53)
+			return true;
+		dns_what(f, payload, plen);
+	} else {
+		size_t doff = l4 + 13 < end ? (size_t)(buf[l4 + 12] >> 4) * 4 : 20;
+		if (l4 + doff > end)
+			return true;
+		f->flags = buf[l4 + 13];
+		payload = buf + l4 + doff;
+		plen = end - l4 - doff;
+		/* A bare ACK says nothing a student needs. */
+		if (!plen && !(f->flags & 0x07))
+			return true;
+		tcp_what(f, payload, plen);
+	}
+	f->payload_has_rid = plen && memmem(payload, plen, rid, strlen(rid)) != NULL;
+	c->n++;
+	return true;
+}
+
+static bool same_flow(const struct frame *a, const struct frame *b)
+{
+	return a->proto == b->proto && ((a->src == b->src && a->dst == b->dst && a->sport == b->sport && a->dport == b->dport) ||
+				       (a->src == b->dst && a->dst == b->src && a->sport == b->dport && a->dport == b->sport));
+}
+
+/* Keep every frame of f's flow; true if the server ever answered it. */
+static bool keep_flow(struct capture *c, const struct frame *f)
+{
+	bool answered = false;
+	for (int k = 0; k < c->n; k++)
+		if (same_flow(&c->f[k], f)) {
+			c->f[k].keep = true;
+			answered |= c->f[k].src == f->dst && c->f[k].proto == 6;
+		}
+	return answered;
+}
+
+/* The name of an address in the lab: a node, or the VIP. */
+static void name_of(const struct lab *lab, uint32_t ip, uint16_t port, char *buf, size_t size)
+{
+	struct in_addr a = { ip };
+	for (int v = 0; v < lab->topo->n_vips; v++)
+		if (lab->topo->vips[v].addr.s_addr == ip) {
+			snprintf(buf, size, "VIP:%u", port);
+			return;
+		}
+	for (int i = 0; i < lab->topo->n_nodes; i++)
+		for (int k = 0; k < lab->topo->nodes[i].n_ifaces; k++)
+			if (lab->topo->nodes[i].ifaces[k].addr.s_addr == ip) {
+				snprintf(buf, size, "%s:%u", lab->topo->nodes[i].name, port);
+				return;
+			}
+	char s[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, s, sizeof(s));
+	snprintf(buf, size, "%s:%u", s, port);
+}
+
+static int node_of_ip(const struct lab *lab, uint32_t ip)
+{
+	for (int i = 0; i < lab->topo->n_nodes; i++)
+		for (int k = 0; k < lab->topo->nodes[i].n_ifaces; k++)
+			if (lab->topo->nodes[i].ifaces[k].addr.s_addr == ip)
+				return i;
+	return -1;
+}
+
+json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int client_port, double t0,
+			struct capture_path *path)
+{
+	*path = (struct capture_path){ .lb = -1, .web = -1, .app = -1, .db = -1, .stuck = -1 };
+	while (c->fd >= 0 && take(c, lab, rid))
+		;
+	/* The request's own connection to the load balancer, and the DNS
+	 * query just before it. */
+	double first_syn = 0;
+	for (int k = 0; k < c->n; k++) {
+		struct frame *f = &c->f[k];
+		if (f->proto == 6 && client_port && f->sport == client_port && f->dport == 443) {
+			if (!first_syn && (f->flags & 0x02))
+				first_syn = f->t;
+			if (!path->t_lb && strncmp(f->what, "encrypted request", 17) == 0)
+				path->t_lb = f->t;
+			keep_flow(c, f);
+		}
+	}
+	int client = lab_node_of_role(lab, ROLE_CLIENT), query = -1;
+	for (int k = 0; k < c->n; k++) {
+		const struct frame *f = &c->f[k];
+		if (f->proto == 17 && f->dport == 53 && f->node == client && (!first_syn || f->t <= first_syn) &&
+		    strncmp(f->what, "query A", 7) == 0)
+			query = k;
+	}
+	if (query >= 0)
+		keep_flow(c, &c->f[query]);
+	/* Each tier's connection that carried the request id; where one is
+	 * missing, the attempts to open it from the tier before. */
+	static const uint16_t tiers[] = { 80, 9000, 3306 };
+	double since = first_syn;
+	int from_node = -1;
+	for (int k = 0; k < c->n && from_node < 0; k++)
+		if (c->f[k].keep && c->f[k].proto == 6 && c->f[k].dport == 443 && c->f[k].src != c->f[k].dst)
+			from_node = node_of_ip(lab, c->f[k].dst); /* -1: the VIP is no node's own address */
+	for (size_t t = 0; t < ARRAY_SIZE(tiers); t++) {
+		int carried = -1;
+		for (int k = 0; k < c->n && carried < 0; k++)
+			if (c->f[k].proto == 6 && c->f[k].dport == tiers[t] && c->f[k].payload_has_rid)
+				carried = k;
+		if (carried >= 0) {
+			const struct frame *f = &c->f[carried];
+			keep_flow(c, f);
+			since = f->t;
+			from_node = node_of_ip(lab, f->dst);
+			if (t == 0)
+				path->lb = f->node;
+			*(t == 0 ? &path->web : t == 1 ? &path->app : &path->db) = from_node;
+			*(t == 0 ? &path->t_web : t == 1 ? &path->t_app : &path->t_db) = f->t;
+			continue;
+		}
+		/* Not carried: did the tier before try, and get no answer? */
+		for (int k = 0; k < c->n; k++) {
+			const struct frame *f = &c->f[k];
+			if (f->proto != 6 || f->dport != tiers[t] || !(f->flags & 0x02) || (f->flags & 0x10) || f->t < since ||
+			    (from_node >= 0 && f->node != from_node))
+				continue;
+			if (t == 0)
+				path->lb = f->node;
+			if (!keep_flow(c, f)) {
+				char to[64];
+				int tries = 0;
+				for (int j = k; j < c->n; j++)
+					tries += same_flow(&c->f[j], f) && (c->f[j].flags & 0x12) == 0x02;
+				name_of(lab, f->dst, f->dport, to, sizeof(to));
+				path->stuck = node_of_ip(lab, f->dst);
+				path->t_stuck = f->t;
+				snprintf(path->stuck_what, sizeof(path->stuck_what),
+					 "%s sent SYN to %s %d time%s (TCP tries again after 1, 2, 4 s): no answer",
+					 lab->topo->nodes[f->node].name, to, tries, tries == 1 ? "" : "s");
+			}
+			break;
+		}
+		break;
+	}
+	/* When the request began, and when its answer left the lb. */
+	double answered = 0;
+	for (int k = 0; k < c->n; k++) {
+		const struct frame *f = &c->f[k];
+		if (f->keep && !path->t_start)
+			path->t_start = f->t;
+		if (f->keep && f->sport == 80 && strncmp(f->what, "HTTP/", 5) == 0 && !answered)
+			answered = f->t;
+		if (f->keep && answered && !path->t_response && f->sport == 443 && f->dport == client_port)
+			path->t_response = f->t;
+	}
+	json_t *a = json_array();
+	for (int k = 0; k < c->n; k++) {
+		const struct frame *f = &c->f[k];
+		if (!f->keep)
+			continue;
+		char src[64], dst[64];
+		name_of(lab, f->src, f->sport, src, sizeof(src));
+		name_of(lab, f->dst, f->dport, dst, sizeof(dst));
+		json_array_append_new(a, json_pack("{s:f, s:s, s:s, s:s, s:s, s:s}", "ms", round((f->t - t0) * 1e4) / 10,
+						   "link", f->link, "from", src, "to", dst, "proto", f->layer ? f->layer : "?",
+						   "what", f->what));
+	}
+	return a;
+}

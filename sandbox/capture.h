@@ -1,0 +1,65 @@
+/* capture.h — the packets of one traced request, as the switch saw them.
+ *
+ * The lab owns every link: its daemon lives in the switch's network
+ * namespace, where one packet socket sees each frame as it enters the
+ * switch from the node that sent it (once, on that node's link). A trace
+ * opens it before the request and reads it after; capture_packets() keeps
+ * the frames of the request's own flows: its DNS query and answer, its TCP
+ * connection to the load balancer, and each connection further in that
+ * carried its request id (HTTP, FastCGI, SQL), or, where the request got
+ * stuck, the connection attempts that got no answer. */
+#ifndef STACKLAB_CAPTURE_H
+#define STACKLAB_CAPTURE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct lab;
+
+#define CAPTURE_MAX 4096           /* frames kept of one trace */
+
+struct frame {
+	double t;                  /* when the switch got it */
+	int node;                  /* who sent it (topology index), -1 if not a lab link */
+	char link[16];             /* the switch-side link it came in on */
+	uint32_t src, dst;         /* IPv4, network order (0 for ARP) */
+	uint16_t sport, dport;
+	uint8_t proto;             /* 6 TCP, 17 UDP, 0 ARP */
+	uint8_t flags;             /* TCP flags */
+	char what[160];            /* "SYN", "query A www.foobar.com", "SQL SELECT …" */
+	const char *layer;         /* DNS, ARP, TCP, TLS, HTTP, FastCGI, SQL */
+	bool payload_has_rid;      /* the request id is in it */
+	bool keep;
+};
+
+struct capture {
+	int fd;
+	struct frame *f;
+	int n;
+};
+
+/* Open the switch's packet socket (the caller is in the switch's network
+ * namespace). 0, or -errno. */
+int capture_start(struct capture *c);
+/* How far the request got, as the packets tell: the node of each tier it
+ * reached (-1: not reached) and when it got there; where a tier opened a
+ * connection that was never answered, that node and what happened. */
+struct capture_path {
+	int lb, web, app, db;
+	double t_start;            /* the request's first packet (its DNS query) */
+	double t_lb, t_web, t_app, t_db;
+	double t_response;         /* the answer left the load balancer */
+	int stuck;
+	double t_stuck;            /* its first SYN */
+	char stuck_what[160];
+};
+
+/* Read what arrived, classify it, keep the request's frames (see above) and
+ * return them as a JSON array of {ms, link, from, to, proto, what} (ms from
+ * t0), oldest first; the path it took into *path. */
+json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int client_port, double t0,
+			struct capture_path *path);
+void capture_stop(struct capture *c);
+
+#endif

@@ -408,12 +408,24 @@ int tui_main(const struct tui_options *opt)
 				v.scroll = 0;
 				continue;
 			}
-			if (v.trace && (key == KEY_RIGHT || key == KEY_LEFT || key == 27)) { /* the stepper */
+			if (v.trace && (key == KEY_RIGHT || key == KEY_LEFT || key == 27 || key == ' ' || key == '+' || key == '-')) {
+				/* the stepper: walk, play, pause, speed */
 				if (key == 27) {
 					json_decref(v.trace);
 					v.trace = NULL;
+					v.playing = false;
+				} else if (key == ' ') {
+					v.playing = !v.playing;
+					if (v.playing && v.step >= (int)json_array_size(json_object_get(v.trace, "hops")) - 1)
+						v.step = 0; /* from the start again */
+					v.played_ms = now_ms();
+				} else if (key == '+' || key == '-') {
+					v.speed = key == '+' ? (v.speed >= 4 ? 4 : v.speed * 2) : (v.speed <= 1 ? 1 : v.speed / 2);
+					snprintf(v.message, sizeof(v.message), "stepper speed ×%d", v.speed);
+					v.message_ms = now_ms();
 				} else {
 					v.step += key == KEY_RIGHT ? 1 : -1;
+					v.playing = false;
 				}
 			} else if (key == 'r' && !m.gone) {
 				json_t *traced = call(lab, json_pack("{s:s, s:s}", "cmd", "trace", "path", "/"), v.message, sizeof(v.message));
@@ -422,6 +434,8 @@ int tui_main(const struct tui_options *opt)
 					json_decref(v.trace);
 					v.trace = traced;
 					v.step = 0;
+					v.playing = false;
+					v.speed = v.speed ? v.speed : 1;
 					v.message[0] = '\0';
 				}
 			} else if (key == KEY_MOUSE && getmouse(&me) == OK) { /* a click selects a node */
@@ -484,6 +498,12 @@ int tui_main(const struct tui_options *opt)
 				dirty = true;
 			}
 			last_status = now;
+		}
+		if (v.trace && v.playing && now - v.played_ms >= 1500 / (unsigned)(v.speed ? v.speed : 1)) {
+			if (++v.step >= (int)json_array_size(json_object_get(v.trace, "hops")) - 1)
+				v.playing = false; /* at the end */
+			v.played_ms = now;
+			dirty = true;
 		}
 		if (dirty && now - last_draw >= 100) {
 			int rows_now, cols_now;

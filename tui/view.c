@@ -127,13 +127,8 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		row[t] += 4;
 		/* The link into this tier: an arrow from the column before, bold
 		 * while traffic crosses it, marked when the link is down. */
-		if (t > 0) {
-			bool flowing = n->rx_bps + n->tx_bps > 20000;
-			const char *arrow = n->link_down ? (v->unicode ? "╳ " : "x ") : (v->unicode ? "▶ " : "> ");
-			put(w, y, x - 2, 2, flowing ? A_BOLD : A_DIM, arrow);
-		}
 		/* While stepping through a trace: its path stays marked, the
-		 * current hop's node stands out. */
+		 * current hop's node stands out and the link it came in by is lit. */
 		bool on_path = false, current = false;
 		if (v->trace) {
 			size_t k;
@@ -143,6 +138,11 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 				on_path |= here;
 				current |= here && (int)k == v->step;
 			}
+		}
+		if (t > 0) {
+			bool flowing = n->rx_bps + n->tx_bps > 20000;
+			const char *arrow = n->link_down ? (v->unicode ? "╳ " : "x ") : (v->unicode ? "▶ " : "> ");
+			put(w, y, x - 2, 2, current ? A_BOLD | A_REVERSE : flowing ? A_BOLD : A_DIM, arrow);
 		}
 		attr_t sel = (v->trace ? current : i == v->selected) ? A_REVERSE : 0;
 		attr_t col = v->color ? COLOR_PAIR(state_color(n)) : 0;
@@ -293,6 +293,9 @@ static int wrap(WINDOW *w, int y, int cols, int max, attr_t attr, const char *te
 	size_t n = mbstowcs(wide, text, 2047), start[64], len[64];
 	if (n == (size_t)-1 || max <= 0)
 		return 0;
+	for (size_t k = 0; k < n; k++) /* a log's tabs (MariaDB's) as spaces */
+		if (wide[k] == L'\t' || wide[k] == L'\r')
+			wide[k] = L' ';
 	int rows = break_rows(wide, n, cols - 2, start, len, max < 64 ? max : 64);
 	wattron(w, attr);
 	for (int k = 0; k < rows; k++)
@@ -328,10 +331,58 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 	if (json_object_get(h, "ms"))
 		snprintf(line + strlen(line), sizeof(line) - strlen(line), "   took %.1f ms", json_real_value(json_object_get(h, "ms")));
 	put(w, top + 1, 0, cols, A_BOLD, line);
-	int y = top + 2;
-	y += wrap(w, y, cols, top + height - y - 1, 0, json_string_value(json_object_get(h, "explain")));
+	int y = top + 2, bottom = top + height;
+	y += wrap(w, y, cols, bottom - y - 1 > 3 ? 3 : bottom - y - 1, 0, json_string_value(json_object_get(h, "explain")));
 	snprintf(line, sizeof(line), "| %s", json_string_value(json_object_get(h, "line")));
-	wrap(w, y, cols, top + height - y, A_DIM, line);
+	y += wrap(w, y, cols, bottom - y > 2 ? 2 : bottom - y, A_DIM, line);
+	/* The packets of this hop, as the switch saw them: from its time to
+	 * the next hop's. */
+	json_t *packets = json_object_get(v->trace, "packets"), *p;
+	double from = json_real_value(json_object_get(h, "at_ms")), to = 1e12;
+	for (size_t j = (size_t)v->step + 1; j < json_array_size(hops); j++) { /* the next hop that is later */
+		json_t *at = json_object_get(json_array_get(hops, j), "at_ms");
+		if (at && json_real_value(at) > from) {
+			to = json_real_value(at);
+			break;
+		}
+	}
+	if (v->step == 0)
+		from = -1e12;
+	size_t k, first = SIZE_MAX, count = 0;
+	json_array_foreach(packets, k, p) {
+		double ms = json_real_value(json_object_get(p, "ms"));
+		if (ms >= from && ms < to) {
+			first = first == SIZE_MAX ? k : first;
+			count++;
+		}
+	}
+	if (y >= bottom || !json_array_size(packets))
+		return;
+	if (bottom - y < 3) { /* no room for the table: what this hop sent */
+		snprintf(line, sizeof(line), "packets of this hop: %zu%s", count, count ? " (" : "");
+		for (size_t j = first; count && j < first + count && strlen(line) < sizeof(line) - 64; j++)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", j > first ? ", " : "",
+				 json_string_value(json_object_get(json_array_get(packets, j), "what")));
+		if (count)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), ")");
+		put_fit(w, y, 0, cols, 0, line);
+		return;
+	}
+	snprintf(line, sizeof(line), "packets, as the switch saw them (%zu of this hop; Space plays, + - speed)", count);
+	put_fit(w, y++, 0, cols, A_UNDERLINE, line);
+	size_t rows = (size_t)(bottom - y), start = first == SIZE_MAX ? 0 : first > 1 ? first - 1 : 0;
+	if (count + 1 < rows && start > (rows - count - 1) / 2)
+		start -= (rows - count - 1) / 2;
+	for (k = start; k < json_array_size(packets) && y < bottom; k++) {
+		p = json_array_get(packets, k);
+		bool mine = first != SIZE_MAX && k >= first && k < first + count;
+		snprintf(line, sizeof(line), "%s%8.1f %-12s %s %s %s  %-7s %s", mine ? (v->unicode ? "▶" : ">") : " ",
+			 json_real_value(json_object_get(p, "ms")), json_string_value(json_object_get(p, "link")),
+			 json_string_value(json_object_get(p, "from")), v->unicode ? "→" : "->",
+			 json_string_value(json_object_get(p, "to")), json_string_value(json_object_get(p, "proto")),
+			 json_string_value(json_object_get(p, "what")));
+		put(w, y++, 0, cols, mine ? A_BOLD : A_DIM, line);
+	}
 }
 
 static const char *const help_lines[] = {
@@ -604,7 +655,7 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 		snprintf(line, sizeof(line), " %s", fresh ? v->message
 				 : v->inspect ? "Up/Down PgUp/PgDn scroll  r refresh  Esc back"
 				 : v->help ? "? or Esc: back  q quit"
-				 : "Left/Right walk the hops  r trace again  Esc leave the stepper");
+				 : "Left/Right walk the hops  Space play/pause  + - speed  r trace again  Esc leave");
 	} else {
 		snprintf(line, sizeof(line), " ");
 		for (int k = 0; keys[k]; k++) {

@@ -24,6 +24,9 @@ struct view_state {
 	char *inspect;                /* the open node's page (malloc'd), NULL when closed */
 	json_t *trace;                /* the stepper's traced request, NULL when closed */
 	int step;                     /* the hop shown */
+	bool playing;                 /* the stepper walks the hops by itself */
+	int speed;                    /* 1, 2 or 4 hops every 1.5 s */
+	unsigned long long played_ms; /* when it last stepped */
 	int inspect_top;              /* its first line on screen */
 	struct lesson_pane *lesson;   /* a lesson running in the TUI, or NULL */
 	bool lesson_events;           /* e: the event log instead of the lesson */

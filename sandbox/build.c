@@ -41,7 +41,7 @@ static const struct topo_vip *held_vip(const struct topo *t, const struct topo_n
 struct node_vars {
 	struct render_var v[TIMING_VARS_MAX + 8];
 	size_t n;
-	char store[6][32];
+	char store[8][32];
 };
 
 static void node_vars(const struct lab *lab, const struct topo_node *n, struct node_vars *nv)
@@ -65,6 +65,12 @@ static void node_vars(const struct lab *lab, const struct topo_node *n, struct n
 		nv->v[nv->n++] = (struct render_var){ "vrrp_state", rank == 0 ? "MASTER" : "BACKUP" };
 	}
 	nv->v[nv->n++] = (struct render_var){ "balance", topo_setting(t, n, "balance", "roundrobin") };
+	/* Where the site is published on the host (0: not), for HAProxy's
+	 * redirect of the published plain HTTP port to the HTTPS one. */
+	snprintf(nv->store[6], sizeof(nv->store[6]), "%d", lab->publish.fd >= 0 ? lab->publish.port : 0);
+	snprintf(nv->store[7], sizeof(nv->store[7]), "%d", lab->publish.http_fd >= 0 ? lab->publish.http_port : 0);
+	nv->v[nv->n++] = (struct render_var){ "publish_port", nv->store[6] };
+	nv->v[nv->n++] = (struct render_var){ "publish_http_port", nv->store[7] };
 }
 
 /* The uid and gid of `user` in a node's rendered /etc/passwd. */

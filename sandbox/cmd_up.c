@@ -21,14 +21,18 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|real] [--publish [ADDR:]PORT] [--tui]\n\n"
+	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|real]\n"
+		     "                   [--publish [ADDR:]PORT[,HTTPPORT]] [--group NAME] [--tui]\n\n"
 		     "Build the lab described by a topology and start it; return when every\n"
 		     "node is ready.\n\n"
 		     "  -t, --topology NAME|FILE  scenarios/NAME.lab, or a .lab file (default: scale-up)\n"
 		     "  -l, --lab NAME            name of this lab (default: the topology's name)\n"
 		     "  -T, --timing fast|real    fast failovers (default), or the daemons' stock timings\n"
-		     "  -p, --publish [ADDR:]PORT the site on the host at ADDR:PORT (default address\n"
-		     "                            127.0.0.1), relayed to the VIP's port 443 from the client\n"
+		     "  -p, --publish [ADDR:]PORT[,HTTPPORT]\n"
+		     "                            the site on the host at ADDR:PORT (default address\n"
+		     "                            127.0.0.1), relayed to the VIP's port 443 from the client;\n"
+		     "                            with HTTPPORT plain HTTP too, which the load balancer\n"
+		     "                            redirects to HTTPS as the real site does\n"
 		     "  -g, --group NAME          who may watch the lab (status, events, logs, trace,\n"
 		     "                            the TUI) besides root: members of group NAME\n"
 		     "                            (default: stacklab, if the group exists; none: root only).\n"
@@ -103,6 +107,20 @@ static int relay_progress(int fd, const char *lab, pid_t daemon, uint64_t t0)
 	if (!ready || interrupted)
 		return -1;
 	printf("lab %s is up: %u nodes ready in %llu ms\n", lab, nodes, (unsigned long long)(now_ms() - t0));
+	/* Published: what to open, and what to trust. */
+	json_t *st = cli_status("up", lab);
+	json_t *pub = json_object_get(st, "publish");
+	if (json_is_object(pub)) {
+		printf("the site on this host: %s", json_string_value(json_object_get(pub, "url")));
+		if (json_object_get(pub, "http_url"))
+			printf(" (and %s, which redirects there)", json_string_value(json_object_get(pub, "http_url")));
+		printf("\n  in a browser: add \"%s www.%s\" to /etc/hosts and trust the lab's CA %s\n"
+		       "  or: curl --resolve %s --cacert %s %s\n", json_string_value(json_object_get(pub, "address")),
+		       json_string_value(json_object_get(st, "domain")), json_string_value(json_object_get(pub, "ca")),
+		       json_string_value(json_object_get(pub, "resolve")), json_string_value(json_object_get(pub, "ca")),
+		       json_string_value(json_object_get(pub, "url")));
+	}
+	json_decref(st);
 	return 0;
 }
 
@@ -136,7 +154,7 @@ int cmd_up(int argc, char **argv)
 	const char *topology = "scale-up", *lab = NULL, *timing_name = "fast", *group = NULL;
 	char publish_addr[64] = "127.0.0.1";
 	bool tui = false;
-	int publish_port = 0;
+	int publish_port = 0, publish_http_port = 0;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:l:T:p:g:h", opts, NULL)) != -1) {
@@ -146,14 +164,19 @@ int cmd_up(int argc, char **argv)
 			const char *port = colon ? colon + 1 : optarg;
 			if (colon)
 				snprintf(publish_addr, sizeof(publish_addr), "%.*s", (int)(colon - optarg), optarg);
-			char *end;
-			long v = strtol(port, &end, 10);
+			char *end, *end2 = NULL;
+			long v = strtol(port, &end, 10), h = 0;
+			if (*end == ',') /* PORT,HTTPPORT */
+				h = strtol(end + 1, &end2, 10);
 			struct in_addr ia;
-			if (*end || end == port || v < 1 || v > 65535 || inet_pton(AF_INET, publish_addr, &ia) != 1) {
-				fprintf(stderr, "stacklab up: --publish takes [ADDR:]PORT, e.g. 8443 or 127.0.0.1:8443, not '%s'\n", optarg);
+			if ((*end && *end != ',') || end == port || v < 1 || v > 65535 || inet_pton(AF_INET, publish_addr, &ia) != 1 ||
+			    (*end == ',' && (*end2 || end2 == end + 1 || h < 1 || h > 65535 || h == v))) {
+				fprintf(stderr, "stacklab up: --publish takes [ADDR:]PORT[,HTTPPORT], e.g. 8443, 8443,8080 or "
+						"127.0.0.1:8443, not '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
 			publish_port = (int)v;
+			publish_http_port = (int)h;
 			break;
 		}
 		case 't': topology = optarg; break;
@@ -276,6 +299,7 @@ int cmd_up(int argc, char **argv)
 			_exit(1);
 		struct labd_options o = { .lab = lab, .topo = topo, .progress_fd = pipefd[1], .timing = &timing,
 					  .publish_addr = publish_addr, .publish_port = publish_port,
+					  .publish_http_port = publish_http_port,
 					  .watch_gid = watch_gid };
 		int code = labd_main(&o);
 		/* The lock file goes with the lab; the run dir if it is empty. */

@@ -192,7 +192,8 @@ struct lab {
 	struct idmap idmap;            /* host ids of the nodes' user namespace */
 	gid_t watch_gid;               /* may watch (status, events…); 0: root only */
 	struct {
-		int fd, port;          /* listening on the host; -1 if not published */
+		int fd, port;          /* HTTPS, listening on the host; -1 if not published */
+		int http_fd, http_port;   /* plain HTTP (HAProxy redirects it), -1 if none */
 		char addr[INET_ADDRSTRLEN];
 		struct publish_conn conns[PUBLISH_CONNS_MAX];
 	} publish;
@@ -259,7 +260,7 @@ json_t *lab_traffic_summary(struct lab *lab);
 /* publish.c */
 /* Listen on the host at addr:port (call before leaving its namespace),
  * and relay what comes to the VIP's port 443 from the client node. */
-int publish_listen(struct lab *lab, const char *addr, int port, struct sl_error *err);
+int publish_listen(struct lab *lab, const char *addr, int port, int http_port, struct sl_error *err);
 /* Where the site is published on the host (url, curl --resolve line), or JSON null. */
 json_t *publish_json(struct lab *lab);
 

@@ -19,6 +19,7 @@ struct labd_options {
 	const struct timing *timing;   /* the timing profile for the templates */
 	const char *publish_addr;      /* --publish: host address and port, or port 0 */
 	int publish_port;
+	int publish_http_port;         /* and plain HTTP's, or 0 */
 	gid_t watch_gid;        /* the group that may watch the lab; 0: root only */
 };
 

@@ -19,7 +19,7 @@
 static void publish_accept(struct lab *lab, void *ctx);
 static void publish_relay(struct lab *lab, void *ctx);
 
-int publish_listen(struct lab *lab, const char *addr, int port, struct sl_error *err)
+static int listen_on(const char *addr, int port, struct sl_error *err)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
@@ -33,16 +33,33 @@ int publish_listen(struct lab *lab, const char *addr, int port, struct sl_error 
 			close(fd);
 		return sl_err(err, e, "--publish: cannot listen on %s:%d: %s", addr, port, strerror(e));
 	}
+	return fd;
+}
+
+int publish_listen(struct lab *lab, const char *addr, int port, int http_port, struct sl_error *err)
+{
+	int fd = listen_on(addr, port, err);
+	if (fd < 0)
+		return fd;
 	lab->publish.fd = fd;
 	lab->publish.port = port;
 	str_copy(lab->publish.addr, sizeof(lab->publish.addr), addr);
-	int r = lab_watch(lab, fd, publish_accept, NULL, false);
+	int r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)443, false);
+	if (r == 0 && http_port) {
+		/* Plain HTTP too, as the real site has: HAProxy answers it with a
+		 * redirect to the published HTTPS port. */
+		if ((fd = listen_on(addr, http_port, err)) < 0)
+			return fd;
+		lab->publish.http_fd = fd;
+		lab->publish.http_port = http_port;
+		r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)80, false);
+	}
 	return r < 0 ? sl_err(err, -r, "--publish: %s", strerror(-r)) : 0;
 }
 
 /* A socket in the client node's network namespace, connected (or
- * connecting) to the VIP's port 443. */
-static int connect_from_client(struct lab *lab)
+ * connecting) to the VIP's `port`. */
+static int connect_from_client(struct lab *lab, int port)
 {
 	int client = lab_node_of_role(lab, ROLE_CLIENT);
 	if (client < 0 || lab->nodes[client].state != NODE_UP || lab->topo->n_vips == 0)
@@ -59,7 +76,7 @@ static int connect_from_client(struct lab *lab)
 		die("cannot return to the switch namespace: %s", strerror(errno)); /* nothing sane is left */
 	if (fd < 0)
 		return -e;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(443), .sin_addr = lab->topo->vips[0].addr };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = lab->topo->vips[0].addr };
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
 		e = errno;
 		close(fd);
@@ -78,15 +95,15 @@ static void conn_close(struct lab *lab, int i)
 
 static void publish_accept(struct lab *lab, void *ctx)
 {
-	(void)ctx;
-	int a = accept4(lab->publish.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int port = (int)(intptr_t)ctx;
+	int a = accept4(port == 80 ? lab->publish.http_fd : lab->publish.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (a < 0)
 		return;
 	int i;
 	for (i = 0; i < PUBLISH_CONNS_MAX; i++)
 		if (lab->publish.conns[i].fd[0] < 0)
 			break;
-	int b = i < PUBLISH_CONNS_MAX ? connect_from_client(lab) : -EMFILE;
+	int b = i < PUBLISH_CONNS_MAX ? connect_from_client(lab, port) : -EMFILE;
 	if (b < 0) {
 		close(a);
 		return;
@@ -141,6 +158,13 @@ json_t *publish_json(struct lab *lab)
 	char url[160], resolve[160];
 	snprintf(url, sizeof(url), "https://www.%s:%d/", lab->topo->domain, lab->publish.port);
 	snprintf(resolve, sizeof(resolve), "www.%s:%d:%s", lab->topo->domain, lab->publish.port, lab->publish.addr);
-	return json_pack("{s:s, s:i, s:s, s:s, s:s}", "address", lab->publish.addr, "port", lab->publish.port, "url", url,
-			 "resolve", resolve, "ca", lab->ca_pem);
+	json_t *j = json_pack("{s:s, s:i, s:s, s:s, s:s}", "address", lab->publish.addr, "port", lab->publish.port, "url",
+			      url, "resolve", resolve, "ca", lab->ca_pem);
+	if (lab->publish.http_fd >= 0) {
+		char http[160];
+		snprintf(http, sizeof(http), "http://www.%s:%d/", lab->topo->domain, lab->publish.http_port);
+		json_object_set_new(j, "http_port", json_integer(lab->publish.http_port));
+		json_object_set_new(j, "http_url", json_string(http));
+	}
+	return j;
 }

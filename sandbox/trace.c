@@ -347,13 +347,13 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	/* A request still in flight when curl gave up: the tiers it reached
 	 * log only when it ends; the packets show them, and the connection
 	 * that got no answer is where it stopped. */
-	if (!stopped && (code != 0 || status == 0)) {
+	if (!stopped && (code != 0 || status == 0 || status >= 500)) {
 		const struct { const char *kind; int node, from; double t; int seen; } reached[] = {
 			{ "lb", seen.lb, client, seen.t_lb, lb }, { "web", seen.web, seen.lb, seen.t_web, web },
 			{ "app", seen.app, seen.web, seen.t_app, app },
 		};
 		for (size_t k = 0; k < ARRAY_SIZE(reached); k++) {
-			if (reached[k].seen >= 0 || reached[k].node < 0)
+			if (reached[k].seen >= 0 || reached[k].node < 0 || code == 0)
 				continue;
 			link_between(lab, reached[k].from >= 0 ? reached[k].from : client, reached[k].node, link, sizeof(link));
 			json_t *h = hop(reached[k].kind, lab, reached[k].node, link, "(in flight: it logs the request when it ends)",

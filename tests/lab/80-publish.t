@@ -9,7 +9,12 @@ PORT=18443
 trap 'lab_cleanup $LAB t-publish2' EXIT
 before=$(host_snapshot)
 
-sl up --lab $LAB --publish $PORT >/dev/null 2>&1; ok $? "up --publish $PORT"
+out=$(sl up --lab $LAB --publish $PORT,$((PORT + 1)) 2>&1); ok $? "up --publish $PORT,$((PORT + 1))"
+like "$out" "the site on this host: https://www.foobar.com:$PORT/ \(and http://www.foobar.com:$((PORT + 1))/, which redirects there\)" \
+	"up prints the URL to open"
+like "$out" "trust the lab's CA /[^ ]+/ca.pem" "and the CA to trust"
+like "$(curl -sI --max-time 5 --resolve www.foobar.com:$((PORT + 1)):127.0.0.1 http://www.foobar.com:$((PORT + 1))/guestbook)" \
+	"location: https://www.foobar.com:$PORT/guestbook" "plain HTTP on the host redirects to the published HTTPS port"
 st=$(sl status --lab $LAB)
 like "$st" "the site on this host: https://www.foobar.com:$PORT/" "status prints the URL"
 like "$st" "curl --resolve www.foobar.com:$PORT:127.0.0.1 --cacert /[^ ]+/ca.pem" "status prints the --resolve line and the CA"

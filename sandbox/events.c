@@ -7,6 +7,8 @@
  * JSON object per line to every subscriber of the control socket. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -358,6 +360,41 @@ static json_t *links_json(struct lab *lab)
 	return a;
 }
 
+/* A timing profile's value of `name`, or NULL. */
+static const char *timing_value(const struct lab *lab, const char *name)
+{
+	for (size_t i = 0; lab->timing && i < lab->timing->n_vars; i++)
+		if (strcmp(lab->timing->vars[i].name, name) == 0)
+			return lab->timing->vars[i].value;
+	return NULL;
+}
+
+/* Link rates are the users' traffic: the VRRP adverts every master sends
+ * to every port of its network (46-byte frames with VRRPv3, 54 with v2,
+ * 1/advert_int a second) are the lab's own and are taken out. */
+static void discount_vrrp(struct lab *lab)
+{
+	const char *interval = timing_value(lab, "advert_int"), *version = timing_value(lab, "vrrp_version");
+	double every = interval ? atof(interval) : 0;
+	if (every <= 0)
+		return;
+	double advert_bps = (version && strcmp(version, "3") == 0 ? 46 : 54) * 8 / every;
+	for (int v = 0; v < lab->topo->n_vips; v++) {
+		const struct topo_vip *vip = &lab->topo->vips[v];
+		int masters = 0;
+		for (int h = 0; h < vip->n_holders; h++)
+			masters += strcmp(lab->nodes[vip->holders[h]].vrrp, "MASTER") == 0;
+		for (int i = 0; i < lab->n_links; i++) {
+			struct lab_link *l = &lab->links[i];
+			if (lab->topo->nodes[l->node].ifaces[l->iface].net != vip->net)
+				continue;
+			bool master = strcmp(lab->nodes[l->node].vrrp, "MASTER") == 0;
+			l->rx_bps = fmax(0, l->rx_bps - (master ? advert_bps : 0));
+			l->tx_bps = fmax(0, l->tx_bps - advert_bps * (masters - master));
+		}
+	}
+}
+
 static void sample_links(struct lab *lab, void *ctx)
 {
 	(void)ctx;
@@ -370,6 +407,7 @@ static void sample_links(struct lab *lab, void *ctx)
 	lab->links_sampled_ms = now;
 	if (!lab->net || net_link_stats(lab->net, on_link, &s) < 0)
 		return;
+	discount_vrrp(lab);
 	lab_emit(lab, json_pack("{s:s, s:o}", "kind", "links", "links", links_json(lab)));
 }
 

@@ -28,6 +28,7 @@ shows "keepalived haproxy"; ok $? "with room, the map shows each node's daemons"
 shows "(═|=) public 203.0.113.0/24 \(bridge [a-z-]+\): client dns lb1 lb2"; ok $? "with room, the networks are drawn with their bridges and members"
 shows "(■|#) node +(▶|>) link"; ok $? "with room, a legend says what the marks mean"
 is "$(screen | grep -o 'up [↑^]' | wc -l)" "7" "every node is shown up"
+wait_until 3 shows "^up [↑^]0 [↓v]0 "; ok $? "an idle client's link shows 0: VRRP adverts are not counted as user traffic"
 
 tmux send-keys -t $S Tab Tab        # client → dns → lb1
 tmux send-keys -t $S c

@@ -254,6 +254,20 @@ static void traffic_result(struct tm_model *m, json_t *ev, double t)
 		return;
 	bool ok = strcmp(s(ev, "result"), "ok") == 0;
 	(ok ? m->ok : m->err)[age]++;
+	/* Who really talks to whom: the lb, web and app servers that served it. */
+	const char *web = s(ev, "web"), *app = s(ev, "app");
+	if (ok && strcmp(web, "-") != 0 && strcmp(app, "-") != 0) {
+		int k = 0;
+		while (k < m->n_talks && (strcmp(m->talks[k].web, web) != 0 || strcmp(m->talks[k].app, app) != 0))
+			k++;
+		if (k == m->n_talks && k < (int)(sizeof(m->talks) / sizeof(m->talks[0]))) {
+			snprintf(m->talks[k].web, sizeof(m->talks[k].web), "%s", web);
+			snprintf(m->talks[k].app, sizeof(m->talks[k].app), "%s", app);
+			m->n_talks++;
+		}
+		if (k < m->n_talks)
+			m->talks[k].t = t;
+	}
 	if (ok) {
 		int i = (m->lat_head + m->lat_n) % 2048;
 		if (m->lat_n == 2048)
@@ -365,4 +379,13 @@ void model_daemon_line(struct tm_model *m, const char *node, const char *daemon,
 	char *l = m->daemon_log[m->daemon_n++];
 	size_t n = strftime(l, sizeof(m->daemon_log[0]), "%H:%M:%S ", &tm);
 	snprintf(l + n, sizeof(m->daemon_log[0]) - n, "%-8s %s| %s", node, daemon, line);
+}
+
+void model_talks_to(const struct tm_model *m, const char *web, double now, double within, char *buf, size_t size)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int k = 0; k < m->n_talks && len < size; k++)
+		if (strcmp(m->talks[k].web, web) == 0 && now - m->talks[k].t <= within)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? " " : "", m->talks[k].app);
 }

@@ -65,6 +65,11 @@ struct tm_model {
 		double gap_ms, recovered_ms;  /* recovered_ms < 0: nothing failed */
 	} incidents[TM_INCIDENTS];    /* newest last */
 	int n_incidents;
+	struct {
+		char web[32], app[32];
+		double t;
+	} talks[16];                  /* which web server sent requests to which app server, last seen */
+	int n_talks;
 	int faults;
 	bool gone;                    /* the lab went away */
 	bool netem;                   /* the kernel can delay and drop packets */
@@ -83,6 +88,9 @@ void model_latency(struct tm_model *m, double now, double *p50, double *p99);
 void model_log(struct tm_model *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Take in an incident card (an event, or one of the `incidents` list). */
 void model_incident(struct tm_model *m, json_t *card);
+/* The app servers web server `web` sent requests to in the last `within`
+ * seconds before `now`, as "app1 app2", into buf. */
+void model_talks_to(const struct tm_model *m, const char *web, double now, double within, char *buf, size_t size);
 void model_daemon_line(struct tm_model *m, const char *node, const char *daemon, const char *line);
 
 #endif

@@ -195,6 +195,13 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 				extra = 1 + (n->vrrp[0] != 0);
 			}
 		}
+		char talks[96];
+		model_talks_to(m, n->name, (double)time(NULL), 5, talks, sizeof(talks));
+		if (talks[0]) { /* where this web server's requests really went */
+			snprintf(line, sizeof(line), "%s %s", v->unicode ? "→" : "->", talks);
+			put_fit(w, y + 3 + extra, x, iw, A_BOLD, line);
+			extra++;
+		}
 		if (roomy && n->daemons[0]) {
 			put_fit(w, y + 3 + extra, x, iw, A_DIM, n->daemons);
 			extra++;

@@ -56,8 +56,7 @@ void cli_labs_free(char **labs)
 	free(labs);
 }
 
-/* Is there a lab's directory at all (up, or one the caller cannot see)? */
-static bool any_lab_dir(void)
+bool cli_any_lab_dir(void)
 {
 	DIR *d = opendir(CTL_RUN_DIR);
 	struct dirent *e;
@@ -83,9 +82,9 @@ char *cli_pick_lab(const char *cmd, const char *given)
 	}
 	char **labs = cli_labs_up();
 	char *pick = NULL;
-	if (!labs[0] && geteuid() != 0 && any_lab_dir()) {
-		fprintf(stderr, "stacklab %s: no lab you may watch is up (root, and the members of a lab's watch "
-				"group, may: see stacklab up --group)\n", cmd);
+	if (!labs[0] && geteuid() != 0 && cli_any_lab_dir()) {
+		fprintf(stderr, "stacklab %s: needs root (or a lab's watch group): labs are up, but none you may "
+				"watch (try: sudo stacklab %s; see stacklab up --group)\n", cmd, cmd);
 	} else if (!labs[0]) {
 		fprintf(stderr, "stacklab %s: no lab is up (start one with: sudo stacklab up)\n", cmd);
 	} else if (labs[1]) {

@@ -32,6 +32,8 @@ bool cli_need_root(const char *cmd);
 /* The lab a command acts on: `given` if set (checked), else $STACKLAB_LAB,
  * else the only lab that is up. Prints why not and returns NULL. */
 char *cli_pick_lab(const char *cmd, const char *given);
+/* Is there a lab's directory at all (up, or one the caller cannot see)? */
+bool cli_any_lab_dir(void);
 
 /* `word` (a state: up, crashed, UP, DOWN, MASTER, running…) padded to
  * `width`, coloured by what it means when stdout is a terminal that has

@@ -1,5 +1,6 @@
 /* cmd_list.c — `stacklab list`: the labs that are up on this machine. */
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "ctl.h"
@@ -16,7 +17,9 @@ int cmd_list(int argc, char **argv)
 	}
 	char **labs = cli_labs_up();
 	json_t *all = json_array();
-	if (!labs[0] && !json)
+	if (!labs[0] && !json && geteuid() != 0 && cli_any_lab_dir())
+		fprintf(stderr, "stacklab list: needs root (or a lab's watch group) to see the labs that are up (try: sudo stacklab list)\n");
+	else if (!labs[0] && !json)
 		printf("no lab is up\n");
 	else if (!json)
 		printf("%-16s %-16s %-6s %s\n", "LAB", "TOPOLOGY", "NODES", "PID");

@@ -302,6 +302,11 @@ void model_event(struct tm_model *m, json_t *ev)
 				continue;
 			ln->rx_bps += json_real_value(json_object_get(l, "rx_bps"));
 			ln->tx_bps += json_real_value(json_object_get(l, "tx_bps"));
+			for (int k = 0; k < ln->n_links; k++)
+				if (strcmp(ln->links[k], s(l, "link")) == 0) {
+					ln->link_rx[k] = json_real_value(json_object_get(l, "rx_bps"));
+					ln->link_tx[k] = json_real_value(json_object_get(l, "tx_bps"));
+				}
 			ln->link_down |= !json_is_true(json_object_get(l, "up"));
 		}
 	} else if (strcmp(kind, "traffic") == 0) {

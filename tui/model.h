@@ -17,6 +17,7 @@ struct tm_node {
 	char links[4][16];
 	int n_links;
 	double rx_bps, tx_bps;        /* summed over its links: from / to the node */
+	double link_rx[4], link_tx[4];   /* each of its links (links[k]) */
 	bool link_down;
 	struct {
 		char name[32], state[8];

@@ -144,7 +144,8 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			const char *arrow = n->link_down ? (v->unicode ? "╳ " : "x ") : (v->unicode ? "▶ " : "> ");
 			put(w, y, x - 2, 2, current ? A_BOLD | A_REVERSE : flowing ? A_BOLD : A_DIM, arrow);
 		}
-		attr_t sel = (v->trace ? current : i == v->selected) ? A_REVERSE : 0;
+		/* The selection is reversed; the stepper's hop is ◆, bold and underlined. */
+		attr_t sel = (i == v->selected ? A_REVERSE : 0) | (current ? A_UNDERLINE : 0);
 		attr_t col = v->color ? COLOR_PAIR(state_color(n)) : 0;
 		char line[160];
 		bool vip = false;
@@ -153,7 +154,8 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			vip |= len == strlen(n->name) && strncmp(h, n->name, len) == 0;
 			h += len + (h[len] == ' ');
 		}
-		snprintf(line, sizeof(line), "%s%s", on_path ? (v->unicode ? "● " : "* ") : v->unicode ? "■ " : "# ", n->name);
+		snprintf(line, sizeof(line), "%s%s", current ? (v->unicode ? "◆ " : "@ ") : on_path ? (v->unicode ? "● " : "* ")
+			 : v->unicode ? "■ " : "# ", n->name);
 		put_fit(w, y, x, iw, col | sel | A_BOLD, line);
 		if (vip) { /* the VIP is a badge on its holder */
 			int at = x + width_of(line) + 1;
@@ -200,6 +202,16 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		if (talks[0]) { /* where this web server's requests really went */
 			snprintf(line, sizeof(line), "%s %s", v->unicode ? "→" : "->", talks);
 			put_fit(w, y + 3 + extra, x, iw, A_BOLD, line);
+			extra++;
+		}
+		for (int k = 0; roomy && n->n_links > 1 && k < n->n_links; k++) { /* each link's own rates */
+			char lrx[16], ltx[16];
+			format_rate(lrx, sizeof(lrx), n->link_rx[k]);
+			format_rate(ltx, sizeof(ltx), n->link_tx[k]);
+			const char *ifc = strchr(n->links[k], '-');
+			snprintf(line, sizeof(line), "%s %s%s %s%s", ifc ? ifc + 1 : n->links[k], v->unicode ? "↑" : "^", lrx,
+				 v->unicode ? "↓" : "v", ltx);
+			put_fit(w, y + 3 + extra, x, iw, A_DIM, line);
 			extra++;
 		}
 		if (roomy && n->daemons[0]) {
@@ -409,7 +421,7 @@ static const char *const help_lines[] = {
 	"",
 	"Legend",
 	"■ a node (colour: green up, red down/crashed, cyan frozen, yellow degraded)",
-	"● a node on the traced request's path    ▶ a link (bold while traffic crosses it)",
+	"● on the traced request's path  ◆ the hop shown  ▶ a link (bold: busy)",
 	"╳ a link that is down    VIP the virtual IP's holder    VIP→lb1 where the client",
 	"  sends the VIP's packets (its ARP entry)    ↑ from the node ↓ to it, in bit/s",
 	"Sparkline: requests answered each second; ╳ a second with failed requests",
@@ -426,7 +438,7 @@ static void draw_help(WINDOW *w, struct tm_model *m, struct view_state *v, int r
 			continue; /* this kernel cannot: not offered */
 		char ascii[200];
 		if (!v->unicode) { /* the same legend, as the ASCII map draws it */
-			static const char *const map[][2] = { { "■", "#" }, { "●", "*" }, { "▶", ">" }, { "╳", "x" },
+			static const char *const map[][2] = { { "■", "#" }, { "●", "*" }, { "◆", "@" }, { "▶", ">" }, { "╳", "x" },
 							      { "↑", "^" }, { "↓", "v" }, { "→", "->" } };
 			size_t o = 0;
 			for (const char *p = line; *p && o < sizeof(ascii) - 3;) {

@@ -25,6 +25,8 @@ is "$(stat -c %a /run/stacklab/$LAB/lab.log)" "600" "so is the lab's log"
 is "$(stat -c %a /run/stacklab/$LAB/logs)" "700" "and the daemons' logs"
 like "$(as_user "$SL_USER" status --lab $LAB)" "permission denied" "a stranger cannot even watch"
 like "$(as_user "$SL_USER" fail --lab $LAB web1 crash)" "only root" "nor crash a node"
+like "$(as_user "$SL_USER" list)" "needs root" "list says it needs root, not that no lab is up"
+like "$(as_user "$SL_USER" status)" "needs root" "so does status without --lab"
 like "$(as_user cat /run/stacklab/$LAB/logs/web1/nginx.log)" "Permission denied" "nor read a daemon's log"
 sl down --lab $LAB >/dev/null
 

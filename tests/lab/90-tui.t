@@ -57,7 +57,7 @@ wait_until 3 shows "hop $steps/$steps +response on client"; ok $? "Right walks f
 tmux send-keys -t $S Left Left
 wait_until 3 shows "hop $((steps - 2))/$steps +db on db1"; ok $? "Left walks back (to the SQL on db1)"
 shows "rid=[0-9a-f-]+ \*/ SELECT"; ok $? "the hop shows the real log line"
-shows "● db1|\* db1"; ok $? "the path stays marked on the map"
+shows "(●|◆) db1|[*@] db1"; ok $? "the path stays marked on the map (◆ the hop shown)"
 shows "packets, as the switch saw them"; ok $? "the stepper shows the hop's packets as the switch saw them"
 shows "(▶|>) +[0-9.]+ app1-eth0 +app1:[0-9]+ (→|->) db1:3306 +SQL +prepare: /\* rid="; ok $? "the db hop's packets: the SQL on the wire, marked"
 tmux send-keys -t $S Left Left Left Left Left Left Left Left ' '

@@ -174,6 +174,26 @@ static void act(const char *lab, struct tm_model *m, struct view_state *v, int k
 	}
 }
 
+/* The traced request's packets as a page (the inspect page's scrolling). */
+static char *packets_page(json_t *trace)
+{
+	char *page = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&page, &len);
+	fprintf(f, "== packets of request %s, as the switch saw them\n", json_string_value(json_object_get(trace, "rid")));
+	size_t i;
+	json_t *p;
+	json_array_foreach(json_object_get(trace, "packets"), i, p)
+		fprintf(f, "%8.1f ms  %-12s %s -> %s  %-7s %s\n", json_real_value(json_object_get(p, "ms")),
+			json_string_value(json_object_get(p, "link")), json_string_value(json_object_get(p, "from")),
+			json_string_value(json_object_get(p, "to")), json_string_value(json_object_get(p, "proto")),
+			json_string_value(json_object_get(p, "what")));
+	if (json_array_size(json_object_get(trace, "packets")) == 0)
+		fprintf(f, "(no packet was seen)\n");
+	fclose(f);
+	return page;
+}
+
 /* The node after (or before) `selected` in the map's order. */
 static int step_selection(const struct tm_model *m, int selected, int by)
 {
@@ -408,12 +428,18 @@ int tui_main(const struct tui_options *opt)
 				v.scroll = 0;
 				continue;
 			}
+			if (v.trace && key == 'p') { /* every packet of the trace, on a page of its own */
+				v.inspect = packets_page(v.trace);
+				v.inspect_top = 0;
+				continue;
+			}
 			if (v.trace && (key == KEY_RIGHT || key == KEY_LEFT || key == 27 || key == ' ' || key == '+' || key == '-')) {
 				/* the stepper: walk, play, pause, speed */
 				if (key == 27) {
 					json_decref(v.trace);
 					v.trace = NULL;
 					v.playing = false;
+					v.scroll = 0;
 				} else if (key == ' ') {
 					v.playing = !v.playing;
 					if (v.playing && v.step >= (int)json_array_size(json_object_get(v.trace, "hops")) - 1)
@@ -426,6 +452,7 @@ int tui_main(const struct tui_options *opt)
 				} else {
 					v.step += key == KEY_RIGHT ? 1 : -1;
 					v.playing = false;
+					v.scroll = 0;
 				}
 			} else if (key == 'r' && !m.gone) {
 				json_t *traced = call(lab, json_pack("{s:s, s:s}", "cmd", "trace", "path", "/"), v.message, sizeof(v.message));
@@ -435,6 +462,7 @@ int tui_main(const struct tui_options *opt)
 					v.trace = traced;
 					v.step = 0;
 					v.playing = false;
+					v.scroll = 0;
 					v.speed = v.speed ? v.speed : 1;
 					v.message[0] = '\0';
 				}
@@ -459,8 +487,8 @@ int tui_main(const struct tui_options *opt)
 				v.filter = v.filter ? NULL : m.nodes[v.selected].name;
 			else if (key == KEY_PPAGE)
 				v.scroll += 5;
-			else if (key == KEY_NPAGE)
-				v.scroll = v.scroll > 5 ? v.scroll - 5 : 0;
+			else if (key == KEY_NPAGE) /* the stepper's table may move past its start */
+				v.scroll = v.scroll > 5 || v.trace ? v.scroll - 5 : 0;
 			else if (key != KEY_RESIZE && !m.gone) {
 				act(lab, &m, &v, key);
 				v.message_ms = now_ms();

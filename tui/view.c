@@ -284,7 +284,7 @@ static int break_rows(const wchar_t *text, size_t n, int width, size_t start[], 
 	int rows = 0;
 	size_t at = 0;
 	while (at < n && rows < max) {
-		while (at < n && text[at] == L' ')
+		while (rows > 0 && at < n && text[at] == L' ') /* a row that wraps starts at a word */
 			at++;
 		size_t end = at + (size_t)width;
 		if (end >= n) {
@@ -353,7 +353,7 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 	int y = top + 2, bottom = top + height;
 	y += wrap(w, y, cols, bottom - y - 1 > 3 ? 3 : bottom - y - 1, 0, json_string_value(json_object_get(h, "explain")));
 	snprintf(line, sizeof(line), "| %s", json_string_value(json_object_get(h, "line")));
-	y += wrap(w, y, cols, bottom - y > 2 ? 2 : bottom - y, A_DIM, line);
+	y += wrap(w, y, cols, bottom - y > 3 ? 3 : bottom - y, A_DIM, line);
 	/* The packets of this hop, as the switch saw them: from its time to
 	 * the next hop's. */
 	json_t *packets = json_object_get(v->trace, "packets"), *p;
@@ -387,11 +387,15 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 		put_fit(w, y, 0, cols, 0, line);
 		return;
 	}
-	snprintf(line, sizeof(line), "packets, as the switch saw them (%zu of this hop; Space plays, + - speed)", count);
+	snprintf(line, sizeof(line), "packets, as the switch saw them (%zu of this hop; PgUp PgDn scroll, Space plays)", count);
 	put_fit(w, y++, 0, cols, A_UNDERLINE, line);
 	size_t rows = (size_t)(bottom - y), start = first == SIZE_MAX ? 0 : first > 1 ? first - 1 : 0;
 	if (count + 1 < rows && start > (rows - count - 1) / 2)
 		start -= (rows - count - 1) / 2;
+	/* PgUp and PgDn move the table: nothing is cut for good. */
+	long moved = (long)start - v->scroll;
+	long last = (long)json_array_size(packets) - 1;
+	start = (size_t)(moved < 0 ? 0 : moved > last ? last : moved);
 	for (k = start; k < json_array_size(packets) && y < bottom; k++) {
 		p = json_array_get(packets, k);
 		bool mine = first != SIZE_MAX && k >= first && k < first + count;
@@ -412,7 +416,7 @@ static const char *const help_lines[] = {
 	"p  partition it from the next node    h  heal it    H  heal everything",
 	"t  start/stop traffic    +  -  traffic rate",
 	"Enter, i  inspect the node: daemons, rendered config files, last log lines",
-	"r  trace a request and walk its hops with Left/Right",
+	"r  trace a request: Left/Right walk its hops, Space plays, p all its packets",
 	"I  incident cards: each fault and heal, what followed, what users felt",
 	"l  daemon lines instead of events    n  only the selected node's lines",
 	"PgUp PgDn  scroll    Esc  back out of anything    ?  F1  this help    q  quit",
@@ -600,16 +604,30 @@ static void draw_inspect(WINDOW *w, struct view_state *v, int rows, int cols)
 	const char *line = v->inspect;
 	for (int skip = 0; skip < v->inspect_top && line; skip++)
 		line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL;
-	for (int y = 1; y < rows - 1 && line && *line; y++) {
+	for (int y = 1; y < rows - 1 && line && *line;) {
 		const char *nl = strchr(line, '\n');
 		int len = nl ? (int)(nl - line) : (int)strlen(line);
 		bool head = len > 2 && line[0] == '=' && line[1] == '=';
 		char buf[1024];
 		snprintf(buf, sizeof(buf), "%.*s", len < 1023 ? len : 1023, line);
-		for (char *c = buf; *c; c++)
-			if (*c == '\t')
-				*c = ' ';
-		put(w, y, 0, cols, head ? A_BOLD | A_UNDERLINE : 0, buf);
+		/* A long line wraps at word boundaries, its rest indented:
+		 * nothing is cut. */
+		wchar_t wide[1024];
+		size_t n = mbstowcs(wide, buf, 1023), start[32], rl[32];
+		if (n == (size_t)-1) {
+			put(w, y++, 0, cols, 0, buf);
+		} else {
+			for (size_t k = 0; k < n; k++)
+				if (wide[k] == L'\t')
+					wide[k] = L' ';
+			int r = break_rows(wide, n, cols - 2, start, rl, 32);
+			for (int k = 0; k < r && y < rows - 1; k++, y++) {
+				attr_t a = head ? A_BOLD | A_UNDERLINE : 0;
+				wattron(w, a);
+				mvwaddnwstr(w, y, k ? 2 : 0, wide + start[k], (int)rl[k]);
+				wattroff(w, a);
+			}
+		}
 		line = nl ? nl + 1 : NULL;
 	}
 }
@@ -674,7 +692,7 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 		snprintf(line, sizeof(line), " %s", fresh ? v->message
 				 : v->inspect ? "Up/Down PgUp/PgDn scroll  r refresh  Esc back"
 				 : v->help ? "? or Esc: back  q quit"
-				 : "Left/Right walk the hops  Space play/pause  + - speed  r trace again  Esc leave");
+				 : "Left/Right hops  Space play  + - speed  p all packets  r again  Esc leave");
 	} else {
 		snprintf(line, sizeof(line), " ");
 		for (int k = 0; keys[k]; k++) {

@@ -60,6 +60,11 @@ shows "rid=[0-9a-f-]+ \*/ SELECT"; ok $? "the hop shows the real log line"
 shows "(●|◆) db1|[*@] db1"; ok $? "the path stays marked on the map (◆ the hop shown)"
 shows "packets, as the switch saw them"; ok $? "the stepper shows the hop's packets as the switch saw them"
 shows "(▶|>) +[0-9.]+ app1-eth0 +app1:[0-9]+ (→|->) db1:3306 +SQL +prepare: /\* rid="; ok $? "the db hop's packets: the SQL on the wire, marked"
+tmux send-keys -t $S p
+wait_until 3 shows "^== packets of request [0-9a-f-]+, as the switch saw them"; ok $? "p opens every packet of the trace on a page of its own"
+shows "FastCGI +BEGIN_REQUEST"; ok $? "with the FastCGI request among them"
+tmux send-keys -t $S Escape
+wait_until 3 shows "^hop [0-9]+/"; ok $? "Esc goes back to the stepper"
 tmux send-keys -t $S Left Left Left Left Left Left Left Left ' '
 wait_until 6 shows "hop [3-9]/$steps "; ok $? "Space plays the trace: the stepper walks on by itself"
 tmux send-keys -t $S Escape

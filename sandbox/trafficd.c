@@ -133,14 +133,33 @@ static void traffic_input(struct lab *lab, void *ctx)
 		free(line);
 		if (!ev)
 			continue;
+		/* The generator runs in the client node, which is not trusted:
+		 * the event is rebuilt from checked fields only (a result the lab
+		 * knows, numbers in range, server names the topology has). */
 		const char *result = json_string_value(json_object_get(ev, "result"));
 		int kind = TK_ERROR;
 		for (int k = 0; result && k < TK_COUNT; k++)
 			if (strcmp(kind_names[k], result) == 0)
 				kind = k;
-		record(tr, kind, json_real_value(json_object_get(ev, "ms")));
-		json_object_set_new(ev, "kind", json_string("traffic"));
-		lab_emit(lab, ev);
+		double ms = json_number_value(json_object_get(ev, "ms"));
+		json_int_t status = json_integer_value(json_object_get(ev, "status"));
+		if (!(ms >= 0 && ms < 1e6))
+			ms = 0;
+		if (status < 0 || status > 999)
+			status = 0;
+		json_t *clean = json_pack("{s:s, s:s, s:I, s:f}", "kind", "traffic", "result", kind_names[kind], "status", status,
+					  "ms", ms);
+		static const char *const tiers[] = { "lb", "web", "app" };
+		for (size_t k = 0; k < ARRAY_SIZE(tiers); k++) {
+			const char *who = json_string_value(json_object_get(ev, tiers[k]));
+			bool known = false;
+			for (int i = 0; who && i < lab->topo->n_nodes && !known; i++)
+				known = strcmp(lab->topo->nodes[i].name, who) == 0;
+			json_object_set_new(clean, tiers[k], json_string(known ? who : "-"));
+		}
+		json_decref(ev);
+		record(tr, kind, ms);
+		lab_emit(lab, clean);
 	}
 }
 

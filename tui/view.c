@@ -108,6 +108,11 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 	static const char *const tier_short[] = { "clients", "lbs", "web", "app", "db" };
 	int tiers = 5, colw = cols / tiers, iw = colw - 2;
 	bool roomy = height >= 18;    /* 120x40 and up: each node's daemons too */
+	/* 200x60 and up: each node in a box of its own, big enough to read
+	 * from the back of a classroom. */
+	bool boxed = height >= 30 && colw >= 28;
+	if (boxed)
+		iw = colw - 6;
 	for (int t = 0; t < tiers; t++)
 		put_fit(w, top, t * colw, iw, A_BOLD, width_of(tier_names[t]) <= iw ? tier_names[t] : tier_short[t]);
 	/* The networks and the legend take the map's last lines when there is room. */
@@ -117,9 +122,9 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		int i = m->order[o];
 		struct tm_node *n = &m->nodes[i];
 		int t = n->tier < 0 || n->tier > 4 ? 4 : n->tier;
-		int y = row[t], x = t * colw;
+		int y = row[t] + boxed, x = t * colw + 2 * boxed;
 		v->at[i].y = -1;
-		if (y + 3 > top + height - reserve)
+		if (y + 3 + boxed > top + height - reserve)
 			continue; /* no room left in this column */
 		v->at[i].y = (short)y;
 		v->at[i].x = (short)x;
@@ -142,7 +147,7 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		if (t > 0) {
 			bool flowing = n->rx_bps + n->tx_bps > 20000;
 			const char *arrow = n->link_down ? (v->unicode ? "╳ " : "x ") : (v->unicode ? "▶ " : "> ");
-			put(w, y, x - 2, 2, current ? A_BOLD | A_REVERSE : flowing ? A_BOLD : A_DIM, arrow);
+			put(w, y, t * colw - 2, 2, current ? A_BOLD | A_REVERSE : flowing ? A_BOLD : A_DIM, arrow);
 		}
 		/* The selection is reversed; the stepper's hop is ◆, bold and underlined. */
 		attr_t sel = (i == v->selected ? A_REVERSE : 0) | (current ? A_UNDERLINE : 0);
@@ -219,6 +224,27 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			extra++;
 		}
 		row[t] += extra;
+		if (boxed) { /* the box around what was drawn: rows y-1 to y+3+extra */
+			int bx = t * colw, bw = colw - 3, bottom = y + 3 + extra;
+			if (bottom >= top + height - reserve)
+				bottom = top + height - reserve - 1;
+			attr_t a = (v->color ? COLOR_PAIR(state_color(n)) : 0) | (i == v->selected ? A_BOLD : 0);
+			wattron(w, a);
+			mvwaddstr(w, y - 1, bx, v->unicode ? "╭" : "+");
+			mvwaddstr(w, y - 1, bx + bw, v->unicode ? "╮" : "+");
+			mvwaddstr(w, bottom, bx, v->unicode ? "╰" : "+");
+			mvwaddstr(w, bottom, bx + bw, v->unicode ? "╯" : "+");
+			for (int k = bx + 1; k < bx + bw; k++) {
+				mvwaddstr(w, y - 1, k, v->unicode ? "─" : "-");
+				mvwaddstr(w, bottom, k, v->unicode ? "─" : "-");
+			}
+			for (int k = y; k < bottom; k++) {
+				mvwaddstr(w, k, bx, v->unicode ? "│" : "|");
+				mvwaddstr(w, k, bx + bw, v->unicode ? "│" : "|");
+			}
+			wattroff(w, a);
+			row[t] = bottom + 2; /* and a line between boxes */
+		}
 	}
 	if (!reserve)
 		return;

@@ -101,6 +101,7 @@ wait_until 3 shows "^events "; ok $? "Esc closes the help"
 tmux resize-window -t $S -x 200 -y 60 2>/dev/null || tmux resize-pane -t $S -x 200 -y 60
 sleep 1
 is "$(screen | wc -l)" "60" "resized to 200x60: the screen fills it"
+shows "╭─+╮|\+-+\+"; ok $? "200x60: each node in a box of its own"
 wait_until 6 shows "\\? help +q quit"; ok $? "the help bar is back once the last message is old"
 tmux send-keys -t $S t
 wait_until 5 shows "traffic stopped"; ok $? "t stops traffic"

@@ -257,3 +257,42 @@ const char *cli_paint(char *buf, size_t size, const char *word, int width)
 		snprintf(buf, size, "%-*s", width, word);
 	return buf;
 }
+
+int cli_subscribe(const char *cmd, const char *lab, const char *filter)
+{
+	int fd = ctl_connect(lab);
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", filter);
+	if (fd < 0 || ctl_send(fd, req) < 0) {
+		fprintf(stderr, "stacklab %s: lab %s is not up\n", cmd, lab);
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	json_decref(req);
+	return fd;
+}
+
+int cli_follow(const char *cmd, const char *lab, int fd, bool (*fn)(json_t *ev, const char *line, void *ctx), void *ctx)
+{
+	struct ctl_reader *rd = xcalloc(1, sizeof(*rd));
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	bool first = true, more = true;
+	int code = EXIT_OK;
+	while (more) {
+		char *line = NULL;
+		int r = ctl_read_line(fd, rd, &line);
+		if (r <= 0) {
+			fprintf(stderr, "stacklab %s: lab %s went away\n", cmd, lab);
+			code = r == 0 ? EXIT_OK : EXIT_FAIL;
+			break;
+		}
+		json_t *ev = json_loads(line, 0, NULL);
+		if (!first && ev) /* the first line is the reply to subscribe */
+			more = fn(ev, line, ctx);
+		first = false;
+		json_decref(ev);
+		free(line);
+	}
+	free(rd);
+	return code;
+}

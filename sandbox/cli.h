@@ -35,6 +35,14 @@ char *cli_pick_lab(const char *cmd, const char *given);
 /* Is there a lab's directory at all (up, or one the caller cannot see)? */
 bool cli_any_lab_dir(void);
 
+/* Subscribe to lab `lab`'s events of `filter` ("" for all): the socket,
+ * or -1 after saying why. */
+int cli_subscribe(const char *cmd, const char *lab, const char *filter);
+/* Read the events of a subscription, calling fn with each (parsed, and its
+ * line as sent) until fn returns false or the lab goes away (said on
+ * stderr). Returns an exit code. */
+int cli_follow(const char *cmd, const char *lab, int fd, bool (*fn)(json_t *ev, const char *line, void *ctx), void *ctx);
+
 /* `word` (a state: up, crashed, UP, DOWN, MASTER, running…) padded to
  * `width`, coloured by what it means when stdout is a terminal that has
  * colour and NO_COLOR is not set; plain otherwise. Into buf. */

@@ -98,6 +98,26 @@ static void print_text(json_t *ev)
 	}
 }
 
+struct show {
+	bool json, links;
+	long count;               /* events left to show, or -1 */
+};
+
+static bool show_event(json_t *ev, const char *line, void *ctx)
+{
+	struct show *how = ctx;
+	/* Link rates come several times a second: text shows them only when
+	 * asked for. */
+	const char *kind = json_string_value(json_object_get(ev, "kind"));
+	if (!how->json && !how->links && kind && strcmp(kind, "links") == 0)
+		return true;
+	if (how->json)
+		printf("%s\n", line);
+	else
+		print_text(ev);
+	return how->count < 0 || --how->count > 0;
+}
+
 int cmd_events(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -153,48 +173,9 @@ int cmd_events(int argc, char **argv)
 	_cleanup_free_ char *lab = cli_pick_lab("events", given);
 	if (!lab)
 		return EXIT_FAIL;
-	_cleanup_close_ int fd = ctl_connect(lab);
-	if (fd < 0) {
-		fprintf(stderr, "stacklab events: lab %s is not up\n", lab);
+	_cleanup_close_ int fd = cli_subscribe("events", lab, filter ? filter : "");
+	if (fd < 0)
 		return EXIT_FAIL;
-	}
-	json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", filter ? filter : "");
-	bool links_asked = all || (filter && strstr(filter, "links"));
-	ctl_send(fd, req);
-	json_decref(req);
-	struct ctl_reader *rd = xcalloc(1, sizeof(*rd));
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	bool first = true;
-	for (;;) {
-		char *line = NULL;
-		int r = ctl_read_line(fd, rd, &line);
-		if (r <= 0) {
-			fprintf(stderr, "stacklab events: lab %s went away\n", lab);
-			free(rd);
-			return r == 0 ? EXIT_OK : EXIT_FAIL;
-		}
-		json_t *ev = json_loads(line, 0, NULL);
-		if (first) { /* the reply to subscribe */
-			first = false;
-			free(line);
-			json_decref(ev);
-			continue;
-		}
-		/* Link rates come several times a second: text shows them only
-		 * when asked for. */
-		const char *kind = json_string_value(json_object_get(ev, "kind"));
-		bool show = json || links_asked || !kind || strcmp(kind, "links") != 0;
-		if (show) {
-			if (json)
-				printf("%s\n", line);
-			else
-				print_text(ev);
-		}
-		json_decref(ev);
-		free(line);
-		if (show && count > 0 && --count == 0)
-			break;
-	}
-	free(rd);
-	return EXIT_OK;
+	struct show how = { json, all || (filter && strstr(filter, "links")), count };
+	return cli_follow("events", lab, fd, show_event, &how);
 }

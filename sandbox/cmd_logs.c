@@ -44,29 +44,26 @@ static void print_log(const char *path, const char *prefix, int lines)
 	}
 }
 
-/* New lines of node's daemons (or one daemon's) from the event stream. */
+struct follow {
+	const char *node, *daemon;
+};
+
+/* A new line of the node's daemons (or of one daemon's). */
+static bool print_new(json_t *ev, const char *line, void *ctx)
+{
+	(void)line;
+	const struct follow *f = ctx;
+	const char *n = json_string_value(json_object_get(ev, "node"));
+	const char *d = json_string_value(json_object_get(ev, "daemon"));
+	if (n && d && strcmp(n, f->node) == 0 && (!f->daemon || strcmp(d, f->daemon) == 0))
+		printf("%s%s%s\n", f->daemon ? "" : d, f->daemon ? "" : "| ", json_string_value(json_object_get(ev, "line")) ?: "");
+	return true;
+}
+
 static int follow_logs(int fd, const char *lab, const char *node, const char *daemon)
 {
-	struct ctl_reader *rd = xcalloc(1, sizeof(*rd));
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	bool first = true;
-	for (;;) {
-		char *line = NULL;
-		int r = ctl_read_line(fd, rd, &line);
-		if (r <= 0) {
-			fprintf(stderr, "stacklab logs: lab %s went away\n", lab);
-			free(rd);
-			return r == 0 ? EXIT_OK : EXIT_FAIL;
-		}
-		json_t *ev = json_loads(line, 0, NULL);
-		free(line);
-		const char *n = json_string_value(json_object_get(ev, "node"));
-		const char *d = json_string_value(json_object_get(ev, "daemon"));
-		if (!first && n && d && strcmp(n, node) == 0 && (!daemon || strcmp(d, daemon) == 0))
-			printf("%s%s%s\n", daemon ? "" : d, daemon ? "" : "| ", json_string_value(json_object_get(ev, "line")) ?: "");
-		first = false; /* the reply to subscribe */
-		json_decref(ev);
-	}
+	struct follow f = { node, daemon };
+	return cli_follow("logs", lab, fd, print_new, &f);
 }
 
 int cmd_logs(int argc, char **argv)
@@ -108,17 +105,9 @@ int cmd_logs(int argc, char **argv)
 
 	/* Following: listen before reading what is there, so no line falls
 	 * between the two. */
-	_cleanup_close_ int fd = -1;
-	if (follow) {
-		fd = ctl_connect(lab);
-		json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", "log");
-		if (fd < 0 || ctl_send(fd, req) < 0) {
-			json_decref(req);
-			fprintf(stderr, "stacklab logs: lab %s is not up\n", lab);
-			return EXIT_FAIL;
-		}
-		json_decref(req);
-	}
+	_cleanup_close_ int fd = follow ? cli_subscribe("logs", lab, "log") : -1;
+	if (follow && fd < 0)
+		return EXIT_FAIL;
 	_cleanup_free_ char *dir = xasprintf("%s/%s/logs/%s", CTL_RUN_DIR, lab, node);
 	DIR *d = opendir(dir);
 	struct dirent *e;

@@ -295,7 +295,8 @@ json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int
 			struct capture_path *path)
 {
 	*path = (struct capture_path){ .lb = -1, .web = -1, .app = -1, .db = -1, .stuck = -1 };
-	while (c->fd >= 0 && take(c, lab, rid))
+	/* Bounded: a node that floods its link must not hold the lab here. */
+	for (int reads = 0; c->fd >= 0 && c->n < CAPTURE_MAX && reads < 4 * CAPTURE_MAX && take(c, lab, rid); reads++)
 		;
 	/* The request's own connection to the load balancer, and the DNS
 	 * query just before it. */

@@ -288,7 +288,7 @@ static json_t *vip_neighbours(struct lab *lab, int v)
 		const struct topo_node *tn = &t->nodes[vip->holders[h]];
 		const char *ifc = iface_on(tn, vip->net);
 		struct net *n = NULL;
-		if (ifc && lab->nodes[vip->holders[h]].pid > 0 && net_open_in(lab->nodes[vip->holders[h]].pid, &n, NULL) == 0)
+		if (ifc && lab->nodes[vip->holders[h]].pid > 0 && net_open_in(lab->nodes[vip->holders[h]].pid, &n, NULL) == 0 && n)
 			net_link_mac(n, ifc, macs[h]);
 		net_free(n);
 	}
@@ -298,7 +298,7 @@ static json_t *vip_neighbours(struct lab *lab, int v)
 		struct net *n = NULL;
 		char mac[18] = "", state[16] = "";
 		if (strcmp(tn->role->name, "client") != 0 || !ifc || lab->nodes[i].pid <= 0 ||
-		    net_open_in(lab->nodes[i].pid, &n, NULL) < 0)
+		    net_open_in(lab->nodes[i].pid, &n, NULL) != 0 || !n)
 			continue;
 		if (net_neigh_get(n, ifc, vip->addr, mac, state) == 0) {
 			json_t *o = json_pack("{s:s, s:s, s:s}", "node", tn->name, "mac", mac, "state", state);

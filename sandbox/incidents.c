@@ -70,6 +70,7 @@ static void follow(struct lab *lab, struct lab_incident *i, double t, const char
 		return;
 	i->followed[i->n_followed].ms = fmax(0, (t - i->at) * 1000);
 	str_copy(i->followed[i->n_followed].what, sizeof(i->followed[0].what), what);
+	utf8_trim(i->followed[i->n_followed].what);
 	i->n_followed++;
 	tell(lab, i);
 }
@@ -105,7 +106,9 @@ void lab_incident_note(struct lab *lab, json_t *ev, double t)
 	if (!kind || strcmp(kind, "incident") == 0 || strcmp(kind, "log") == 0 || strcmp(kind, "links") == 0)
 		return;
 	struct lab_incident *i = current(lab);
-	if (i && t - i->at > INCIDENT_WINDOW_S) {
+	/* A card's window closes it, but not while its request still acts
+	 * (a slow heal --all). */
+	if (i && t - i->at > INCIDENT_WINDOW_S && !(lab->incident_pending && lab->incident_acted)) {
 		close_card(lab, i);
 		i = NULL;
 	}
@@ -114,7 +117,7 @@ void lab_incident_note(struct lab *lab, json_t *ev, double t)
 		/* The card of a fail or heal request starts when the request
 		 * came, with what its action set off before this event; the
 		 * faults of one request (heal --all) share it. */
-		if (!lab->incident_pending || !lab->incident_acted) {
+		if (!lab->incident_pending || !lab->incident_acted || !i) {
 			if (i)
 				close_card(lab, i);
 			i = open_card(lab, t);
@@ -130,6 +133,7 @@ void lab_incident_note(struct lab *lab, json_t *ev, double t)
 			 json_object_get(ev, "link") ? " on " : "", json_object_get(ev, "link") ? str(ev, "link") : "");
 		size_t len = strlen(i->what);
 		snprintf(i->what + len, sizeof(i->what) - len, "%s%s", len ? "; " : "", what);
+		utf8_trim(i->what); /* a cut ± must not make the card invalid JSON */
 		tell(lab, i);
 		return;
 	}
@@ -160,11 +164,12 @@ void lab_incident_note(struct lab *lab, json_t *ev, double t)
 	} else if (strcmp(kind, "vip") == 0) {
 		json_t *holders = json_object_get(ev, "holders"), *h;
 		size_t k;
-		int n = snprintf(what, sizeof(what), "vip %s held by", str(ev, "vip"));
+		size_t n = (size_t)snprintf(what, sizeof(what), "vip %s held by", str(ev, "vip"));
 		json_array_foreach(holders, k, h)
-			n += snprintf(what + n, sizeof(what) - (size_t)n, " %s", json_string_value(h));
-		if (json_array_size(holders) == 0)
-			snprintf(what + n, sizeof(what) - (size_t)n, " nobody");
+			if (n < sizeof(what))
+				n += (size_t)snprintf(what + n, sizeof(what) - n, " %s", json_string_value(h));
+		if (json_array_size(holders) == 0 && n < sizeof(what))
+			snprintf(what + n, sizeof(what) - n, " nobody");
 	} else if (strcmp(kind, "backend") == 0) {
 		snprintf(what, sizeof(what), "%s sees %s %s", str(ev, "node"), str(ev, "server"), str(ev, "state"));
 	} else {

@@ -160,6 +160,7 @@ static void tap(struct run *r, bool good, const char *fmt, ...)
 	char what[512];
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	utf8_trim(what);
 	journal(r, json_pack("{s:s, s:b, s:s}", "kind", "verdict", "ok", good, "what", what));
 	r->n_tap++;
 	r->n_failed += !good;
@@ -175,6 +176,7 @@ static void tell(struct run *r, const char *kind, const char *fmt, ...)
 	char text[1024];
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	utf8_trim(text);
 	emit(r, kind, true, text, NULL);
 }
 

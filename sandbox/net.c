@@ -318,10 +318,11 @@ int net_open_in(pid_t pid, struct net **out, struct sl_error *err)
 {
 	_cleanup_close_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	_cleanup_close_ int target = (int)syscall(SYS_pidfd_open, pid, 0);
+	*out = NULL;
 	if (self < 0 || target < 0)
-		return sl_err(err, -errno, "the network of process %d: %s", (int)pid, strerror(errno));
+		return sl_err(err, errno, "the network of process %d: %s", (int)pid, strerror(errno));
 	if (setns(target, CLONE_NEWNET) < 0)
-		return sl_err(err, -errno, "into the network of process %d: %s", (int)pid, strerror(errno));
+		return sl_err(err, errno, "into the network of process %d: %s", (int)pid, strerror(errno));
 	/* The socket stays in the namespace it was made in. */
 	int r = net_open(out, err);
 	if (setns(self, CLONE_NEWNET) < 0)

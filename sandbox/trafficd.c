@@ -120,7 +120,9 @@ static void traffic_input(struct lab *lab, void *ctx)
 	struct lab_traffic *tr = &lab->traffic;
 	if (!tr->pid)
 		return;
-	for (;;) {
+	/* A few hundred results a wakeup, then back to the loop: a generator
+	 * (in a node that is not trusted) that writes faster than that waits. */
+	for (int lines = 0; lines < 512; lines++) {
 		char *line = NULL;
 		int r = ctl_read_line(tr->fd, tr->rd, &line);
 		if (r == -EAGAIN)

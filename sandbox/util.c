@@ -526,3 +526,18 @@ const char *str_closest(const char *word, const char *const *candidates, size_t 
 	}
 	return best && best_d <= 2 && best_d * 2 < strlen(word) ? best : NULL;
 }
+
+void utf8_trim(char *s)
+{
+	size_t n = strlen(s), k = n;
+	/* Back over continuation bytes to the last lead byte: if the sequence
+	 * it starts is shorter than it says, it was cut. */
+	while (k > 0 && ((unsigned char)s[k - 1] & 0xc0) == 0x80)
+		k--;
+	if (k == 0)
+		return;
+	unsigned char lead = (unsigned char)s[k - 1];
+	size_t want = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	if (n - (k - 1) < want)
+		s[k - 1] = '\0';
+}

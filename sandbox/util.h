@@ -65,6 +65,9 @@ bool str_has_prefix(const char *s, const char *prefix);
 /* The candidate closest to a mistyped `word` (at most 2 edits away, and
  * fewer than half its letters), for "did you mean"; NULL if none is. */
 const char *str_closest(const char *word, const char *const *candidates, size_t n);
+/* Cut a multibyte character that a bounded copy left unfinished at the end
+ * of s (text that is valid UTF-8 but for that stays valid). */
+void utf8_trim(char *s);
 
 int mkdir_p(const char *path, mode_t mode);
 /* Remove a tree without crossing into other file systems or following links. */

@@ -127,10 +127,11 @@ bool pane_pump(struct lesson_pane *p)
 		int r = ctl_read_line(p->from, &p->rd, &line);
 		if (r == -EAGAIN)
 			break;
-		if (r <= 0) { /* the runner is done */
+		if (r <= 0) { /* the runner is done: reaped as it exits (pane_check) */
 			close(p->from);
 			p->from = -1;
-			pane_reap(p, 2000);
+			p->done_ms = now_ms();
+			pane_check(p);
 			changed = true;
 			break;
 		}
@@ -160,6 +161,26 @@ void pane_stop(struct lesson_pane *p)
 		p->stopping = true;
 		add(p, "note", true, "stopping the lesson: its cleanup runs…");
 	}
+}
+
+bool pane_check(struct lesson_pane *p)
+{
+	int status;
+	if (p->pid <= 0)
+		return false;
+	pid_t r = waitpid(p->pid, &status, WNOHANG);
+	if (r == p->pid || (r < 0 && errno != EINTR)) {
+		p->status = r == p->pid && WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+		p->pid = 0;
+		if (p->to >= 0)
+			close(p->to);
+		p->to = -1;
+		p->ended = true;
+		return true;
+	}
+	if (now_ms() - p->done_ms > 5000) /* its output ended long ago: it will not exit */
+		pane_reap(p, 0);
+	return p->pid == 0;
 }
 
 void pane_reap(struct lesson_pane *p, int ms)

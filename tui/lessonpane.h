@@ -32,6 +32,7 @@ struct lesson_pane {
 	bool stopping;                /* asked to stop: its cleanup is running */
 	bool ended, passed;
 	int status;                   /* the runner's exit status, once ended */
+	unsigned long long done_ms;   /* when its output ended */
 };
 
 /* Start the runner for lesson `path` (with `steps` steps) on `lab`. Returns
@@ -44,6 +45,8 @@ bool pane_pump(struct lesson_pane *p);
 void pane_say(struct lesson_pane *p, const char *word);
 /* Ask the runner to stop: it cleans up (heal, traffic stop) and ends. */
 void pane_stop(struct lesson_pane *p);
+/* Reap a runner whose output ended, without waiting; true once it is. */
+bool pane_check(struct lesson_pane *p);
 /* Wait for a stopping runner, at most `ms`; then it is killed. */
 void pane_reap(struct lesson_pane *p, int ms);
 

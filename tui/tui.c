@@ -364,6 +364,8 @@ int tui_main(const struct tui_options *opt)
 		poll(p, 3, 250);
 		if (v.lesson && pane_pump(v.lesson))
 			dirty = true;
+		if (v.lesson && v.lesson->from < 0 && v.lesson->pid > 0 && pane_check(v.lesson))
+			dirty = true;
 		if (!m.gone && (p[1].revents & (POLLIN | POLLHUP)) && pump(fd, rd, &m, &first) < 0) {
 			m.gone = true;
 			snprintf(v.message, sizeof(v.message), "the lab went away (stacklab down?): back when it is up again; q quits");
@@ -510,7 +512,21 @@ int tui_main(const struct tui_options *opt)
 				first = true;
 				memset(&m, 0, sizeof(m));
 				model_init(&m, back);
+				json_t *cards = call(lab, json_pack("{s:s}", "cmd", "incidents"), err, sizeof(err));
+				size_t ci;
+				json_t *one;
+				json_array_foreach(json_object_get(cards, "incidents"), ci, one)
+					model_incident(&m, one);
+				json_decref(cards);
+				/* What pointed into the old lab goes with it. */
 				v.selected = 0;
+				v.filter = NULL;
+				v.scroll = 0;
+				json_decref(v.trace);
+				v.trace = NULL;
+				v.playing = false;
+				free(v.inspect);
+				v.inspect = NULL;
 				snprintf(v.message, sizeof(v.message), "the lab is back: %s", m.title);
 				v.message_ms = now;
 				dirty = true;

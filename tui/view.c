@@ -72,9 +72,12 @@ static void fit(char *out, size_t size, const char *text, int width)
 				out[0] = '\0';
 				return;
 			}
-			wide[width - 1] = L'~';
-			wide[width] = L'\0';
-			wcstombs(out, wide, size);
+			size_t keep = (size_t)width < n ? (size_t)width : n;
+			wide[keep - 1] = L'~';
+			wide[keep] = L'\0';
+			if (wcstombs(out, wide, size) == (size_t)-1)
+				out[0] = '\0';
+			out[size - 1] = '\0';
 			return;
 		}
 	}
@@ -419,9 +422,10 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 	if (count + 1 < rows && start > (rows - count - 1) / 2)
 		start -= (rows - count - 1) / 2;
 	/* PgUp and PgDn move the table: nothing is cut for good. */
-	long moved = (long)start - v->scroll;
+	long home = (long)start, moved = home - v->scroll;
 	long last = (long)json_array_size(packets) - 1;
 	start = (size_t)(moved < 0 ? 0 : moved > last ? last : moved);
+	v->scroll = (int)(home - (long)start); /* no presses piled up past an end */
 	for (k = start; k < json_array_size(packets) && y < bottom; k++) {
 		p = json_array_get(packets, k);
 		bool mine = first != SIZE_MAX && k >= first && k < first + count;
@@ -525,6 +529,10 @@ static void draw_incidents(WINDOW *w, struct tm_model *m, struct view_state *v, 
 	}
 	int y = top + 1, bottom = top + height;
 	char line[256];
+	if (v->scroll > m->n_incidents - 1)
+		v->scroll = m->n_incidents - 1;
+	if (v->scroll < 0)
+		v->scroll = 0;
 	for (int k = m->n_incidents - 1 - v->scroll; k >= 0 && y < bottom; k--) {
 		const struct tm_incident *i = &m->incidents[k];
 		time_t at = (time_t)i->at;

@@ -120,7 +120,13 @@ static void tcp_what(struct frame *f, const unsigned char *p, size_t len)
 		while (line < len && p[line] != '\r' && p[line] != '\n')
 			line++;
 		text_of(text, sizeof(text), p, line);
-		snprintf(f->what, sizeof(f->what), "%s", line ? text : "data");
+		/* A request line or a status line; the rest is body. */
+		bool head = strncmp(text, "HTTP/", 5) == 0 || strncmp(text, "GET ", 4) == 0 || strncmp(text, "POST ", 5) == 0 ||
+			    strncmp(text, "HEAD ", 5) == 0;
+		if (head)
+			snprintf(f->what, sizeof(f->what), "%s", text);
+		else
+			snprintf(f->what, sizeof(f->what), "body (%zu bytes)", len);
 	} else if (port == 9000) {
 		f->layer = "FastCGI";
 		static const char *const types[] = { "?", "BEGIN_REQUEST", "ABORT", "END_REQUEST", "PARAMS", "STDIN",
@@ -340,6 +346,9 @@ json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int
 			from_node = node_of_ip(lab, f->dst);
 			if (t == 0)
 				path->lb = f->node;
+			for (int j = carried; t == 2 && j < c->n && !path->t_db_execute; j++)
+				if (same_flow(&c->f[j], f) && strcmp(c->f[j].what, "execute") == 0)
+					path->t_db_execute = c->f[j].t;
 			*(t == 0 ? &path->web : t == 1 ? &path->app : &path->db) = from_node;
 			*(t == 0 ? &path->t_web : t == 1 ? &path->t_app : &path->t_db) = f->t;
 			continue;
@@ -387,7 +396,7 @@ json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int
 		char src[64], dst[64];
 		name_of(lab, f->src, f->sport, src, sizeof(src));
 		name_of(lab, f->dst, f->dport, dst, sizeof(dst));
-		json_array_append_new(a, json_pack("{s:f, s:s, s:s, s:s, s:s, s:s}", "ms", round((f->t - t0) * 1e4) / 10,
+		json_array_append_new(a, json_pack("{s:f, s:s, s:s, s:s, s:s, s:s}", "ms", round((f->t - t0) * 1e4) / 10 + 0.0,
 						   "link", f->link, "from", src, "to", dst, "proto", f->layer ? f->layer : "?",
 						   "what", f->what));
 	}

@@ -49,6 +49,7 @@ struct capture_path {
 	int lb, web, app, db;
 	double t_start;            /* the request's first packet (its DNS query) */
 	double t_lb, t_web, t_app, t_db;
+	double t_db_execute;       /* a prepared statement's second step */
 	double t_response;         /* the answer left the load balancer */
 	int stuck;
 	double t_stuck;            /* its first SYN */

@@ -66,7 +66,12 @@ static void print_text(json_t *ev)
 		printf("%-8s %s %s%s%s%s%s\n", str(ev, "node"), str(ev, "action"), str(ev, "what"),
 		       json_object_get(ev, "link") ? " on " : "", json_object_get(ev, "link") ? str(ev, "link") : "",
 		       json_object_get(ev, "other") ? " and " : "", json_object_get(ev, "other") ? str(ev, "other") : "");
-	else if (strcmp(kind, "incident") == 0) {
+	else if (strcmp(kind, "traffic-state") == 0) {
+		if (json_object_get(ev, "rate"))
+			printf("%s at %lld requests/s\n", str(ev, "state"), json_integer_value(json_object_get(ev, "rate")));
+		else
+			printf("%s\n", str(ev, "state"));
+	} else if (strcmp(kind, "incident") == 0) {
 		json_t *u = json_object_get(ev, "users"), *f = json_object_get(ev, "followed");
 		json_t *last = json_array_get(f, json_array_size(f) - 1);
 		printf("#%lld %s%s: %zu things followed%s%s%s, users %lld ok %lld failed\n",

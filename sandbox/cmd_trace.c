@@ -81,8 +81,12 @@ int cmd_trace(int argc, char **argv)
 				printf("  at +%.1f ms", json_real_value(json_object_get(h, "at_ms")));
 			if (json_object_get(h, "ms"))
 				printf("  (%.1f ms)", json_real_value(json_object_get(h, "ms")));
-			printf("\n    %s\n    | %s\n", json_string_value(json_object_get(h, "explain")),
-			       json_string_value(json_object_get(h, "line")));
+			char raw[2048];
+			snprintf(raw, sizeof(raw), "%s", json_string_value(json_object_get(h, "line")));
+			for (char *ch = raw; *ch; ch++) /* MariaDB's log has tabs */
+				if (*ch == '\t')
+					*ch = ' ';
+			printf("\n    %s\n    | %s\n", json_string_value(json_object_get(h, "explain")), raw);
 		}
 		json_t *list = json_object_get(t, "packets"), *p;
 		if (packets && json_array_size(list)) {

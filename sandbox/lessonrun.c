@@ -246,8 +246,8 @@ static int stacklab(struct run *r, char *const words[], int n, char *out, size_t
 }
 
 /* A lesson's `do` or `solve` line; false (after saying why) if it failed.
- * A cleanup line that finds nothing to do ("nothing to heal") says so in a
- * line of its own and is no failure. */
+ * A cleanup line never fails: one that finds nothing to do says nothing,
+ * any other failure a line of its own. */
 static bool run_words(struct run *r, const struct words *w, bool cleanup)
 {
 	char out[4096];
@@ -255,6 +255,8 @@ static bool run_words(struct run *r, const struct words *w, bool cleanup)
 	if (code == 0)
 		return true;
 	if (cleanup) {
+		if (strstr(out, "nothing to heal") || strstr(out, "no traffic is running"))
+			return true; /* already as it should be: nothing to say */
 		tell(r, "note", "cleanup: stacklab %s: %.*s", w->text, (int)strcspn(out, "\n"), out);
 		return true;
 	}
@@ -563,10 +565,23 @@ static bool stateful(const struct pred *p)
  * held (the event's, for state predicates). A student sees what it waits
  * for and what it sees now, and the step's hint after its delay or when
  * asked; with `skipped`, a skip (Enter in text) returns early with it set. */
+/* When the first fault or heal since `since` happened, or 0. */
+static double first_fault(const struct run *r, double since)
+{
+	double at = 0;
+	for (int k = 0; k < (int)ARRAY_SIZE(r->faults) && k < r->n_faults; k++)
+		if (r->faults[k] >= since && (!at || r->faults[k] < at))
+			at = r->faults[k];
+	return at;
+}
+
 static bool wait_for(struct run *r, const struct pred *p, double since, double within, double *at, char *now,
 		     size_t size, const struct step *hinted, bool *skipped)
 {
 	double deadline = now_s() + within * r->opt->slack;
+	/* A step that asks a student to act waits for the student: its time
+	 * limit starts when they break or heal something. */
+	bool student = hinted && hinted->ask && r->opt->mode != LESSON_CHECK && skipped;
 	bool hint_shown = false;
 	double shown = 0;
 	char last[256] = "";
@@ -578,6 +593,10 @@ static bool wait_for(struct run *r, const struct pred *p, double since, double w
 			return true;
 		}
 		double t = now_s();
+		if (student) {
+			double acted = first_fault(r, since);
+			deadline = acted ? acted + within * r->opt->slack : INFINITY;
+		}
 		if (t > deadline || interrupted)
 			return false;
 		if (r->opt->mode != LESSON_CHECK) {
@@ -783,10 +802,7 @@ static bool step(struct run *r, const struct step *s)
 		if (s->mark[0] && !acted) {
 			/* Measured from when the student (or the skip) broke or healed
 			 * something: the lab's own time of the first fault since. */
-			double at = start;
-			for (int k = 0; k < (int)ARRAY_SIZE(r->faults) && k < r->n_faults; k++)
-				if (r->faults[k] >= start && (at == start || r->faults[k] < at))
-					at = r->faults[k];
+			double at = first_fault(r, start) ?: start;
 			for (int k = 0; k < r->n_marks; k++)
 				if (strcmp(r->marks[k].name, s->mark) == 0)
 					r->marks[k].t = at;
@@ -830,6 +846,22 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 		return e;
 	}
 	tell(r, "title", "%s", l->goal);
+	/* A lesson that starts its own traffic cannot start it over the
+	 * class's: that is stopped first, and said. */
+	bool starts_traffic = false;
+	for (int i = 0; i < l->n_steps; i++)
+		for (int k = 0; k < l->steps[i].n_do; k++)
+			starts_traffic |= l->steps[i].do_[k].argc >= 2 && strcmp(l->steps[i].do_[k].argv[0], "traffic") == 0 &&
+					  strcmp(l->steps[i].do_[k].argv[1], "start") == 0;
+	json_t *tr = NULL, *treq = json_pack("{s:s, s:s}", "cmd", "traffic", "action", "status");
+	if (starts_traffic && ctl_call(opt->lab, treq, &tr) == 0 && json_is_true(json_object_get(tr, "running"))) {
+		char *stop[] = { "traffic", "stop" };
+		char out[1024];
+		stacklab(r, stop, 2, out, sizeof(out));
+		tell(r, "note", "traffic was running: the lesson stopped it, and starts its own");
+	}
+	json_decref(treq);
+	json_decref(tr);
 	bool good = steady(r, "before");
 	int i = 0;
 	if (good)

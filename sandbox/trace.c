@@ -135,7 +135,7 @@ static void stamp(json_t *h, double t0, double at)
 	if (at <= 0)
 		return;
 	json_object_set_new(h, "time", json_real(at));
-	json_object_set_new(h, "at_ms", json_real(round((at - t0) * 10000) / 10));
+	json_object_set_new(h, "at_ms", json_real(round((at - t0) * 10000) / 10 + 0.0));
 }
 
 static json_t *hop(const char *kind, const struct lab *lab, int node, const char *link, const char *line,
@@ -327,8 +327,10 @@ json_t *trace_request(struct lab *lab, json_t *req)
 			if (nl)
 				*nl = '\0';
 			if (strstr(l, tag)) {
+				/* A prepared statement is two steps: parse, then run. */
+				const char *key = strstr(l, "Execute") ? "execute" : strstr(l, "Prepare") ? "prepare" : "explain";
 				json_t *h = hop("db", lab, w[k].node, link, l, -1,
-						explain(&x, "db", "explain", lab->topo->nodes[w[k].node].name, ""));
+						explain(&x, "db", key, lab->topo->nodes[w[k].node].name, ""));
 				stamp(h, t0, to_web);
 				json_array_append_new(hops, h);
 			}
@@ -339,8 +341,10 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	json_t *hj;
 	json_array_foreach(hops, hk, hj) {
 		const char *kind = json_string_value(json_object_get(hj, "hop"));
+		bool execute = strcmp(kind, "db") == 0 && strstr(json_string_value(json_object_get(hj, "line")), "Execute");
 		double at = strcmp(kind, "lb") == 0 ? seen.t_lb : strcmp(kind, "web") == 0 ? seen.t_web
-			  : strcmp(kind, "app") == 0 ? seen.t_app : strcmp(kind, "db") == 0 ? seen.t_db : 0;
+			  : strcmp(kind, "app") == 0 ? seen.t_app : execute && seen.t_db_execute ? seen.t_db_execute
+			  : strcmp(kind, "db") == 0 ? seen.t_db : 0;
 		if (at > 0)
 			stamp(hj, t0, at);
 	}
@@ -395,7 +399,7 @@ json_t *trace_request(struct lab *lab, json_t *req)
 		json_t *h;
 		json_array_foreach(packets, k, h) /* the same origin for the packets */
 			json_object_set_new(h, "ms", json_real(round((json_real_value(json_object_get(h, "ms")) -
-								      (start - t0) * 1000) * 10) / 10));
+								      (start - t0) * 1000) * 10) / 10 + 0.0));
 		json_array_foreach(hops, k, h) {
 			if (!json_object_get(h, "time"))
 				continue;

@@ -119,7 +119,10 @@ static void set_holders(struct tm_model *m, json_t *holders)
 		size_t len = strlen(m->holders);
 		snprintf(m->holders + len, sizeof(m->holders) - len, "%s%s", i ? " " : "", json_string_value(h));
 	}
-	m->split_brain = json_array_size(holders) > 1;
+	bool two = json_array_size(holders) > 1;
+	if (two && !m->split_brain)
+		m->two_since = (double)time(NULL);
+	m->split_brain = two;
 }
 
 /* HAProxy's view of server `name` becomes `state`. */
@@ -278,8 +281,11 @@ static void traffic_result(struct tm_model *m, json_t *ev, double t)
 		m->lat_t[i] = t;
 	} else {
 		char text[64];
-		snprintf(text, sizeof(text), "traffic  %s (HTTP %lld)", s(ev, "result"),
-			 json_integer_value(json_object_get(ev, "status")));
+		json_int_t status = json_integer_value(json_object_get(ev, "status"));
+		if (status)
+			snprintf(text, sizeof(text), "traffic  %s (HTTP %lld)", s(ev, "result"), status);
+		else
+			snprintf(text, sizeof(text), "traffic  %s (no HTTP answer)", s(ev, "result"));
 		add_line(m, true, text);
 	}
 }
@@ -328,7 +334,7 @@ void model_event(struct tm_model *m, json_t *ev)
 	} else if (strcmp(kind, "vip") == 0) {
 		set_holders(m, json_object_get(ev, "holders"));
 		model_log(m, "vip      %s held by %s%s", m->vip, m->holders[0] ? m->holders : "nobody",
-			  m->split_brain ? " (split brain)" : "");
+			  m->split_brain ? " (two holders)" : "");
 	} else if (strcmp(kind, "backend") == 0 && n) {
 		set_server(n, s(ev, "server"), s(ev, "state"));
 		model_log(m, "backend  %s sees %s %s", n->name, s(ev, "server"), s(ev, "state"));

@@ -38,7 +38,8 @@ struct tm_model {
 	} nets[4];                    /* the lab's networks and who is on them */
 	int n_nets;
 	char holders[64];             /* who holds the VIP now */
-	bool split_brain;
+	bool split_brain;             /* two holders: for a moment in a handover, or a split brain */
+	double two_since;             /* when it began (a split brain lasts) */
 	/* traffic: results per second for the last minute, latencies of the last 10 s */
 	long ok[TM_HISTORY], err[TM_HISTORY];
 	long bucket_sec;              /* the second bucket 0 stands for */

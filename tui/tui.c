@@ -487,6 +487,10 @@ int tui_main(const struct tui_options *opt)
 				v.daemon_lines = !v.daemon_lines;
 			else if (key == 'n')
 				v.filter = v.filter ? NULL : m.nodes[v.selected].name;
+			else if (key == KEY_PPAGE && v.incidents && !v.trace) /* the cards read downwards */
+				v.scroll = v.scroll > 5 ? v.scroll - 5 : 0;
+			else if (key == KEY_NPAGE && v.incidents && !v.trace)
+				v.scroll += 5;
 			else if (key == KEY_PPAGE)
 				v.scroll += 5;
 			else if (key == KEY_NPAGE) /* the stepper's table may move past its start */

@@ -147,7 +147,10 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 				current |= here && (int)k == v->step;
 			}
 		}
-		if (t > 0) {
+		/* The arrow into a tier is drawn once, at its first node; a link
+		 * that is down is marked at its own node. */
+		bool first_of_tier = row[t] == top + 1;
+		if (t > 0 && (first_of_tier || n->link_down)) {
 			bool flowing = n->rx_bps + n->tx_bps > 20000;
 			const char *arrow = n->link_down ? (v->unicode ? "╳ " : "x ") : (v->unicode ? "▶ " : "> ");
 			put(w, y, t * colw - 2, 2, current ? A_BOLD | A_REVERSE : flowing ? A_BOLD : A_DIM, arrow);
@@ -208,7 +211,7 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		char talks[96];
 		model_talks_to(m, n->name, (double)time(NULL), 5, talks, sizeof(talks));
 		if (talks[0]) { /* where this web server's requests really went */
-			snprintf(line, sizeof(line), "%s %s", v->unicode ? "→" : "->", talks);
+			snprintf(line, sizeof(line), "app: %s", talks);
 			put_fit(w, y + 3 + extra, x, iw, A_BOLD, line);
 			extra++;
 		}
@@ -371,14 +374,15 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 		put(w, top + 1, 0, cols, 0, "no hop was found in the logs");
 		return;
 	}
-	snprintf(line, sizeof(line), "hop %d/%d  %s on %s   link %s", v->step + 1, n,
-		 json_string_value(json_object_get(h, "hop")), json_string_value(json_object_get(h, "node")),
-		 json_string_value(json_object_get(h, "link")));
+	snprintf(line, sizeof(line), "hop %d/%d %s on %s", v->step + 1, n, json_string_value(json_object_get(h, "hop")),
+		 json_string_value(json_object_get(h, "node")));
 	if (json_object_get(h, "at_ms"))
-		snprintf(line + strlen(line), sizeof(line) - strlen(line), "   at +%.1f ms", json_real_value(json_object_get(h, "at_ms")));
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), " at +%.1f ms", json_real_value(json_object_get(h, "at_ms")));
 	if (json_object_get(h, "ms"))
-		snprintf(line + strlen(line), sizeof(line) - strlen(line), "   took %.1f ms", json_real_value(json_object_get(h, "ms")));
-	put(w, top + 1, 0, cols, A_BOLD, line);
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), ", took %.1f ms", json_real_value(json_object_get(h, "ms")));
+	snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s %s", v->unicode ? "·" : "|",
+		 json_string_value(json_object_get(h, "link")));
+	put_fit(w, top + 1, 0, cols, A_BOLD, line);
 	int y = top + 2, bottom = top + height;
 	y += wrap(w, y, cols, bottom - y - 1 > 3 ? 3 : bottom - y - 1, 0, json_string_value(json_object_get(h, "explain")));
 	snprintf(line, sizeof(line), "| %s", json_string_value(json_object_get(h, "line")));
@@ -407,12 +411,20 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 	if (y >= bottom || !json_array_size(packets))
 		return;
 	if (bottom - y < 3) { /* no room for the table: what this hop sent */
-		snprintf(line, sizeof(line), "packets of this hop: %zu%s", count, count ? " (" : "");
-		for (size_t j = first; count && j < first + count && strlen(line) < sizeof(line) - 64; j++)
-			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", j > first ? ", " : "",
-				 json_string_value(json_object_get(json_array_get(packets, j), "what")));
-		if (count)
-			snprintf(line + strlen(line), sizeof(line) - strlen(line), ")");
+		snprintf(line, sizeof(line), "packets of this hop: %zu", count);
+		const char *seen[8];
+		int n_seen = 0;
+		for (size_t j = first; count && j < first + count; j++) { /* its protocols, once each */
+			const char *proto = json_string_value(json_object_get(json_array_get(packets, j), "proto"));
+			int q = 0;
+			while (q < n_seen && strcmp(seen[q], proto) != 0)
+				q++;
+			if (q == n_seen && n_seen < 8)
+				seen[n_seen++] = proto;
+		}
+		for (int q = 0; q < n_seen; q++)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s%s", q ? " " : " (", seen[q]);
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "%s  p: all packets", n_seen ? ")" : "");
 		put_fit(w, y, 0, cols, 0, line);
 		return;
 	}
@@ -440,7 +452,7 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 
 static const char *const help_lines[] = {
 	"Tab, arrows  select a node (in the map's order); a click selects too",
-	"c  crash it    f  freeze it    s  stop its first daemon    d  take its first link down",
+	"c  crash it   f  freeze it   s  stop its first daemon   d  take its link down",
 	"R  cap its first link at 256 kbit/s (tbf)",
 	"D  delay its first link 200 ms (netem)    L  drop 10 % of its packets (netem)",
 	"p  partition it from the next node    h  heal it    H  heal everything",
@@ -450,14 +462,14 @@ static const char *const help_lines[] = {
 	"I  incident cards: each fault and heal, what followed, what users felt",
 	"l  daemon lines instead of events    n  only the selected node's lines",
 	"PgUp PgDn  scroll    Esc  back out of anything    ?  F1  this help    q  quit",
-	"In a lesson: n, Enter  next step    ?  hint now    >  let the lesson do the step",
+	"In a lesson: n, Enter  next step   ?  hint now   >  let the lesson do the step",
 	"             e  events instead of the lesson    q  stop it (its cleanup runs)",
 	"",
 	"Legend",
 	"■ a node (colour: green up, red down/crashed, cyan frozen, yellow degraded)",
 	"● on the traced request's path  ◆ the hop shown  ▶ a link (bold: busy)",
-	"╳ a link that is down    VIP the virtual IP's holder    VIP→lb1 where the client",
-	"  sends the VIP's packets (its ARP entry)    ↑ from the node ↓ to it, in bit/s",
+	"╳ a link that is down   VIP the virtual IP's holder   ↑ from the node ↓ to it, bit/s",
+	"VIP→lb1 where the client sends the VIP's packets (its ARP entry)   app: its upstreams",
 	"Sparkline: requests answered each second; ╳ a second with failed requests",
 };
 
@@ -522,46 +534,46 @@ static void draw_log(WINDOW *w, struct tm_model *m, struct view_state *v, int to
  * what users felt. The newest gets the room; older ones a line each. */
 static void draw_incidents(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols)
 {
-	put(w, top, 0, cols, A_BOLD | A_UNDERLINE, "incidents: each fault and heal, what followed, what users felt  (I: events)");
+	put_fit(w, top, 0, cols, A_BOLD | A_UNDERLINE, "incidents, newest first  (PgUp PgDn scroll, I: events)");
 	if (m->n_incidents == 0) {
-		put(w, top + 1, 0, cols, 0, "none yet: break something (c, f, d, s…) and the card appears here");
+		put_fit(w, top + 1, 0, cols, 0, "none yet: break something (c, f, d, s...) and its card appears here");
 		return;
 	}
-	int y = top + 1, bottom = top + height;
-	char line[256];
-	if (v->scroll > m->n_incidents - 1)
-		v->scroll = m->n_incidents - 1;
-	if (v->scroll < 0)
-		v->scroll = 0;
-	for (int k = m->n_incidents - 1 - v->scroll; k >= 0 && y < bottom; k--) {
+	/* Every card whole, as lines; PgUp and PgDn move through them. */
+	static char lines[TM_INCIDENTS * 20][200];
+	static attr_t attrs[TM_INCIDENTS * 20];
+	int n = 0;
+	for (int k = m->n_incidents - 1; k >= 0; k--) {
 		const struct tm_incident *i = &m->incidents[k];
 		time_t at = (time_t)i->at;
 		struct tm tm;
 		localtime_r(&at, &tm);
 		char when[16];
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-		snprintf(line, sizeof(line), "#%d %s.%03d %s%s", i->id, when, (int)((i->at - (double)at) * 1000), i->what,
-			 i->open ? " (open)" : "");
-		put(w, y++, 0, cols, A_BOLD, line);
-		if (y >= bottom)
-			break;
+		snprintf(lines[n], sizeof(lines[0]), "#%d %s.%03d %s%s", i->id, when, (int)((i->at - (double)at) * 1000),
+			 i->what, i->open ? " (open)" : "");
+		attrs[n++] = A_BOLD;
 		if (i->ok + i->failed == 0)
-			snprintf(line, sizeof(line), "  users: no traffic ran (t starts it)");
-		else {
-			int n = snprintf(line, sizeof(line), "  users: %ld of %ld failed %s longest gap %.0f ms", i->failed,
-					 i->ok + i->failed, v->unicode ? "·" : "|", i->gap_ms);
-			if (i->recovered_ms >= 0)
-				snprintf(line + n, sizeof(line) - (size_t)n, " %s answered again at +%.0f ms",
-					 v->unicode ? "·" : "|", i->recovered_ms);
-		}
-		put(w, y++, 0, cols, i->failed ? A_BOLD : 0, line);
-		if (k != m->n_incidents - 1 - v->scroll)
-			continue; /* older cards: their header and users only */
-		for (int f = 0; f < i->n_followed && y < bottom - (k > 0); f++) {
-			snprintf(line, sizeof(line), "  %+7.0f ms  %s", i->followed[f].ms, i->followed[f].what);
-			put(w, y++, 0, cols, 0, line);
+			snprintf(lines[n], sizeof(lines[0]), "  users: %s", i->open ? "counting..." : "no traffic ran (t starts it)");
+		else if (i->failed == 0)
+			snprintf(lines[n], sizeof(lines[0]), "  users: none of %ld failed %s longest gap %.0f ms", i->ok,
+				 v->unicode ? "·" : "|", i->gap_ms);
+		else
+			snprintf(lines[n], sizeof(lines[0]), "  users: %ld of %ld failed %s longest gap %.0f ms %s answered "
+				 "again after the last failure at +%.0f ms", i->failed, i->ok + i->failed, v->unicode ? "·" : "|",
+				 i->gap_ms, v->unicode ? "·" : "|", i->recovered_ms);
+		attrs[n++] = i->failed ? A_BOLD : 0;
+		for (int f = 0; f < i->n_followed; f++) {
+			snprintf(lines[n], sizeof(lines[0]), "  %+7.0f ms  %s", i->followed[f].ms, i->followed[f].what);
+			attrs[n++] = 0;
 		}
 	}
+	if (v->scroll > n - 1)
+		v->scroll = n - 1;
+	if (v->scroll < 0)
+		v->scroll = 0;
+	for (int k = v->scroll, y = top + 1; k < n && y < top + height; k++)
+		y += wrap(w, y, cols, top + height - y, attrs[k], lines[k]) ?: 1;
 }
 
 /* A lesson's narration, newest at the bottom, above one line that says
@@ -674,7 +686,7 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 	/* The title bar: its parts in order of importance, each whole or not at all. */
 	char vip[128];
 	snprintf(vip, sizeof(vip), "VIP %s held by %s%s", m->vip, m->holders[0] ? m->holders : "nobody",
-		 m->split_brain ? " (SPLIT BRAIN)" : "");
+		 !m->split_brain ? "" : time(NULL) - m->two_since >= 2 ? " (SPLIT BRAIN)" : " (handing over)");
 	const char *parts[] = { m->gone ? "THE LAB WENT AWAY" : NULL, m->title };
 	snprintf(line, sizeof(line), " stacklab %s lab %s %s %s", dot, m->lab, dot, vip);
 	for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
@@ -720,15 +732,17 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 						 "f freeze", "d link down", "Enter inspect", "H heal all", NULL };
 	static const char *const keys_lesson[] = { "n/Enter next", "? hint", "> skip", "Tab select", "c crash", "h heal",
 						   "e events", "f freeze", NULL };
-	const char *const *keys = v->lesson ? keys_lesson : keys_main;
-	const char *last = v->lesson ? "F1 keys  q quit" : "? help  q quit";
+	bool in_lesson = v->lesson && !v->lesson->ended;
+	const char *const *keys = in_lesson ? keys_lesson : keys_main;
+	const char *last = in_lesson ? "F1 keys  q quit" : "? help  q quit";
 	if (fresh || v->inspect || v->trace || v->help) {
 		snprintf(line, sizeof(line), " %s", fresh ? v->message
 				 : v->inspect ? "Up/Down PgUp/PgDn scroll  r refresh  Esc back"
 				 : v->help ? "? or Esc: back  q quit"
 				 : "Left/Right hops  Space play  + - speed  p all packets  r again  Esc leave");
 	} else {
-		snprintf(line, sizeof(line), " ");
+		/* The selected node, named: the fault keys act on it. */
+		snprintf(line, sizeof(line), " [%s]  ", m->n_nodes ? m->nodes[v->selected].name : "-");
 		for (int k = 0; keys[k]; k++) {
 			char more[1024];
 			snprintf(more, sizeof(more), "%s%s  ", line, keys[k]);

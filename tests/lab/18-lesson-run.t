@@ -24,10 +24,13 @@ as_before() {
 sed 's/^hint    = 30s /hint    = 2s /' "$TOP/scenarios/lessons/kill-master.lesson" >"$tmp/kill-master.lesson"
 sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
 
+# The class had traffic running: the lesson takes it over.
+sl traffic --lab $LAB start --rate 5 --seconds 60 >/dev/null
 tmux new-session -d -s $S -x 80 -y 24 "bash --norc --noprofile"
 tmux send-keys -t $S "PS1='prompt\$ '; clear; $STACKLAB lesson run --lab $LAB $tmp/kill-master.lesson; echo LESSON-EXIT=\$?" Enter
 wait_until 10 shows "lesson: Kill the master load balancer"; ok $? "TUI: the lesson pane opens under the map"
 wait_until 5 shows "n or Enter: begin the lesson"; ok $? "TUI: after the steady checks it waits for the class"
+shows "traffic was running: the lesson stopped it"; ok $? "TUI: traffic already running is taken over, and said"
 tmux send-keys -t $S n
 wait_until 10 shows "Two load balancers share one virtual IP"; ok $? "TUI: n begins; the narration shows"
 wait_until 10 shows "step 1/4 baseline"; ok $? "TUI: the pane names the step"
@@ -36,6 +39,8 @@ tmux send-keys -t $S Enter
 wait_until 10 shows "Crash lb1: select it in the TUI"; ok $? "TUI: Enter goes on; the lesson asks the student to act"
 wait_until 5 shows "waiting for: vip www on lb2 — now held by lb1"; ok $? "TUI: it says what it waits for, and what it sees now"
 wait_until 5 shows "hint: Fault keys act on the selected node"; ok $? "TUI: the hint comes after its delay"
+sleep 4 # longer than the step's 5 s: a student's time limit starts when they act
+shows "✗ step crash"; ok $([ $? -ne 0 ]; echo $?) "TUI: a student who takes longer than the deadline is still waited for"
 tmux send-keys -t $S Tab Tab c  # lb1 is the third node: the student's own crash
 wait_until 10 shows "✓ step crash: vip www on lb2"; ok $? "TUI: the student's fault key crashed lb1, the VIP moved"
 ms=$(screen | sed -n 's/.*= takeover \([0-9]*\) ms.*/\1/p' | tail -1)

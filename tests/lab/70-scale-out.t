@@ -26,7 +26,7 @@ once=$(sl tui --lab $LAB --once)
 like "$once" "web1(✗|-) web2(✓|\+)" "TUI 80x24: HAProxy's view as web1✗ web2✓ (both shown)"
 unlike "$once" "web[0-9] (D|DO|DOW)$" "TUI 80x24: no state cut mid-word"
 like "$(sl tui --lab $LAB --once --size 120x40)" "web1 DOWN web2 UP" "TUI 120x40: in words where they fit"
-like "$(sl tui --lab $LAB --once --size 120x40)" "(→|->) app[12]" "TUI: the map shows which app server web2 really sends requests to"
+like "$(sl tui --lab $LAB --once --size 120x40)" "app: app[12]" "TUI: the map shows which app server web2 really sends requests to"
 sleep 1
 # "since start: N requests, M ok, timeout 1, http5xx 1": add up the errors
 errors=$(sl traffic --lab $LAB | sed -n 's/^since start: [0-9]* requests, [0-9]* ok//p' | grep -o '[0-9]\+' | awk '{s += $1} END {print s + 0}')

@@ -63,15 +63,15 @@ static void print_status(json_t *st)
 		       json_string_value(json_object_get(net, "subnet")), json_string_value(json_object_get(net, "bridge")));
 	json_t *vip, *h;
 	json_array_foreach(json_object_get(st, "vips"), i, vip) {
-		printf("vip %s %s on %s, holders", json_string_value(json_object_get(vip, "name")),
+		printf("vip %s %s (%s): held by", json_string_value(json_object_get(vip, "name")),
 		       json_string_value(json_object_get(vip, "address")), json_string_value(json_object_get(vip, "network")));
-		json_array_foreach(json_object_get(vip, "holders"), k, h)
-			printf(" %s", json_string_value(h));
-		printf("; held now by");
 		json_array_foreach(json_object_get(vip, "held_by"), k, h)
 			printf(" %s", json_string_value(h));
-		printf("%s\n", json_array_size(json_object_get(vip, "held_by")) == 0 ? " nobody"
+		printf("%s; may move to", json_array_size(json_object_get(vip, "held_by")) == 0 ? " nobody"
 				: json_array_size(json_object_get(vip, "held_by")) > 1 ? " (split brain)" : "");
+		json_array_foreach(json_object_get(vip, "holders"), k, h)
+			printf(" %s", json_string_value(h));
+		putchar('\n');
 		/* Where the clients send the VIP's packets: what users get. */
 		json_array_foreach(json_object_get(vip, "neighbours"), k, h) {
 			const char *to = json_string_value(json_object_get(h, "points_to"));

@@ -351,7 +351,7 @@ void model_event(struct tm_model *m, json_t *ev)
 
 double model_rate(const struct tm_model *m, long now_sec)
 {
-	long age = now_sec - m->bucket_sec + 1; /* the last whole second */
+	long age = m->bucket_sec - (now_sec - 1); /* the last whole second */
 	if (age < 0 || age >= TM_HISTORY)
 		return 0;
 	return (double)(m->ok[age] + m->err[age]);

@@ -184,9 +184,10 @@ static char *packets_page(json_t *trace)
 	size_t i;
 	json_t *p;
 	json_array_foreach(json_object_get(trace, "packets"), i, p)
-		fprintf(f, "%8.1f ms  %-12s %s -> %s  %-7s %s\n", json_real_value(json_object_get(p, "ms")),
-			json_string_value(json_object_get(p, "link")), json_string_value(json_object_get(p, "from")),
-			json_string_value(json_object_get(p, "to")), json_string_value(json_object_get(p, "proto")),
+		/* Two lines a packet, so the columns stay columns at 80. */
+		fprintf(f, "%8.1f ms  %-7s %-12s %s -> %s\n             %s\n", json_real_value(json_object_get(p, "ms")),
+			json_string_value(json_object_get(p, "proto")), json_string_value(json_object_get(p, "link")),
+			json_string_value(json_object_get(p, "from")), json_string_value(json_object_get(p, "to")),
 			json_string_value(json_object_get(p, "what")));
 	if (json_array_size(json_object_get(trace, "packets")) == 0)
 		fprintf(f, "(no packet was seen)\n");

@@ -274,7 +274,7 @@ static void draw_traffic(WINDOW *w, struct tm_model *m, struct view_state *v, in
 	model_latency(m, (double)now, &p50, &p99);
 	long ok = 0, err = 0;
 	for (int i = 1; i <= 10 && i < TM_HISTORY; i++) {
-		long age = now - m->bucket_sec + i;
+		long age = m->bucket_sec - (now - i); /* the bucket of second now - i */
 		if (age >= 0 && age < TM_HISTORY) {
 			ok += m->ok[age];
 			err += m->err[age];
@@ -294,7 +294,7 @@ static void draw_traffic(WINDOW *w, struct tm_model *m, struct view_state *v, in
 	wmove(w, y + 1, 0);
 	waddstr(w, "last minute ");
 	for (int i = TM_HISTORY - 1; i >= 1 && getcurx(w) < cols - 1; i--) {
-		long age = now - m->bucket_sec + i;
+		long age = m->bucket_sec - (now - i); /* the bucket of second now - i */
 		long good = age >= 0 && age < TM_HISTORY ? m->ok[age] : 0;
 		long bad = age >= 0 && age < TM_HISTORY ? m->err[age] : 0;
 		if (bad) {

@@ -62,7 +62,8 @@ shows "packets, as the switch saw them"; ok $? "the stepper shows the hop's pack
 shows "(▶|>) +[0-9.]+ app1-eth0 +app1:[0-9]+ (→|->) db1:3306 +SQL +prepare: /\* rid="; ok $? "the db hop's packets: the SQL on the wire, marked"
 tmux send-keys -t $S p
 wait_until 3 shows "^== packets of request [0-9a-f-]+, as the switch saw them"; ok $? "p opens every packet of the trace on a page of its own"
-shows "FastCGI +BEGIN_REQUEST"; ok $? "with the FastCGI request among them"
+tmux send-keys -t $S PageDown PageDown
+wait_until 3 shows "FastCGI +web1-eth0 +web1:[0-9]+ -> app1:9000"; ok $? "PgDn: the FastCGI request among them, its columns whole"
 tmux send-keys -t $S Escape
 wait_until 3 shows "^hop [0-9]+/"; ok $? "Esc goes back to the stepper"
 tmux send-keys -t $S Left Left Left Left Left Left Left Left ' '

@@ -396,7 +396,7 @@ json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int
 		char src[64], dst[64];
 		name_of(lab, f->src, f->sport, src, sizeof(src));
 		name_of(lab, f->dst, f->dport, dst, sizeof(dst));
-		json_array_append_new(a, json_pack("{s:f, s:s, s:s, s:s, s:s, s:s}", "ms", round((f->t - t0) * 1e4) / 10 + 0.0,
+		json_array_append_new(a, json_pack("{s:f, s:s, s:s, s:s, s:s, s:s}", "ms", (f->t - t0) * 1000, /* rounded once, by the caller */
 						   "link", f->link, "from", src, "to", dst, "proto", f->layer ? f->layer : "?",
 						   "what", f->what));
 	}

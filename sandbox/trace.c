@@ -394,12 +394,14 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	 * (HAProxy's) less curl's total, not when we forked curl. Re-base. */
 	/* The packets know best: the request's first packet, its DNS query. */
 	double start = seen.t_start > 0 ? seen.t_start : done_at > 0 && secs > 0 && done_at - secs > t0 ? done_at - secs : 0;
+	size_t pk;
+	json_t *pj;
+	json_array_foreach(packets, pk, pj) /* the hops' origin, rounded once as theirs are */
+		json_object_set_new(pj, "ms", json_real(round((json_real_value(json_object_get(pj, "ms")) -
+							       (start > 0 ? (start - t0) * 1000 : 0)) * 10) / 10 + 0.0));
 	if (start > 0) {
 		size_t k;
 		json_t *h;
-		json_array_foreach(packets, k, h) /* the same origin for the packets */
-			json_object_set_new(h, "ms", json_real(round((json_real_value(json_object_get(h, "ms")) -
-								      (start - t0) * 1000) * 10) / 10 + 0.0));
 		json_array_foreach(hops, k, h) {
 			if (!json_object_get(h, "time"))
 				continue;

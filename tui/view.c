@@ -403,7 +403,9 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 	size_t k, first = SIZE_MAX, count = 0;
 	json_array_foreach(packets, k, p) {
 		double ms = json_real_value(json_object_get(p, "ms"));
-		if (ms >= from && ms < to) {
+		/* Times are rounded to 0.1 ms, hops' and packets' apart: a hop's
+		 * own first packet may read a tenth earlier. */
+		if (ms >= from - 0.15 && ms < to - 0.15) {
 			first = first == SIZE_MAX ? k : first;
 			count++;
 		}

@@ -330,10 +330,7 @@ json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int
 	 * missing, the attempts to open it from the tier before. */
 	static const uint16_t tiers[] = { 80, 9000, 3306 };
 	double since = first_syn;
-	int from_node = -1;
-	for (int k = 0; k < c->n && from_node < 0; k++)
-		if (c->f[k].keep && c->f[k].proto == 6 && c->f[k].dport == 443 && c->f[k].src != c->f[k].dst)
-			from_node = node_of_ip(lab, c->f[k].dst); /* -1: the VIP is no node's own address */
+	int from_node = -1; /* the lb: the VIP the client spoke to is no node's own address */
 	for (size_t t = 0; t < ARRAY_SIZE(tiers); t++) {
 		int carried = -1;
 		for (int k = 0; k < c->n && carried < 0; k++)

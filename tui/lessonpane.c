@@ -163,21 +163,35 @@ void pane_stop(struct lesson_pane *p)
 	}
 }
 
-bool pane_check(struct lesson_pane *p)
+/* The runner is gone (its exit status, or 1): no more input to it. */
+static void gone(struct lesson_pane *p, int status)
+{
+	p->status = status;
+	p->pid = 0;
+	if (p->to >= 0)
+		close(p->to);
+	p->to = -1;
+	p->ended = true;
+}
+
+/* Reap the runner if it has exited; true if it has (or cannot be waited for). */
+static bool try_reap(struct lesson_pane *p)
 {
 	int status;
-	if (p->pid <= 0)
-		return false;
 	pid_t r = waitpid(p->pid, &status, WNOHANG);
 	if (r == p->pid || (r < 0 && errno != EINTR)) {
-		p->status = r == p->pid && WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-		p->pid = 0;
-		if (p->to >= 0)
-			close(p->to);
-		p->to = -1;
-		p->ended = true;
+		gone(p, r == p->pid && WIFEXITED(status) ? WEXITSTATUS(status) : 1);
 		return true;
 	}
+	return false;
+}
+
+bool pane_check(struct lesson_pane *p)
+{
+	if (p->pid <= 0)
+		return false;
+	if (try_reap(p))
+		return true;
 	if (now_ms() - p->done_ms > 5000) /* its output ended long ago: it will not exit */
 		pane_reap(p, 0);
 	return p->pid == 0;
@@ -185,26 +199,11 @@ bool pane_check(struct lesson_pane *p)
 
 void pane_reap(struct lesson_pane *p, int ms)
 {
-	if (p->pid <= 0)
-		return;
-	int status;
-	for (int waited = 0; waited <= ms; waited += 20) {
-		pid_t r = waitpid(p->pid, &status, WNOHANG);
-		if (r == p->pid || (r < 0 && errno != EINTR)) {
-			p->status = r == p->pid && WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-			p->pid = 0;
-			break;
-		}
+	for (int waited = 0; p->pid > 0 && !try_reap(p) && waited < ms; waited += 20)
 		poll(NULL, 0, 20);
-	}
 	if (p->pid > 0) { /* a runner that would not stop */
 		kill(p->pid, SIGKILL);
-		waitpid(p->pid, &status, 0);
-		p->pid = 0;
-		p->status = 1;
+		waitpid(p->pid, NULL, 0);
+		gone(p, 1);
 	}
-	if (p->to >= 0)
-		close(p->to);
-	p->to = -1;
-	p->ended = true;
 }

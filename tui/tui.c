@@ -52,6 +52,26 @@ static json_t *call(const char *lab, json_t *req, char *msg, size_t size)
 	return reply;
 }
 
+/* The model of a lab from its status, its traffic and its incident cards
+ * (at start, and again when the lab comes back). */
+static void load(const char *lab, struct tm_model *m, json_t *status)
+{
+	char msg[256];
+	model_init(m, status);
+	json_t *tr = call(lab, json_pack("{s:s, s:s}", "cmd", "traffic", "action", "status"), msg, sizeof(msg));
+	if (tr) {
+		m->traffic_running = json_is_true(json_object_get(tr, "running"));
+		m->traffic_rate = (int)json_integer_value(json_object_get(tr, "rate"));
+		json_decref(tr);
+	}
+	json_t *cards = call(lab, json_pack("{s:s}", "cmd", "incidents"), msg, sizeof(msg));
+	size_t i;
+	json_t *card;
+	json_array_foreach(json_object_get(cards, "incidents"), i, card)
+		model_incident(m, card);
+	json_decref(cards);
+}
+
 static int subscribe(const char *lab)
 {
 	int fd = ctl_connect(lab);
@@ -281,20 +301,8 @@ int tui_main(const struct tui_options *opt)
 		fprintf(stderr, "stacklab tui: %s\n", msg);
 		return 1;
 	}
-	model_init(&m, st);
+	load(lab, &m, st);
 	json_decref(st);
-	json_t *tr = call(lab, json_pack("{s:s, s:s}", "cmd", "traffic", "action", "status"), msg, sizeof(msg));
-	if (tr) {
-		m.traffic_running = json_is_true(json_object_get(tr, "running"));
-		m.traffic_rate = (int)json_integer_value(json_object_get(tr, "rate"));
-		json_decref(tr);
-	}
-	json_t *inc = call(lab, json_pack("{s:s}", "cmd", "incidents"), msg, sizeof(msg));
-	size_t ii;
-	json_t *card;
-	json_array_foreach(json_object_get(inc, "incidents"), ii, card)
-		model_incident(&m, card);
-	json_decref(inc);
 	setlocale(LC_ALL, "");
 	int fd = subscribe(lab);
 	if (fd < 0) {
@@ -515,14 +523,7 @@ int tui_main(const struct tui_options *opt)
 				fcntl(fd, F_SETFL, O_NONBLOCK);
 				memset(rd, 0, sizeof(*rd));
 				first = true;
-				memset(&m, 0, sizeof(m));
-				model_init(&m, back);
-				json_t *cards = call(lab, json_pack("{s:s}", "cmd", "incidents"), err, sizeof(err));
-				size_t ci;
-				json_t *one;
-				json_array_foreach(json_object_get(cards, "incidents"), ci, one)
-					model_incident(&m, one);
-				json_decref(cards);
+				load(lab, &m, back);
 				/* What pointed into the old lab goes with it. */
 				v.selected = 0;
 				v.filter = NULL;

@@ -2,6 +2,7 @@
  * CA, a copy of the database template) given to the node's ids, the
  * switch, the nodes and their links; then waiting until every node is
  * ready and, for the whole stack, the site answers the client. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -39,10 +40,64 @@ static const struct topo_vip *held_vip(const struct topo *t, const struct topo_n
 /* Placeholders the templates get beyond the topology's own: the timing
  * profile, and for VIP holders their VRRP part. Values live in `store`. */
 struct node_vars {
-	struct render_var v[TIMING_VARS_MAX + 8];
+	struct render_var v[TIMING_VARS_MAX + 16];
 	size_t n;
-	char store[8][32];
+	char store[16][40];
 };
+
+/* Node b's address as node a reaches it: on a network both are on (b's
+ * first address otherwise). */
+static void addr_from(const struct topo_node *a, const struct topo_node *b, char *buf, size_t size)
+{
+	const struct in_addr *addr = NULL;
+	for (int k = 0; k < a->n_ifaces && !addr; k++)
+		addr = topo_node_addr(b, a->ifaces[k].net);
+	if (!addr)
+		addr = &b->ifaces[0].addr;
+	inet_ntop(AF_INET, addr, buf, (socklen_t)size);
+}
+
+/* The database node an app reads from: its own, else the first. */
+static const struct topo_node *db_of(const struct topo *t, const struct topo_node *n)
+{
+	if (topo_has_role(n, ROLE_DB))
+		return n;
+	for (int i = 0; i < t->n_nodes; i++)
+		if (topo_has_role(&t->nodes[i], ROLE_DB))
+			return &t->nodes[i];
+	return NULL;
+}
+
+/* A database's part in replication: its server id, whether it copies a
+ * primary (and which), whether a replica copies it (then it keeps a
+ * binary log); and where the app on `n` writes. */
+static void db_vars(const struct topo *t, const struct topo_node *n, struct node_vars *nv)
+{
+	char *id = nv->store[8], *primary = nv->store[9], *waddr = nv->store[10];
+	snprintf(id, 40, "%d", (int)(n - t->nodes) + 1);
+	const struct topo_node *p = topo_primary_of(t, n);
+	bool copied = false;
+	for (int i = 0; i < t->n_nodes; i++)
+		copied |= topo_primary_of(t, &t->nodes[i]) == n;
+	if (p)
+		addr_from(n, p, primary, 40);
+	else
+		str_copy(primary, 40, "-");
+	nv->v[nv->n++] = (struct render_var){ "server_id", id };
+	nv->v[nv->n++] = (struct render_var){ "replica", p ? "yes" : "no" };
+	nv->v[nv->n++] = (struct render_var){ "primary_addr", primary };
+	nv->v[nv->n++] = (struct render_var){ "primary_node", p ? p->name : "-" };
+	nv->v[nv->n++] = (struct render_var){ "binlog", copied ? "yes" : "no" };
+	const struct topo_node *reads = db_of(t, n), *writes = reads ? topo_primary_of(t, reads) : NULL;
+	if (!writes)
+		writes = reads;
+	if (writes)
+		addr_from(n, writes, waddr, 40);
+	else
+		str_copy(waddr, 40, "-");
+	nv->v[nv->n++] = (struct render_var){ "db_write_addr", waddr };
+	nv->v[nv->n++] = (struct render_var){ "db_write_node", writes ? writes->name : "-" };
+}
 
 static void node_vars(const struct lab *lab, const struct topo_node *n, struct node_vars *nv)
 {
@@ -64,13 +119,30 @@ static void node_vars(const struct lab *lab, const struct topo_node *n, struct n
 		nv->v[nv->n++] = (struct render_var){ "vip_iface", nv->store[2] };
 		nv->v[nv->n++] = (struct render_var){ "vrrp_state", rank == 0 ? "MASTER" : "BACKUP" };
 	}
-	nv->v[nv->n++] = (struct render_var){ "balance", topo_setting(t, n, "balance", "roundrobin") };
+	nv->v[nv->n++] = (struct render_var){ "balance", lab_balance(lab, n) };
+	nv->v[nv->n++] = (struct render_var){ "https", t->https };
+	nv->v[nv->n++] = (struct render_var){ "site_port", strcmp(t->https, "yes") == 0 ? "443" : "80" };
+	nv->v[nv->n++] = (struct render_var){ "holds_vip", vip ? "yes" : "no" };
+	db_vars(t, n, nv);
 	/* Where the site is published on the host (0: not), for HAProxy's
 	 * redirect of the published plain HTTP port to the HTTPS one. */
 	snprintf(nv->store[6], sizeof(nv->store[6]), "%d", lab->publish.fd >= 0 ? lab->publish.port : 0);
 	snprintf(nv->store[7], sizeof(nv->store[7]), "%d", lab->publish.http_fd >= 0 ? lab->publish.http_port : 0);
 	nv->v[nv->n++] = (struct render_var){ "publish_port", nv->store[6] };
 	nv->v[nv->n++] = (struct render_var){ "publish_http_port", nv->store[7] };
+}
+
+char *lab_render_file(struct lab *lab, int i, const char *rel, struct sl_error *err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/rootfs/%s", data_dir(), rel);
+	_cleanup_free_ char *text = read_file(path, NULL);
+	if (!text) {
+		sl_err(err, errno, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct node_vars nv;
+	node_vars(lab, &lab->topo->nodes[i], &nv);
+	return render_text(lab->topo, &lab->topo->nodes[i], text, path, nv.v, nv.n, err);
 }
 
 /* The uid and gid of `user` in a node's rendered /etc/passwd. */
@@ -100,14 +172,14 @@ static int install_node_files(struct lab *lab, const struct lab_node *ln, struct
 		snprintf(path, sizeof(path), "%s/ssl/certs/ca-certificates.crt", ln->spec.etc);
 		r = copy_file(lab->ca_pem, path);
 	}
-	const struct role *role = ln->spec.node->role;
-	if (r == 0 && role == role_get(ROLE_LB)) {
+	const struct topo_node *tn = ln->spec.node;
+	if (r == 0 && topo_has_role(tn, ROLE_LB)) {
 		snprintf(path, sizeof(path), "%s/haproxy/site.pem", ln->spec.etc);
 		r = copy_file(lab->site_pem, path);
 	}
 	if (r < 0)
 		return sl_err(err, -r, "%s: %s", path, strerror(-r));
-	if (role == role_get(ROLE_DB)) {
+	if (topo_has_role(tn, ROLE_DB)) {
 		uid_t uid = 0;
 		gid_t gid = 0;
 		snprintf(path, sizeof(path), "%s/lib/mysql", ln->spec.var);
@@ -182,7 +254,7 @@ static int prepare_shared(struct lab *lab, struct sl_error *err)
 	int r = pki_ensure(t->domain, lab->ca_pem, sizeof(lab->ca_pem), lab->site_pem, sizeof(lab->site_pem), say, err);
 	bool has_db = false;
 	for (int i = 0; i < t->n_nodes; i++)
-		has_db |= t->nodes[i].role == role_get(ROLE_DB);
+		has_db |= topo_has_role(&t->nodes[i], ROLE_DB);
 	if (r == 0 && has_db) {
 		char schema[PATH_MAX];
 		snprintf(schema, sizeof(schema), "%s/rootfs/db/schema.sql", data_dir());
@@ -261,19 +333,19 @@ static bool site_answers(struct lab *lab, int client, const char *url, char *las
 }
 
 /* When the lab is the whole stack, it is ready only once the site answers
- * from the client through DNS, the VIP, an LB, a web and an app server, and
- * the database. */
+ * from the client through DNS, the VIP or the lb (if any), a web and an app
+ * server, and the database. */
 static int wait_site(struct lab *lab, struct sl_error *err)
 {
 	const struct topo *t = lab->topo;
 	for (enum role_id r = 0; r < ROLE_COUNT; r++)
-		if (lab_node_of_role(lab, r) < 0)
+		if (r != ROLE_LB && lab_node_of_role(lab, r) < 0)
 			return 0;
-	if (t->n_vips == 0)
+	if (!topo_www_addr(t))
 		return 0;
 	int client = lab_node_of_role(lab, ROLE_CLIENT);
 	char url[128], last[128] = "";
-	snprintf(url, sizeof(url), "https://www.%s/", t->domain);
+	snprintf(url, sizeof(url), "%s://www.%s/", topo_scheme(t), t->domain);
 	lab_progress("waiting for %s to answer the client", url);
 	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
 	while (!site_answers(lab, client, url, last, sizeof(last))) {

@@ -304,20 +304,33 @@ json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int
 	/* Bounded: a node that floods its link must not hold the lab here. */
 	for (int reads = 0; c->fd >= 0 && c->n < CAPTURE_MAX && reads < 4 * CAPTURE_MAX && take(c, lab, rid); reads++)
 		;
-	/* The request's own connection to the load balancer, and the DNS
-	 * query just before it. */
+	/* The request's own connection to the site (the load balancer, or
+	 * the web server where there is none), and the DNS query just before
+	 * it. */
+	int client = lab_node_of_role(lab, ROLE_CLIENT), query = -1, site = topo_site_port(lab->topo);
+	bool lb = lab_node_of_role(lab, ROLE_LB) >= 0;
 	double first_syn = 0;
+	int own = -1; /* a frame of the client's own connection */
 	for (int k = 0; k < c->n; k++) {
 		struct frame *f = &c->f[k];
-		if (f->proto == 6 && client_port && f->sport == client_port && f->dport == 443) {
+		if (f->proto == 6 && client_port && f->sport == client_port && f->dport == site && f->node == client) {
 			if (!first_syn && (f->flags & 0x02))
 				first_syn = f->t;
-			if (!path->t_lb && strncmp(f->what, "encrypted request", 17) == 0)
+			bool request = strncmp(f->what, "encrypted request", 17) == 0 || (site == 80 && f->layer &&
+											  strcmp(f->layer, "HTTP") == 0);
+			if (!path->t_lb && request) {
 				path->t_lb = f->t;
+				own = k;
+			}
 			keep_flow(c, f);
 		}
 	}
-	int client = lab_node_of_role(lab, ROLE_CLIENT), query = -1;
+	if (!lb && own >= 0) {
+		/* No load balancer: the client's connection is the web tier's. */
+		path->web = node_of_ip(lab, c->f[own].dst);
+		path->t_web = path->t_lb;
+		path->t_lb = 0;
+	}
 	for (int k = 0; k < c->n; k++) {
 		const struct frame *f = &c->f[k];
 		if (f->proto == 17 && f->dport == 53 && f->node == client && (!first_syn || f->t <= first_syn) &&
@@ -330,11 +343,12 @@ json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int
 	 * missing, the attempts to open it from the tier before. */
 	static const uint16_t tiers[] = { 80, 9000, 3306 };
 	double since = first_syn;
-	int from_node = -1; /* the lb: the VIP the client spoke to is no node's own address */
-	for (size_t t = 0; t < ARRAY_SIZE(tiers); t++) {
+	int from_node = lb ? -1 : path->web; /* the lb: the VIP the client spoke to is no node's own address */
+	for (size_t t = lb ? 0 : 1; t < ARRAY_SIZE(tiers); t++) {
 		int carried = -1;
 		for (int k = 0; k < c->n && carried < 0; k++)
-			if (c->f[k].proto == 6 && c->f[k].dport == tiers[t] && c->f[k].payload_has_rid)
+			if (c->f[k].proto == 6 && c->f[k].dport == tiers[t] && c->f[k].payload_has_rid &&
+			    !(c->f[k].node == client && c->f[k].sport == client_port))
 				carried = k;
 		if (carried >= 0) {
 			const struct frame *f = &c->f[carried];
@@ -382,7 +396,7 @@ json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int
 			path->t_start = f->t;
 		if (f->keep && f->sport == 80 && strncmp(f->what, "HTTP/", 5) == 0 && !answered)
 			answered = f->t;
-		if (f->keep && answered && !path->t_response && f->sport == 443 && f->dport == client_port)
+		if (f->keep && answered && !path->t_response && f->sport == site && f->dport == client_port)
 			path->t_response = f->t;
 	}
 	json_t *a = json_array();

@@ -168,14 +168,16 @@ int cli_door(const char *cmd, const char *lab, const char *node, const char *rol
 		const char *state = json_string_value(json_object_get(n, "state"));
 		str_copy(out->node, sizeof(out->node), json_string_value(json_object_get(n, "name")));
 		snprintf(out->domain, sizeof(out->domain), "%s", json_string_value(json_object_get(st, "domain")));
+		snprintf(out->scheme, sizeof(out->scheme), "%s",
+			 json_is_false(json_object_get(st, "https")) ? "http" : "https");
 		out->door = (struct node_door){
 			.init = (pid_t)json_integer_value(json_object_get(n, "pid")),
 			.daemon = (pid_t)json_integer_value(json_object_get(st, "pid")),
 			.lab = lab,
 			.node = out->node,
-			.role = role_find(json_string_value(json_object_get(n, "role"))),
+			.roles = role_mask(json_string_value(json_object_get(n, "role"))),
 		};
-		if (out->door.init <= 0 || !out->door.role || strcmp(state, "up") != 0)
+		if (out->door.init <= 0 || !out->door.roles || strcmp(state, "up") != 0)
 			fprintf(stderr, "stacklab %s: node %s of lab %s is %s\n", cmd, out->node, lab, state);
 		else
 			r = 0;

@@ -20,6 +20,7 @@ int cmd_logs(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_fail(int argc, char **argv);
 int cmd_heal(int argc, char **argv);
+int cmd_set(int argc, char **argv);
 int cmd_traffic(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
@@ -66,6 +67,7 @@ struct cli_door {
 	struct node_door door;
 	char node[32];
 	char domain[128];           /* the lab's domain */
+	char scheme[8];             /* how the site is reached: https or http */
 };
 int cli_door(const char *cmd, const char *lab, const char *node, const char *role, struct cli_door *out);
 

@@ -17,9 +17,9 @@
 static void help(FILE *out)
 {
 	fprintf(out, "usage: stacklab request [--lab NAME] [--data K=V...] [--body] [PATH]\n\n"
-		     "Send one HTTPS request from the client node to https://www.DOMAIN/PATH\n"
-		     "(resolved by the lab's DNS, through the VIP) and show its status, time,\n"
-		     "request id, and the lb, web and app servers that handled it.\n\n"
+		     "Send one request from the client node to https://www.DOMAIN/PATH (or\n"
+		     "http:// in a design without HTTPS), resolved by the lab's DNS, and show its\n"
+		     "status, time, request id, and the lb, web and app servers that handled it.\n\n"
 		     "  -l, --lab NAME    the lab (default: the only lab that is up)\n"
 		     "  -d, --data K=V    send a POST with this form field (repeatable)\n"
 		     "  -b, --body        print the response body too\n"
@@ -123,7 +123,7 @@ int cmd_request(int argc, char **argv)
 	snprintf(rid, sizeof(rid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
 		 r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 	snprintf(rid_header, sizeof(rid_header), "X-Request-ID: %s", rid);
-	_cleanup_free_ char *url = xasprintf("https://www.%s%s", client.domain, path);
+	_cleanup_free_ char *url = xasprintf("%s://www.%s%s", client.scheme, client.domain, path);
 
 	/* Headers, then the body, then curl's own figures on the last line.
 	 * --globoff: the path is the student's, and /x[1-3] is one request,
@@ -186,8 +186,11 @@ int cmd_request(int argc, char **argv)
 	printf("%s %s → %d in %.1f ms\n", method, url, status, secs * 1000);
 	printf("  request id  %s\n", rid);
 	printf("  address     %s\n", ip);
-	printf("  served by   lb %s, web %s, app %s\n", header(out, "X-Served-By-LB", lb, sizeof(lb)),
-	       header(out, "X-Served-By-Web", web, sizeof(web)), header(out, "X-Served-By-App", app, sizeof(app)));
+	printf("  served by   ");
+	if (strcmp(header(out, "X-Served-By-LB", lb, sizeof(lb)), "-") != 0)
+		printf("lb %s, ", lb);
+	printf("web %s, app %s\n", header(out, "X-Served-By-Web", web, sizeof(web)),
+	       header(out, "X-Served-By-App", app, sizeof(app)));
 	if (strcmp(header(out, "X-Foobar-Rows", rows, sizeof(rows)), "-") != 0)
 		printf("  database    %s rows\n", rows);
 	if (body)

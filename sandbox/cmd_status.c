@@ -19,6 +19,38 @@ static void help(FILE *out)
 		     "  -h, --help      show this help\n");
 }
 
+/* A database's part in replication, on a line of its own. */
+static void print_replication(json_t *r)
+{
+	if (!r)
+		return;
+	char paint[64], lag[64] = "";
+	json_t *h;
+	size_t k;
+	if (strcmp(json_string_value(json_object_get(r, "role")), "primary") == 0) {
+		printf("%-10s primary: copied by", "");
+		json_array_foreach(json_object_get(r, "replicas"), k, h)
+			printf(" %s", json_string_value(h));
+		putchar('\n');
+		return;
+	}
+	json_t *behind = json_object_get(r, "seconds_behind"), *n = json_object_get(r, "lag");
+	if (json_is_integer(n))
+		snprintf(lag, sizeof(lag), ", %lld transaction%s to apply", json_integer_value(n),
+			 json_integer_value(n) == 1 ? "" : "s");
+	printf("%-10s replica of %s: io %s, sql %s, ", "", json_string_value(json_object_get(r, "primary")),
+	       cli_paint(paint, sizeof(paint), json_string_value(json_object_get(r, "io")), 0),
+	       json_string_value(json_object_get(r, "sql")));
+	if (json_is_integer(behind))
+		printf("%lld s behind%s (applied %s)\n", json_integer_value(behind), lag,
+		       json_string_value(json_object_get(r, "applied")));
+	else
+		printf("not replicating%s\n", lag);
+	const char *e = json_string_value(json_object_get(r, "error"));
+	if (e && strcmp(e, "-") != 0)
+		printf("%-10s   last error: %s\n", "", e);
+}
+
 static void print_status(json_t *st)
 {
 	time_t started = (time_t)json_integer_value(json_object_get(st, "started"));
@@ -27,12 +59,16 @@ static void print_status(json_t *st)
 	       json_string_value(json_object_get(st, "topology")), json_string_value(json_object_get(st, "title")));
 	printf("daemon pid %lld, up %ldm%02lds\n\n", json_integer_value(json_object_get(st, "pid")), up / 60, up % 60);
 
-	printf("%-10s %-7s %-9s %-8s %s\n", "NODE", "ROLE", "STATE", "PID", "INTERFACES");
 	size_t i, k;
 	json_t *n, *ifc, *d;
+	int rw = 7; /* a server of several roles: "web app db" */
+	json_array_foreach(json_object_get(st, "nodes"), i, n)
+		if ((int)strlen(json_string_value(json_object_get(n, "role"))) > rw)
+			rw = (int)strlen(json_string_value(json_object_get(n, "role")));
+	printf("%-10s %-*s %-9s %-8s %s\n", "NODE", rw, "ROLE", "STATE", "PID", "INTERFACES");
 	json_array_foreach(json_object_get(st, "nodes"), i, n) {
 		char paint[64];
-		printf("%-10s %-7s %s %-8lld", json_string_value(json_object_get(n, "name")),
+		printf("%-10s %-*s %s %-8lld", json_string_value(json_object_get(n, "name")), rw,
 		       json_string_value(json_object_get(n, "role")),
 		       cli_paint(paint, sizeof(paint), json_string_value(json_object_get(n, "state")), 9),
 		       json_integer_value(json_object_get(n, "pid")));
@@ -53,8 +89,11 @@ static void print_status(json_t *st)
 				printf(", %s/%s %s", json_string_value(json_object_get(d, "backend")),
 				       json_string_value(json_object_get(d, "server")),
 				       cli_paint(paint, sizeof(paint), json_string_value(json_object_get(d, "state")), 0));
+			if (json_object_get(n, "balance"))
+				printf(", balance %s", json_string_value(json_object_get(n, "balance")));
 			putchar('\n');
 		}
+		print_replication(json_object_get(n, "replication"));
 	}
 	json_t *net;
 	putchar('\n');
@@ -88,11 +127,13 @@ static void print_status(json_t *st)
 	json_t *pub = json_object_get(st, "publish");
 	if (json_is_object(pub)) {
 		printf("\nthe site on this host: %s\n", json_string_value(json_object_get(pub, "url")));
-		printf("  curl --resolve %s --cacert %s %s\n", json_string_value(json_object_get(pub, "resolve")),
-		       json_string_value(json_object_get(pub, "ca")), json_string_value(json_object_get(pub, "url")));
-		printf("  in a browser: add \"%s www.%s\" to /etc/hosts and import the lab CA %s\n",
+		bool tls = !json_is_false(json_object_get(st, "https"));
+		printf("  curl --resolve %s%s%s %s\n", json_string_value(json_object_get(pub, "resolve")),
+		       tls ? " --cacert " : "", tls ? json_string_value(json_object_get(pub, "ca")) : "",
+		       json_string_value(json_object_get(pub, "url")));
+		printf("  in a browser: add \"%s www.%s\" to /etc/hosts%s%s\n",
 		       json_string_value(json_object_get(pub, "address")), json_string_value(json_object_get(st, "domain")),
-		       json_string_value(json_object_get(pub, "ca")));
+		       tls ? " and import the lab CA " : "", tls ? json_string_value(json_object_get(pub, "ca")) : "");
 	}
 }
 

@@ -43,6 +43,19 @@ static void print_summary(json_t *s)
 		printf(", %s %lld", k, json_integer_value(v));
 	printf("\n  latency p50 %.1f ms, p99 %.1f ms\n", json_real_value(json_object_get(s, "p50_ms")),
 	       json_real_value(json_object_get(s, "p99_ms")));
+	/* The load balancers' spread over the web servers. */
+	json_int_t served = 0;
+	json_object_foreach(json_object_get(s, "by_web"), k, v)
+		served += json_integer_value(v);
+	if (json_object_size(json_object_get(s, "by_web")) > 1 && served > 0) {
+		printf("  answered by");
+		const char *sep = " ";
+		json_object_foreach(json_object_get(s, "by_web"), k, v) {
+			printf("%s%s %lld (%.0f%%)", sep, k, json_integer_value(v), 100.0 * (double)json_integer_value(v) / (double)served);
+			sep = ", ";
+		}
+		putchar('\n');
+	}
 	printf("since start: %lld requests, %lld ok", json_integer_value(json_object_get(s, "total")),
 	       json_integer_value(json_object_get(s, "total_ok")));
 	json_object_foreach(json_object_get(s, "total_errors"), k, v)

@@ -152,6 +152,7 @@ void lab_node_state(struct lab *lab, int node, enum node_state state)
 
 
 static void set_server(struct lab *lab, int node, const struct watch_event *w);
+static void set_replica(struct lab *lab, int node, const struct watch_replica *r);
 
 void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid)
 {
@@ -167,7 +168,7 @@ void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid
 	 * nodes (rootfs/lb/etc/haproxy/haproxy.cfg). */
 	if (strcmp(daemon, "haproxy") == 0)
 		for (int k = 0; k < lab->topo->n_nodes; k++) {
-			if (lab->topo->nodes[k].role != role_get(ROLE_WEB))
+			if (!topo_has_role(&lab->topo->nodes[k], ROLE_WEB))
 				continue;
 			struct watch_event w = { .kind = WATCH_SERVER, .instance = "web", .state = "UP" };
 			str_copy(w.server, sizeof(w.server), lab->topo->nodes[k].name);
@@ -250,9 +251,54 @@ void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char
 			continue;
 		if (w.kind == WATCH_VRRP)
 			set_vrrp(lab, node, w.instance, w.state);
+		else if (w.kind == WATCH_REPLICA)
+			set_replica(lab, node, &w.replica);
 		else
 			set_server(lab, node, &w);
 	}
+}
+
+/* A database's part in replication: a primary names its replicas; a
+ * replica its primary, its threads, and how far behind it is (seconds, as
+ * MariaDB says, and transactions fetched but not yet applied). NULL for a
+ * database that takes no part. */
+static json_t *replication_json(const struct lab *lab, int i)
+{
+	const struct topo *t = lab->topo;
+	const struct topo_node *tn = &t->nodes[i], *p = topo_primary_of(t, tn);
+	if (!p) {
+		json_t *replicas = json_array();
+		for (int k = 0; k < t->n_nodes; k++)
+			if (topo_primary_of(t, &t->nodes[k]) == tn)
+				json_array_append_new(replicas, json_string(t->nodes[k].name));
+		if (json_array_size(replicas))
+			return json_pack("{s:s, s:o}", "role", "primary", "replicas", replicas);
+		json_decref(replicas);
+		return NULL;
+	}
+	const struct watch_replica *r = &lab->nodes[i].replica;
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "role", "replica", "primary", p->name, "io",
+			      r->io[0] ? r->io : "-", "sql", r->sql[0] ? r->sql : "-", "received",
+			      r->received[0] ? r->received : "-", "applied", r->applied[0] ? r->applied : "-", "error",
+			      r->error[0] ? r->error : "-");
+	char *end;
+	long behind = strtol(r->behind, &end, 10);
+	json_object_set_new(o, "seconds_behind", r->behind[0] && !*end ? json_integer(behind) : json_null());
+	long long got = watch_gtid_seq(r->received), done = watch_gtid_seq(r->applied);
+	json_object_set_new(o, "lag", got >= 0 && done >= 0 ? json_integer(got > done ? got - done : 0) : json_null());
+	return o;
+}
+
+static void set_replica(struct lab *lab, int node, const struct watch_replica *r)
+{
+	struct watch_replica *was = &lab->nodes[node].replica;
+	bool threads = strcmp(was->io, r->io) != 0 || strcmp(was->sql, r->sql) != 0 || strcmp(was->error, r->error) != 0;
+	*was = *r;
+	json_t *ev = replication_json(lab, node);
+	json_object_set_new(ev, "kind", json_string("replication"));
+	json_object_set_new(ev, "node", json_string(node_name(lab, node)));
+	json_object_set_new(ev, "change", json_string(threads ? "state" : "position"));
+	lab_emit(lab, ev);
 }
 
 json_t *lab_vip_holders(struct lab *lab, int v)
@@ -460,9 +506,15 @@ json_t *lab_status(struct lab *lab)
 		for (int k = 0; k < ln->n_servers; k++)
 			json_array_append_new(servers, json_pack("{s:s, s:s, s:s}", "backend", ln->servers[k].backend,
 								 "server", ln->servers[k].server, "state", ln->servers[k].state));
-		json_t *n = json_pack("{s:s, s:s, s:i, s:i, s:s, s:o, s:o}", "name", tn->name, "role", tn->role->name,
-				      "tier", tn->role->tier, "pid", (int)ln->pid, "state", lab_node_state_names[ln->state],
-				      "interfaces", ifaces, "daemons", daemons);
+		char roles[64];
+		json_t *n = json_pack("{s:s, s:s, s:i, s:i, s:s, s:o, s:o}", "name", tn->name, "role",
+				      topo_roles(tn, roles, sizeof(roles)), "tier", tn->role->tier, "pid", (int)ln->pid,
+				      "state", lab_node_state_names[ln->state], "interfaces", ifaces, "daemons", daemons);
+		if (topo_has_role(tn, ROLE_LB))
+			json_object_set_new(n, "balance", json_string(lab_balance(lab, tn)));
+		json_t *repl = replication_json(lab, i);
+		if (repl)
+			json_object_set_new(n, "replication", repl);
 		if (ln->vrrp[0])
 			json_object_set_new(n, "vrrp", json_string(ln->vrrp));
 		if (ln->n_servers)
@@ -491,9 +543,9 @@ json_t *lab_status(struct lab *lab)
 			json_object_set_new(o, "other", json_string(node_name(lab, f->other)));
 		json_array_append_new(faults, o);
 	}
-	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:b}}", "ok", 1, "lab",
+	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:b}, s:b}", "ok", 1, "lab",
 			 lab->name, "topology", t->name, "title", t->title, "domain", t->domain, "pid", (int)getpid(),
 			 "started", (json_int_t)lab->started, "networks", nets, "nodes", nodes, "vips", vips, "links",
 			 links_json(lab), "faults", faults, "publish", publish_json(lab), "ca", lab->ca_pem, "kernel",
-			 "netem", lab->has_netem);
+			 "netem", lab->has_netem, "https", strcmp(t->https, "yes") == 0);
 }

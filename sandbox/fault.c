@@ -150,7 +150,7 @@ static int set_server_state(struct lab *lab, const char *web, const char *state)
 	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
 	int told = 0;
 	for (int i = 0; i < lab->topo->n_nodes; i++) {
-		if (lab->topo->nodes[i].role != role_get(ROLE_LB) || lab->nodes[i].state != NODE_UP)
+		if (!topo_has_role(&lab->topo->nodes[i], ROLE_LB) || lab->nodes[i].state != NODE_UP)
 			continue;
 		struct node_door door = lab_door(lab, i);
 		int r = node_run(&door, argv, out, sizeof(out), 3000);
@@ -190,7 +190,7 @@ static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *a
 		return ok_reply(lab, f, "fail");
 	}
 	if (strcmp(fault, "drain") == 0) {
-		if (ln->spec.node->role != role_get(ROLE_WEB))
+		if (!topo_has_role(ln->spec.node, ROLE_WEB))
 			return lab_reply_error("%s is not a web server: drain takes a web server out of the load balancers' rotation", name);
 		if (!(f = record(lab, FAULT_DRAIN, node, -1, "drain")))
 			return lab_reply_error("too many faults at once");

@@ -23,6 +23,7 @@
 #include "timing.h"
 #include "topo.h"
 #include "userns.h"
+#include "watch.h"
 
 #define MAX_CLIENTS 64
 /* A daemon's log on the host is kept to two files of this size at most:
@@ -52,6 +53,8 @@ struct lab_node {
 	struct lab_service services[SERVICES_MAX];
 	int n_services;
 	char vrrp[16];                 /* keepalived's state, "" if none */
+	char balance[16];              /* HAProxy's algorithm as `set` made it, "" = the topology's */
+	struct watch_replica replica;  /* a replica's last state (replica.io "" until it says) */
 	struct {
 		char backend[32], server[32], state[8];
 	} servers[SERVERS_MAX];        /* HAProxy's view of its servers */
@@ -114,6 +117,7 @@ struct lab_traffic {
 		uint64_t t_ms;
 		float ms;
 		unsigned char kind;
+		short web;             /* the web server that answered (node index), -1 */
 	} ring[TRAFFIC_RING];          /* recent results, for the sliding window */
 	size_t head, n;
 };
@@ -248,6 +252,14 @@ json_t *heal_request(struct lab *lab, json_t *req);
 /* The link called `name` ("lb1-eth0", "lb1:eth0", or a node with one link). */
 int lab_link_find(struct lab *lab, const char *name);
 
+/* settings.c */
+/* {"cmd": "set", "node", "key", "value"}: change a setting of a running
+ * node (an lb's balance algorithm), re-rendering its config and reloading
+ * its daemon without dropping a connection. */
+json_t *set_request(struct lab *lab, json_t *req);
+/* The balance algorithm of lb node n now. */
+const char *lab_balance(const struct lab *lab, const struct topo_node *n);
+
 /* trafficd.c */
 /* {"cmd": "traffic", "action": "start"|"stop"|"status", …}: start the
  * generator in the client node, stop it, or sum up the last 10 s. */
@@ -291,6 +303,9 @@ int lab_node_of_role(const struct lab *lab, enum role_id role);
  * ready and, for the whole stack, the site answers the client. Returns 0,
  * or -errno with what failed in err (a node that failed has said so). */
 int lab_build(struct lab *lab, struct sl_error *err);
+/* Template rootfs/REL rendered for node i as `up` renders it (with the
+ * lab's settings of now: `set`); malloc'd, or NULL with err. */
+char *lab_render_file(struct lab *lab, int i, const char *rel, struct sl_error *err);
 /* Start node i again after its init died (a heal): -EBUSY if it lives. It
  * reports up once its daemons serve, as at `up`. */
 int lab_node_respawn(struct lab *lab, int i, struct sl_error *err);

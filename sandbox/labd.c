@@ -122,14 +122,14 @@ json_t *lab_reply_error(const char *fmt, ...)
 struct node_door lab_door(const struct lab *lab, int i)
 {
 	return (struct node_door){ .init = lab->nodes[i].pid, .daemon = getpid(), .lab = lab->name,
-				   .node = lab->topo->nodes[i].name, .role = lab->topo->nodes[i].role };
+				   .node = lab->topo->nodes[i].name, .roles = lab->topo->nodes[i].roles };
 }
 
 int lab_node_of_role(const struct lab *lab, enum role_id role)
 {
 	const struct topo *t = lab->topo;
 	for (int i = 0; i < t->n_nodes; i++)
-		if (t->nodes[i].role == role_get(role))
+		if (topo_has_role(&t->nodes[i], role))
 			return i;
 	return -1;
 }

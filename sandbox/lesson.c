@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "inifile.h"
+#include "render.h"
 #include "util.h"
 
 struct parser {
@@ -170,6 +171,26 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 		copy(p->want, sizeof(p->want), w[4]);
 		return true;
 	}
+	if (strcmp(w[0], "traffic") == 0 && n == 7 && strcmp(w[1], "share") == 0) {
+		p->kind = PRED_SHARE;
+		if (!one_of(w[3], (const char *const[]){ ">=", "<=", NULL }) || !number(w[4], "%", 0, 100, &p->percent) ||
+		    strcmp(w[5], "over") != 0 || !number(w[6], "s", 0.1, 600, &p->over_s) || !copy(p->a, sizeof(p->a), w[2]))
+			return WHY("expected 'traffic share WEB >=|<= N%% over Ds'");
+		copy(p->b, sizeof(p->b), w[3]);
+		return true;
+	}
+	if (strcmp(w[0], "replica") == 0) {
+		p->kind = PRED_REPLICA;
+		bool is = n == 4 && strcmp(w[2], "is") == 0 && one_of(w[3], (const char *const[]){ "replicating", "broken", NULL });
+		bool lag = n == 5 && strcmp(w[2], "lag") == 0 && one_of(w[3], (const char *const[]){ ">=", "<=", NULL }) &&
+			   number(w[4], "", 0, 1e9, &p->percent);
+		if ((!is && !lag) || !copy(p->a, sizeof(p->a), w[1]))
+			return WHY("expected 'replica NODE is replicating|broken' or 'replica NODE lag >=|<= N'");
+		copy(p->want, sizeof(p->want), is ? w[3] : "lag");
+		if (lag)
+			copy(p->b, sizeof(p->b), w[3]);
+		return true;
+	}
 	if (strcmp(w[0], "traffic") == 0 && n == 6 && one_of(w[1], (const char *const[]){ "p50", "p99", NULL })) {
 		p->kind = PRED_TRAFFIC;
 		if (!one_of(w[2], (const char *const[]){ ">=", "<=", NULL }) || !number(w[3], "ms", 0, 60000, &p->ms) ||
@@ -220,7 +241,7 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 		return true;
 	}
 	return WHY("unknown predicate '%s' (known: vip, vrrp, server, node, daemon, request, connect, traffic, trace, "
-		   "log, run)", w[0]);
+		   "log, run, replica)", w[0]);
 }
 
 /* "PRED within Ns": the predicate and its deadline. */
@@ -651,36 +672,34 @@ struct names {
 	size_t size;
 };
 
-/* Collect each section's name once: the daemons of a services template. */
-static int add_section(void *user, const char *section, const char *key, const char *value)
-{
-	(void)key;
-	(void)value;
-	struct names *n = user;
-	char item[40];
-	snprintf(item, sizeof(item), "%s, ", section);
-	if (!strstr(n->buf, item))
-		snprintf(n->buf + strlen(n->buf), n->size - strlen(n->buf), "%s", item);
-	return 1;
-}
-
-/* Does a node of this role run daemon `d`? Its services template
- * (rootfs/ROLE/etc/stacklab/services) names them, one section each; its
- * values hold placeholders, so only the names are read. */
+/* Does node n run daemon `d`? The services templates of its layers
+ * (rootfs/LAYER/etc/stacklab/services) name them, one [section] each, some
+ * behind a condition ({{if replica}}[replication]): those count too. Only
+ * the names are read; the values hold placeholders. */
 static bool role_runs(struct linter *x, const struct topo_node *n, const char *d, char *known, size_t size)
 {
-	char path[PATH_MAX], item[40];
-	snprintf(path, sizeof(path), "%s/rootfs/%s/etc/stacklab/services", x->data, n->role->name);
+	const char *layers[ROLE_COUNT + 2];
+	int n_layers = render_layers(x->t, n, layers);
+	bool found = false, any = false;
 	known[0] = '\0';
-	struct names names = { known, size };
-	if (ini_parse(path, add_section, &names) < 0)
-		return true; /* no template: up will say */
-	snprintf(item, sizeof(item), "%s, ", d);
-	bool found = strstr(known, item) != NULL;
-	size_t len = strlen(known);
-	if (len >= 2)
-		known[len - 2] = '\0';
-	return found;
+	for (int i = 0; i < n_layers; i++) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/rootfs/%s/etc/stacklab/services", x->data, layers[i]);
+		_cleanup_fclose_ FILE *f = fopen(path, "re");
+		char line[256];
+		while (f && fgets(line, sizeof(line), f)) {
+			char *l = line, name[40];
+			if (strncmp(l, "{{if ", 5) == 0 && strstr(l, "}}"))
+				l = strstr(l, "}}") + 2;
+			if (sscanf(l, "[%39[^]]]", name) != 1)
+				continue;
+			any = true;
+			found |= strcmp(name, d) == 0;
+			if (!strstr(known, name))
+				snprintf(known + strlen(known), size - strlen(known), "%s%s", known[0] ? ", " : "", name);
+		}
+	}
+	return found || !any; /* no template: up will say */
 }
 
 static void lint_pred(struct linter *x, const struct pred *p)
@@ -706,7 +725,7 @@ static void lint_pred(struct linter *x, const struct pred *p)
 		node_named(x, line, p->a);
 		break;
 	case PRED_SERVER:
-		if ((n = node_named(x, line, p->a)) && n->role != role_get(ROLE_LB))
+		if ((n = node_named(x, line, p->a)) && !topo_has_role(n, ROLE_LB))
 			lerr(x, line, "%s is not a load balancer (server LB/SERVER)", p->a);
 		node_named(x, line, p->b);
 		break;
@@ -714,6 +733,14 @@ static void lint_pred(struct linter *x, const struct pred *p)
 	case PRED_LOG:
 		if ((n = node_named(x, line, p->a)) && !role_runs(x, n, p->b, known, sizeof(known)))
 			lerr(x, line, "node %s runs no daemon '%s' (it runs: %s)", p->a, p->b, known);
+		break;
+	case PRED_SHARE:
+		if ((n = node_named(x, line, p->a)) && !topo_has_role(n, ROLE_WEB))
+			lerr(x, line, "%s is not a web server (traffic share WEB)", p->a);
+		break;
+	case PRED_REPLICA:
+		if ((n = node_named(x, line, p->a)) && !topo_primary_of(x->t, n))
+			lerr(x, line, "%s is not a replica (it has no replica_of in topology %s)", p->a, x->t->name);
 		break;
 	case PRED_TRACE:
 		for (int k = 0; k < p->n_list; k++)
@@ -728,14 +755,14 @@ static void lint_pred(struct linter *x, const struct pred *p)
 /* The stacklab commands a lesson may run, and what their words name. */
 static void lint_words(struct linter *x, const struct words *w)
 {
-	static const char *const allowed[] = { "fail", "heal", "traffic", "request", "trace", NULL };
+	static const char *const allowed[] = { "fail", "heal", "traffic", "request", "trace", "set", NULL };
 	static const char *const options[] = { "--all", "--rate", "--seconds", "--path", "--data", "-d", "--json", NULL };
 	for (int k = 1; k < w->argc; k++)
 		if (w->argv[k][0] == '-' && !one_of(w->argv[k], options))
 			lerr(x, w->line, "'%s': a lesson's commands take no such option (they act on the lesson's own lab)",
 			     w->argv[k]);
 	if (!one_of(w->argv[0], allowed)) {
-		lerr(x, w->line, "'%s' is not a command a lesson runs (known: fail, heal, traffic, request, trace)",
+		lerr(x, w->line, "'%s' is not a command a lesson runs (known: fail, heal, traffic, request, trace, set)",
 		     w->argv[0]);
 		return;
 	}

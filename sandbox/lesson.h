@@ -24,8 +24,11 @@
  *   connect NODE HOST:PORT -> open|refused|timeout
  *   traffic ok|failed|timeout|http5xx >= N% over Ds
  *   traffic p50|p99 >=|<= Nms over Ds   (of the requests that succeeded)
+ *   traffic share WEB >=|<= N% over Ds (of the answers, those WEB gave)
  *   trace [PATH] passes NODE [NODE…]    log NODE/DAEMON ~ REGEX
  *   run NODE: COMMAND ~ REGEX
+ *   replica NODE is replicating|broken  replica NODE lag >=|<= N (transactions
+ *                                       fetched from the primary, not yet applied)
  * Measures: "from @MARK until PRED" (ms), "traffic ok|failed|timeout|
  * http5xx since @MARK over Ds" (a count), "traffic p50|p99 since @MARK
  * over Ds" (ms). */
@@ -45,7 +48,7 @@
 
 enum pred_kind {
 	PRED_VIP, PRED_VRRP, PRED_SERVER, PRED_NODE, PRED_DAEMON, PRED_REQUEST, PRED_CONNECT,
-	PRED_TRAFFIC, PRED_TRACE, PRED_LOG, PRED_RUN,
+	PRED_TRAFFIC, PRED_TRACE, PRED_LOG, PRED_RUN, PRED_REPLICA, PRED_SHARE,
 };
 
 /* A live predicate, parsed. Names are checked against the topology by

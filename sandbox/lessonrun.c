@@ -288,6 +288,7 @@ static void remember(struct run *r, json_t *ev, double t)
 	if (strcmp(kind, "traffic") == 0) {
 		snprintf(s.kind, sizeof(s.kind), "%s", json_string_value(json_object_get(ev, "result")) ?: "error");
 		s.ms = json_number_value(json_object_get(ev, "ms"));
+		snprintf(s.node, sizeof(s.node), "%s", json_string_value(json_object_get(ev, "web")) ?: "-"); /* who answered */
 	} else {
 		snprintf(s.kind, sizeof(s.kind), "log");
 		snprintf(s.node, sizeof(s.node), "%s", json_string_value(json_object_get(ev, "node")) ?: "");
@@ -338,7 +339,7 @@ static int subscribe(struct run *r)
 	r->fd = ctl_connect(r->opt->lab);
 	if (r->fd < 0)
 		return r->fd;
-	json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", "vip,vrrp,backend,node,daemon,fault,traffic,log");
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", "vip,vrrp,backend,node,daemon,fault,traffic,log,replication,set");
 	int e = ctl_send(r->fd, req);
 	json_decref(req);
 	char *line = NULL;
@@ -397,6 +398,21 @@ static bool state_holds(struct run *r, const struct pred *p, char *now, size_t s
 			if (strcmp(json_string_value(json_object_get(x, "server")), p->b) == 0)
 				snprintf(now, size, "%s", json_string_value(json_object_get(x, "state")));
 		return strcmp(now, p->want) == 0;
+	case PRED_REPLICA: {
+		json_t *rep = json_object_get(n, "replication"), *lag = json_object_get(rep, "lag");
+		const char *io = json_string_value(json_object_get(rep, "io")) ?: "-";
+		const char *sql = json_string_value(json_object_get(rep, "sql")) ?: "-";
+		bool running = strcmp(io, "Yes") == 0 && strcmp(sql, "Yes") == 0;
+		if (strcmp(p->want, "lag") != 0) {
+			snprintf(now, size, "io %s, sql %s", io, sql);
+			return running == (strcmp(p->want, "replicating") == 0);
+		}
+		if (!json_is_integer(lag))
+			return snprintf(now, size, "lag not known (io %s, sql %s)", io, sql), false;
+		double v = (double)json_integer_value(lag);
+		snprintf(now, size, "%.0f transaction%s to apply", v, v == 1 ? "" : "s");
+		return strcmp(p->b, ">=") == 0 ? v >= p->percent : v <= p->percent;
+	}
 	case PRED_DAEMON:
 		snprintf(now, size, "not known");
 		json_array_foreach(json_object_get(n, "daemons"), i, x)
@@ -526,6 +542,22 @@ static bool holds(struct run *r, const struct pred *p, double since, char *now, 
 		snprintf(now, size, "%zu of %zu in the last %g s", some, all, p->over_s);
 		return all > 0 && 100.0 * (double)some / (double)all >= p->percent;
 	}
+	case PRED_SHARE: {
+		double t = now_s();
+		size_t all = 0, mine = 0;
+		for (size_t i = 0; i < r->n_seen; i++) {
+			const struct seen *s = &r->ring[i];
+			if (strcmp(s->kind, "ok") != 0 || s->t < t - p->over_s)
+				continue;
+			all++;
+			mine += strcmp(s->node, p->a) == 0;
+		}
+		if (all == 0)
+			return snprintf(now, size, "no answer in the last %g s", p->over_s), false;
+		double pc = 100.0 * (double)mine / (double)all;
+		snprintf(now, size, "%s gave %zu of %zu answers (%.0f%%) in the last %g s", p->a, mine, all, pc, p->over_s);
+		return strcmp(p->b, ">=") == 0 ? pc >= p->percent : pc <= p->percent;
+	}
 	case PRED_LOG:
 		snprintf(now, size, "no such line yet");
 		for (size_t i = 0; i < r->n_seen; i++) {
@@ -555,6 +587,7 @@ static bool stateful(const struct pred *p)
 	case PRED_SERVER:
 	case PRED_NODE:
 	case PRED_DAEMON:
+	case PRED_REPLICA:
 		return true;
 	default:
 		return false;
@@ -622,7 +655,8 @@ static bool wait_for(struct run *r, const struct pred *p, double since, double w
 			if (k == IN_SKIP || k == IN_NEXT)
 				tell(r, "note", "the lesson waits for %s (nothing to skip: it happens by itself)", p->text);
 		}
-		int e = pump(r, stateful(p) || p->kind == PRED_TRAFFIC || p->kind == PRED_LOG ? 100 : POLL_CMD_MS);
+		int e = pump(r, stateful(p) || p->kind == PRED_TRAFFIC || p->kind == PRED_SHARE || p->kind == PRED_LOG
+				       ? 100 : POLL_CMD_MS);
 		if (e < 0) {
 			snprintf(now, size, "the lab went away");
 			return false;

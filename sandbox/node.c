@@ -157,22 +157,38 @@ static void root_op_run(const struct node_spec *spec, const struct root_op *op)
 		fail("root: %s: %s", op->path, strerror(-r));
 }
 
-/* The host /etc entries this role reads (alternatives, ssl, php…), bound
+/* Has an earlier role of the node named host /etc entry `e` already? */
+static bool etc_bound(const struct topo_node *n, int upto, const char *e)
+{
+	for (int id = 0; id < upto; id++)
+		for (const char *const *o = role_get(id)->host_etc; topo_has_role(n, id) && *o; o++)
+			if (strcmp(*o, e) == 0)
+				return true;
+	return false;
+}
+
+/* The host /etc entries its roles read (alternatives, ssl, php…), bound
  * read-only over empty files or directories in the node's own /etc. */
 static void host_etc(const struct node_spec *spec)
 {
-	for (const char *const *e = spec->node->role->host_etc; *e; e++) {
-		char src[PATH_MAX], dst[PATH_MAX];
-		struct stat st;
-		snprintf(src, sizeof(src), "/etc/%s", *e);
-		snprintf(dst, sizeof(dst), "%s/etc/%s", spec->root, *e);
-		if (stat(src, &st) < 0)
+	for (int id = 0; id < ROLE_COUNT; id++) {
+		if (!topo_has_role(spec->node, id))
 			continue;
-		int r = S_ISDIR(st.st_mode) ? make_dir(dst, 0755) : touch(dst, 0644);
-		if (r == 0)
-			r = bind_mount(src, dst, MNT_RO, 0);
-		if (r < 0)
-			fail("root: /etc/%s: %s", *e, strerror(-r));
+		for (const char *const *e = role_get(id)->host_etc; *e; e++) {
+			char src[PATH_MAX], dst[PATH_MAX];
+			struct stat st;
+			if (etc_bound(spec->node, id, *e))
+				continue;
+			snprintf(src, sizeof(src), "/etc/%s", *e);
+			snprintf(dst, sizeof(dst), "%s/etc/%s", spec->root, *e);
+			if (stat(src, &st) < 0)
+				continue;
+			int r = S_ISDIR(st.st_mode) ? make_dir(dst, 0755) : touch(dst, 0644);
+			if (r == 0)
+				r = bind_mount(src, dst, MNT_RO, 0);
+			if (r < 0)
+				fail("root: /etc/%s: %s", *e, strerror(-r));
+		}
 	}
 }
 
@@ -232,11 +248,12 @@ static void configure_net(const struct node_spec *spec)
 	net_free(net);
 }
 
-static void confine(const struct role *role)
+static void confine(unsigned roles)
 {
-	const int *const keep[] = { profile_caps, role->caps };
+	const int *keep[1 + ROLE_COUNT] = { profile_caps };
+	int n = 1 + role_caps(roles, keep + 1);
 	struct sl_error err = { 0 };
-	int r = caps_limit(keep, 2, &err);
+	int r = caps_limit(keep, n, &err);
 	if (r == 0)
 		r = filter_install(&err);
 	if (r < 0)
@@ -335,6 +352,11 @@ static void command(struct service_set *set, const char *cmd)
 		for (int i = 0; i < set->n; i++)
 			if (strcmp(set->s[i].name, name) == 0 && set->s[i].pid > 0)
 				kill(-set->s[i].pid, cmd[0] == 's' ? SIGTERM : SIGKILL);
+	} else if (sscanf(cmd, "reload %31s", name) == 1) {
+		/* HAProxy's master re-reads its config (master-worker mode) */
+		for (int i = 0; i < set->n; i++)
+			if (strcmp(set->s[i].name, name) == 0 && set->s[i].pid > 0)
+				kill(set->s[i].pid, SIGUSR2);
 	} else if (strcmp(cmd, "start") == 0) {
 		for (int i = 0; i < set->n; i++)
 			if (set->s[i].pid <= 0)
@@ -495,7 +517,7 @@ static void __attribute__((noreturn)) node_main(const struct node_spec *spec, in
 		fail("hostname: %s", strerror(errno));
 	configure_net(spec);
 	build_root(spec);
-	confine(spec->node->role);
+	confine(spec->node->roles);
 	init_loop();
 }
 
@@ -638,9 +660,10 @@ pid_t node_enter(const struct node_door *d)
 	if (chdir("/") < 0)
 		die("chdir /: %s", strerror(errno));
 	static const int none_caps[] = { -1 };
-	const int *const keep[] = { profile_caps, d->role->caps, d->extra_caps ? d->extra_caps : none_caps };
+	const int *keep[2 + ROLE_COUNT] = { profile_caps, d->extra_caps ? d->extra_caps : none_caps };
+	int n = 2 + role_caps(d->roles, keep + 2);
 	memset(&err, 0, sizeof(err));
-	int r = caps_limit(keep, 3, &err);
+	int r = caps_limit(keep, n, &err);
 	if (r == 0)
 		r = filter_install(&err);
 	if (r < 0)

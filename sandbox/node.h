@@ -49,8 +49,8 @@ struct node_door {
 	pid_t init;                 /* the node's init */
 	pid_t daemon;               /* the lab daemon, its parent (checked), or 0 */
 	const char *lab, *node;     /* for its cgroup; lab NULL: none to join */
-	const struct role *role;
-	const int *extra_caps;      /* beyond the role's, or NULL */
+	unsigned roles;             /* its roles (1 << enum role_id): their capabilities */
+	const int *extra_caps;      /* beyond the roles', or NULL */
 };
 
 /* Start a process inside a node: in its cgroup, then by pidfd in all its

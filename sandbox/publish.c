@@ -1,7 +1,8 @@
 /* publish.c — `up --publish [ADDR:]PORT`: the site on the host, for a real
  * browser. The listening socket is made on the host's loopback before the
  * daemon leaves the host's network namespace; each connection is relayed to
- * the VIP's port 443 from a socket made inside the client node's namespace,
+ * the site's port (443, or 80 in a design without HTTPS) on the address www
+ * resolves to (the VIP), from a socket made inside the client node's namespace,
  * so to the lab it is the client that connects. Nothing else of the host's
  * network is touched. */
 #include <arpa/inet.h>
@@ -44,7 +45,7 @@ int publish_listen(struct lab *lab, const char *addr, int port, int http_port, s
 	lab->publish.fd = fd;
 	lab->publish.port = port;
 	str_copy(lab->publish.addr, sizeof(lab->publish.addr), addr);
-	int r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)443, false);
+	int r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)topo_site_port(lab->topo), false);
 	if (r == 0 && http_port) {
 		/* Plain HTTP too, as the real site has: HAProxy answers it with a
 		 * redirect to the published HTTPS port. */
@@ -62,7 +63,8 @@ int publish_listen(struct lab *lab, const char *addr, int port, int http_port, s
 static int connect_from_client(struct lab *lab, int port)
 {
 	int client = lab_node_of_role(lab, ROLE_CLIENT);
-	if (client < 0 || lab->nodes[client].state != NODE_UP || lab->topo->n_vips == 0)
+	const struct in_addr *www = topo_www_addr(lab->topo);
+	if (client < 0 || lab->nodes[client].state != NODE_UP || !www)
 		return -ENETUNREACH;
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)lab->nodes[client].pid);
@@ -76,7 +78,7 @@ static int connect_from_client(struct lab *lab, int port)
 		die("cannot return to the switch namespace: %s", strerror(errno)); /* nothing sane is left */
 	if (fd < 0)
 		return -e;
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = lab->topo->vips[0].addr };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = *www };
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
 		e = errno;
 		close(fd);
@@ -96,7 +98,8 @@ static void conn_close(struct lab *lab, int i)
 static void publish_accept(struct lab *lab, void *ctx)
 {
 	int port = (int)(intptr_t)ctx;
-	int a = accept4(port == 80 ? lab->publish.http_fd : lab->publish.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int a = accept4(port == 80 && lab->publish.http_fd >= 0 ? lab->publish.http_fd : lab->publish.fd, NULL, NULL,
+			SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (a < 0)
 		return;
 	int i;
@@ -156,7 +159,7 @@ json_t *publish_json(struct lab *lab)
 	if (lab->publish.fd < 0)
 		return json_null();
 	char url[160], resolve[160];
-	snprintf(url, sizeof(url), "https://www.%s:%d/", lab->topo->domain, lab->publish.port);
+	snprintf(url, sizeof(url), "%s://www.%s:%d/", topo_scheme(lab->topo), lab->topo->domain, lab->publish.port);
 	snprintf(resolve, sizeof(resolve), "www.%s:%d:%s", lab->topo->domain, lab->publish.port, lab->publish.addr);
 	json_t *j = json_pack("{s:s, s:i, s:s, s:s, s:s}", "address", lab->publish.addr, "port", lab->publish.port, "url",
 			      url, "resolve", resolve, "ca", lab->ca_pem);

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -49,7 +51,10 @@ static bool in_group(const struct topo_node *n, const char *group, size_t glen)
 {
 	if (glen == 3 && memcmp(group, "all", 3) == 0)
 		return true;
-	return strlen(n->role->name) == glen && memcmp(n->role->name, group, glen) == 0;
+	for (int id = 0; id < ROLE_COUNT; id++)
+		if (topo_has_role(n, id) && strlen(role_get(id)->name) == glen && memcmp(role_get(id)->name, group, glen) == 0)
+			return true;
+	return false;
 }
 
 /* The value of a placeholder for this node (`member` is the node a repeated
@@ -64,7 +69,7 @@ static bool lookup(const struct ctx *c, const struct topo_node *member, const ch
 	key[len] = '\0';
 	const struct topo_node *n = c->n;
 	const char *v = NULL;
-	char a[INET_ADDRSTRLEN];
+	char a[INET_ADDRSTRLEN], roles[64];
 
 	size_t g = group_len(key, len);
 	if (g && member) {
@@ -76,7 +81,7 @@ static bool lookup(const struct ctx *c, const struct topo_node *member, const ch
 	} else if (strcmp(key, "node") == 0) {
 		v = n->name;
 	} else if (strcmp(key, "role") == 0) {
-		v = n->role->name;
+		v = topo_roles(n, roles, sizeof(roles));
 	} else if (strcmp(key, "domain") == 0) {
 		v = c->t->domain;
 	} else if (strcmp(key, "lab") == 0) {
@@ -85,6 +90,8 @@ static bool lookup(const struct ctx *c, const struct topo_node *member, const ch
 		addr_str(n->ifaces[0].addr, a), v = a;
 	} else if (strcmp(key, "vip") == 0 && c->t->n_vips > 0) {
 		addr_str(c->t->vips[0].addr, a), v = a;
+	} else if (strcmp(key, "www") == 0 && topo_www_addr(c->t)) {
+		addr_str(*topo_www_addr(c->t), a), v = a;
 	} else if (len > 5 && strcmp(key + len - 5, ".addr") == 0) {
 		key[len - 5] = '\0';
 		for (int i = 0; i < n->n_ifaces && !v; i++)
@@ -160,6 +167,29 @@ static size_t line_group(const char *line, size_t len, const char **group)
 	return 0;
 }
 
+/* A line may begin with {{if NAME}} or {{if !NAME}}: it is written (without
+ * that) only when NAME's value is, or is not, true ("yes"). Sets *skip;
+ * returns how many bytes the condition takes, or -1 after an error. */
+static int condition(const struct ctx *c, const char *line, size_t len, bool *skip)
+{
+	*skip = false;
+	if (len < 7 || memcmp(line, "{{if ", 5) != 0)
+		return 0;
+	const char *close = memmem(line, len, "}}", 2);
+	if (!close)
+		return sl_err(c->err, EINVAL, "%s:%d: '{{if' without '}}'", c->name, c->line), -1;
+	const char *name = line + 5;
+	bool negate = *name == '!';
+	name += negate;
+	char val[256];
+	if (!lookup(c, NULL, name, (size_t)(close - name), val, sizeof(val)))
+		return sl_err(c->err, EINVAL, "%s:%d: unknown condition {{if %.*s}} for node %s", c->name, c->line,
+			      (int)(close - name), name, c->n->name), -1;
+	bool yes = strcmp(val, "yes") == 0;
+	*skip = yes == negate;
+	return (int)(close + 2 - line);
+}
+
 char *render_text(const struct topo *t, const struct topo_node *n, const char *text, const char *name,
 		  const struct render_var *extra, size_t n_extra, struct sl_error *err)
 {
@@ -174,16 +204,33 @@ char *render_text(const struct topo *t, const struct topo_node *n, const char *t
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
 		c.line++;
+		bool skip;
+		int cond = condition(&c, line, len, &skip);
+		if (cond < 0) {
+			r = -EINVAL;
+			break;
+		}
+		if (skip) {
+			line += len;
+			continue;
+		}
+		const char *whole = line;
+		line += cond, len -= (size_t)cond;
 		const char *group = NULL;
 		size_t glen = line_group(line, len, &group);
-		if (glen) {
+		if (glen && in_group(n, group, glen) && !(glen == 3 && memcmp(group, "all", 3) == 0)) {
+			/* A server that runs a tier itself uses its own: a full
+			 * server's Nginx passes to its own PHP-FPM, which reads
+			 * its own database. */
+			r = emit_line(&c, n, line, len, out);
+		} else if (glen) {
 			for (int i = 0; i < t->n_nodes && r == 0; i++)
 				if (in_group(&t->nodes[i], group, glen))
 					r = emit_line(&c, &t->nodes[i], line, len, out);
 		} else {
 			r = emit_line(&c, NULL, line, len, out);
 		}
-		line += len;
+		line = whole + cond + len;
 	}
 	fclose(out);
 	if (r < 0) {
@@ -191,6 +238,25 @@ char *render_text(const struct topo *t, const struct topo_node *n, const char *t
 		return NULL;
 	}
 	return buf;
+}
+
+/* A file every layer may have its part of: the daemons a node runs are
+ * those of each of its roles. Other files of a later layer replace. */
+static bool merged(const char *path)
+{
+	size_t len = strlen(path);
+	static const char tail[] = "/stacklab/services";
+	return len >= sizeof(tail) - 1 && strcmp(path + len - (sizeof(tail) - 1), tail) == 0;
+}
+
+static int append_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	int r = write_all(fd, "\n", 1) < 0 || write_all(fd, text, strlen(text)) < 0 ? -errno : 0;
+	close(fd);
+	return r;
 }
 
 static int render_tree(const struct ctx *base, const char *src, const char *dst)
@@ -236,6 +302,8 @@ static int render_tree(const struct ctx *base, const char *src, const char *dst)
 			_cleanup_free_ char *out = render_text(base->t, base->n, text, s, base->extra, base->n_extra, base->err);
 			if (!out)
 				r = -EINVAL;
+			else if (merged(t) && access(t, F_OK) == 0)
+				r = append_file(t, out);
 			else
 				r = write_file(t, out, st.st_mode & 07777);
 		}
@@ -246,13 +314,29 @@ static int render_tree(const struct ctx *base, const char *src, const char *dst)
 	return r;
 }
 
+/* The layers a node's files come from, in order: common, vrrp for a
+ * holder of a virtual IP (keepalived starts first and claims it), and each
+ * of its roles. */
+static int layers_of(const struct topo *t, const struct topo_node *n, const char **layers)
+{
+	int k = 0;
+	layers[k++] = "common";
+	if (topo_holds_vip(t, n))
+		layers[k++] = "vrrp";
+	for (int id = 0; id < ROLE_COUNT; id++)
+		if (topo_has_role(n, id))
+			layers[k++] = role_get(id)->name;
+	return k;
+}
+
 int render_node(const struct topo *t, const struct topo_node *n, const char *src_root,
 		const char *etc_dst, const char *var_dst, const struct render_var *extra, size_t n_extra,
 		struct sl_error *err)
 {
 	struct ctx c = { t, n, extra, n_extra, NULL, 0, err };
-	const char *layers[] = { "common", n->role->name };
-	for (size_t i = 0; i < ARRAY_SIZE(layers); i++) {
+	const char *layers[ROLE_COUNT + 2];
+	int n_layers = layers_of(t, n, layers);
+	for (int i = 0; i < n_layers; i++) {
 		char src[PATH_MAX];
 		snprintf(src, sizeof(src), "%s/%s/etc", src_root, layers[i]);
 		int r = render_tree(&c, src, etc_dst);
@@ -263,4 +347,9 @@ int render_node(const struct topo *t, const struct topo_node *n, const char *src
 			return r;
 	}
 	return 0;
+}
+
+int render_layers(const struct topo *t, const struct topo_node *n, const char **layers)
+{
+	return layers_of(t, n, layers);
 }

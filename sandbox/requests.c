@@ -12,6 +12,7 @@
 
 #include "ctl.h"
 #include "lab.h"
+#include "render.h"
 #include "util.h"
 
 #define INSPECT_FILE_MAX (256 << 10)   /* of one config file, for inspect */
@@ -28,6 +29,16 @@ static json_t *do_incidents(struct lab *lab, json_t *req)
 	return json_pack("{s:b, s:o}", "ok", 1, "incidents", lab_incidents_json(lab));
 }
 
+static bool listed(json_t *files, const char *name)
+{
+	size_t i;
+	json_t *f;
+	json_array_foreach(files, i, f)
+		if (strcmp(json_string_value(f), name) == 0)
+			return true;
+	return false;
+}
+
 /* Text files under dir (relative names into `files`), for inspect. */
 static void collect_files(const char *root, const char *rel, json_t *files, int depth)
 {
@@ -42,7 +53,7 @@ static void collect_files(const char *root, const char *rel, json_t *files, int 
 		snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
 		if (e->d_type == DT_DIR && depth < 3)
 			collect_files(root, sub, files, depth + 1);
-		else if (e->d_type == DT_REG)
+		else if (e->d_type == DT_REG && !listed(files, sub)) /* layers share stacklab/services */
 			json_array_append_new(files, json_string(sub));
 	}
 	if (d)
@@ -62,9 +73,13 @@ static json_t *do_inspect(struct lab *lab, json_t *req)
 		return lab_reply_error("no node '%s' in lab %s", name ? name : "", lab->name);
 	const struct lab_node *ln = &lab->nodes[i];
 	json_t *files = json_array(), *out = json_array(), *logs = json_object();
-	char role_etc[PATH_MAX];
-	snprintf(role_etc, sizeof(role_etc), "%s/rootfs/%s/etc", data_dir(), ln->spec.node->role->name);
-	collect_files(role_etc, "", files, 0);
+	const char *layers[ROLE_COUNT + 2];
+	int n_layers = render_layers(lab->topo, ln->spec.node, layers);
+	for (int l = 1; l < n_layers; l++) { /* not common: what its roles render */
+		char etc[PATH_MAX];
+		snprintf(etc, sizeof(etc), "%s/rootfs/%s/etc", data_dir(), layers[l]);
+		collect_files(etc, "", files, 0);
+	}
 	size_t k;
 	json_t *f;
 	json_array_foreach(files, k, f) {
@@ -138,6 +153,7 @@ static const struct {
 	{ "down", NULL, CHANGE, do_down },
 	{ "fail", NULL, CHANGE, fault_request },
 	{ "heal", NULL, CHANGE, heal_request },
+	{ "set", NULL, CHANGE, set_request },
 };
 
 /* Watchers may ask for a trace this often at most: a trace holds the lab

@@ -34,13 +34,19 @@ static const struct setting set_dns[] = {
 	{ .key = NULL },
 };
 
+static const struct setting set_db[] = {
+	/* A replica: the database node whose writes it copies (GTID). */
+	{ .key = "replica_of", .type = SETTING_NAME, .max = 31 },
+	{ .key = NULL },
+};
+
 static const struct role roles[ROLE_COUNT] = {
 	[ROLE_CLIENT] = { "client", 0, no_caps, etc_common, set_none },
 	[ROLE_DNS] = { "dns", 0, no_caps, etc_common, set_dns },
 	[ROLE_LB] = { "lb", 1, lb_caps, etc_common, set_lb },
 	[ROLE_WEB] = { "web", 2, no_caps, etc_common, set_none },
 	[ROLE_APP] = { "app", 3, no_caps, etc_app, set_none },
-	[ROLE_DB] = { "db", 4, db_caps, etc_common, set_none },
+	[ROLE_DB] = { "db", 4, db_caps, etc_common, set_db },
 };
 
 const struct role *role_find(const char *name)
@@ -54,6 +60,31 @@ const struct role *role_find(const char *name)
 const struct role *role_get(enum role_id id)
 {
 	return (unsigned)id < ROLE_COUNT ? &roles[id] : NULL;
+}
+
+unsigned role_mask(const char *words)
+{
+	unsigned mask = 0;
+	char buf[128];
+	if (!words || str_copy(buf, sizeof(buf), words) < 0)
+		return 0;
+	char *save = NULL;
+	for (char *w = strtok_r(buf, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+		const struct role *r = role_find(w);
+		if (!r)
+			return 0;
+		mask |= 1u << (r - roles);
+	}
+	return mask;
+}
+
+int role_caps(unsigned mask, const int **lists)
+{
+	int n = 0;
+	for (int i = 0; i < ROLE_COUNT; i++)
+		if (mask & (1u << i))
+			lists[n++] = roles[i].caps;
+	return n;
 }
 
 const struct setting *role_setting(const struct role *r, const char *key)

@@ -39,6 +39,12 @@ struct role {
 /* The role named `name`, or NULL. */
 const struct role *role_find(const char *name);
 const struct role *role_get(enum role_id id);
+/* The roles named in `words` ("web app db") as a mask of 1 << enum role_id;
+ * 0 if one is unknown or there is none. */
+unsigned role_mask(const char *words);
+/* Every capability the roles of `mask` keep: fills lists[] with up to
+ * ROLE_COUNT lists (each ends with -1) and returns how many. */
+int role_caps(unsigned mask, const int **lists);
 /* The setting `key` of role `r`, or NULL if the role takes no such setting. */
 const struct setting *role_setting(const struct role *r, const char *key);
 

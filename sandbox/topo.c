@@ -34,6 +34,7 @@ struct parser {
 	int subnet_line[TOPO_NETS_MAX];
 	char iface_text[TOPO_NODES_MAX][TOPO_IFACES_MAX][128];
 	bool node_has_role[TOPO_NODES_MAX];
+	int www_line, https_line;
 	struct raw_vip vips[TOPO_VIPS_MAX];
 };
 
@@ -217,6 +218,8 @@ static struct topo_setting *add_setting(struct parser *p, struct topo_setting *s
 	return s;
 }
 
+static const char *const yes_no[] = { "yes", "no", NULL };
+
 #define TOPO_FIELD(f) offsetof(struct topo, f), sizeof(((struct topo *)0)->f)
 
 /* The [lab] keys: their types, and where in struct topo they are kept. */
@@ -227,6 +230,8 @@ static const struct lab_key {
 	{ { .key = "name", .type = SETTING_NAME, .max = TOPO_NAME_MAX - 1 }, TOPO_FIELD(name) },
 	{ { .key = "title", .type = SETTING_TEXT, .max = sizeof(((struct topo *)0)->title) - 1 }, TOPO_FIELD(title) },
 	{ { .key = "domain", .type = SETTING_HOSTNAME, .max = SETTING_DOMAIN_MAX }, TOPO_FIELD(domain) },
+	{ { .key = "www", .type = SETTING_NAME, .max = TOPO_NAME_MAX - 1 }, TOPO_FIELD(www) },
+	{ { .key = "https", .type = SETTING_ENUM, .choices = yes_no }, TOPO_FIELD(https) },
 };
 _Static_assert(SETTING_DOMAIN_MAX < sizeof(((struct topo *)0)->domain), "a lab domain fits struct topo");
 
@@ -236,12 +241,16 @@ static void handle_lab(struct parser *p, const char *key, const char *value)
 		const struct lab_key *k = &lab_keys[i];
 		if (strcmp(k->s.key, key) != 0)
 			continue;
+		if (strcmp(key, "www") == 0)
+			p->www_line = p->in.line;
+		if (strcmp(key, "https") == 0)
+			p->https_line = p->in.line;
 		/* Every max fits its field, so a value that passes is copied whole. */
 		if (check_value(p, p->in.line, "lab", &k->s, value))
 			str_copy((char *)p->t + k->offset, k->size, value);
 		return;
 	}
-	perr(p, p->in.line, "unknown key '%s' in [lab] (known: name, title, domain)", key);
+	perr(p, p->in.line, "unknown key '%s' in [lab] (known: name, title, domain, www, https)", key);
 }
 
 static void handle_network(struct parser *p, const char *name, const char *key, const char *value)
@@ -273,9 +282,30 @@ static void handle_node(struct parser *p, const char *name, const char *key, con
 			return;
 		}
 		p->node_has_role[i] = true;
-		n->role = role_find(value);
-		if (!n->role)
-			perr(p, p->in.line, "unknown role '%s' (known: client, dns, lb, web, app, db)", value);
+		/* One role, or several that one server runs together:
+		 * role = web app db. The first tier is where the map puts it. */
+		char buf[128];
+		str_copy(buf, sizeof(buf), value);
+		char *save = NULL;
+		for (char *w = strtok_r(buf, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
+			const struct role *r = role_find(w);
+			if (!r) {
+				perr(p, p->in.line, "unknown role '%s' (known: client, dns, lb, web, app, db)", w);
+				continue;
+			}
+			unsigned bit = 1u << (r - role_get(0));
+			if (n->roles & bit) {
+				perr(p, p->in.line, "node %s: role %s is named twice", name, w);
+				continue;
+			}
+			n->roles |= bit;
+			if (!n->role || r->tier < n->role->tier)
+				n->role = r;
+		}
+		if (!n->roles)
+			perr(p, p->in.line, "node %s: 'role' names no role (known: client, dns, lb, web, app, db)", name);
+		else if ((n->roles & (1u << ROLE_CLIENT)) && n->roles != 1u << ROLE_CLIENT)
+			perr(p, p->in.line, "node %s: a client is a client only (it runs no daemons)", name);
 	} else if (is_iface_key(key)) {
 		for (int k = 0; k < n->n_ifaces; k++)
 			if (strcmp(n->ifaces[k].name, key) == 0) {
@@ -496,13 +526,19 @@ static void validate_nodes(struct parser *p, struct addr_use *used, int *n_used)
 			perr(p, n->line, "node %s has no interface (add e.g. 'eth0 = NETWORK ADDRESS')", n->name);
 		char owner[TOPO_NAME_MAX + 8];
 		snprintf(owner, sizeof(owner), "node %s", n->name);
-		for (int s = 0; n->role && s < n->n_settings; s++) {
+		for (int s = 0; n->roles && s < n->n_settings; s++) {
 			const struct topo_setting *ts = &n->settings[s];
-			const struct setting *spec = role_setting(n->role, ts->key);
-			char keys[128];
+			const struct setting *spec = NULL;
+			char keys[256] = "", roles[64];
+			for (int r = 0; r < ROLE_COUNT && !spec; r++)
+				if (topo_has_role(n, r) && !(spec = role_setting(role_get(r), ts->key))) {
+					char k[128];
+					if (strcmp(role_keys(role_get(r), k, sizeof(k)), "none") != 0)
+						snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys), "%s%s", keys[0] ? ", " : "", k);
+				}
 			if (!spec)
 				perr(p, ts->line, "unknown key '%s' for node %s (role %s takes: %s)", ts->key, n->name,
-				     n->role->name, role_keys(n->role, keys, sizeof(keys)));
+				     topo_roles(n, roles, sizeof(roles)), keys[0] ? keys : "none");
 			else
 				check_value(p, ts->line, owner, spec, ts->value);
 		}
@@ -589,32 +625,71 @@ static void validate_vips(struct parser *p, struct addr_use *used, int *n_used)
 	}
 }
 
-/* A load balancer runs keepalived, which needs a VIP to hold. */
-static void validate_lbs(struct parser *p)
+/* A vip is held by keepalived, which only load balancers run. */
+static void validate_holders(struct parser *p)
+{
+	struct topo *t = p->t;
+	for (int v = 0; v < t->n_vips; v++)
+		for (int h = 0; h < t->vips[v].n_holders; h++) {
+			const struct topo_node *n = &t->nodes[t->vips[v].holders[h]];
+			if (n->roles && !topo_has_role(n, ROLE_LB))
+				perr(p, p->vips[v].line_holders, "vip %s: holder %s is not a load balancer (keepalived runs on lb nodes)",
+				     t->vips[v].name, n->name);
+		}
+}
+
+/* What www.DOMAIN names, the zone of the DNS node needs: a vip, or a node
+ * when there is no cluster to hold one (one server, or one lb). */
+static void validate_www(struct parser *p)
+{
+	struct topo *t = p->t;
+	if (t->www[0] && find_named(t->vips[0].name, sizeof(t->vips[0]), t->n_vips, t->www) < 0 &&
+	    node_index(t, t->www) < 0)
+		perr(p, p->www_line, "www = %s: no vip or node of that name", t->www);
+	for (int i = 0; i < t->n_nodes && !t->www[0] && t->n_vips == 0; i++)
+		if (topo_has_role(&t->nodes[i], ROLE_DNS))
+			perr(p, t->nodes[i].line,
+			     "node %s is a DNS server, but www.%s points nowhere: add 'www = NODE' to [lab], or a [vip NAME]",
+			     t->nodes[i].name, t->domain[0] ? t->domain : "foobar.com");
+}
+
+/* HTTPS ends at the load balancers (HAProxy holds the site's certificate):
+ * the default where there is one; a lab without one serves plain HTTP. */
+static void validate_https(struct parser *p)
+{
+	struct topo *t = p->t;
+	bool lb = false;
+	for (int i = 0; i < t->n_nodes; i++)
+		lb |= topo_has_role(&t->nodes[i], ROLE_LB);
+	if (!t->https[0])
+		str_copy(t->https, sizeof(t->https), lb ? "yes" : "no");
+	else if (strcmp(t->https, "yes") == 0 && !lb)
+		perr(p, p->https_line, "https = yes needs a load balancer to end TLS (a node with role lb)");
+}
+
+/* A replica copies a primary: a database node that is not a replica
+ * itself. */
+static void validate_replicas(struct parser *p)
 {
 	struct topo *t = p->t;
 	for (int i = 0; i < t->n_nodes; i++) {
-		if (t->nodes[i].role != role_get(ROLE_LB))
-			continue;
-		bool holds = false;
-		for (int v = 0; v < t->n_vips; v++)
-			for (int h = 0; h < t->vips[v].n_holders; h++)
-				holds |= t->vips[v].holders[h] == i;
-		if (!holds)
-			perr(p, t->nodes[i].line, "node %s is a load balancer but holds no vip (add it to a [vip] holders list)",
-			     t->nodes[i].name);
+		const struct topo_node *n = &t->nodes[i];
+		for (int s = 0; s < n->n_settings; s++) {
+			if (strcmp(n->settings[s].key, "replica_of") != 0)
+				continue;
+			const char *to = n->settings[s].value;
+			int k = node_index(t, to);
+			if (k < 0)
+				perr(p, n->settings[s].line, "node %s: replica_of %s: no node of that name", n->name, to);
+			else if (k == i)
+				perr(p, n->settings[s].line, "node %s: replica_of names itself", n->name);
+			else if (!topo_has_role(&t->nodes[k], ROLE_DB))
+				perr(p, n->settings[s].line, "node %s: replica_of %s: %s runs no database (role db)", n->name, to, to);
+			else if (topo_setting(t, &t->nodes[k], "replica_of", NULL))
+				perr(p, n->settings[s].line, "node %s: replica_of %s: %s is a replica itself (chains are not supported)",
+				     n->name, to, to);
+		}
 	}
-}
-
-/* dnsmasq answers www.DOMAIN with the first VIP: without one, the DNS
- * node's zone cannot be written at `up`. */
-static void validate_dns(struct parser *p)
-{
-	struct topo *t = p->t;
-	for (int i = 0; i < t->n_nodes && t->n_vips == 0; i++)
-		if (t->nodes[i].role == role_get(ROLE_DNS))
-			perr(p, t->nodes[i].line, "node %s is a DNS server, but there is no [vip NAME] for it to answer with",
-			     t->nodes[i].name);
 }
 
 struct link_name {
@@ -670,8 +745,10 @@ static void validate(struct parser *p)
 	validate_nets(p);
 	validate_nodes(p, used, &n_used);
 	validate_vips(p, used, &n_used);
-	validate_lbs(p);
-	validate_dns(p);
+	validate_holders(p);
+	validate_www(p);
+	validate_replicas(p);
+	validate_https(p);
 	validate_link_names(p);
 }
 
@@ -741,11 +818,69 @@ const char *topo_setting(const struct topo *t, const struct topo_node *n, const 
 	for (int i = 0; i < n->n_settings; i++)
 		if (strcmp(n->settings[i].key, key) == 0)
 			return n->settings[i].value;
-	enum role_id id = (enum role_id)(n->role - role_get(0));
-	for (int i = 0; i < t->n_role_settings[id]; i++)
-		if (strcmp(t->role_settings[id][i].key, key) == 0)
-			return t->role_settings[id][i].value;
+	for (int id = 0; id < ROLE_COUNT; id++)
+		for (int i = 0; topo_has_role(n, id) && i < t->n_role_settings[id]; i++)
+			if (strcmp(t->role_settings[id][i].key, key) == 0)
+				return t->role_settings[id][i].value;
 	return def;
+}
+
+bool topo_has_role(const struct topo_node *n, enum role_id id)
+{
+	return (unsigned)id < ROLE_COUNT && (n->roles & (1u << id));
+}
+
+const char *topo_roles(const struct topo_node *n, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (int id = 0; id < ROLE_COUNT; id++)
+		if (topo_has_role(n, id))
+			snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? " " : "", role_get(id)->name);
+	return buf;
+}
+
+bool topo_holds_vip(const struct topo *t, const struct topo_node *n)
+{
+	int i = (int)(n - t->nodes);
+	for (int v = 0; v < t->n_vips; v++)
+		for (int h = 0; h < t->vips[v].n_holders; h++)
+			if (t->vips[v].holders[h] == i)
+				return true;
+	return false;
+}
+
+const struct in_addr *topo_www_addr(const struct topo *t)
+{
+	for (int v = 0; v < t->n_vips; v++)
+		if (!t->www[0] || strcmp(t->vips[v].name, t->www) == 0)
+			return &t->vips[v].addr;
+	const struct topo_node *n = t->www[0] ? topo_node_find(t, t->www) : NULL;
+	if (!n)
+		return NULL;
+	/* The address a client reaches it by: on a network a client is on. */
+	for (int c = 0; c < t->n_nodes; c++)
+		for (int k = 0; topo_has_role(&t->nodes[c], ROLE_CLIENT) && k < t->nodes[c].n_ifaces; k++) {
+			const struct in_addr *a = topo_node_addr(n, t->nodes[c].ifaces[k].net);
+			if (a)
+				return a;
+		}
+	return n->n_ifaces ? &n->ifaces[0].addr : NULL;
+}
+
+const char *topo_scheme(const struct topo *t)
+{
+	return strcmp(t->https, "no") == 0 ? "http" : "https";
+}
+
+int topo_site_port(const struct topo *t)
+{
+	return strcmp(t->https, "no") == 0 ? 80 : 443;
+}
+
+const struct topo_node *topo_primary_of(const struct topo *t, const struct topo_node *n)
+{
+	const char *name = topo_has_role(n, ROLE_DB) ? topo_setting(t, n, "replica_of", NULL) : NULL;
+	return name ? topo_node_find(t, name) : NULL;
 }
 
 const struct in_addr *topo_node_addr(const struct topo_node *n, int net)
@@ -763,6 +898,9 @@ void topo_write(const struct topo *t, FILE *out)
 	if (t->title[0])
 		fprintf(out, "title = %s\n", t->title);
 	fprintf(out, "domain = %s\n", t->domain);
+	if (t->www[0])
+		fprintf(out, "www = %s\n", t->www);
+	fprintf(out, "https = %s\n", t->https);
 	for (int i = 0; i < t->n_nets; i++) {
 		inet_ntop(AF_INET, &t->nets[i].subnet, a, sizeof(a));
 		fprintf(out, "\n[network %s]\nsubnet = %s/%d\n", t->nets[i].name, a, t->nets[i].prefix);
@@ -776,7 +914,8 @@ void topo_write(const struct topo *t, FILE *out)
 	}
 	for (int i = 0; i < t->n_nodes; i++) {
 		const struct topo_node *n = &t->nodes[i];
-		fprintf(out, "\n[node %s]\nrole = %s\n", n->name, n->role->name);
+		char roles[64];
+		fprintf(out, "\n[node %s]\nrole = %s\n", n->name, topo_roles(n, roles, sizeof(roles)));
 		for (int k = 0; k < n->n_ifaces; k++) {
 			inet_ntop(AF_INET, &n->ifaces[k].addr, a, sizeof(a));
 			fprintf(out, "%s = %s %s\n", n->ifaces[k].name, t->nets[n->ifaces[k].net].name, a);

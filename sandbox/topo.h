@@ -5,6 +5,7 @@
 
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "role.h"
@@ -42,7 +43,8 @@ struct topo_iface {
 
 struct topo_node {
 	char name[TOPO_NAME_MAX];
-	const struct role *role;
+	const struct role *role;       /* its first tier: where the map puts it */
+	unsigned roles;                /* every role it has: 1 << enum role_id */
 	struct topo_iface ifaces[TOPO_IFACES_MAX];
 	int n_ifaces;
 	struct topo_setting settings[TOPO_SETTINGS_MAX];
@@ -64,6 +66,8 @@ struct topo {
 	char name[TOPO_NAME_MAX];
 	char title[128];
 	char domain[64];
+	char www[TOPO_NAME_MAX];       /* what www.DOMAIN names: a vip or a node ("" = the first vip) */
+	char https[4];                 /* "yes": the lbs end TLS on 443; "no": the site is plain HTTP on 80 */
 	struct topo_net nets[TOPO_NETS_MAX];
 	int n_nets;
 	struct topo_node nodes[TOPO_NODES_MAX];
@@ -99,6 +103,24 @@ const struct topo_node *topo_node_find(const struct topo *t, const char *name);
 /* A setting of a node: its own [node] value, else its role's, else `def`. */
 const char *topo_setting(const struct topo *t, const struct topo_node *n,
 			 const char *key, const char *def);
+/* Does node `n` have role `id` (alone or with others: role = web app db)? */
+bool topo_has_role(const struct topo_node *n, enum role_id id);
+/* Its roles as the topology writes them: "web app db". */
+const char *topo_roles(const struct topo_node *n, char *buf, size_t size);
+/* Does node `n` hold a virtual IP (and so run keepalived)? */
+bool topo_holds_vip(const struct topo *t, const struct topo_node *n);
+/* The address www.DOMAIN resolves to: the vip or node [lab] www names, else
+ * the first vip. A node's is its address on the client's network (its
+ * first interface otherwise). NULL if there is none. */
+const struct in_addr *topo_www_addr(const struct topo *t);
+/* How the client reaches the site: "https" on 443 (TLS ends at the lbs) or
+ * "http" on 80 (the designs before the secured one). */
+const char *topo_scheme(const struct topo *t);
+int topo_site_port(const struct topo *t);
+
+/* The node a replica copies: [node] replica_of, or NULL. */
+const struct topo_node *topo_primary_of(const struct topo *t, const struct topo_node *n);
+
 /* The node's address on network `net`, or NULL if it has none there. */
 const struct in_addr *topo_node_addr(const struct topo_node *n, int net);
 

@@ -83,6 +83,11 @@ static json_t *explain(const struct explains *x, const char *kind, const char *k
 static void link_between(const struct lab *lab, int a, int b, char *buf, size_t size)
 {
 	const struct topo_node *na = &lab->topo->nodes[a], *nb = &lab->topo->nodes[b];
+	if (a == b) {
+		/* Two daemons of one server: no wire between them. */
+		snprintf(buf, size, "inside %s", na->name);
+		return;
+	}
 	for (int i = 0; i < na->n_ifaces; i++)
 		for (int k = 0; k < nb->n_ifaces; k++)
 			if (na->ifaces[i].net == nb->ifaces[k].net) {
@@ -177,7 +182,7 @@ json_t *trace_request(struct lab *lab, json_t *req)
 			w[n].node = i;
 			n++;
 		}
-		if (ln->spec.node->role == role_get(ROLE_DB) && n < TRACE_FILES_MAX) {
+		if (topo_has_role(ln->spec.node, ROLE_DB) && n < TRACE_FILES_MAX) {
 			w[n].fd = open_beneath(ln->spec.var, "lib/mysql/general.log");
 			str_copy(w[n].daemon, sizeof(w[n].daemon), "general-log");
 			w[n].node = i;
@@ -193,7 +198,7 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	snprintf(rid, sizeof(rid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
 		 r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 	snprintf(header, sizeof(header), "X-Request-ID: %s", rid);
-	snprintf(url, sizeof(url), "https://www.%s%s", lab->topo->domain, path);
+	snprintf(url, sizeof(url), "%s://www.%s%s", topo_scheme(lab->topo), lab->topo->domain, path);
 	/* --globoff: the path is the student's, and /x[1-3] is one request,
 	 * not three. */
 	char *argv[] = { "/usr/bin/curl", "--globoff", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total} %{local_port}",
@@ -241,8 +246,14 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	for (int k = 0; k < n && !dns_seen; k++)
 		if (strcmp(w[k].daemon, "dnsmasq") == 0 && find_line(&w[k], query, NULL, line, sizeof(line))) {
 			link_between(lab, client, w[k].node, link, sizeof(link));
+			char www[64] = "-";
+			if (topo_www_addr(lab->topo)) {
+				inet_ntop(AF_INET, topo_www_addr(lab->topo), www, INET_ADDRSTRLEN);
+				if (lab->topo->n_vips)
+					snprintf(www + strlen(www), sizeof(www) - strlen(www), " (the virtual IP)");
+			}
 			json_t *h = hop("dns", lab, w[k].node, link, line, -1,
-					explain(&x, "dns", "explain", lab->topo->nodes[w[k].node].name, ""));
+					explain(&x, "dns", "explain", lab->topo->nodes[w[k].node].name, www));
 			stamp(h, t0, t0); /* the first thing the client does */
 			json_array_append_new(hops, h);
 			dns_seen = true;
@@ -275,7 +286,8 @@ json_t *trace_request(struct lab *lab, json_t *req)
 			link_between(lab, client, lb, link, sizeof(link));
 			bool nosrv = strstr(line, "<NOSRV>") != NULL;
 			json_t *h = hop("lb", lab, lb, link, line, ta,
-					explain(&x, "lb", nosrv ? "failed" : "explain", lab->topo->nodes[lb].name, server));
+					explain(&x, "lb", nosrv ? "failed" : strcmp(lab->topo->https, "yes") == 0 ? "explain" : "plain",
+						lab->topo->nodes[lb].name, server));
 			json_object_set_new(h, "server", json_string(server));
 			accepted = haproxy_date(line);
 			if (accepted > 0 && tr >= 0 && tw >= 0 && tc >= 0)
@@ -288,6 +300,8 @@ json_t *trace_request(struct lab *lab, json_t *req)
 				stopped = "lb";
 		}
 	}
+	if (!to_web && lb < 0)
+		to_web = seen.t_web; /* no load balancer: the packets say when the web server got it */
 	for (int k = 0; k < n && !stopped; k++)
 		if (strcmp(w[k].daemon, "nginx") == 0 && web < 0 && find_line(&w[k], tag, NULL, line, sizeof(line))) {
 			web = w[k].node;
@@ -380,7 +394,7 @@ json_t *trace_request(struct lab *lab, json_t *req)
 		}
 	}
 	if (!stopped && code == 0) {
-		link_between(lab, lb >= 0 ? lb : client, client, link, sizeof(link));
+		link_between(lab, lb >= 0 ? lb : web >= 0 ? web : client, client, link, sizeof(link));
 		char what[64];
 		snprintf(what, sizeof(what), "HTTP %d in %.1f ms", status, secs * 1000);
 		char st[8];

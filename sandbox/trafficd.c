@@ -43,7 +43,7 @@ static json_t *start(struct lab *lab, json_t *req)
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return lab_reply_error("pipe: %s", strerror(errno));
 	char url[256];
-	snprintf(url, sizeof(url), "https://www.%s%s", lab->topo->domain, path);
+	snprintf(url, sizeof(url), "%s://www.%s%s", topo_scheme(lab->topo), lab->topo->domain, path);
 	struct node_door door = lab_door(lab, client);
 	pid_t waiter = node_enter(&door);
 	if (waiter == 0) {
@@ -99,7 +99,7 @@ void lab_traffic_stop(struct lab *lab)
 	lab_emit(lab, json_pack("{s:s, s:s}", "kind", "traffic-state", "state", "stopped"));
 }
 
-static void record(struct lab_traffic *tr, int kind, double ms)
+static void record(struct lab_traffic *tr, int kind, double ms, int web)
 {
 	size_t i = (tr->head + tr->n) % TRAFFIC_RING;
 	if (tr->n == TRAFFIC_RING)
@@ -109,6 +109,7 @@ static void record(struct lab_traffic *tr, int kind, double ms)
 	tr->ring[i].t_ms = now_ms();
 	tr->ring[i].ms = (float)ms;
 	tr->ring[i].kind = (unsigned char)kind;
+	tr->ring[i].web = (short)web;
 	tr->total++;
 	tr->by_kind[kind]++;
 }
@@ -152,15 +153,16 @@ static void traffic_input(struct lab *lab, void *ctx)
 		json_t *clean = json_pack("{s:s, s:s, s:I, s:f}", "kind", "traffic", "result", kind_names[kind], "status", status,
 					  "ms", ms);
 		static const char *const tiers[] = { "lb", "web", "app" };
+		int web = -1;
 		for (size_t k = 0; k < ARRAY_SIZE(tiers); k++) {
 			const char *who = json_string_value(json_object_get(ev, tiers[k]));
-			bool known = false;
-			for (int i = 0; who && i < lab->topo->n_nodes && !known; i++)
-				known = strcmp(lab->topo->nodes[i].name, who) == 0;
-			json_object_set_new(clean, tiers[k], json_string(known ? who : "-"));
+			const struct topo_node *n = who ? topo_node_find(lab->topo, who) : NULL;
+			json_object_set_new(clean, tiers[k], json_string(n ? who : "-"));
+			if (n && k == 1)
+				web = (int)(n - lab->topo->nodes);
 		}
 		json_decref(ev);
-		record(tr, kind, ms);
+		record(tr, kind, ms, web);
 		lab_emit(lab, clean);
 	}
 }
@@ -178,12 +180,16 @@ json_t *lab_traffic_summary(struct lab *lab)
 	static float lat[TRAFFIC_RING];
 	size_t n_ok = 0, n_all = 0;
 	unsigned long long window[TK_COUNT] = { 0 };
+	static unsigned by_web[TOPO_NODES_MAX];
+	memset(by_web, 0, sizeof(by_web));
 	for (size_t k = 0; k < tr->n; k++) {
 		const typeof(tr->ring[0]) *e = &tr->ring[(tr->head + k) % TRAFFIC_RING];
 		if (e->t_ms < from)
 			continue;
 		n_all++;
 		window[e->kind]++;
+		if (e->web >= 0 && e->web < lab->topo->n_nodes)
+			by_web[e->web]++;
 		if (e->kind == TK_OK)
 			lat[n_ok++] = e->ms;
 	}
@@ -197,13 +203,19 @@ json_t *lab_traffic_summary(struct lab *lab)
 		if (tr->by_kind[k])
 			json_object_set_new(total_errors, kind_names[k], json_integer((json_int_t)tr->by_kind[k]));
 	}
-	return json_pack("{s:b, s:b, s:i, s:s, s:f, s:I, s:I, s:o, s:f, s:f, s:I, s:I, s:o, s:i}", "ok", 1, "running",
+	/* How the load balancers spread the window's answers over the web
+	 * servers (what `set LB balance` changes). */
+	json_t *spread = json_object();
+	for (int i = 0; i < lab->topo->n_nodes; i++)
+		if (topo_has_role(&lab->topo->nodes[i], ROLE_WEB))
+			json_object_set_new(spread, lab->topo->nodes[i].name, json_integer(by_web[i]));
+	return json_pack("{s:b, s:b, s:i, s:s, s:f, s:I, s:I, s:o, s:f, s:f, s:I, s:I, s:o, s:i, s:o}", "ok", 1, "running",
 			 tr->pid != 0, "rate", tr->rate, "path", tr->path, "window_rate", span > 0 ? n_all / span : 0.0,
 			 "window_ok", (json_int_t)window[TK_OK], "window_errors",
 			 (json_int_t)(n_all - window[TK_OK]), "errors", errors, "p50_ms",
 			 n_ok ? lat[n_ok / 2] : 0.0, "p99_ms", n_ok ? lat[(n_ok * 99) / 100] : 0.0, "total",
 			 (json_int_t)tr->total, "total_ok", (json_int_t)tr->by_kind[TK_OK], "total_errors", total_errors,
-			 "window_s", TRAFFIC_WINDOW_MS / 1000);
+			 "window_s", TRAFFIC_WINDOW_MS / 1000, "by_web", spread);
 }
 
 json_t *traffic_request(struct lab *lab, json_t *req)

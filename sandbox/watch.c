@@ -5,6 +5,7 @@
 #include "watch.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool watch_parse(const char *daemon, const char *line, struct watch_event *ev)
@@ -37,5 +38,27 @@ bool watch_parse(const char *daemon, const char *line, struct watch_event *ev)
 			p = strstr(p + 1, "Server ");
 		}
 	}
+	if (strcmp(daemon, "replication") == 0 && strncmp(line, "replica ", 8) == 0) {
+		struct watch_replica *r = &ev->replica;
+		const char *e = strstr(line, " error=");
+		if (sscanf(line, "replica io=%7s sql=%7s behind=%15s received=%47s applied=%47s", r->io, r->sql, r->behind,
+			   r->received, r->applied) != 5 || !e)
+			return false;
+		snprintf(r->error, sizeof(r->error), "%s", e + 7);
+		ev->kind = WATCH_REPLICA;
+		return true;
+	}
 	return false;
+}
+
+long long watch_gtid_seq(const char *gtid)
+{
+	const char *last = strrchr(gtid, ',');
+	last = last ? last + 1 : gtid;
+	const char *dash = strrchr(last, '-');
+	if (!dash || !dash[1])
+		return -1;
+	char *end;
+	long long seq = strtoll(dash + 1, &end, 10);
+	return *end == '\0' && seq >= 0 ? seq : -1;
 }

@@ -5,14 +5,28 @@
 
 #include <stdbool.h>
 
-enum watch_kind { WATCH_VRRP, WATCH_SERVER };
+enum watch_kind { WATCH_VRRP, WATCH_SERVER, WATCH_REPLICA };
+
+/* A MariaDB replica's state, as rootfs/db/etc/mysql/replica-watch.sh says it. */
+struct watch_replica {
+	char io[8], sql[8];  /* its two threads: Yes, No, Connecting, - */
+	char behind[16];     /* Seconds_Behind_Master, or NULL */
+	char received[48];   /* last GTID fetched from the primary, or - */
+	char applied[48];    /* last GTID applied here, or - */
+	char error[160];     /* the last error, or - */
+};
 
 struct watch_event {
 	enum watch_kind kind;
 	char instance[32];   /* VRRP instance, or HAProxy backend */
 	char server[32];     /* HAProxy server ("" for VRRP) */
 	char state[16];      /* MASTER, BACKUP, FAULT; UP, DOWN */
+	struct watch_replica replica;
 };
+
+/* The sequence number of a GTID "domain-server-seq" (the last of a list), or
+ * -1. Two positions of one replication stream differ by transactions. */
+long long watch_gtid_seq(const char *gtid);
 
 /* Does `line`, printed by `daemon`, change live state? Fills *ev if so. */
 bool watch_parse(const char *daemon, const char *line, struct watch_event *ev);

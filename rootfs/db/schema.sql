@@ -36,3 +36,8 @@ CREATE USER 'foobar'@'%' IDENTIFIED BY 'foobar-lab';
 GRANT SELECT ON foobar.products TO 'foobar'@'%';
 GRANT SELECT, INSERT ON foobar.guestbook TO 'foobar'@'%';
 GRANT SELECT, UPDATE ON foobar.visits TO 'foobar'@'%';
+
+-- The user a replica logs in as to copy the primary's binary log (used only
+-- where the topology makes a node a replica: replica_of = NODE).
+CREATE USER 'repl'@'%' IDENTIFIED BY 'repl-lab';
+GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%';

@@ -1,5 +1,6 @@
 /* Unit tests of template rendering: placeholders are filled in, and a value
  * that would change a config file's syntax is refused. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,44 @@ static const char lab[] =
 	"[network public]\nsubnet = 203.0.113.0/24\n"
 	"[node lb1]\nrole = lb\neth0 = public 203.0.113.11\npriority = 150\n"
 	"[vip www]\nnetwork = public\naddress = 203.0.113.100\nholders = lb1\n";
+
+/* Servers of several roles use their own tier; a line may be conditional. */
+static const char full[] =
+	"[network n]\nsubnet = 10.0.0.0/24\n"
+	"[node lb]\nrole = lb\neth0 = n 10.0.0.1\n"
+	"[node s1]\nrole = web app db\neth0 = n 10.0.0.21\n"
+	"[node s2]\nrole = web app db\neth0 = n 10.0.0.22\n";
+
+static void test_roles(void)
+{
+	FILE *f = fmemopen((void *)full, strlen(full), "r");
+	struct topo *t = NULL;
+	char *errors = NULL;
+	int r = topo_parse(f, "full.lab", &t, &errors);
+	fclose(f);
+	if (!ok(r == 0 && t, "a topology of full servers parses")) {
+		diag("%s", errors ? errors : "");
+		free(errors);
+		return;
+	}
+	char *out = render_text(t, &t->nodes[0], "server {{web.name}} {{web.addr}}\n", "tpl", NULL, 0, NULL);
+	is_str(out, "server s1 10.0.0.21\nserver s2 10.0.0.22\n", "the lb lists every web server");
+	free(out);
+	out = render_text(t, &t->nodes[2], "upstream {{app.addr}}\nroles {{role}}\n", "tpl", NULL, 0, NULL);
+	is_str(out, "upstream 10.0.0.22\nroles web app db\n", "a full server's web server uses its own app server");
+	free(out);
+	struct render_var v[] = { { "replica", "yes" }, { "binlog", "no" } };
+	out = render_text(t, &t->nodes[2], "a\n{{if replica}}b\n{{if !replica}}c\n{{if binlog}}d\n{{if !binlog}}e {{node}}\n", "tpl",
+			  v, ARRAY_SIZE(v), NULL);
+	is_str(out, "a\nb\ne s2\n", "{{if NAME}} and {{if !NAME}} keep or drop their line");
+	free(out);
+	struct sl_error err = { 0 };
+	out = render_text(t, &t->nodes[2], "{{if nothing}}x\n", "tpl", v, ARRAY_SIZE(v), &err);
+	ok(out == NULL && strstr(sl_err_text(&err, -EINVAL), "tpl:1: unknown condition {{if nothing}}"),
+	   "an unknown condition is an error with its line");
+	free(out);
+	topo_free(t);
+}
 
 int main(void)
 {
@@ -45,5 +84,6 @@ int main(void)
 	ok(out == NULL, "so is an extra variable's");
 	free(out);
 	topo_free(t);
+	test_roles();
 	return done_testing();
 }

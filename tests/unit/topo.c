@@ -128,12 +128,33 @@ static void test_errors(void)
 	bad("this is not ini\n", "t.lab:16: not a 'key = value' line", "a line that is not key = value");
 	bad("[lab]\nname = Bad Name\n", "lab name 'Bad Name'", "bad lab name");
 	bad("[node w2]\nrole = web\neth0 = private 10.0.0.5\neth1 = private 10.0.0.6\n", "two interfaces on network private", "two interfaces on one network");
-	bad("[node lb3]\nrole = lb\neth0 = public 203.0.113.13\n", "t.lab:17: node lb3 is a load balancer but holds no vip", "an lb that holds no vip");
+	bad("[node web9]\nrole = web\neth0 = public 203.0.113.19\n[vip www2]\nnetwork = public\naddress = 203.0.113.101\nholders = web9\n",
+	    "t.lab:22: vip www2: holder web9 is not a load balancer", "a vip holder that is not an lb");
+	/* Several roles in one node: each named once, known, a client alone. */
+	bad("[node s1]\nrole = web app web\neth0 = private 10.0.0.50\n", "t.lab:17: node s1: role web is named twice",
+	    "a multi-role node with a role twice");
+	bad("[node s1]\nrole = web bogus\neth0 = private 10.0.0.50\n", "t.lab:17: unknown role 'bogus'", "an unknown role among several");
+	bad("[node s1]\nrole = client web\neth0 = private 10.0.0.50\n", "t.lab:17: node s1: a client is a client only",
+	    "a client that is also a server");
+	bad("[node s1]\nrole = web app\neth0 = private 10.0.0.50\nreplica_of = web1\n",
+	    "t.lab:19: unknown key 'replica_of' for node s1 (role web app takes: none)", "replica_of on a node with no database");
+	/* Replication: a replica names a database node that is not a replica. */
+	bad("[node d2]\nrole = db\neth0 = private 10.0.0.42\nreplica_of = d9\n", "t.lab:19: node d2: replica_of d9: no node of that name",
+	    "a replica without a primary");
+	bad("[node d2]\nrole = db\neth0 = private 10.0.0.42\nreplica_of = web1\n",
+	    "t.lab:19: node d2: replica_of web1: web1 runs no database", "a replica of a node with no database");
+	bad("[node d2]\nrole = db\neth0 = private 10.0.0.42\nreplica_of = d2\n", "t.lab:19: node d2: replica_of names itself",
+	    "a replica of itself");
+	bad("[node d1]\nrole = db\neth0 = private 10.0.0.41\nreplica_of = d2\n[node d2]\nrole = db\neth0 = private 10.0.0.42\nreplica_of = d1\n",
+	    "replica_of d2: d2 is a replica itself", "a chain of replicas");
+	bad("[lab]\nwww = nowhere\n", "t.lab:17: www = nowhere: no vip or node of that name", "www naming nothing");
+	bad("[lab]\nhttps = maybe\n", "t.lab:17: lab https 'maybe' must be one of yes, no", "https neither yes nor no");
 
 	struct topo *t = NULL;
 	char *errors = NULL;
 	int r = parse("[network public]\nsubnet = 203.0.113.0/24\n[node dns]\nrole = dns\neth0 = public 203.0.113.53\n", &t, &errors);
-	if (!ok(r < 0 && errors && strstr(errors, "t.lab:4: node dns is a DNS server, but there is no [vip NAME]"), "a dns node needs a vip"))
+	if (!ok(r < 0 && errors && strstr(errors, "t.lab:4: node dns is a DNS server, but www.foobar.com points nowhere"),
+		"a dns node needs to know where www points"))
 		diag("%s", errors ? errors : "(none)");
 	free(errors);
 	r = parse("[node a]\nrole = nope\n[node b]\nrole = web\n", &t, &errors);
@@ -274,9 +295,52 @@ static void test_files(void)
 	free(big);
 }
 
+/* The course's other designs: one server of three roles; one lb and two
+ * full servers, a primary and its replica, over plain HTTP. */
+static void test_designs(void)
+{
+	struct topo *t = NULL;
+	char *errors = NULL, a[INET_ADDRSTRLEN], roles[64];
+	int r = topo_load("scenarios/single.lab", &t, &errors);
+	if (!ok(r == 0 && t, "single loads"))
+		diag("%s", errors ? errors : "");
+	if (t) {
+		const struct topo_node *s = topo_node_find(t, "server1");
+		ok(s && topo_has_role(s, ROLE_WEB) && topo_has_role(s, ROLE_APP) && topo_has_role(s, ROLE_DB) &&
+		   !topo_has_role(s, ROLE_LB), "server1 is web, app and db");
+		is_str(s ? topo_roles(s, roles, sizeof(roles)) : "", "web app db", "its roles read as written");
+		ok(s && s->role == role_find("web"), "the map puts it in its first tier, web");
+		inet_ntop(AF_INET, topo_www_addr(t), a, sizeof(a));
+		is_str(a, "203.0.113.20", "www points at server1 (www = server1)");
+		is_str(topo_scheme(t), "http", "no lb: the site is plain HTTP");
+		topo_free(t);
+	}
+	free(errors);
+	errors = NULL;
+	r = topo_load("scenarios/distributed.lab", &t, &errors);
+	if (!ok(r == 0 && t, "distributed loads"))
+		diag("%s", errors ? errors : "");
+	if (t) {
+		const struct topo_node *w1 = topo_node_find(t, "web-01"), *w2 = topo_node_find(t, "web-02");
+		ok(w1 && w2 && topo_primary_of(t, w2) == w1 && !topo_primary_of(t, w1), "web-02 copies web-01, which copies no one");
+		ok(!topo_holds_vip(t, topo_node_find(t, "lb1")), "lb1 holds no vip (no keepalived)");
+		inet_ntop(AF_INET, topo_www_addr(t), a, sizeof(a));
+		is_str(a, "203.0.113.11", "www points at lb1");
+		ok(topo_site_port(t) == 80, "https = no: port 80");
+		topo_free(t);
+	}
+	free(errors);
+	errors = NULL;
+	r = parse("[lab]\nhttps = yes\n[network public]\nsubnet = 203.0.113.0/24\n[node s]\nrole = web app db\neth0 = public 203.0.113.5\n",
+		  &t, &errors);
+	ok(r < 0 && errors && strstr(errors, "t.lab:2: https = yes needs a load balancer"), "https without an lb to end TLS");
+	free(errors);
+}
+
 int main(void)
 {
 	test_default();
+	test_designs();
 	test_errors();
 	test_values();
 	test_lines();

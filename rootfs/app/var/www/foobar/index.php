@@ -60,7 +60,8 @@ function chain(string $failed = ''): string
     $db_note = $failed === 'db' ? 'no answer' : sprintf('%.1f ms, %d quer%s', $db_ms, $db_queries, $db_queries === 1 ? 'y' : 'ies');
     return '<div class="chain">'
         . $tier('you', 'client') . '<span class="arrow">→</span>'
-        . $tier('load balancer' . ($vip !== '' ? " · VIP $vip" : ''), $lb, 'holds the VIP') . '<span class="arrow">→</span>'
+        . ($lb === '-' ? '' : $tier('load balancer' . ($vip !== '' ? " · VIP $vip" : ''), $lb,
+            $vip !== '' ? 'holds the VIP' : 'HAProxy') . '<span class="arrow">→</span>')
         . $tier('web server', $web, 'Nginx') . '<span class="arrow">→</span>'
         . $tier('app server', $node, sprintf('PHP, %.1f ms', $app_ms)) . '<span class="arrow">→</span>'
         . $tier('database', $cfg['node'] ?? $cfg['host'], $db_note, $failed === 'db')
@@ -93,6 +94,32 @@ try {
     exit;
 }
 
+// Writes go to the primary database; reads to the one this server reads
+// (its own replica, on a full server of a replicated design). They are the
+// same database but where a replica exists.
+function writer(mysqli $db): mysqli
+{
+    global $cfg, $node;
+    static $w = null;
+    if ($w !== null) {
+        return $w;
+    }
+    if (($cfg['write_host'] ?? $cfg['host']) === $cfg['host']) {
+        return $w = $db;
+    }
+    try {
+        $w = mysqli_init();
+        $w->options(MYSQLI_OPT_CONNECT_TIMEOUT, 2);
+        $w->real_connect($cfg['write_host'], $cfg['user'], $cfg['password'], $cfg['name'], (int)$cfg['port']);
+        return $w;
+    } catch (mysqli_sql_exception $e) {
+        $what = sprintf('%s could not reach the primary database on %s (%s) to write: %s. Reads from %s go on.',
+            $node, $cfg['write_node'], $cfg['write_host'], $e->getMessage(), $cfg['node']);
+        finish(503, page('Writes unavailable', '<p class="error">' . htmlspecialchars($what) . '</p>', 'db'), 0);
+        exit;
+    }
+}
+
 try {
     if ($path === '/' || $path === '/index.php') {
         $res = q($db, 'SELECT name, price FROM products ORDER BY id')->get_result();
@@ -106,21 +133,22 @@ try {
         if ($method === 'POST') {
             $name = substr($_POST['name'] ?? 'anonymous', 0, 64);
             $message = substr($_POST['message'] ?? '', 0, 500);
-            q($db, 'INSERT INTO guestbook (name, message) VALUES (?, ?)', 'ss', [$name, $message]);
+            q(writer($db), 'INSERT INTO guestbook (name, message) VALUES (?, ?)', 'ss', [$name, $message]);
         }
         $res = q($db, 'SELECT name, message, created FROM guestbook ORDER BY id DESC LIMIT 20')->get_result();
         $rows = $res->fetch_all(MYSQLI_ASSOC);
         $html = "<form method=\"post\" action=\"/guestbook\">\n"
             . "<label>name <input name=\"name\" maxlength=\"64\" required></label>\n"
             . "<label>message <input name=\"message\" maxlength=\"500\" required></label>\n"
-            . "<button>sign</button>\n</form>\n<p>Signing writes to the database (an INSERT on db1's general log).</p>\n<ul>\n";
+            . "<button>sign</button>\n</form>\n<p>Signing writes to the primary database (an INSERT on "
+            . htmlspecialchars($cfg['write_node'] ?? $cfg['node']) . "'s general log).</p>\n<ul>\n";
         foreach ($rows as $r) {
             $html .= '<li><b>' . htmlspecialchars($r['name']) . '</b>: ' . htmlspecialchars($r['message'])
                 . ' <small>' . $r['created'] . "</small></li>\n";
         }
         finish(200, page('Guestbook', $html . '</ul>'), count($rows));
     } elseif ($path === '/visit') {
-        q($db, 'UPDATE visits SET count = count + 1 WHERE id = 1');
+        q(writer($db), 'UPDATE visits SET count = count + 1 WHERE id = 1');
         $count = q($db, 'SELECT count FROM visits WHERE id = 1')->get_result()->fetch_row()[0];
         finish(200, page('Visits', "<p>visit number $count</p>"), 1);
     } else {

@@ -1,0 +1,60 @@
+/* cmd_set.c — `stacklab set`: change a setting of a running lab, as an
+ * operator changes a live system (config rewritten, daemon reloaded). */
+#include <getopt.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+static void set_help(FILE *out)
+{
+	fprintf(out, "usage: stacklab set [--lab NAME] LB balance roundrobin|leastconn|source|first|static-rr|uri\n\n"
+		     "Change how load balancer LB spreads requests over the web servers. HAProxy's\n"
+		     "config is rewritten in the node, checked (haproxy -c) and reloaded by its\n"
+		     "master process: new workers take new connections, the old ones finish theirs,\n"
+		     "so no request is lost. `stacklab status` shows each lb's algorithm.\n\n"
+		     "  roundrobin    each server in turn\n"
+		     "  leastconn     the server with the fewest connections open\n"
+		     "  source        a hash of the client's address: one client, one server\n\n"
+		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
+		     "  -h, --help      show this help\n");
+}
+
+int cmd_set(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "lab", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *given = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+l:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': given = optarg; break;
+		case 'h': set_help(stdout); return EXIT_OK;
+		default: set_help(stderr); return EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 3) {
+		fprintf(stderr, "stacklab set: expected LB balance ALGORITHM (see stacklab set --help)\n");
+		return EXIT_USAGE;
+	}
+	if (!cli_need_root("set"))
+		return EXIT_FAIL;
+	_cleanup_free_ char *lab = cli_pick_lab("set", given);
+	if (!lab)
+		return EXIT_FAIL;
+	json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "cmd", "set", "node", argv[optind], "key", argv[optind + 1], "value",
+				argv[optind + 2]);
+	json_t *reply = cli_request("set", lab, req);
+	json_decref(req);
+	if (!reply)
+		return EXIT_FAIL;
+	printf("%s: %s %s (was %s), HAProxy reloaded\n", json_string_value(json_object_get(reply, "node")),
+	       json_string_value(json_object_get(reply, "key")), json_string_value(json_object_get(reply, "value")),
+	       json_string_value(json_object_get(reply, "was")));
+	json_decref(reply);
+	return EXIT_OK;
+}

@@ -31,18 +31,18 @@ static void print_replication(json_t *r)
 		printf("%-10s primary: copied by", "");
 		json_array_foreach(json_object_get(r, "replicas"), k, h)
 			printf(" %s", json_string_value(h));
-		putchar('\n');
+		printf(" (binary log at %s)\n", json_string_value(json_object_get(r, "binlog")));
 		return;
 	}
 	json_t *behind = json_object_get(r, "seconds_behind"), *n = json_object_get(r, "lag");
 	if (json_is_integer(n))
-		snprintf(lag, sizeof(lag), ", %lld transaction%s to apply", json_integer_value(n),
+		snprintf(lag, sizeof(lag), ", %lld transaction%s behind", json_integer_value(n),
 			 json_integer_value(n) == 1 ? "" : "s");
 	printf("%-10s replica of %s: io %s, sql %s, ", "", json_string_value(json_object_get(r, "primary")),
 	       cli_paint(paint, sizeof(paint), json_string_value(json_object_get(r, "io")), 0),
 	       json_string_value(json_object_get(r, "sql")));
 	if (json_is_integer(behind))
-		printf("%lld s behind%s (applied %s)\n", json_integer_value(behind), lag,
+		printf("%lld s late%s (applied %s)\n", json_integer_value(behind), lag,
 		       json_string_value(json_object_get(r, "applied")));
 	else
 		printf("not replicating%s\n", lag);

@@ -271,8 +271,10 @@ static json_t *replication_json(const struct lab *lab, int i)
 		for (int k = 0; k < t->n_nodes; k++)
 			if (topo_primary_of(t, &t->nodes[k]) == tn)
 				json_array_append_new(replicas, json_string(t->nodes[k].name));
+		const char *binlog = lab->nodes[i].replica.binlog;
 		if (json_array_size(replicas))
-			return json_pack("{s:s, s:o}", "role", "primary", "replicas", replicas);
+			return json_pack("{s:s, s:o, s:s}", "role", "primary", "replicas", replicas, "binlog",
+					 binlog[0] ? binlog : "-");
 		json_decref(replicas);
 		return NULL;
 	}
@@ -284,21 +286,51 @@ static json_t *replication_json(const struct lab *lab, int i)
 	char *end;
 	long behind = strtol(r->behind, &end, 10);
 	json_object_set_new(o, "seconds_behind", r->behind[0] && !*end ? json_integer(behind) : json_null());
+	/* Behind by: what the primary has logged and this replica has not
+	 * applied yet (fetched or not: a slow link holds them back too). */
+	long long logged = watch_gtid_seq(lab->nodes[p - t->nodes].replica.binlog);
 	long long got = watch_gtid_seq(r->received), done = watch_gtid_seq(r->applied);
-	json_object_set_new(o, "lag", got >= 0 && done >= 0 ? json_integer(got > done ? got - done : 0) : json_null());
+	if (logged < got)
+		logged = got;
+	if (done < 0 && logged >= 0 && strcmp(r->io, "Yes") == 0)
+		done = 0; /* nothing applied yet */
+	json_object_set_new(o, "lag", logged >= 0 && done >= 0 ? json_integer(logged > done ? logged - done : 0) : json_null());
+	json_object_set_new(o, "primary_binlog", json_string(lab->nodes[p - t->nodes].replica.binlog[0]
+							     ? lab->nodes[p - t->nodes].replica.binlog : "-"));
 	return o;
 }
 
+static void replication_event(struct lab *lab, int node, const char *change)
+{
+	json_t *ev = replication_json(lab, node);
+	if (!ev)
+		return;
+	json_object_set_new(ev, "kind", json_string("replication"));
+	json_object_set_new(ev, "node", json_string(node_name(lab, node)));
+	json_object_set_new(ev, "change", json_string(change));
+	lab_emit(lab, ev);
+}
+
+/* A line of a database's replication watcher: a primary says how far its
+ * binary log goes (its replicas' lag moves), a replica its threads and
+ * positions. */
 static void set_replica(struct lab *lab, int node, const struct watch_replica *r)
 {
 	struct watch_replica *was = &lab->nodes[node].replica;
+	if (r->binlog[0]) {
+		str_copy(was->binlog, sizeof(was->binlog), r->binlog);
+		replication_event(lab, node, "position");
+		for (int k = 0; k < lab->topo->n_nodes; k++)
+			if (topo_primary_of(lab->topo, &lab->topo->nodes[k]) == &lab->topo->nodes[node])
+				replication_event(lab, k, "position");
+		return;
+	}
 	bool threads = strcmp(was->io, r->io) != 0 || strcmp(was->sql, r->sql) != 0 || strcmp(was->error, r->error) != 0;
+	char binlog[sizeof(was->binlog)];
+	str_copy(binlog, sizeof(binlog), was->binlog);
 	*was = *r;
-	json_t *ev = replication_json(lab, node);
-	json_object_set_new(ev, "kind", json_string("replication"));
-	json_object_set_new(ev, "node", json_string(node_name(lab, node)));
-	json_object_set_new(ev, "change", json_string(threads ? "state" : "position"));
-	lab_emit(lab, ev);
+	str_copy(was->binlog, sizeof(was->binlog), binlog);
+	replication_event(lab, node, threads ? "state" : "position");
 }
 
 json_t *lab_vip_holders(struct lab *lab, int v)

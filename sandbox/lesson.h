@@ -28,7 +28,7 @@
  *   trace [PATH] passes NODE [NODE…]    log NODE/DAEMON ~ REGEX
  *   run NODE: COMMAND ~ REGEX
  *   replica NODE is replicating|broken  replica NODE lag >=|<= N (transactions
- *                                       fetched from the primary, not yet applied)
+ *                                       the primary logged, not yet applied here)
  * Measures: "from @MARK until PRED" (ms), "traffic ok|failed|timeout|
  * http5xx since @MARK over Ds" (a count), "traffic p50|p99 since @MARK
  * over Ds" (ms). */

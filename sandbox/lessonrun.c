@@ -410,7 +410,7 @@ static bool state_holds(struct run *r, const struct pred *p, char *now, size_t s
 		if (!json_is_integer(lag))
 			return snprintf(now, size, "lag not known (io %s, sql %s)", io, sql), false;
 		double v = (double)json_integer_value(lag);
-		snprintf(now, size, "%.0f transaction%s to apply", v, v == 1 ? "" : "s");
+		snprintf(now, size, "%.0f transaction%s behind the primary", v, v == 1 ? "" : "s");
 		return strcmp(p->b, ">=") == 0 ? v >= p->percent : v <= p->percent;
 	}
 	case PRED_DAEMON:

@@ -38,10 +38,14 @@ bool watch_parse(const char *daemon, const char *line, struct watch_event *ev)
 			p = strstr(p + 1, "Server ");
 		}
 	}
+	if (strcmp(daemon, "replication") == 0 && sscanf(line, "primary binlog=%47s", ev->replica.binlog) == 1) {
+		ev->kind = WATCH_REPLICA;
+		return true;
+	}
 	if (strcmp(daemon, "replication") == 0 && strncmp(line, "replica ", 8) == 0) {
 		struct watch_replica *r = &ev->replica;
 		const char *e = strstr(line, " error=");
-		if (sscanf(line, "replica io=%7s sql=%7s behind=%15s received=%47s applied=%47s", r->io, r->sql, r->behind,
+		if (sscanf(line, "replica io=%15s sql=%15s behind=%15s received=%47s applied=%47s", r->io, r->sql, r->behind,
 			   r->received, r->applied) != 5 || !e)
 			return false;
 		snprintf(r->error, sizeof(r->error), "%s", e + 7);

@@ -9,11 +9,12 @@ enum watch_kind { WATCH_VRRP, WATCH_SERVER, WATCH_REPLICA };
 
 /* A MariaDB replica's state, as rootfs/db/etc/mysql/replica-watch.sh says it. */
 struct watch_replica {
-	char io[8], sql[8];  /* its two threads: Yes, No, Connecting, - */
+	char io[16], sql[16]; /* its two threads: Yes, No, Connecting, - */
 	char behind[16];     /* Seconds_Behind_Master, or NULL */
 	char received[48];   /* last GTID fetched from the primary, or - */
 	char applied[48];    /* last GTID applied here, or - */
 	char error[160];     /* the last error, or - */
+	char binlog[48];     /* a primary: the last GTID in its binary log */
 };
 
 struct watch_event {

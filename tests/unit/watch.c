@@ -28,5 +28,16 @@ int main(void)
 	   "HAProxy: a server drained (stacklab fail WEB drain)");
 	ok(watch_parse("haproxy", "Server web/web1 is UP (leaving forced drain).", &ev) && strcmp(ev.state, "UP") == 0,
 	   "HAProxy: a drained server ready again is UP");
+	ok(watch_parse("replication", "replica io=Connecting sql=Yes behind=NULL received=0-4-12 applied=0-4-12 error=error "
+				      "reconnecting to master 'repl@203.0.113.21:3306'", &ev) &&
+		   ev.kind == WATCH_REPLICA && strcmp(ev.replica.io, "Connecting") == 0 && strcmp(ev.replica.behind, "NULL") == 0 &&
+		   strcmp(ev.replica.applied, "0-4-12") == 0 && strncmp(ev.replica.error, "error reconnecting", 18) == 0,
+	   "a replica that lost its primary: Connecting, with the error");
+	ok(watch_parse("replication", "primary binlog=0-4-310", &ev) && ev.kind == WATCH_REPLICA &&
+		   strcmp(ev.replica.binlog, "0-4-310") == 0, "a primary's binary log position");
+	ok(!watch_parse("replication", "replica io=Yes sql=Yes", &ev), "a cut replica line changes nothing");
+	ok(!watch_parse("nginx", "primary binlog=0-1-1", &ev), "only the watcher's lines count");
+	ok(watch_gtid_seq("0-4-310") == 310 && watch_gtid_seq("0-1-5,1-2-9") == 9 && watch_gtid_seq("-") == -1 &&
+		   watch_gtid_seq("0-4-") == -1 && watch_gtid_seq("0-4-x") == -1, "a GTID's sequence number, or -1");
 	return done_testing();
 }

@@ -1,0 +1,86 @@
+#!/bin/bash
+# The course's designs 0 and 1: one server of three roles, and one lb with
+# two full servers whose databases replicate. Each comes up and answers a
+# DB-backed page; a write reaches the replica; the lb's algorithm changes
+# on the running lab without losing a request; nothing is left behind.
+. "$(dirname "$0")/../lib/libtest.sh"
+need_root
+
+L0=t-single
+L1=t-dist
+trap 'lab_cleanup $L0; lab_cleanup $L1' EXIT
+before=$(host_snapshot)
+
+# --- design 0: single -------------------------------------------------------------
+out=$(sl up --lab $L0 --topology single 2>&1); ok $? "up single"
+like "$out" "waiting for http://www.foobar.com/" "up waits for the site, over plain HTTP (no lb, no certificate)"
+st=$(sl status --lab $L0)
+like "$st" "server1 +web app db +up" "status: server1 has three roles"
+like "$st" "nginx running php-fpm running mariadb running" "one init runs the three daemons"
+unlike "$st" "keepalived|haproxy" "and nothing of an lb"
+req=$(sl request --lab $L0 /)
+like "$req" "GET http://www.foobar.com/ → 200" "a DB-backed page answers"
+like "$req" "served by +web server1, app server1" "web and app are server1's own"
+like "$req" "database +3 rows" "with the database's rows"
+is "$(sl exec --lab $L0 client -- dig +short www.foobar.com)" "203.0.113.20" "www is an A record for server1"
+is "$(sl exec --lab $L0 client -- dig +short foobar.com)" "203.0.113.20" "and so is the apex, a record of its own"
+like "$(sl exec --lab $L0 server1 -- cat /etc/nginx/nginx.conf)" "server 203\.0\.113\.20:9000" \
+	"Nginx passes to its own PHP-FPM"
+tr=$(sl trace --lab $L0 /)
+like "$tr" "app +server1 inside server1" "trace: the app hop is inside server1"
+like "$tr" "db +server1 inside server1" "and so is the database's"
+sl fail --lab $L0 server1 stop mariadb >/dev/null; ok $? "fail server1 stop mariadb"
+wait_until 5 sh -c "$STACKLAB status --lab $L0 | grep -q 'mariadb exited'"; ok $? "status: only mariadb stopped"
+like "$(sl status --lab $L0)" "nginx running php-fpm running mariadb exited" "the others run on"
+like "$(sl request --lab $L0 / 2>&1)" "→ 503" "the page says the database is unavailable"
+sl heal --lab $L0 server1 >/dev/null
+wait_until 10 sh -c "$STACKLAB request --lab $L0 / | grep -q '→ 200'"; ok $? "heal: it answers again"
+sl down --lab $L0 >/dev/null; ok $? "down single"
+
+# --- design 1: distributed ----------------------------------------------------------
+out=$(sl up --lab $L1 --topology distributed 2>&1); ok $? "up distributed"
+st=$(sl status --lab $L1)
+like "$st" "lb1 +lb +up" "lb1 is an lb"
+like "$st" "haproxy running, web/web-01 UP, web/web-02 UP, balance roundrobin" "HAProxy alone (no VIP, no keepalived), round robin"
+like "$st" "primary: copied by web-02" "web-01 is the primary"
+replicating() { sl status --lab $L1 | grep -q "replica of web-01: io Yes, sql Yes"; }
+wait_until 10 replicating; ok $? "web-02 replicates web-01 (both threads run)"
+is "$(sl exec --lab $L1 client -- dig +short www.foobar.com)" "203.0.113.11" "www is lb1's address"
+
+# A write, wherever it lands, is on the primary and copied to the replica.
+for i in 1 2; do
+	sl request --lab $L1 --data name=t$i --data message=copy-$i /guestbook >/dev/null
+done
+on_replica() { sl exec --lab $L1 web-02 -- mariadb -u root -N -e 'SELECT message FROM foobar.guestbook' | grep -c '^copy-' | grep -qx 2; }
+wait_until 5 on_replica; ok $? "both guestbook writes are read back on web-02's replica"
+like "$(sl exec --lab $L1 web-01 -- mariadb -u root -N -e 'SELECT @@log_bin, @@read_only')" "^1	0" "the primary logs and writes"
+like "$(sl exec --lab $L1 web-02 -- mariadb -u root -N -e 'SELECT @@read_only')" "^1" "the replica is read-only"
+like "$(sl exec --lab $L1 client -- curl -s -o /dev/null -w '%{http_code}' --max-time 3 \
+	-d name=x -d message=y http://203.0.113.22/guestbook)" "^200" "a write sent to web-02 itself still lands (on the primary)"
+lag() { sl status --lab $L1 --json | jq -r '.nodes[] | select(.name == "web-02") | .replication.lag'; }
+wait_until 5 sh -c "[ \"\$($STACKLAB status --lab $L1 --json | jq -r '.nodes[] | select(.name == \"web-02\") | .replication.lag')\" = 0 ]"
+ok $? "status --json: the replica's lag in transactions, 0 once it caught up ($(lag))"
+
+# The algorithm, changed under traffic: a hitless reload.
+sl traffic --lab $L1 start --rate 50 --seconds 30 >/dev/null; ok $? "traffic at 50/s"
+sleep 1.5
+out=$(sl set --lab $L1 lb1 balance source); ok $? "set lb1 balance source"
+like "$out" "lb1: balance source \(was roundrobin\), HAProxy reloaded" "set says what changed"
+like "$(sl status --lab $L1)" "balance source" "status shows the new algorithm"
+like "$(sl exec --lab $L1 lb1 -- cat /etc/haproxy/haproxy.cfg)" "balance source" "HAProxy's config in the node says so"
+sleep 2.5
+sl set --lab $L1 lb1 balance roundrobin >/dev/null
+sleep 1
+ts=$(sl traffic --lab $L1 stop)
+like "$ts" "since start: [0-9]+ requests, ([0-9]+) ok$" "two reloads under 50 requests/s lost no request"
+like "$ts" "answered by web-01 [0-9]+ \([0-9]+%\), web-02 [0-9]+" "traffic status shows the spread over the web servers"
+like "$(sl set --lab $L1 lb1 balance fastest 2>&1)" "balance 'fastest' is not an algorithm HAProxy takes here \(known: roundrobin" \
+	"an unknown algorithm is refused, naming the known ones"
+like "$(sl set --lab $L1 web-01 balance source 2>&1)" "web-01 is not a load balancer" "set on a web server is refused"
+like "$(sl set --lab $L1 lb1 weight 3 2>&1)" "'weight' cannot be set on a running lab \(known: balance\)" "an unknown key is refused"
+like "$(sl status --lab $L1)" "balance roundrobin" "a refused set changed nothing"
+like "$(sl set --lab $L1 lb1 balance 2>&1)" "expected LB balance ALGORITHM" "set with a word missing says what it wants"
+
+sl down --lab $L1 >/dev/null; ok $? "down distributed"
+host_back_to "$before"; ok $? "nothing of either lab is left"
+done_testing

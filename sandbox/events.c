@@ -258,6 +258,17 @@ void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char
 	}
 }
 
+/* Where www.DOMAIN points: "lb1 203.0.113.11" (a VIP: its name). */
+static json_t *www_text(const struct topo *t)
+{
+	const struct in_addr *a = topo_www_addr(t);
+	if (!a)
+		return json_null();
+	char addr[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, a, addr, sizeof(addr));
+	return json_sprintf("%s %s", t->www[0] ? t->www : t->n_vips ? t->vips[0].name : "-", addr);
+}
+
 /* A database's part in replication: a primary names its replicas; a
  * replica its primary, its threads, and how far behind it is (seconds, as
  * MariaDB says, and transactions fetched but not yet applied). NULL for a
@@ -288,7 +299,8 @@ static json_t *replication_json(const struct lab *lab, int i)
 	json_object_set_new(o, "seconds_behind", r->behind[0] && !*end ? json_integer(behind) : json_null());
 	/* Behind by: what the primary has logged and this replica has not
 	 * applied yet (fetched or not: a slow link holds them back too). */
-	long long logged = watch_gtid_seq(lab->nodes[p - t->nodes].replica.binlog);
+	const char *binlog = lab->nodes[p - t->nodes].replica.binlog;
+	long long logged = strcmp(binlog, "-") == 0 ? 0 : watch_gtid_seq(binlog); /* "-": an empty log */
 	long long got = watch_gtid_seq(r->received), done = watch_gtid_seq(r->applied);
 	if (logged < got)
 		logged = got;
@@ -575,9 +587,9 @@ json_t *lab_status(struct lab *lab)
 			json_object_set_new(o, "other", json_string(node_name(lab, f->other)));
 		json_array_append_new(faults, o);
 	}
-	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:b}, s:b}", "ok", 1, "lab",
+	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:b}, s:b, s:o}", "ok", 1, "lab",
 			 lab->name, "topology", t->name, "title", t->title, "domain", t->domain, "pid", (int)getpid(),
 			 "started", (json_int_t)lab->started, "networks", nets, "nodes", nodes, "vips", vips, "links",
 			 links_json(lab), "faults", faults, "publish", publish_json(lab), "ca", lab->ca_pem, "kernel",
-			 "netem", lab->has_netem, "https", strcmp(t->https, "yes") == 0);
+			 "netem", lab->has_netem, "https", strcmp(t->https, "yes") == 0, "www", www_text(t));
 }

@@ -75,11 +75,15 @@ static json_t *do_inspect(struct lab *lab, json_t *req)
 	json_t *files = json_array(), *out = json_array(), *logs = json_object();
 	const char *layers[ROLE_COUNT + 2];
 	int n_layers = render_layers(lab->topo, ln->spec.node, layers);
-	for (int l = 1; l < n_layers; l++) { /* not common: what its roles render */
-		char etc[PATH_MAX];
-		snprintf(etc, sizeof(etc), "%s/rootfs/%s/etc", data_dir(), layers[l]);
-		collect_files(etc, "", files, 0);
-	}
+	/* Not common: what its roles render, then keepalived's (vrrp). */
+	for (int pass = 0; pass < 2; pass++)
+		for (int l = 1; l < n_layers; l++) {
+			char etc[PATH_MAX];
+			if ((strcmp(layers[l], "vrrp") == 0) != pass)
+				continue;
+			snprintf(etc, sizeof(etc), "%s/rootfs/%s/etc", data_dir(), layers[l]);
+			collect_files(etc, "", files, 0);
+		}
 	size_t k;
 	json_t *f;
 	json_array_foreach(files, k, f) {

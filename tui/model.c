@@ -149,6 +149,20 @@ static void set_servers(struct tm_node *n, json_t *servers)
 		set_server(n, s(sv, "server"), s(sv, "state"));
 }
 
+/* A database's part in replication, from status or a replication event. */
+static void set_replication(struct tm_node *n, json_t *r)
+{
+	memset(&n->repl, 0, sizeof(n->repl));
+	n->repl.lag = -1;
+	if (!json_is_object(r))
+		return;
+	snprintf(n->repl.role, sizeof(n->repl.role), "%s", s(r, "role"));
+	snprintf(n->repl.io, sizeof(n->repl.io), "%s", s(r, "io"));
+	snprintf(n->repl.sql, sizeof(n->repl.sql), "%s", s(r, "sql"));
+	if (json_is_integer(json_object_get(r, "lag")))
+		n->repl.lag = (long)json_integer_value(json_object_get(r, "lag"));
+}
+
 void model_init(struct tm_model *m, json_t *st)
 {
 	memset(m, 0, sizeof(*m));
@@ -178,7 +192,11 @@ void model_init(struct tm_model *m, json_t *st)
 			snprintf(n->daemons + len, sizeof(n->daemons) - len, "%s%s", len ? " " : "", s(d, "name"));
 		}
 		set_servers(n, json_object_get(jn, "servers"));
+		snprintf(n->balance, sizeof(n->balance), "%s", s(jn, "balance"));
+		set_replication(n, json_object_get(jn, "replication"));
 	}
+	snprintf(m->www, sizeof(m->www), "%s", s(st, "www"));
+	m->https = !json_is_false(json_object_get(st, "https"));
 	/* Tab walks the nodes as the map shows them. */
 	int o = 0;
 	for (int t = 0; t <= 4; t++)
@@ -227,6 +245,8 @@ void model_refresh(struct tm_model *m, json_t *st)
 		json_array_foreach(json_object_get(jn, "daemons"), k, d)
 			n->daemon_down |= strcmp(s(d, "state"), "running") != 0;
 		set_servers(n, json_object_get(jn, "servers"));
+		snprintf(n->balance, sizeof(n->balance), "%s", s(jn, "balance"));
+		set_replication(n, json_object_get(jn, "replication"));
 	}
 	json_t *vip = json_array_get(json_object_get(st, "vips"), 0);
 	if (vip) {
@@ -346,6 +366,16 @@ void model_event(struct tm_model *m, json_t *ev)
 		model_daemon_line(m, s(ev, "node"), s(ev, "daemon"), s(ev, "line"));
 	} else if (strcmp(kind, "incident") == 0) {
 		model_incident(m, ev);
+	} else if (strcmp(kind, "replication") == 0 && n) {
+		bool was = strcmp(n->repl.io, "Yes") == 0 && strcmp(n->repl.sql, "Yes") == 0;
+		set_replication(n, ev);
+		bool now = strcmp(n->repl.io, "Yes") == 0 && strcmp(n->repl.sql, "Yes") == 0;
+		if (strcmp(n->repl.role, "replica") == 0 && was != now)
+			model_log(m, "replica  %s %s (io %s, sql %s)", n->name, now ? "replicating" : "broken", n->repl.io,
+				  n->repl.sql);
+	} else if (strcmp(kind, "set") == 0 && n) {
+		snprintf(n->balance, sizeof(n->balance), "%s", s(ev, "value"));
+		model_log(m, "set      %s balance %s (was %s)", n->name, s(ev, "value"), s(ev, "was"));
 	}
 }
 

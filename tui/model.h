@@ -26,10 +26,18 @@ struct tm_node {
 	bool daemon_down;             /* one of its daemons exited */
 	char vip_to[32];              /* a client: whose MAC its neighbour entry for the VIP holds */
 	char daemons[96];             /* "haproxy keepalived" */
+	char balance[16];             /* an lb: HAProxy's algorithm */
+	struct {
+		char role[8];         /* "primary", "replica", "" */
+		char io[16], sql[16]; /* a replica's threads */
+		long lag;             /* transactions behind its primary, -1 unknown */
+	} repl;
 };
 
 struct tm_model {
 	char lab[32], topology[32], title[128], vip[20];
+	char www[64];                 /* where www points when there is no VIP: "lb1 203.0.113.11" */
+	bool https;
 	struct tm_node nodes[TM_NODES];
 	int n_nodes;
 	int order[TM_NODES];          /* node indexes in the map's order: by tier, then as listed */

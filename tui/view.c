@@ -109,22 +109,41 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 {
 	static const char *const tier_names[] = { "clients", "load balancers", "web", "app", "database" };
 	static const char *const tier_short[] = { "clients", "lbs", "web", "app", "db" };
-	int tiers = 5, colw = cols / tiers, iw = colw - 2;
+	/* A column for each tier the lab has: one server of three roles (the
+	 * single design) gets half the map, not a fifth of it. Its column is
+	 * "servers" when a node in it has several roles. */
+	int col_of[5], tiers = 0;
+	bool multi[5] = { false };
+	for (int t = 0; t < 5; t++) {
+		col_of[t] = -1;
+		for (int i = 0; i < m->n_nodes; i++) {
+			int nt = m->nodes[i].tier < 0 || m->nodes[i].tier > 4 ? 4 : m->nodes[i].tier;
+			if (nt == t && col_of[t] < 0)
+				col_of[t] = tiers++;
+			multi[t] |= nt == t && strchr(m->nodes[i].role, ' ');
+		}
+	}
+	if (tiers == 0)
+		tiers = 1;
+	int colw = cols / tiers, iw = colw - 2;
 	bool roomy = height >= 18;    /* 120x40 and up: each node's daemons too */
 	/* 200x60 and up: each node in a box of its own, big enough to read
 	 * from the back of a classroom. */
 	bool boxed = height >= 30 && colw >= 28;
 	if (boxed)
 		iw = colw - 6;
-	for (int t = 0; t < tiers; t++)
-		put_fit(w, top, t * colw, iw, A_BOLD, width_of(tier_names[t]) <= iw ? tier_names[t] : tier_short[t]);
+	for (int t = 0; t < 5; t++) {
+		const char *name = multi[t] ? "servers" : width_of(tier_names[t]) <= iw ? tier_names[t] : tier_short[t];
+		if (col_of[t] >= 0)
+			put_fit(w, top, col_of[t] * colw, iw, A_BOLD, name);
+	}
 	/* The networks and the legend take the map's last lines when there is room. */
 	int reserve = height >= 16 ? m->n_nets + 1 : 0;
 	int row[5] = { top + 1, top + 1, top + 1, top + 1, top + 1 };
 	for (int o = 0; o < m->n_nodes; o++) {
 		int i = m->order[o];
 		struct tm_node *n = &m->nodes[i];
-		int t = n->tier < 0 || n->tier > 4 ? 4 : n->tier;
+		int tier = n->tier < 0 || n->tier > 4 ? 4 : n->tier, t = col_of[tier];
 		int y = row[t] + boxed, x = t * colw + 2 * boxed;
 		v->at[i].y = -1;
 		if (y + 3 + boxed > top + height - reserve)
@@ -204,9 +223,43 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 				put_fit(w, y + 3, x, iw, 0, n->vrrp[0] ? n->vrrp : "");
 				if (width_of(servers) > iw)
 					servers_text(servers, sizeof(servers), n, true, v->unicode);
-				put_fit(w, y + 3 + (n->vrrp[0] != 0), x, iw, 0, servers);
-				extra = 1 + (n->vrrp[0] != 0);
+				extra = n->vrrp[0] != 0;
+				/* By whole words, on as many rows as they take: a
+				 * server's state is never cut off. */
+				for (const char *p = servers; *p && extra < 4;) {
+					char row_text[128] = "";
+					while (*p) {
+						size_t len = strcspn(p, " ");
+						char word[64];
+						snprintf(word, sizeof(word), "%.*s", (int)len, p);
+						char with[192];
+						snprintf(with, sizeof(with), "%s%s%s", row_text, row_text[0] ? " " : "", word);
+						if (row_text[0] && width_of(with) > iw)
+							break;
+						snprintf(row_text, sizeof(row_text), "%s", with);
+						p += len + (p[len] == ' ');
+					}
+					put_fit(w, y + 3 + extra, x, iw, 0, row_text);
+					extra++;
+				}
 			}
+		}
+		if (strchr(n->role, ' ')) { /* one server, several roles */
+			put_fit(w, y + 3 + extra, x, iw, A_DIM, n->role);
+			extra++;
+		}
+		if (n->repl.role[0] && strcmp(n->state, "up") == 0) { /* its database's part in replication */
+			bool running = strcmp(n->repl.io, "Yes") == 0 && strcmp(n->repl.sql, "Yes") == 0;
+			if (strcmp(n->repl.role, "primary") == 0)
+				snprintf(line, sizeof(line), "db primary");
+			else if (running && n->repl.lag >= 0)
+				snprintf(line, sizeof(line), "replica%s %ld behind", v->unicode ? "✓" : "+", n->repl.lag);
+			else
+				snprintf(line, sizeof(line), "replica%s %s", running ? (v->unicode ? "✓" : "+") : (v->unicode ? "✗" : "-"),
+					 running ? "" : strcmp(n->repl.io, "Yes") ? n->repl.io : "sql stopped");
+			bool bad = strcmp(n->repl.role, "replica") == 0 && (!running || n->repl.lag > 0);
+			put_fit(w, y + 3 + extra, x, iw, bad ? A_BOLD : 0, line);
+			extra++;
 		}
 		char talks[96];
 		model_talks_to(m, n->name, (double)time(NULL), 5, talks, sizeof(talks));
@@ -227,6 +280,11 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		}
 		if (roomy && n->daemons[0]) {
 			put_fit(w, y + 3 + extra, x, iw, A_DIM, n->daemons);
+			extra++;
+		}
+		if (roomy && n->balance[0]) {
+			snprintf(line, sizeof(line), "balance %s", n->balance);
+			put_fit(w, y + 3 + extra, x, iw, A_DIM, line);
 			extra++;
 		}
 		row[t] += extra;
@@ -687,8 +745,11 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 	const char *dot = v->unicode ? "·" : "|";
 	/* The title bar: its parts in order of importance, each whole or not at all. */
 	char vip[128];
-	snprintf(vip, sizeof(vip), "VIP %s held by %s%s", m->vip, m->holders[0] ? m->holders : "nobody",
-		 !m->split_brain ? "" : time(NULL) - m->two_since >= 2 ? " (SPLIT BRAIN)" : " (handing over)");
+	if (m->vip[0])
+		snprintf(vip, sizeof(vip), "VIP %s held by %s%s", m->vip, m->holders[0] ? m->holders : "nobody",
+			 !m->split_brain ? "" : time(NULL) - m->two_since >= 2 ? " (SPLIT BRAIN)" : " (handing over)");
+	else /* no cluster: www is one node's address */
+		snprintf(vip, sizeof(vip), "www %s %s%s", v->unicode ? "→" : "->", m->www, m->https ? "" : " (http)");
 	const char *parts[] = { m->gone ? "THE LAB WENT AWAY" : NULL, m->title };
 	snprintf(line, sizeof(line), " stacklab %s lab %s %s %s", dot, m->lab, dot, vip);
 	for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {

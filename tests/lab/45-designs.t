@@ -26,6 +26,11 @@ is "$(sl exec --lab $L0 client -- dig +short www.foobar.com)" "203.0.113.20" "ww
 is "$(sl exec --lab $L0 client -- dig +short foobar.com)" "203.0.113.20" "and so is the apex, a record of its own"
 like "$(sl exec --lab $L0 server1 -- cat /etc/nginx/nginx.conf)" "server 203\.0\.113\.20:9000" \
 	"Nginx passes to its own PHP-FPM"
+once=$(sl tui --lab $L0 --once)
+like "$once" "www → server1 203\.0\.113\.20 \(http\)" "TUI: the title says where www points, and that it is plain HTTP"
+like "$once" "clients +servers" "TUI: two columns, the second of servers"
+like "$once" "web app db" "TUI: server1's roles on the map"
+like "$(sl tui --lab $L0 --once --size 120x40)" "nginx php-fpm mariadb" "TUI 120x40: and its three daemons"
 tr=$(sl trace --lab $L0 /)
 like "$tr" "app +server1 inside server1" "trace: the app hop is inside server1"
 like "$tr" "db +server1 inside server1" "and so is the database's"
@@ -46,6 +51,10 @@ like "$st" "primary: copied by web-02" "web-01 is the primary"
 replicating() { sl status --lab $L1 | grep -q "replica of web-01: io Yes, sql Yes"; }
 wait_until 10 replicating; ok $? "web-02 replicates web-01 (both threads run)"
 is "$(sl exec --lab $L1 client -- dig +short www.foobar.com)" "203.0.113.11" "www is lb1's address"
+once=$(sl tui --lab $L1 --once)
+like "$once" "web-01 UP web-02 UP" "TUI 80x24: lb1's view of both servers, whole"
+like "$once" "db primary" "TUI: web-01 is the primary"
+wait_until 5 sh -c "$STACKLAB tui --lab $L1 --once | grep -q 'replica✓ 0 behind'"; ok $? "TUI: web-02 replicates, 0 transactions behind"
 
 # A write, wherever it lands, is on the primary and copied to the replica.
 for i in 1 2; do
@@ -67,6 +76,7 @@ sleep 1.5
 out=$(sl set --lab $L1 lb1 balance source); ok $? "set lb1 balance source"
 like "$out" "lb1: balance source \(was roundrobin\), HAProxy reloaded" "set says what changed"
 like "$(sl status --lab $L1)" "balance source" "status shows the new algorithm"
+like "$(sl tui --lab $L1 --once --size 120x40)" "balance source" "so does the TUI"
 like "$(sl exec --lab $L1 lb1 -- cat /etc/haproxy/haproxy.cfg)" "balance source" "HAProxy's config in the node says so"
 sleep 2.5
 sl set --lab $L1 lb1 balance roundrobin >/dev/null

@@ -404,6 +404,8 @@ int lab_node_respawn(struct lab *lab, int i, struct sl_error *err)
 	int r = spawn_node(lab, i, err);
 	if (r == 0)
 		r = wire_node(lab, i, err);
+	if (r == 0) /* a node that comes back comes back with its firewall */
+		r = lab_firewall(lab, i, true, err);
 	if (r < 0) {
 		if (ln->pid > 0)
 			kill(ln->pid, SIGKILL); /* reaped by on_signal, which marks it down */
@@ -442,6 +444,9 @@ int lab_build(struct lab *lab, struct sl_error *err)
 			lab->links[lab->n_links++] = (struct lab_link){ .node = i, .iface = k, .up = true };
 	for (int i = 0; i < t->n_nodes; i++)
 		if ((r = wire_node(lab, i, err)) < 0)
+			return r;
+	for (int i = 0; i < t->n_nodes; i++)
+		if ((r = lab_firewall(lab, i, true, err)) < 0)
 			return r;
 	lab_progress("starting the daemons");
 	if ((r = wait_ready(lab, err)) < 0)

@@ -156,6 +156,57 @@ static void tcp_what(struct frame *f, const unsigned char *p, size_t len)
 		snprintf(f->what + strlen(f->what), sizeof(f->what) - strlen(f->what), " (%s)", flags);
 }
 
+bool capture_decode(const unsigned char *frame, size_t len, struct frame *f, const unsigned char **payload, size_t *plen)
+{
+	if (len < 14)
+		return false;
+	int type = frame[12] << 8 | frame[13];
+	if (type == ETHERTYPE_ARP && len >= 42) {
+		char s[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, frame + 28, s, sizeof(s));
+		inet_ntop(AF_INET, frame + 38, t, sizeof(t));
+		f->layer = "ARP";
+		if (frame[21] == 1)
+			snprintf(f->what, sizeof(f->what), "who has %s? tell %s", t, s);
+		else
+			snprintf(f->what, sizeof(f->what), "%s is at %02x:%02x:%02x:%02x:%02x:%02x", s, frame[22], frame[23], frame[24],
+				 frame[25], frame[26], frame[27]);
+		*payload = NULL;
+		*plen = 0;
+		return true;
+	}
+	if (type != ETHERTYPE_IP || len < 34)
+		return false;
+	size_t ihl = (size_t)(frame[14] & 0x0f) * 4, total = (size_t)(frame[16] << 8 | frame[17]);
+	size_t l4 = 14 + ihl, end = 14 + total < len ? 14 + total : len;
+	f->proto = frame[23];
+	memcpy(&f->src, frame + 26, 4);
+	memcpy(&f->dst, frame + 30, 4);
+	if (l4 + 8 > end || (f->proto != 6 && f->proto != 17))
+		return false;
+	f->sport = (uint16_t)(frame[l4] << 8 | frame[l4 + 1]);
+	f->dport = (uint16_t)(frame[l4 + 2] << 8 | frame[l4 + 3]);
+	if (f->proto == 17) {
+		*payload = frame + l4 + 8;
+		*plen = end - l4 - 8;
+		if (f->sport != 53 && f->dport != 53)
+			return false;
+		dns_what(f, *payload, *plen);
+	} else {
+		size_t doff = l4 + 13 < end ? (size_t)(frame[l4 + 12] >> 4) * 4 : 20;
+		if (l4 + doff > end)
+			return false;
+		f->flags = frame[l4 + 13];
+		*payload = frame + l4 + doff;
+		*plen = end - l4 - doff;
+		/* A bare ACK says nothing a student needs. */
+		if (!*plen && !(f->flags & 0x07))
+			return false;
+		tcp_what(f, *payload, *plen);
+	}
+	return true;
+}
+
 /* The node a switch-side link belongs to, or -1. */
 static int node_of_link(const struct lab *lab, const char *name)
 {
@@ -198,53 +249,10 @@ static bool take(struct capture *c, struct lab *lab, const char *rid)
 			memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
 			f->t = (double)ts.tv_sec + ts.tv_nsec / 1e9;
 		}
-	if (len < 14)
-		return true;
-	int type = buf[12] << 8 | buf[13];
-	if (type == ETHERTYPE_ARP && len >= 42) {
-		char s[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
-		inet_ntop(AF_INET, buf + 28, s, sizeof(s));
-		inet_ntop(AF_INET, buf + 38, t, sizeof(t));
-		f->layer = "ARP";
-		if (buf[21] == 1)
-			snprintf(f->what, sizeof(f->what), "who has %s? tell %s", t, s);
-		else
-			snprintf(f->what, sizeof(f->what), "%s is at %02x:%02x:%02x:%02x:%02x:%02x", s, buf[22], buf[23], buf[24],
-				 buf[25], buf[26], buf[27]);
-		c->n++;
-		return true;
-	}
-	if (type != ETHERTYPE_IP || len < 34)
-		return true;
-	size_t ihl = (size_t)(buf[14] & 0x0f) * 4, total = (size_t)(buf[16] << 8 | buf[17]);
-	size_t l4 = 14 + ihl, end = 14 + total < len ? 14 + total : len;
-	f->proto = buf[23];
-	memcpy(&f->src, buf + 26, 4);
-	memcpy(&f->dst, buf + 30, 4);
-	if (l4 + 8 > end || (f->proto != 6 && f->proto != 17))
-		return true;
-	f->sport = (uint16_t)(buf[l4] << 8 | buf[l4 + 1]);
-	f->dport = (uint16_t)(buf[l4 + 2] << 8 | buf[l4 + 3]);
 	const unsigned char *payload;
 	size_t plen;
-	if (f->proto == 17) {
-		payload = buf + l4 + 8;
-		plen = end - l4 - 8;
-		if (f->sport != 53 && f->dport != 53)
-			return true;
-		dns_what(f, payload, plen);
-	} else {
-		size_t doff = l4 + 13 < end ? (size_t)(buf[l4 + 12] >> 4) * 4 : 20;
-		if (l4 + doff > end)
-			return true;
-		f->flags = buf[l4 + 13];
-		payload = buf + l4 + doff;
-		plen = end - l4 - doff;
-		/* A bare ACK says nothing a student needs. */
-		if (!plen && !(f->flags & 0x07))
-			return true;
-		tcp_what(f, payload, plen);
-	}
+	if (!capture_decode(buf, len, f, &payload, &plen))
+		return true;
 	f->payload_has_rid = plen && memmem(payload, plen, rid, strlen(rid)) != NULL;
 	c->n++;
 	return true;

@@ -39,6 +39,13 @@ struct capture {
 	int n;
 };
 
+/* Decode one Ethernet frame of `len` bytes (ARP, DNS, TCP: TLS, HTTP,
+ * FastCGI, SQL) into f's addresses, ports, flags, layer and `what`, and
+ * point *payload at its payload. False for a frame a student need not see
+ * (a bare ACK, another protocol, a cut one). */
+bool capture_decode(const unsigned char *frame, size_t len, struct frame *f, const unsigned char **payload,
+		    size_t *plen);
+
 /* Open the switch's packet socket (the caller is in the switch's network
  * namespace). 0, or -errno. */
 int capture_start(struct capture *c);

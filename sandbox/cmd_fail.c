@@ -9,7 +9,7 @@
 
 static void fail_help(FILE *out)
 {
-	fprintf(out, "usage: stacklab fail [--lab NAME] NODE crash|freeze|stop DAEMON|drain\n"
+	fprintf(out, "usage: stacklab fail [--lab NAME] NODE crash|freeze|stop DAEMON|drain|firewall off\n"
 		     "       stacklab fail [--lab NAME] LINK down|delay MS [JITTER]|loss PCT|rate KBIT\n"
 		     "       stacklab fail [--lab NAME] partition A B\n\n"
 		     "Break part of a running lab on purpose; `stacklab heal` undoes it.\n\n"
@@ -18,6 +18,8 @@ static void fail_help(FILE *out)
 		     "  stop DAEMON   one daemon stops (e.g. stacklab fail web1 stop nginx)\n"
 		     "  drain         a web server gets no new request from the load balancers\n"
 		     "                (a deploy without errors); heal makes it ready again\n"
+		     "  firewall off  the node's nftables firewall (its allow lines) is removed;\n"
+		     "                heal loads it again\n"
 		     "  down          the link loses carrier (a LINK is NODE-IFACE, e.g. lb1-eth0,\n"
 		     "                or a node with one link)\n"
 		     "  delay, loss   netem on the link, toward the node\n"

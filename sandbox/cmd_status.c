@@ -94,6 +94,15 @@ static void print_status(json_t *st)
 			putchar('\n');
 		}
 		print_replication(json_object_get(n, "replication"));
+		json_t *fw = json_object_get(n, "firewall");
+		if (fw) {
+			printf("%-10s firewall %s: allows", "", cli_paint(paint, sizeof(paint),
+									 strcmp(json_string_value(json_object_get(fw, "state")), "on") == 0
+										 ? "on" : "OFF", 0));
+			json_array_foreach(json_object_get(fw, "allow"), k, d)
+				printf("%s %s", k ? "," : "", json_string_value(d));
+			printf("; drops the rest\n");
+		}
 	}
 	json_t *net;
 	putchar('\n');

@@ -520,7 +520,7 @@ static json_t *addr_json(struct in_addr a)
 	return json_string(buf);
 }
 
-static const char *fault_names[] = { "crash", "freeze", "stop", "down", "shape", "partition", "drain" };
+static const char *fault_names[] = { "crash", "freeze", "stop", "down", "shape", "partition", "drain", "firewall" };
 
 json_t *lab_status(struct lab *lab)
 {
@@ -556,6 +556,18 @@ json_t *lab_status(struct lab *lab)
 				      "state", lab_node_state_names[ln->state], "interfaces", ifaces, "daemons", daemons);
 		if (topo_has_role(tn, ROLE_LB))
 			json_object_set_new(n, "balance", json_string(lab_balance(lab, tn)));
+		if (tn->n_rules) { /* its firewall: on or off, and what it lets in */
+			json_t *rules = json_array();
+			for (int k = 0; k < tn->n_rules; k++) {
+				char text[300];
+				snprintf(text, sizeof(text), "%s %d from", tn->rules[k].proto, tn->rules[k].port);
+				for (int f = 0; f < tn->rules[k].n_from; f++)
+					snprintf(text + strlen(text), sizeof(text) - strlen(text), " %s", tn->rules[k].from[f]);
+				json_array_append_new(rules, json_string(text));
+			}
+			json_object_set_new(n, "firewall", json_pack("{s:s, s:o}", "state",
+								     ln->firewall == FIREWALL_ON ? "on" : "off", "allow", rules));
+		}
 		json_t *repl = replication_json(lab, i);
 		if (repl)
 			json_object_set_new(n, "replication", repl);

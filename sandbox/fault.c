@@ -24,7 +24,8 @@
 #include "lab.h"
 #include "util.h"
 
-static const char *const usage = "crash, freeze, stop DAEMON, drain, down, delay MS [JITTER], loss PCT, rate KBIT, partition A B";
+static const char *const usage =
+	"crash, freeze, stop DAEMON, drain, firewall off, down, delay MS [JITTER], loss PCT, rate KBIT, partition A B";
 
 static int node_find(struct lab *lab, const char *name)
 {
@@ -189,6 +190,24 @@ static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *a
 		lab_node_state(lab, node, NODE_FROZEN);
 		return ok_reply(lab, f, "fail");
 	}
+	if (strcmp(fault, "firewall") == 0) {
+		const char *how = json_string_value(json_array_get(args, 0));
+		if (!how || strcmp(how, "off") != 0 || json_array_size(args) != 1)
+			return lab_reply_error("firewall takes one word: off (stacklab fail %s firewall off; heal turns it on)", name);
+		if (lab->topo->nodes[node].n_rules == 0)
+			return lab_reply_error("%s has no firewall (no allow lines in its [node] section)", name);
+		if (ln->firewall == FIREWALL_OFF)
+			return lab_reply_error("the firewall of %s is off already", name);
+		struct sl_error err = { 0 };
+		int r = lab_firewall(lab, node, false, &err);
+		if (r < 0)
+			return lab_reply_error("%s", sl_err_text(&err, r));
+		if (!(f = record(lab, FAULT_FIREWALL, node, -1, "firewall off"))) {
+			lab_firewall(lab, node, true, &err);
+			return lab_reply_error("too many faults at once");
+		}
+		return ok_reply(lab, f, "fail");
+	}
 	if (strcmp(fault, "drain") == 0) {
 		if (!topo_has_role(ln->spec.node, ROLE_WEB))
 			return lab_reply_error("%s is not a web server: drain takes a web server out of the load balancers' rotation", name);
@@ -350,7 +369,7 @@ json_t *fault_request(struct lab *lab, json_t *req)
 	if (!target)
 		return lab_reply_error("fail what? (stacklab fail NODE|LINK FAULT)");
 	bool node_fault = strcmp(fault, "crash") == 0 || strcmp(fault, "freeze") == 0 || strcmp(fault, "stop") == 0 ||
-			  strcmp(fault, "drain") == 0;
+			  strcmp(fault, "drain") == 0 || strcmp(fault, "firewall") == 0;
 	bool link_fault = strcmp(fault, "down") == 0 || strcmp(fault, "delay") == 0 || strcmp(fault, "loss") == 0 ||
 			  strcmp(fault, "rate") == 0;
 	if (!node_fault && !link_fault)
@@ -401,6 +420,13 @@ static void undo(struct lab *lab, int i)
 	case FAULT_DRAIN:
 		set_server_state(lab, lab->topo->nodes[f.node].name, "ready");
 		break;
+	case FAULT_FIREWALL: {
+		struct sl_error err = { 0 };
+		if (lab_firewall(lab, f.node, true, &err) < 0) /* the node is up: say so, not fail the heal */
+			lab_emit(lab, json_pack("{s:s, s:s, s:s}", "kind", "error", "node", lab->topo->nodes[f.node].name, "what",
+						sl_err_text(&err, -EIO)));
+		break;
+	}
 	case FAULT_LINK_DOWN:
 		if (ln->state != NODE_CRASHED)
 			net_link_set_up(lab->net, link_name(lab, f.link), true, NULL);

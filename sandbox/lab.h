@@ -24,6 +24,7 @@
 #include "topo.h"
 #include "userns.h"
 #include "watch.h"
+#include "firewall.h"
 
 #define MAX_CLIENTS 64
 /* A daemon's log on the host is kept to two files of this size at most:
@@ -55,6 +56,7 @@ struct lab_node {
 	char vrrp[16];                 /* keepalived's state, "" if none */
 	char balance[16];              /* HAProxy's algorithm as `set` made it, "" = the topology's */
 	struct watch_replica replica;  /* a replica's last state (replica.io "" until it says) */
+	enum { FIREWALL_NONE, FIREWALL_ON, FIREWALL_OFF } firewall;   /* its nftables rules, if it has allow lines */
 	struct {
 		char backend[32], server[32], state[8];
 	} servers[SERVERS_MAX];        /* HAProxy's view of its servers */
@@ -69,7 +71,8 @@ struct lab_link {
 	bool sampled, up;
 };
 
-enum fault_kind { FAULT_CRASH, FAULT_FREEZE, FAULT_STOP, FAULT_LINK_DOWN, FAULT_SHAPE, FAULT_PARTITION, FAULT_DRAIN };
+enum fault_kind { FAULT_CRASH, FAULT_FREEZE, FAULT_STOP, FAULT_LINK_DOWN, FAULT_SHAPE, FAULT_PARTITION, FAULT_DRAIN,
+		  FAULT_FIREWALL };
 
 struct lab_fault {
 	enum fault_kind kind;
@@ -251,6 +254,11 @@ json_t *fault_request(struct lab *lab, json_t *req);
 json_t *heal_request(struct lab *lab, json_t *req);
 /* The link called `name` ("lb1-eth0", "lb1:eth0", or a node with one link). */
 int lab_link_find(struct lab *lab, const char *name);
+
+/* firewall.c (and firewall.h) */
+/* Load (on) or delete (off) node i's firewall inside it; 0 for a node
+ * without allow lines. 0 or -errno with err. */
+int lab_firewall(struct lab *lab, int i, bool on, struct sl_error *err);
 
 /* settings.c */
 /* {"cmd": "set", "node", "key", "value"}: change a setting of a running

@@ -30,6 +30,7 @@ static const struct command {
 	{ "traffic", cmd_traffic, "steady HTTPS traffic from the client, and how it fares" },
 	{ "fail", cmd_fail, "break a node, a daemon or a link on purpose" },
 	{ "heal", cmd_heal, "undo a failure, or all of them" },
+	{ "capture", cmd_capture, "show the packets crossing one link, or write them to a pcap file" },
 	{ "set", cmd_set, "change a running lb's balance algorithm (hitless reload)" },
 	{ "lesson", cmd_lesson, "a lesson: narrated steps on a live lab, with measured numbers" },
 	{ "list", cmd_list, "list the labs that are up" },

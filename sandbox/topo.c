@@ -268,6 +268,44 @@ static void handle_network(struct parser *p, const char *name, const char *key, 
 	}
 }
 
+/* allow = tcp|udp PORT from SOURCE [SOURCE…]: the names are checked once
+ * every node and network is known (validate_rules). */
+static void parse_rule(struct parser *p, struct topo_node *n, const char *value)
+{
+	if (n->n_rules >= TOPO_RULES_MAX) {
+		perr(p, p->in.line, "node %s has more than %d allow rules", n->name, TOPO_RULES_MAX);
+		return;
+	}
+	struct topo_rule *r = &n->rules[n->n_rules];
+	memset(r, 0, sizeof(*r));
+	r->line = p->in.line;
+	char buf[256], *save = NULL, *w[3 + TOPO_FROM_MAX + 1];
+	int k = 0;
+	str_copy(buf, sizeof(buf), value);
+	for (char *t = strtok_r(buf, " \t", &save); t && k < (int)ARRAY_SIZE(w); t = strtok_r(NULL, " \t", &save))
+		w[k++] = t;
+	char *end = NULL;
+	long port = k >= 2 ? strtol(w[1], &end, 10) : 0;
+	if (k < 4 || (strcmp(w[0], "tcp") != 0 && strcmp(w[0], "udp") != 0) || !end || *end || port < 1 || port > 65535 ||
+	    strcmp(w[2], "from") != 0) {
+		perr(p, p->in.line, "allow = '%s': expected 'tcp|udp PORT from NODE|NETWORK|any …' (e.g. allow = tcp 80 from lb1)",
+		     value);
+		return;
+	}
+	if (k - 3 > TOPO_FROM_MAX) {
+		perr(p, p->in.line, "allow = '%s': more than %d sources", value, TOPO_FROM_MAX);
+		return;
+	}
+	str_copy(r->proto, sizeof(r->proto), w[0]);
+	r->port = (int)port;
+	for (int i = 3; i < k; i++)
+		if (str_copy(r->from[r->n_from++], TOPO_NAME_MAX, w[i]) < 0) {
+			perr(p, p->in.line, "allow: '%s' is too long for a node or network name", w[i]);
+			return;
+		}
+	n->n_rules++;
+}
+
 static void handle_node(struct parser *p, const char *name, const char *key, const char *value)
 {
 	struct topo *t = p->t;
@@ -306,6 +344,8 @@ static void handle_node(struct parser *p, const char *name, const char *key, con
 			perr(p, p->in.line, "node %s: 'role' names no role (known: client, dns, lb, web, app, db)", name);
 		else if ((n->roles & (1u << ROLE_CLIENT)) && n->roles != 1u << ROLE_CLIENT)
 			perr(p, p->in.line, "node %s: a client is a client only (it runs no daemons)", name);
+	} else if (strcmp(key, "allow") == 0) {
+		parse_rule(p, n, value);
 	} else if (is_iface_key(key)) {
 		for (int k = 0; k < n->n_ifaces; k++)
 			if (strcmp(n->ifaces[k].name, key) == 0) {
@@ -653,6 +693,22 @@ static void validate_www(struct parser *p)
 			     t->nodes[i].name, t->domain[0] ? t->domain : "foobar.com");
 }
 
+/* A rule's sources are nodes or networks of this topology, or any. */
+static void validate_rules(struct parser *p)
+{
+	struct topo *t = p->t;
+	for (int i = 0; i < t->n_nodes; i++)
+		for (int k = 0; k < t->nodes[i].n_rules; k++) {
+			const struct topo_rule *r = &t->nodes[i].rules[k];
+			for (int f = 0; f < r->n_from; f++)
+				if (strcmp(r->from[f], "any") != 0 && node_index(t, r->from[f]) < 0 && net_find(t, r->from[f]) < 0)
+					perr(p, r->line, "node %s: allow %s %d from %s: no node or network of that name", t->nodes[i].name,
+					     r->proto, r->port, r->from[f]);
+				else if (strcmp(r->from[f], t->nodes[i].name) == 0)
+					perr(p, r->line, "node %s: allow from itself: its own traffic is always allowed", t->nodes[i].name);
+		}
+}
+
 /* HTTPS ends at the load balancers (HAProxy holds the site's certificate):
  * the default where there is one; a lab without one serves plain HTTP. */
 static void validate_https(struct parser *p)
@@ -749,6 +805,7 @@ static void validate(struct parser *p)
 	validate_www(p);
 	validate_replicas(p);
 	validate_https(p);
+	validate_rules(p);
 	validate_link_names(p);
 }
 
@@ -922,6 +979,12 @@ void topo_write(const struct topo *t, FILE *out)
 		}
 		for (int s = 0; s < n->n_settings; s++)
 			fprintf(out, "%s = %s\n", n->settings[s].key, n->settings[s].value);
+		for (int k = 0; k < n->n_rules; k++) {
+			fprintf(out, "allow = %s %d from", n->rules[k].proto, n->rules[k].port);
+			for (int f = 0; f < n->rules[k].n_from; f++)
+				fprintf(out, " %s", n->rules[k].from[f]);
+			fputc('\n', out);
+		}
 	}
 	for (int i = 0; i < t->n_vips; i++) {
 		const struct topo_vip *v = &t->vips[i];

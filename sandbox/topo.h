@@ -17,6 +17,8 @@
 #define TOPO_VIPS_MAX 16
 #define TOPO_HOLDERS_MAX 8
 #define TOPO_SETTINGS_MAX 16
+#define TOPO_RULES_MAX 16
+#define TOPO_FROM_MAX 8
 #define TOPO_FILE_MAX (1 << 20)        /* bytes: a topology is a page of text, not a stream */
 
 struct topo_setting {
@@ -41,6 +43,17 @@ struct topo_iface {
 	int line;
 };
 
+/* A firewall rule of a node: `allow = tcp 80 from lb1` lets in what comes to
+ * that port from those sources (nodes, networks, or any); a node with rules
+ * drops everything else that is new (nftables, in its own namespace). */
+struct topo_rule {
+	char proto[4];                 /* tcp, udp */
+	int port;
+	char from[TOPO_FROM_MAX][TOPO_NAME_MAX];   /* node or network names, or "any" */
+	int n_from;
+	int line;
+};
+
 struct topo_node {
 	char name[TOPO_NAME_MAX];
 	const struct role *role;       /* its first tier: where the map puts it */
@@ -49,6 +62,8 @@ struct topo_node {
 	int n_ifaces;
 	struct topo_setting settings[TOPO_SETTINGS_MAX];
 	int n_settings;
+	struct topo_rule rules[TOPO_RULES_MAX];
+	int n_rules;                   /* > 0: the node has a firewall */
 	int line;
 };
 

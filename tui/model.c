@@ -194,6 +194,7 @@ void model_init(struct tm_model *m, json_t *st)
 		set_servers(n, json_object_get(jn, "servers"));
 		snprintf(n->balance, sizeof(n->balance), "%s", s(jn, "balance"));
 		set_replication(n, json_object_get(jn, "replication"));
+		snprintf(n->firewall, sizeof(n->firewall), "%s", s(json_object_get(jn, "firewall"), "state"));
 	}
 	snprintf(m->www, sizeof(m->www), "%s", s(st, "www"));
 	m->https = !json_is_false(json_object_get(st, "https"));
@@ -247,6 +248,7 @@ void model_refresh(struct tm_model *m, json_t *st)
 		set_servers(n, json_object_get(jn, "servers"));
 		snprintf(n->balance, sizeof(n->balance), "%s", s(jn, "balance"));
 		set_replication(n, json_object_get(jn, "replication"));
+		snprintf(n->firewall, sizeof(n->firewall), "%s", s(json_object_get(jn, "firewall"), "state"));
 	}
 	json_t *vip = json_array_get(json_object_get(st, "vips"), 0);
 	if (vip) {
@@ -360,6 +362,8 @@ void model_event(struct tm_model *m, json_t *ev)
 		model_log(m, "backend  %s sees %s %s", n->name, s(ev, "server"), s(ev, "state"));
 	} else if (strcmp(kind, "fault") == 0) {
 		m->faults += strcmp(s(ev, "action"), "fail") == 0 ? 1 : -1;
+		if (n && strcmp(s(ev, "what"), "firewall off") == 0) /* its firewall is off until healed */
+			snprintf(n->firewall, sizeof(n->firewall), "%s", strcmp(s(ev, "action"), "fail") == 0 ? "off" : "on");
 		model_log(m, "fault    %s %s %s%s%s", s(ev, "action"), s(ev, "node"), s(ev, "what"),
 			  json_object_get(ev, "link") ? " on " : "", json_object_get(ev, "link") ? s(ev, "link") : "");
 	} else if (strcmp(kind, "log") == 0) {

@@ -27,6 +27,7 @@ struct tm_node {
 	char vip_to[32];              /* a client: whose MAC its neighbour entry for the VIP holds */
 	char daemons[96];             /* "haproxy keepalived" */
 	char balance[16];             /* an lb: HAProxy's algorithm */
+	char firewall[4];             /* "on", "off", or "" for a node without one */
 	struct {
 		char role[8];         /* "primary", "replica", "" */
 		char io[16], sql[16]; /* a replica's threads */

@@ -187,11 +187,18 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		snprintf(line, sizeof(line), "%s%s", current ? (v->unicode ? "◆ " : "@ ") : on_path ? (v->unicode ? "● " : "* ")
 			 : v->unicode ? "■ " : "# ", n->name);
 		put_fit(w, y, x, iw, col | sel | A_BOLD, line);
+		int at = x + width_of(line) + 1;
 		if (vip) { /* the VIP is a badge on its holder */
-			int at = x + width_of(line) + 1;
 			const char *badge = m->split_brain ? "VIP!" : "VIP";
 			if (at + width_of(badge) <= x + iw)
 				put(w, y, at, width_of(badge), (v->color ? COLOR_PAIR(C_VIP) : 0) | A_BOLD | A_REVERSE, badge);
+			at += width_of(badge) + 1;
+		}
+		if (n->firewall[0]) { /* a firewalled node: FW, or FW OFF in reverse when a fault took it down */
+			bool off = strcmp(n->firewall, "off") == 0;
+			const char *badge = off ? "FW OFF" : "FW";
+			if (at + width_of(badge) <= x + iw)
+				put(w, y, at, width_of(badge), off ? A_BOLD | A_REVERSE : A_BOLD, badge);
 		}
 		put_fit(w, y + 1, x, iw, col, n->addr);
 		char rx[16], tx[16];
@@ -528,8 +535,9 @@ static const char *const help_lines[] = {
 	"Legend",
 	"■ a node (colour: green up, red down/crashed, cyan frozen, yellow degraded)",
 	"● on the traced request's path  ◆ the hop shown  ▶ a link (bold: busy)",
-	"╳ a link that is down   VIP the virtual IP's holder   ↑ from the node ↓ to it, bit/s",
-	"VIP→lb1 where the client sends the VIP's packets (its ARP entry)   app: its upstreams",
+	"╳ a link that is down   VIP the VIP's holder   ↑ from the node ↓ to it, bit/s",
+	"VIP→lb1 the holder the client's ARP entry points to   app: a web's upstreams",
+	"FW a firewall (FW OFF: a fault took it down)   replica✓ N behind: its lag",
 	"Sparkline: requests answered each second; ╳ a second with failed requests",
 };
 

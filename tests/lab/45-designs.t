@@ -8,7 +8,9 @@ need_root
 
 L0=t-single
 L1=t-dist
-trap 'lab_cleanup $L0; lab_cleanup $L1' EXIT
+L2=t-secured
+pcap=$(mktemp)
+trap 'lab_cleanup $L0; lab_cleanup $L1; lab_cleanup $L2; rm -f "$pcap"' EXIT
 before=$(host_snapshot)
 
 # --- design 0: single -------------------------------------------------------------
@@ -92,5 +94,44 @@ like "$(sl status --lab $L1)" "balance roundrobin" "a refused set changed nothin
 like "$(sl set --lab $L1 lb1 balance 2>&1)" "expected LB balance ALGORITHM" "set with a word missing says what it wants"
 
 sl down --lab $L1 >/dev/null; ok $? "down distributed"
+
+# --- design 2: secured ----------------------------------------------------------------
+out=$(sl up --lab $L2 --topology secured 2>&1); ok $? "up secured"
+like "$out" "waiting for https://www.foobar.com/" "HTTPS again: lb1 ends TLS"
+like "$(sl request --lab $L2 /)" "GET https://www.foobar.com/ → 200" "a DB-backed page answers over HTTPS through the firewalls"
+st=$(sl status --lab $L2)
+like "$st" "firewall on: allows tcp 80 from lb1, tcp 3306 from web-02; drops the rest" "status: web-01's firewall and its rules"
+# Probed with real connections, both ways: what the rules allow, and what they drop.
+probe() { sl exec --lab $L2 "$1" -- sh -c "timeout 1 bash -c 'echo > /dev/tcp/$2/$3' 2>/dev/null && echo open || echo closed"; }
+is "$(probe client 203.0.113.21 3306)" "closed" "the client no longer reaches MariaDB on web-01"
+is "$(probe client 203.0.113.21 80)" "closed" "nor web-01's Nginx past the lb"
+is "$(probe client 203.0.113.21 9000)" "closed" "nor its PHP-FPM"
+is "$(probe lb1 203.0.113.21 80)" "open" "lb1 reaches web-01's port 80"
+is "$(probe lb1 203.0.113.21 3306)" "closed" "but not its database"
+is "$(probe web-02 203.0.113.21 3306)" "open" "the replica reaches the primary's database"
+is "$(probe client 203.0.113.11 443)" "open" "the client reaches lb1's 443"
+is "$(probe client 203.0.113.11 22)" "closed" "and nothing else of lb1"
+wait_until 10 sh -c "$STACKLAB status --lab $L2 | grep -q 'replica of web-01: io Yes, sql Yes'"; ok $? "replication passes the firewall"
+like "$(sl tui --lab $L2 --once)" "web-01 FW" "TUI: firewalled nodes are marked FW"
+sl fail --lab $L2 web-01 firewall off >/dev/null; ok $? "fail web-01 firewall off"
+is "$(probe client 203.0.113.21 3306)" "open" "without it, the client reaches the database again"
+like "$(sl status --lab $L2)" "firewall OFF" "status says the firewall is off"
+like "$(sl tui --lab $L2 --once)" "web-01 FW OFF" "and so does the TUI"
+like "$(sl fail --lab $L2 web-01 firewall off 2>&1)" "off already" "twice off is refused"
+like "$(sl fail --lab $L2 client firewall off 2>&1)" "client has no firewall" "a node without allow lines has no firewall to turn off"
+like "$(sl fail --lab $L2 web-01 firewall on 2>&1)" "firewall takes one word: off" "firewall on is heal's job"
+sl heal --lab $L2 web-01 >/dev/null; ok $? "heal web-01"
+is "$(probe client 203.0.113.21 3306)" "closed" "heal loads the firewall again"
+# Behind the lb: TLS ends there; what goes on to the servers is plain HTTP.
+(sleep 0.7; for i in 1 2 3; do sl request --lab $L2 / >/dev/null; done) &
+cap=$(sl capture --lab $L2 --count 400 --seconds 4 --write "$pcap" lb1-eth0 2>&1)
+wait
+like "$cap" "lb1:[0-9]+ +→ web-0[12]:80 +HTTP +GET / HTTP/1.1" "capture behind lb1: the request in plain HTTP"
+like "$cap" "client:[0-9]+ +→ lb1:443 +TLS +(ClientHello|encrypted request)" "the client's side of lb1 is TLS"
+like "$cap" "packets on lb1-eth0, [0-9]+ shown .*; all in $pcap" "capture says how many packets, and where it wrote them"
+like "$(tcpdump -nn -r "$pcap" 2>/dev/null | head -50)" "203\.0\.113\.11\.[0-9]+ > 203\.0\.113\.2[12]\.80" "the pcap file reads in tcpdump"
+like "$(sl capture --lab $L2 nowhere-eth9 2>&1)" "has no link 'nowhere-eth9'" "capture names a link it does not know"
+like "$(sl capture --lab $L2 --count 0 lb1 2>&1)" "--count takes 1 to 100000" "and a bad count"
+sl down --lab $L2 >/dev/null; ok $? "down secured"
 host_back_to "$before"; ok $? "nothing of either lab is left"
 done_testing

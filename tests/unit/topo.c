@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "firewall.h"
 #include "topo.h"
 #include "util.h"
 
@@ -147,6 +148,17 @@ static void test_errors(void)
 	    "a replica of itself");
 	bad("[node d1]\nrole = db\neth0 = private 10.0.0.41\nreplica_of = d2\n[node d2]\nrole = db\neth0 = private 10.0.0.42\nreplica_of = d1\n",
 	    "replica_of d2: d2 is a replica itself", "a chain of replicas");
+	/* Firewall rules: a protocol, a port, and sources that exist. */
+	bad("[node s1]\nrole = web\neth0 = private 10.0.0.50\nallow = tcp 80 from lb9\n",
+	    "t.lab:19: node s1: allow tcp 80 from lb9: no node or network of that name", "a firewall rule naming a node that doesn't exist");
+	bad("[node s1]\nrole = web\neth0 = private 10.0.0.50\nallow = sctp 80 from lb1\n",
+	    "t.lab:19: allow = 'sctp 80 from lb1': expected 'tcp|udp PORT from NODE|NETWORK|any", "a rule of an unknown protocol");
+	bad("[node s1]\nrole = web\neth0 = private 10.0.0.50\nallow = tcp 70000 from lb1\n", "t.lab:19: allow = 'tcp 70000",
+	    "a rule with a port out of range");
+	bad("[node s1]\nrole = web\neth0 = private 10.0.0.50\nallow = tcp 80 lb1\n", "t.lab:19: allow = 'tcp 80 lb1'",
+	    "a rule without 'from'");
+	bad("[node s1]\nrole = web\neth0 = private 10.0.0.50\nallow = tcp 80 from s1\n", "t.lab:19: node s1: allow from itself",
+	    "a rule allowing a node from itself");
 	bad("[lab]\nwww = nowhere\n", "t.lab:17: www = nowhere: no vip or node of that name", "www naming nothing");
 	bad("[lab]\nhttps = maybe\n", "t.lab:17: lab https 'maybe' must be one of yes, no", "https neither yes nor no");
 
@@ -327,6 +339,27 @@ static void test_designs(void)
 		inet_ntop(AF_INET, topo_www_addr(t), a, sizeof(a));
 		is_str(a, "203.0.113.11", "www points at lb1");
 		ok(topo_site_port(t) == 80, "https = no: port 80");
+		ok(topo_node_find(t, "web-01")->n_rules == 0, "no firewall in design 1");
+		topo_free(t);
+	}
+	free(errors);
+	errors = NULL;
+	r = topo_load("scenarios/secured.lab", &t, &errors);
+	if (!ok(r == 0 && t, "secured loads"))
+		diag("%s", errors ? errors : "");
+	if (t) {
+		const struct topo_node *w1 = topo_node_find(t, "web-01");
+		ok(w1 && w1->n_rules == 2 && strcmp(w1->rules[0].proto, "tcp") == 0 && w1->rules[0].port == 80 &&
+			   strcmp(w1->rules[0].from[0], "lb1") == 0, "web-01 lets in tcp 80 from lb1");
+		char *rules = firewall_ruleset(t, w1);
+		ok(strstr(rules, "policy drop;") != NULL, "its ruleset drops by default");
+		ok(strstr(rules, "ip saddr { 203.0.113.11 } tcp dport 80 accept") != NULL, "and accepts port 80 from lb1's address");
+		ok(strstr(rules, "ct state established,related accept") != NULL, "and what it opened itself");
+		free(rules);
+		rules = firewall_ruleset(t, topo_node_find(t, "dns"));
+		ok(strstr(rules, "\tudp dport 53 accept") != NULL, "from any: no address match");
+		free(rules);
+		is_str(topo_scheme(t), "https", "design 2 ends TLS at lb1");
 		topo_free(t);
 	}
 	free(errors);

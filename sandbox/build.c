@@ -123,6 +123,7 @@ static void node_vars(const struct lab *lab, const struct topo_node *n, struct n
 	nv->v[nv->n++] = (struct render_var){ "https", t->https };
 	nv->v[nv->n++] = (struct render_var){ "site_port", strcmp(t->https, "yes") == 0 ? "443" : "80" };
 	nv->v[nv->n++] = (struct render_var){ "holds_vip", vip ? "yes" : "no" };
+	nv->v[nv->n++] = (struct render_var){ "monitored", topo_monitored(t) ? "yes" : "no" };
 	db_vars(t, n, nv);
 	/* Where the site is published on the host (0: not), for HAProxy's
 	 * redirect of the published plain HTTP port to the HTTPS one. */
@@ -196,6 +197,7 @@ static int prepare_node_dirs(struct lab *lab, int i, struct sl_error *err)
 	static const char *const var_dirs[] = { "log", "lib", "tmp", "cache", "spool" };
 	ln->spec.topo = lab->topo;
 	ln->spec.node = tn;
+	ln->qps = ln->qps_5xx = -1;
 	ln->spec.idmap = &lab->idmap;
 	snprintf(ln->spec.root, sizeof(ln->spec.root), "%s/nodes/%s/root", lab->dir, tn->name);
 	snprintf(ln->spec.etc, sizeof(ln->spec.etc), "%s/nodes/%s/etc", lab->dir, tn->name);

@@ -91,6 +91,9 @@ static void print_status(json_t *st)
 				       cli_paint(paint, sizeof(paint), json_string_value(json_object_get(d, "state")), 0));
 			if (json_object_get(n, "balance"))
 				printf(", balance %s", json_string_value(json_object_get(n, "balance")));
+			if (json_is_number(json_object_get(n, "qps")))
+				printf(", %.1f requests/s, %.1f of them 5xx (Prometheus)", json_number_value(json_object_get(n, "qps")),
+				       json_is_number(json_object_get(n, "qps_5xx")) ? json_number_value(json_object_get(n, "qps_5xx")) : 0.0);
 			putchar('\n');
 		}
 		print_replication(json_object_get(n, "replication"));
@@ -136,6 +139,8 @@ static void print_status(json_t *st)
 	json_t *pub = json_object_get(st, "publish");
 	if (json_is_object(pub)) {
 		printf("\nthe site on this host: %s\n", json_string_value(json_object_get(pub, "url")));
+		if (json_object_get(pub, "prometheus_url"))
+			printf("  the monitor's Prometheus: %s\n", json_string_value(json_object_get(pub, "prometheus_url")));
 		bool tls = !json_is_false(json_object_get(st, "https"));
 		printf("  curl --resolve %s%s%s %s\n", json_string_value(json_object_get(pub, "resolve")),
 		       tls ? " --cacert " : "", tls ? json_string_value(json_object_get(pub, "ca")) : "",

@@ -22,17 +22,19 @@
 static void help(FILE *out)
 {
 	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|real]\n"
-		     "                   [--publish [ADDR:]PORT[,HTTPPORT]] [--group NAME] [--tui]\n\n"
+		     "                   [--publish [ADDR:]PORT[,HTTPPORT[,PROMPORT]]] [--group NAME] [--tui]\n\n"
 		     "Build the lab described by a topology and start it; return when every\n"
 		     "node is ready.\n\n"
 		     "  -t, --topology NAME|FILE  scenarios/NAME.lab, or a .lab file (default: scale-up)\n"
 		     "  -l, --lab NAME            name of this lab (default: the topology's name)\n"
 		     "  -T, --timing fast|real    fast failovers (default), or the daemons' stock timings\n"
-		     "  -p, --publish [ADDR:]PORT[,HTTPPORT]\n"
+		     "  -p, --publish [ADDR:]PORT[,HTTPPORT[,PROMPORT]]\n"
 		     "                            the site on the host at ADDR:PORT (default address\n"
-		     "                            127.0.0.1), relayed to the VIP's port 443 from the client;\n"
-		     "                            with HTTPPORT plain HTTP too, which the load balancer\n"
-		     "                            redirects to HTTPS as the real site does\n"
+		     "                            127.0.0.1), relayed from the client to www's port 443\n"
+		     "                            (80 in a design without HTTPS); with HTTPPORT plain HTTP\n"
+		     "                            too, which the load balancer redirects to HTTPS as the\n"
+		     "                            real site does; with PROMPORT the monitor's Prometheus\n"
+		     "                            (its web page and API, port 9090)\n"
 		     "  -g, --group NAME          who may watch the lab (status, events, logs, trace,\n"
 		     "                            the TUI) besides root: members of group NAME\n"
 		     "                            (default: stacklab, if the group exists; none: root only).\n"
@@ -114,11 +116,21 @@ static int relay_progress(int fd, const char *lab, pid_t daemon, uint64_t t0)
 		printf("the site on this host: %s", json_string_value(json_object_get(pub, "url")));
 		if (json_object_get(pub, "http_url"))
 			printf(" (and %s, which redirects there)", json_string_value(json_object_get(pub, "http_url")));
-		printf("\n  in a browser: add \"%s www.%s\" to /etc/hosts and trust the lab's CA %s\n"
-		       "  or: curl --resolve %s --cacert %s %s\n", json_string_value(json_object_get(pub, "address")),
-		       json_string_value(json_object_get(st, "domain")), json_string_value(json_object_get(pub, "ca")),
-		       json_string_value(json_object_get(pub, "resolve")), json_string_value(json_object_get(pub, "ca")),
-		       json_string_value(json_object_get(pub, "url")));
+		if (json_is_false(json_object_get(st, "https")))
+			printf("\n  in a browser: add \"%s www.%s\" to /etc/hosts (plain HTTP: no certificate in this design)\n"
+			       "  or: curl --resolve %s %s\n", json_string_value(json_object_get(pub, "address")),
+			       json_string_value(json_object_get(st, "domain")), json_string_value(json_object_get(pub, "resolve")),
+			       json_string_value(json_object_get(pub, "url")));
+		else
+			printf("\n  in a browser: add \"%s www.%s\" to /etc/hosts and trust the lab's CA %s\n"
+			       "  or: curl --resolve %s --cacert %s %s\n", json_string_value(json_object_get(pub, "address")),
+			       json_string_value(json_object_get(st, "domain")), json_string_value(json_object_get(pub, "ca")),
+			       json_string_value(json_object_get(pub, "resolve")), json_string_value(json_object_get(pub, "ca")),
+			       json_string_value(json_object_get(pub, "url")));
+		if (json_object_get(pub, "prometheus_url"))
+			printf("the monitor's Prometheus: %s (try the query: sum by (server) "
+			       "(rate(haproxy_server_http_responses_total{proxy=\"web\"}[5s])))\n",
+			       json_string_value(json_object_get(pub, "prometheus_url")));
 	}
 	json_decref(st);
 	return 0;
@@ -154,7 +166,7 @@ int cmd_up(int argc, char **argv)
 	const char *topology = "scale-up", *lab = NULL, *timing_name = "fast", *group = NULL;
 	char publish_addr[64] = "127.0.0.1";
 	bool tui = false;
-	int publish_port = 0, publish_http_port = 0;
+	int publish_port = 0, publish_http_port = 0, publish_prom_port = 0;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:l:T:p:g:h", opts, NULL)) != -1) {
@@ -164,19 +176,24 @@ int cmd_up(int argc, char **argv)
 			const char *port = colon ? colon + 1 : optarg;
 			if (colon)
 				snprintf(publish_addr, sizeof(publish_addr), "%.*s", (int)(colon - optarg), optarg);
-			char *end, *end2 = NULL;
-			long v = strtol(port, &end, 10), h = 0;
+			char *end, *end2 = NULL, *end3 = NULL;
+			long v = strtol(port, &end, 10), h = 0, m = 0;
 			if (*end == ',') /* PORT,HTTPPORT */
 				h = strtol(end + 1, &end2, 10);
+			if (end2 && *end2 == ',') /* PORT,HTTPPORT,PROMPORT */
+				m = strtol(end2 + 1, &end3, 10);
 			struct in_addr ia;
+			bool third = end2 && *end2 == ',';
 			if ((*end && *end != ',') || end == port || v < 1 || v > 65535 || inet_pton(AF_INET, publish_addr, &ia) != 1 ||
-			    (*end == ',' && (*end2 || end2 == end + 1 || h < 1 || h > 65535 || h == v))) {
-				fprintf(stderr, "stacklab up: --publish takes [ADDR:]PORT[,HTTPPORT], e.g. 8443, 8443,8080 or "
-						"127.0.0.1:8443, not '%s'\n", optarg);
+			    (*end == ',' && ((*end2 && !third) || end2 == end + 1 || h < 1 || h > 65535 || h == v)) ||
+			    (third && (*end3 || end3 == end2 + 1 || m < 1 || m > 65535 || m == v || m == h))) {
+				fprintf(stderr, "stacklab up: --publish takes [ADDR:]PORT[,HTTPPORT[,PROMPORT]], e.g. 8443, 8443,8080, "
+						"8443,8080,9090 or 127.0.0.1:8443, not '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
 			publish_port = (int)v;
 			publish_http_port = (int)h;
+			publish_prom_port = (int)m;
 			break;
 		}
 		case 't': topology = optarg; break;
@@ -299,7 +316,7 @@ int cmd_up(int argc, char **argv)
 			_exit(1);
 		struct labd_options o = { .lab = lab, .topo = topo, .progress_fd = pipefd[1], .timing = &timing,
 					  .publish_addr = publish_addr, .publish_port = publish_port,
-					  .publish_http_port = publish_http_port,
+					  .publish_http_port = publish_http_port, .publish_prom_port = publish_prom_port,
 					  .watch_gid = watch_gid };
 		int code = labd_main(&o);
 		/* The lock file goes with the lab; the run dir if it is empty. */

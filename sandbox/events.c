@@ -153,6 +153,7 @@ void lab_node_state(struct lab *lab, int node, enum node_state state)
 
 static void set_server(struct lab *lab, int node, const struct watch_event *w);
 static void set_replica(struct lab *lab, int node, const struct watch_replica *r);
+static void set_qps(struct lab *lab, const char *pairs, bool errors);
 
 void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid)
 {
@@ -253,6 +254,8 @@ void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char
 			set_vrrp(lab, node, w.instance, w.state);
 		else if (w.kind == WATCH_REPLICA)
 			set_replica(lab, node, &w.replica);
+		else if (w.kind == WATCH_QPS)
+			set_qps(lab, w.qps, w.errors);
 		else
 			set_server(lab, node, &w);
 	}
@@ -343,6 +346,32 @@ static void set_replica(struct lab *lab, int node, const struct watch_replica *r
 	*was = *r;
 	str_copy(was->binlog, sizeof(was->binlog), binlog);
 	replication_event(lab, node, threads ? "state" : "position");
+}
+
+/* "web-01=10.0 web-02=9.9" from the monitor's watcher: each web server's
+ * requests per second as Prometheus computes them. Names the topology
+ * does not have, and numbers that are not, are ignored (the line comes
+ * from a node). */
+static void set_qps(struct lab *lab, const char *pairs, bool errors)
+{
+	char buf[512];
+	str_copy(buf, sizeof(buf), pairs);
+	const char *what = errors ? "qps_5xx" : "qps";
+	json_t *ev = json_pack("{s:s, s:{}}", "kind", "qps", what);
+	char *save = NULL;
+	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(w, '='), *end;
+		if (!eq)
+			continue;
+		*eq = '\0';
+		double v = strtod(eq + 1, &end);
+		const struct topo_node *n = topo_node_find(lab->topo, w);
+		if (!n || *end || !isfinite(v) || v < 0 || v > 1e7)
+			continue;
+		*(errors ? &lab->nodes[n - lab->topo->nodes].qps_5xx : &lab->nodes[n - lab->topo->nodes].qps) = v;
+		json_object_set_new(json_object_get(ev, what), n->name, json_real(round(v * 10) / 10));
+	}
+	lab_emit(lab, ev);
 }
 
 json_t *lab_vip_holders(struct lab *lab, int v)
@@ -556,6 +585,10 @@ json_t *lab_status(struct lab *lab)
 				      "state", lab_node_state_names[ln->state], "interfaces", ifaces, "daemons", daemons);
 		if (topo_has_role(tn, ROLE_LB))
 			json_object_set_new(n, "balance", json_string(lab_balance(lab, tn)));
+		if (topo_has_role(tn, ROLE_WEB) && topo_monitored(t)) { /* what the monitor's Prometheus says */
+			json_object_set_new(n, "qps", ln->qps >= 0 ? json_real(round(ln->qps * 10) / 10) : json_null());
+			json_object_set_new(n, "qps_5xx", ln->qps_5xx >= 0 ? json_real(round(ln->qps_5xx * 10) / 10) : json_null());
+		}
 		if (tn->n_rules) { /* its firewall: on or off, and what it lets in */
 			json_t *rules = json_array();
 			for (int k = 0; k < tn->n_rules; k++) {

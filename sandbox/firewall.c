@@ -103,5 +103,5 @@ int lab_firewall(struct lab *lab, int i, bool on, struct sl_error *err)
 	}
 	text_clean(out);
 	return sl_err(err, r < 0 ? -r : EIO, "node %s: nft %s: %s", n->name, on ? "load" : "delete",
-		      r == -ETIMEDOUT ? "no answer in 3 s" : r < 0 ? strerror(-r) : out[0] ? out : "failed");
+		      r == -ETIMEDOUT ? "no answer in 3 s" : r < 0 ? strerror(-r) : out[0] ? out : r == 126 ? "could not enter the node" : "failed (no output)");
 }

@@ -57,6 +57,7 @@ struct lab_node {
 	char balance[16];              /* HAProxy's algorithm as `set` made it, "" = the topology's */
 	struct watch_replica replica;  /* a replica's last state (replica.io "" until it says) */
 	enum { FIREWALL_NONE, FIREWALL_ON, FIREWALL_OFF } firewall;   /* its nftables rules, if it has allow lines */
+	double qps, qps_5xx;           /* a web server: answers per second, and 5xx ones, as the monitor's Prometheus says; -1 not known */
 	struct {
 		char backend[32], server[32], state[8];
 	} servers[SERVERS_MAX];        /* HAProxy's view of its servers */
@@ -201,6 +202,7 @@ struct lab {
 	struct {
 		int fd, port;          /* HTTPS, listening on the host; -1 if not published */
 		int http_fd, http_port;   /* plain HTTP (HAProxy redirects it), -1 if none */
+		int prom_fd, prom_port;   /* the monitor's Prometheus (9090), -1 if none */
 		char addr[INET_ADDRSTRLEN];
 		struct publish_conn conns[PUBLISH_CONNS_MAX];
 	} publish;
@@ -280,7 +282,7 @@ json_t *lab_traffic_summary(struct lab *lab);
 /* publish.c */
 /* Listen on the host at addr:port (call before leaving its namespace),
  * and relay what comes to the VIP's port 443 from the client node. */
-int publish_listen(struct lab *lab, const char *addr, int port, int http_port, struct sl_error *err);
+int publish_listen(struct lab *lab, const char *addr, int port, int http_port, int prom_port, struct sl_error *err);
 /* Where the site is published on the host (url, curl --resolve line), or JSON null. */
 json_t *publish_json(struct lab *lab);
 

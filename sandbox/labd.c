@@ -193,7 +193,7 @@ static struct lab *lab_new(const struct labd_options *opt)
 	lab->watch_gid = opt->watch_gid;
 	lab->t0_ms = now_ms();
 	lab->started = time(NULL);
-	lab->ctl_fd = lab->timer_fd = lab->switch_ns = lab->publish.fd = lab->publish.http_fd = -1;
+	lab->ctl_fd = lab->timer_fd = lab->switch_ns = lab->publish.fd = lab->publish.http_fd = lab->publish.prom_fd = -1;
 	for (int i = 0; i < PUBLISH_CONNS_MAX; i++)
 		lab->publish.conns[i].fd[0] = lab->publish.conns[i].fd[1] = -1;
 	for (int i = 0; i < TOPO_NODES_MAX; i++)
@@ -228,7 +228,7 @@ int labd_main(const struct labd_options *opt)
 		sl_err(&err, -r, "signals: %s", strerror(-r));
 	/* The host-side listener is made while still in the host's namespace. */
 	if (r == 0 && opt->publish_port)
-		r = publish_listen(lab, opt->publish_addr, opt->publish_port, opt->publish_http_port, &err);
+		r = publish_listen(lab, opt->publish_addr, opt->publish_port, opt->publish_http_port, opt->publish_prom_port, &err);
 	if (r == 0)
 		r = lab_build(lab, &err);
 	if (r == 0)

@@ -20,6 +20,7 @@ struct labd_options {
 	const char *publish_addr;      /* --publish: host address and port, or port 0 */
 	int publish_port;
 	int publish_http_port;         /* and plain HTTP's, or 0 */
+	int publish_prom_port;         /* and the monitor's Prometheus, or 0 */
 	gid_t watch_gid;        /* the group that may watch the lab; 0: root only */
 };
 

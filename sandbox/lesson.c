@@ -105,7 +105,8 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 	char *w[LESSON_ARGS_MAX + 4];
 	snprintf(buf, sizeof(buf), "%s", text);
 	size_t first = strcspn(text, " \t");
-	if ((first == 3 && strncmp(text, "log", 3) == 0) || (first == 3 && strncmp(text, "run", 3) == 0)) {
+	if ((first == 3 && strncmp(text, "log", 3) == 0) || (first == 3 && strncmp(text, "run", 3) == 0) ||
+	    (first == 7 && strncmp(text, "capture", 7) == 0)) {
 		/* These end in a regular expression that may hold anything. */
 		if (!regex_part(text, p, why, size, head, sizeof(head)))
 			return false;
@@ -179,6 +180,22 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 		copy(p->b, sizeof(p->b), w[3]);
 		return true;
 	}
+	if (strcmp(w[0], "capture") == 0) {
+		p->kind = PRED_CAPTURE;
+		if (n != 2 || !copy(p->a, sizeof(p->a), w[1]) || strspn(w[1], "abcdefghijklmnopqrstuvwxyz0123456789-:") != strlen(w[1]))
+			return WHY("expected 'capture LINK ~ REGEX' (a LINK is NODE-IFACE)");
+		return true;
+	}
+	if (strcmp(w[0], "prometheus") == 0) {
+		p->kind = PRED_PROM;
+		if (n != 5 || !one_of(w[2], (const char *const[]){ "qps", "5xx", NULL }) ||
+		    !one_of(w[3], (const char *const[]){ ">=", "<=", NULL }) || !number(w[4], "", 0, 1e6, &p->percent) ||
+		    !copy(p->a, sizeof(p->a), w[1]))
+			return WHY("expected 'prometheus WEB qps|5xx >=|<= N'");
+		copy(p->want, sizeof(p->want), w[2]);
+		copy(p->b, sizeof(p->b), w[3]);
+		return true;
+	}
 	if (strcmp(w[0], "replica") == 0) {
 		p->kind = PRED_REPLICA;
 		bool is = n == 4 && strcmp(w[2], "is") == 0 && one_of(w[3], (const char *const[]){ "replicating", "broken", NULL });
@@ -241,7 +258,7 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 		return true;
 	}
 	return WHY("unknown predicate '%s' (known: vip, vrrp, server, node, daemon, request, connect, traffic, trace, "
-		   "log, run, replica)", w[0]);
+		   "log, run, replica, capture, prometheus)", w[0]);
 }
 
 /* "PRED within Ns": the predicate and its deadline. */
@@ -678,7 +695,7 @@ struct names {
  * the names are read; the values hold placeholders. */
 static bool role_runs(struct linter *x, const struct topo_node *n, const char *d, char *known, size_t size)
 {
-	const char *layers[ROLE_COUNT + 2];
+	const char *layers[ROLE_COUNT + 3];
 	int n_layers = render_layers(x->t, n, layers);
 	bool found = false, any = false;
 	known[0] = '\0';
@@ -738,6 +755,23 @@ static void lint_pred(struct linter *x, const struct pred *p)
 		if ((n = node_named(x, line, p->a)) && !topo_has_role(n, ROLE_WEB))
 			lerr(x, line, "%s is not a web server (traffic share WEB)", p->a);
 		break;
+	case PRED_PROM:
+		if ((n = node_named(x, line, p->a)) && !topo_has_role(n, ROLE_WEB))
+			lerr(x, line, "%s is not a web server (prometheus WEB …)", p->a);
+		if (!topo_monitored(x->t))
+			lerr(x, line, "topology %s has no monitor node (role monitor): no Prometheus to ask", x->t->name);
+		break;
+	case PRED_CAPTURE: {
+		char node[64];
+		str_copy(node, sizeof(node), p->a);
+		char *dash = strrchr(node, '-'), *colon = strchr(node, ':');
+		if (colon)
+			*colon = '\0';
+		else if (dash && !topo_node_find(x->t, node) && strncmp(dash + 1, "eth", 3) == 0)
+			*dash = '\0';
+		node_named(x, line, node);
+		break;
+	}
 	case PRED_REPLICA:
 		if ((n = node_named(x, line, p->a)) && !topo_primary_of(x->t, n))
 			lerr(x, line, "%s is not a replica (it has no replica_of in topology %s)", p->a, x->t->name);

@@ -29,6 +29,10 @@
  *   run NODE: COMMAND ~ REGEX
  *   replica NODE is replicating|broken  replica NODE lag >=|<= N (transactions
  *                                       the primary logged, not yet applied here)
+ *   capture LINK ~ REGEX                (a packet of LINK, as stacklab capture
+ *                                       tells it, within 2 s)
+ *   prometheus WEB qps|5xx >=|<= N      (answers/s as the monitor's Prometheus
+ *                                       computes them from HAProxy's counters)
  * Measures: "from @MARK until PRED" (ms), "traffic ok|failed|timeout|
  * http5xx since @MARK over Ds" (a count), "traffic p50|p99 since @MARK
  * over Ds" (ms). */
@@ -48,7 +52,7 @@
 
 enum pred_kind {
 	PRED_VIP, PRED_VRRP, PRED_SERVER, PRED_NODE, PRED_DAEMON, PRED_REQUEST, PRED_CONNECT,
-	PRED_TRAFFIC, PRED_TRACE, PRED_LOG, PRED_RUN, PRED_REPLICA, PRED_SHARE,
+	PRED_TRAFFIC, PRED_TRACE, PRED_LOG, PRED_RUN, PRED_REPLICA, PRED_SHARE, PRED_CAPTURE, PRED_PROM,
 };
 
 /* A live predicate, parsed. Names are checked against the topology by

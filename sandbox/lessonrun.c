@@ -339,7 +339,7 @@ static int subscribe(struct run *r)
 	r->fd = ctl_connect(r->opt->lab);
 	if (r->fd < 0)
 		return r->fd;
-	json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", "vip,vrrp,backend,node,daemon,fault,traffic,log,replication,set");
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", "vip,vrrp,backend,node,daemon,fault,traffic,log,replication,set,qps");
 	int e = ctl_send(r->fd, req);
 	json_decref(req);
 	char *line = NULL;
@@ -412,6 +412,14 @@ static bool state_holds(struct run *r, const struct pred *p, char *now, size_t s
 		double v = (double)json_integer_value(lag);
 		snprintf(now, size, "%.0f transaction%s behind the primary", v, v == 1 ? "" : "s");
 		return strcmp(p->b, ">=") == 0 ? v >= p->percent : v <= p->percent;
+	}
+	case PRED_PROM: {
+		json_t *v = json_object_get(n, strcmp(p->want, "qps") == 0 ? "qps" : "qps_5xx");
+		if (!json_is_number(v))
+			return snprintf(now, size, "Prometheus has no figure for %s yet", p->a), false;
+		double q = json_number_value(v);
+		snprintf(now, size, "%.1f %s/s", q, strcmp(p->want, "qps") == 0 ? "answers" : "5xx answers");
+		return strcmp(p->b, ">=") == 0 ? q >= p->percent : q <= p->percent;
 	}
 	case PRED_DAEMON:
 		snprintf(now, size, "not known");
@@ -493,6 +501,21 @@ static bool command_holds(struct run *r, const struct pred *p, char *now, size_t
 		json_decref(t);
 		return k == p->n_list;
 	}
+	case PRED_CAPTURE: {
+		char *w[] = { "capture", "--count", "2000", "--seconds", "2", (char *)p->a };
+		stacklab(r, w, 6, out, sizeof(out));
+		snprintf(now, size, "no such packet in 2 s");
+		for (char *l = out, *nl; *l; l = nl + 1) {
+			nl = strchr(l, '\n');
+			if (nl)
+				*nl = '\0';
+			if (regex_finds(p->regex, l))
+				return snprintf(now, size, "%.200s", l), true;
+			if (!nl)
+				break;
+		}
+		return false;
+	}
 	case PRED_RUN: {
 		char *w[] = { "exec", (char *)p->a, "--", "sh", "-c", (char *)p->command };
 		stacklab(r, w, 6, out, sizeof(out));
@@ -571,6 +594,7 @@ static bool holds(struct run *r, const struct pred *p, double since, char *now, 
 	case PRED_CONNECT:
 	case PRED_TRACE:
 	case PRED_RUN:
+	case PRED_CAPTURE:
 		return command_holds(r, p, now, size);
 	default:
 		return state_holds(r, p, now, size);
@@ -588,6 +612,7 @@ static bool stateful(const struct pred *p)
 	case PRED_NODE:
 	case PRED_DAEMON:
 	case PRED_REPLICA:
+	case PRED_PROM:
 		return true;
 	default:
 		return false;

@@ -37,7 +37,7 @@ static int listen_on(const char *addr, int port, struct sl_error *err)
 	return fd;
 }
 
-int publish_listen(struct lab *lab, const char *addr, int port, int http_port, struct sl_error *err)
+int publish_listen(struct lab *lab, const char *addr, int port, int http_port, int prom_port, struct sl_error *err)
 {
 	int fd = listen_on(addr, port, err);
 	if (fd < 0)
@@ -55,15 +55,30 @@ int publish_listen(struct lab *lab, const char *addr, int port, int http_port, s
 		lab->publish.http_port = http_port;
 		r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)80, false);
 	}
+	if (r == 0 && prom_port) {
+		/* The monitor's Prometheus, for its own web page. */
+		bool monitor = false;
+		for (int i = 0; i < lab->topo->n_nodes; i++)
+			monitor |= topo_has_role(&lab->topo->nodes[i], ROLE_MONITOR);
+		if (!monitor)
+			return sl_err(err, EINVAL, "--publish: a third port publishes the monitor's Prometheus, and topology %s "
+						   "has no monitor node", lab->topo->name);
+		if ((fd = listen_on(addr, prom_port, err)) < 0)
+			return fd;
+		lab->publish.prom_fd = fd;
+		lab->publish.prom_port = prom_port;
+		r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)9090, false);
+	}
 	return r < 0 ? sl_err(err, -r, "--publish: %s", strerror(-r)) : 0;
 }
 
 /* A socket in the client node's network namespace, connected (or
- * connecting) to the VIP's `port`. */
+ * connecting) to the site's `port` (the monitor's for 9090). */
 static int connect_from_client(struct lab *lab, int port)
 {
-	int client = lab_node_of_role(lab, ROLE_CLIENT);
-	const struct in_addr *www = topo_www_addr(lab->topo);
+	int client = lab_node_of_role(lab, ROLE_CLIENT), monitor = lab_node_of_role(lab, ROLE_MONITOR);
+	const struct in_addr *www = port == 9090 ? (monitor >= 0 ? &lab->topo->nodes[monitor].ifaces[0].addr : NULL)
+						 : topo_www_addr(lab->topo);
 	if (client < 0 || lab->nodes[client].state != NODE_UP || !www)
 		return -ENETUNREACH;
 	char path[64];
@@ -98,8 +113,8 @@ static void conn_close(struct lab *lab, int i)
 static void publish_accept(struct lab *lab, void *ctx)
 {
 	int port = (int)(intptr_t)ctx;
-	int a = accept4(port == 80 && lab->publish.http_fd >= 0 ? lab->publish.http_fd : lab->publish.fd, NULL, NULL,
-			SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int a = accept4(port == 9090 ? lab->publish.prom_fd : port == 80 && lab->publish.http_fd >= 0 ? lab->publish.http_fd
+							 : lab->publish.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (a < 0)
 		return;
 	int i;
@@ -168,6 +183,11 @@ json_t *publish_json(struct lab *lab)
 		snprintf(http, sizeof(http), "http://www.%s:%d/", lab->topo->domain, lab->publish.http_port);
 		json_object_set_new(j, "http_port", json_integer(lab->publish.http_port));
 		json_object_set_new(j, "http_url", json_string(http));
+	}
+	if (lab->publish.prom_fd >= 0) {
+		char prom[160];
+		snprintf(prom, sizeof(prom), "http://%s:%d/", lab->publish.addr, lab->publish.prom_port);
+		json_object_set_new(j, "prometheus_url", json_string(prom));
 	}
 	return j;
 }

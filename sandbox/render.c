@@ -44,13 +44,15 @@ static size_t group_len(const char *ph, size_t len)
 		return 0;
 	memcpy(group, ph, g);
 	group[g] = '\0';
-	return strcmp(group, "all") == 0 || role_find(group) ? g : 0;
+	return strcmp(group, "all") == 0 || strcmp(group, "server") == 0 || role_find(group) ? g : 0;
 }
 
 static bool in_group(const struct topo_node *n, const char *group, size_t glen)
 {
 	if (glen == 3 && memcmp(group, "all", 3) == 0)
 		return true;
+	if (glen == 6 && memcmp(group, "server", 6) == 0) /* what a monitor scrapes */
+		return topo_is_server(n);
 	for (int id = 0; id < ROLE_COUNT; id++)
 		if (topo_has_role(n, id) && strlen(role_get(id)->name) == glen && memcmp(role_get(id)->name, group, glen) == 0)
 			return true;
@@ -218,7 +220,8 @@ char *render_text(const struct topo *t, const struct topo_node *n, const char *t
 		line += cond, len -= (size_t)cond;
 		const char *group = NULL;
 		size_t glen = line_group(line, len, &group);
-		if (glen && in_group(n, group, glen) && !(glen == 3 && memcmp(group, "all", 3) == 0)) {
+		bool every = (glen == 3 && memcmp(group, "all", 3) == 0) || (glen == 6 && memcmp(group, "server", 6) == 0);
+		if (glen && in_group(n, group, glen) && !every) {
 			/* A server that runs a tier itself uses its own: a full
 			 * server's Nginx passes to its own PHP-FPM, which reads
 			 * its own database. */
@@ -326,6 +329,8 @@ static int layers_of(const struct topo *t, const struct topo_node *n, const char
 	for (int id = 0; id < ROLE_COUNT; id++)
 		if (topo_has_role(n, id))
 			layers[k++] = role_get(id)->name;
+	if (topo_monitored(t) && topo_is_server(n))
+		layers[k++] = "metrics"; /* its exporters, for the monitor */
 	return k;
 }
 
@@ -334,7 +339,7 @@ int render_node(const struct topo *t, const struct topo_node *n, const char *src
 		struct sl_error *err)
 {
 	struct ctx c = { t, n, extra, n_extra, NULL, 0, err };
-	const char *layers[ROLE_COUNT + 2];
+	const char *layers[ROLE_COUNT + 3];
 	int n_layers = layers_of(t, n, layers);
 	for (int i = 0; i < n_layers; i++) {
 		char src[PATH_MAX];

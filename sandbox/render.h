@@ -1,7 +1,8 @@
 /* render.h — a node's private /etc and /var, rendered from rootfs/ templates.
  *
  * Every file of rootfs/common/etc, rootfs/vrrp/etc for a vip holder and
- * rootfs/ROLE/etc for each of the node's roles is copied with its {{name}}
+ * rootfs/ROLE/etc for each of the node's roles (and rootfs/metrics/etc for a
+ * server of a lab with a monitor) is copied with its {{name}}
  * placeholders replaced (a later layer's file replaces an earlier one's,
  * but stacklab/services files are joined: a node runs every role's daemons):
  *   {{node}} {{role}} {{domain}} {{addr}} {{lab}}  this node ({{role}}: "web app db")
@@ -11,7 +12,7 @@
  *   {{NET.addr}}                                    this node's address on network NET
  * A line that begins {{if NAME}} ({{if !NAME}}) is written only when the
  * value of NAME is (is not) "yes".
- * A line naming {{ROLE.name}} or {{ROLE.addr}} (or {{all.name}}, {{all.addr}})
+ * A line naming {{ROLE.name}} or {{ROLE.addr}} (or {{all.*}}, {{server.*}}: lb, web, app, db)
  * is written once per node of that role, in topology order; but once only,
  * for the node itself, when the node has that role too (a full server's
  * Nginx passes to its own PHP-FPM). */
@@ -37,8 +38,8 @@ int render_node(const struct topo *t, const struct topo_node *n, const char *src
 		struct sl_error *err);
 
 /* The rootfs/ layers of node `n`, in the order they are rendered (common,
- * vrrp for a vip holder, its roles): fills layers[ROLE_COUNT + 2], returns
- * how many. */
+ * vrrp for a vip holder, its roles, metrics for a monitored server): fills
+ * layers[ROLE_COUNT + 3], returns how many. */
 int render_layers(const struct topo *t, const struct topo_node *n, const char **layers);
 
 /* Render one template text for node `n`; returns a malloc'd string, or NULL

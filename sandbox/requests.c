@@ -73,7 +73,7 @@ static json_t *do_inspect(struct lab *lab, json_t *req)
 		return lab_reply_error("no node '%s' in lab %s", name ? name : "", lab->name);
 	const struct lab_node *ln = &lab->nodes[i];
 	json_t *files = json_array(), *out = json_array(), *logs = json_object();
-	const char *layers[ROLE_COUNT + 2];
+	const char *layers[ROLE_COUNT + 3];
 	int n_layers = render_layers(lab->topo, ln->spec.node, layers);
 	/* Not common: what its roles render, then keepalived's (vrrp). */
 	for (int pass = 0; pass < 2; pass++)

@@ -47,6 +47,9 @@ static const struct role roles[ROLE_COUNT] = {
 	[ROLE_WEB] = { "web", 2, no_caps, etc_common, set_none },
 	[ROLE_APP] = { "app", 3, no_caps, etc_app, set_none },
 	[ROLE_DB] = { "db", 4, db_caps, etc_common, set_db },
+	/* Prometheus, scraping every server's exporters: beside the stack,
+	 * with the clients. */
+	[ROLE_MONITOR] = { "monitor", 0, no_caps, etc_common, set_none },
 };
 
 const struct role *role_find(const char *name)

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum role_id { ROLE_CLIENT, ROLE_DNS, ROLE_LB, ROLE_WEB, ROLE_APP, ROLE_DB, ROLE_COUNT };
+enum role_id { ROLE_CLIENT, ROLE_DNS, ROLE_LB, ROLE_WEB, ROLE_APP, ROLE_DB, ROLE_MONITOR, ROLE_COUNT };
 
 /* The kind of value a setting holds; topo.c checks it when it parses. */
 enum setting_type {

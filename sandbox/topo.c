@@ -328,7 +328,7 @@ static void handle_node(struct parser *p, const char *name, const char *key, con
 		for (char *w = strtok_r(buf, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
 			const struct role *r = role_find(w);
 			if (!r) {
-				perr(p, p->in.line, "unknown role '%s' (known: client, dns, lb, web, app, db)", w);
+				perr(p, p->in.line, "unknown role '%s' (known: client, dns, lb, web, app, db, monitor)", w);
 				continue;
 			}
 			unsigned bit = 1u << (r - role_get(0));
@@ -341,7 +341,7 @@ static void handle_node(struct parser *p, const char *name, const char *key, con
 				n->role = r;
 		}
 		if (!n->roles)
-			perr(p, p->in.line, "node %s: 'role' names no role (known: client, dns, lb, web, app, db)", name);
+			perr(p, p->in.line, "node %s: 'role' names no role (known: client, dns, lb, web, app, db, monitor)", name);
 		else if ((n->roles & (1u << ROLE_CLIENT)) && n->roles != 1u << ROLE_CLIENT)
 			perr(p, p->in.line, "node %s: a client is a client only (it runs no daemons)", name);
 	} else if (strcmp(key, "allow") == 0) {
@@ -894,6 +894,20 @@ const char *topo_roles(const struct topo_node *n, char *buf, size_t size)
 		if (topo_has_role(n, id))
 			snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", buf[0] ? " " : "", role_get(id)->name);
 	return buf;
+}
+
+bool topo_monitored(const struct topo *t)
+{
+	for (int i = 0; i < t->n_nodes; i++)
+		if (topo_has_role(&t->nodes[i], ROLE_MONITOR))
+			return true;
+	return false;
+}
+
+bool topo_is_server(const struct topo_node *n)
+{
+	return topo_has_role(n, ROLE_LB) || topo_has_role(n, ROLE_WEB) || topo_has_role(n, ROLE_APP) ||
+	       topo_has_role(n, ROLE_DB);
 }
 
 bool topo_holds_vip(const struct topo *t, const struct topo_node *n)

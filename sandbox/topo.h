@@ -122,6 +122,10 @@ const char *topo_setting(const struct topo *t, const struct topo_node *n,
 bool topo_has_role(const struct topo_node *n, enum role_id id);
 /* Its roles as the topology writes them: "web app db". */
 const char *topo_roles(const struct topo_node *n, char *buf, size_t size);
+/* Does the lab have a monitor (a node of role monitor: Prometheus)? */
+bool topo_monitored(const struct topo *t);
+/* Is n a server a monitor scrapes (an lb, web, app or db node)? */
+bool topo_is_server(const struct topo_node *n);
 /* Does node `n` hold a virtual IP (and so run keepalived)? */
 bool topo_holds_vip(const struct topo *t, const struct topo_node *n);
 /* The address www.DOMAIN resolves to: the vip or node [lab] www names, else

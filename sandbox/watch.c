@@ -38,6 +38,12 @@ bool watch_parse(const char *daemon, const char *line, struct watch_event *ev)
 			p = strstr(p + 1, "Server ");
 		}
 	}
+	if (strcmp(daemon, "qps") == 0 && (strncmp(line, "qps ", 4) == 0 || strncmp(line, "5xx ", 4) == 0)) {
+		ev->kind = WATCH_QPS;
+		ev->qps = line + 4;
+		ev->errors = line[0] == '5';
+		return true;
+	}
 	if (strcmp(daemon, "replication") == 0 && sscanf(line, "primary binlog=%47s", ev->replica.binlog) == 1) {
 		ev->kind = WATCH_REPLICA;
 		return true;

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-enum watch_kind { WATCH_VRRP, WATCH_SERVER, WATCH_REPLICA };
+enum watch_kind { WATCH_VRRP, WATCH_SERVER, WATCH_REPLICA, WATCH_QPS };
 
 /* A MariaDB replica's state, as rootfs/db/etc/mysql/replica-watch.sh says it. */
 struct watch_replica {
@@ -23,6 +23,8 @@ struct watch_event {
 	char server[32];     /* HAProxy server ("" for VRRP) */
 	char state[16];      /* MASTER, BACKUP, FAULT; UP, DOWN */
 	struct watch_replica replica;
+	const char *qps;     /* WATCH_QPS: "web-01=10.0 web-02=9.9", in the line */
+	bool errors;         /* WATCH_QPS: of the HTTP 5xx answers, not of all */
 };
 
 /* The sequence number of a GTID "domain-server-seq" (the last of a list), or

@@ -10,10 +10,13 @@ set -euo pipefail
 build=(gcc make pkg-config libc6-dev libnl-3-dev libnl-route-3-dev libcap-dev libseccomp-dev
 	libjansson-dev libinih-dev libncurses-dev libcurl4-openssl-dev clang libclang-rt-dev)
 tools=(iproute2 iputils-ping procps util-linux perl curl openssl dnsutils tcpdump nftables tmux socat jq)
-daemons=(haproxy keepalived nginx-light php-fpm php-mysql mariadb-server-core mariadb-client-core dnsmasq-base)
+daemons=(haproxy keepalived nginx-light php-fpm php-mysql mariadb-server-core mariadb-client-core dnsmasq-base
+	prometheus prometheus-node-exporter prometheus-nginx-exporter)
 bench=(wrk)
 # package → the host service it brings along
-declare -A service=([haproxy]=haproxy [keepalived]=keepalived [nginx-light]=nginx [php-fpm]=php8.2-fpm)
+declare -A service=([haproxy]=haproxy [keepalived]=keepalived [nginx-light]=nginx [php-fpm]=php8.2-fpm
+	[prometheus]=prometheus [prometheus-node-exporter]=prometheus-node-exporter
+	[prometheus-nginx-exporter]=prometheus-nginx-exporter)
 
 missing=()
 for p in "${build[@]}" "${tools[@]}" "${daemons[@]}" "${bench[@]}"; do

@@ -195,6 +195,7 @@ void model_init(struct tm_model *m, json_t *st)
 		snprintf(n->balance, sizeof(n->balance), "%s", s(jn, "balance"));
 		set_replication(n, json_object_get(jn, "replication"));
 		snprintf(n->firewall, sizeof(n->firewall), "%s", s(json_object_get(jn, "firewall"), "state"));
+		n->qps = json_is_number(json_object_get(jn, "qps")) ? json_number_value(json_object_get(jn, "qps")) : -1;
 	}
 	snprintf(m->www, sizeof(m->www), "%s", s(st, "www"));
 	m->https = !json_is_false(json_object_get(st, "https"));
@@ -377,6 +378,14 @@ void model_event(struct tm_model *m, json_t *ev)
 		if (strcmp(n->repl.role, "replica") == 0 && was != now)
 			model_log(m, "replica  %s %s (io %s, sql %s)", n->name, now ? "replicating" : "broken", n->repl.io,
 				  n->repl.sql);
+	} else if (strcmp(kind, "qps") == 0) {
+		const char *name;
+		json_t *q;
+		json_object_foreach(json_object_get(ev, "qps"), name, q) { /* not qps_5xx: the map shows the total */
+			struct tm_node *w = model_node(m, name);
+			if (w)
+				w->qps = json_number_value(q);
+		}
 	} else if (strcmp(kind, "set") == 0 && n) {
 		snprintf(n->balance, sizeof(n->balance), "%s", s(ev, "value"));
 		model_log(m, "set      %s balance %s (was %s)", n->name, s(ev, "value"), s(ev, "was"));

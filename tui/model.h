@@ -28,6 +28,7 @@ struct tm_node {
 	char daemons[96];             /* "haproxy keepalived" */
 	char balance[16];             /* an lb: HAProxy's algorithm */
 	char firewall[4];             /* "on", "off", or "" for a node without one */
+	double qps;                   /* a web server's requests/s as Prometheus says, -1 not known */
 	struct {
 		char role[8];         /* "primary", "replica", "" */
 		char io[16], sql[16]; /* a replica's threads */

@@ -255,6 +255,11 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			put_fit(w, y + 3 + extra, x, iw, A_DIM, n->role);
 			extra++;
 		}
+		if (n->qps >= 0) { /* what the monitor's Prometheus says it serves */
+			snprintf(line, sizeof(line), "Prom %.1f req/s", n->qps);
+			put_fit(w, y + 3 + extra, x, iw, 0, line);
+			extra++;
+		}
 		if (n->repl.role[0] && strcmp(n->state, "up") == 0) { /* its database's part in replication */
 			bool running = strcmp(n->repl.io, "Yes") == 0 && strcmp(n->repl.sql, "Yes") == 0;
 			if (strcmp(n->repl.role, "primary") == 0)

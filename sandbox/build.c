@@ -340,8 +340,9 @@ static bool site_answers(struct lab *lab, int client, const char *url, char *las
 static int wait_site(struct lab *lab, struct sl_error *err)
 {
 	const struct topo *t = lab->topo;
-	for (enum role_id r = 0; r < ROLE_COUNT; r++)
-		if (r != ROLE_LB && lab_node_of_role(lab, r) < 0)
+	static const enum role_id needed[] = { ROLE_CLIENT, ROLE_DNS, ROLE_WEB, ROLE_APP, ROLE_DB };
+	for (size_t k = 0; k < ARRAY_SIZE(needed); k++)
+		if (lab_node_of_role(lab, needed[k]) < 0)
 			return 0;
 	if (!topo_www_addr(t))
 		return 0;

@@ -96,11 +96,12 @@ like "$(sl set --lab $L1 lb1 balance 2>&1)" "expected LB balance ALGORITHM" "set
 sl down --lab $L1 >/dev/null; ok $? "down distributed"
 
 # --- design 2: secured ----------------------------------------------------------------
-out=$(sl up --lab $L2 --topology secured 2>&1); ok $? "up secured"
+out=$(sl up --lab $L2 --topology secured --publish 127.0.0.1:18443,18080,19090 2>&1); ok $? "up secured, published with Prometheus"
+like "$out" "the monitor's Prometheus: http://127.0.0.1:19090/" "up says where Prometheus is published"
 like "$out" "waiting for https://www.foobar.com/" "HTTPS again: lb1 ends TLS"
 like "$(sl request --lab $L2 /)" "GET https://www.foobar.com/ → 200" "a DB-backed page answers over HTTPS through the firewalls"
 st=$(sl status --lab $L2)
-like "$st" "firewall on: allows tcp 80 from lb1, tcp 3306 from web-02; drops the rest" "status: web-01's firewall and its rules"
+like "$st" "firewall on: allows tcp 80 from lb1, tcp 3306 from web-02, tcp 9100 from monitor, tcp 9113 from monitor; drops the rest" "status: web-01's firewall and its rules"
 # Probed with real connections, both ways: what the rules allow, and what they drop.
 probe() { sl exec --lab $L2 "$1" -- sh -c "timeout 1 bash -c 'echo > /dev/tcp/$2/$3' 2>/dev/null && echo open || echo closed"; }
 is "$(probe client 203.0.113.21 3306)" "closed" "the client no longer reaches MariaDB on web-01"
@@ -132,6 +133,18 @@ like "$cap" "packets on lb1-eth0, [0-9]+ shown .*; all in $pcap" "capture says h
 like "$(tcpdump -nn -r "$pcap" 2>/dev/null | head -50)" "203\.0\.113\.11\.[0-9]+ > 203\.0\.113\.2[12]\.80" "the pcap file reads in tcpdump"
 like "$(sl capture --lab $L2 nowhere-eth9 2>&1)" "has no link 'nowhere-eth9'" "capture names a link it does not know"
 like "$(sl capture --lab $L2 --count 0 lb1 2>&1)" "--count takes 1 to 100000" "and a bad count"
+# Monitoring: Prometheus scrapes every exporter, and its QPS is the generator's.
+up_targets() { curl -s --max-time 2 'http://127.0.0.1:19090/api/v1/query?query=up' | grep -o '"value":\[[0-9.]*,"1"\]' | wc -l; }
+wait_until 10 sh -c "[ \$(curl -s --max-time 2 'http://127.0.0.1:19090/api/v1/query?query=up' | grep -o '\"value\":\[[0-9.]*,\"1\"\]' | wc -l) -ge 6 ]"
+ok $? "Prometheus (published on the host) sees its 6 targets up: 3 node exporters, 2 Nginx exporters, HAProxy ($(up_targets))"
+sl traffic --lab $L2 start --rate 20 --seconds 30 >/dev/null
+qps_of() { sl status --lab $L2 --json | jq -r ".nodes[] | select(.name == \"$1\") | .qps // 0"; }
+wait_until 15 sh -c "[ \$($STACKLAB status --lab $L2 --json | jq -r '[.nodes[] | .qps // 0] | add | floor') -ge 15 ]"
+ok $? "the QPS Prometheus computes adds up to the generator's 20/s (web-01 $(qps_of web-01), web-02 $(qps_of web-02))"
+like "$(sl status --lab $L2)" "web/web-02 UP|requests/s, [0-9.]+ of them 5xx \(Prometheus\)" "status shows each server's requests/s from Prometheus"
+like "$(sl tui --lab $L2 --once)" "Prom [0-9.]+ req/s" "and the TUI"
+sl traffic --lab $L2 stop >/dev/null
+like "$(sl status --lab $L2)" "monitor +monitor +up" "the monitor node"
 sl down --lab $L2 >/dev/null; ok $? "down secured"
 host_back_to "$before"; ok $? "nothing of either lab is left"
 done_testing

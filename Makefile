@@ -74,6 +74,7 @@ bench: all
 	bench/failover.sh
 	bench/tui.sh
 	bench/lesson.sh
+	bench/designs.sh
 
 # A libFuzzer target for the topology parser, built by clang from objects of
 # its own: the gcc objects above have neither coverage nor sanitizers. The
@@ -83,7 +84,7 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 12
 FUZZ_CFLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_ENGINE := error util inifile role topo lesson
+FUZZ_ENGINE := error util inifile role topo render lesson
 FUZZ_LIBS = $(shell pkg-config --libs inih)
 
 fuzz: build/fuzz/topo build/fuzz/lesson

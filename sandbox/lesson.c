@@ -689,9 +689,32 @@ struct names {
 	size_t size;
 };
 
+/* A {{if NAME}} of a services template, for node n: the conditions the
+ * templates use, worked out from the topology as `up` does. An unknown one
+ * counts as true (the daemon may run). */
+static bool condition_holds(const struct topo *t, const struct topo_node *n, const char *name, size_t len)
+{
+	bool negate = len && name[0] == '!';
+	name += negate, len -= negate;
+	bool v = true;
+	if (len == 9 && memcmp(name, "monitored", 9) == 0)
+		v = topo_monitored(t);
+	else if (len == 7 && memcmp(name, "replica", 7) == 0)
+		v = topo_primary_of(t, n) != NULL;
+	else if (len == 6 && memcmp(name, "binlog", 6) == 0) {
+		v = false;
+		for (int i = 0; i < t->n_nodes; i++)
+			v |= topo_primary_of(t, &t->nodes[i]) == n;
+	} else if (len == 9 && memcmp(name, "holds_vip", 9) == 0)
+		v = topo_holds_vip(t, n);
+	else
+		return true;
+	return v != negate;
+}
+
 /* Does node n run daemon `d`? The services templates of its layers
  * (rootfs/LAYER/etc/stacklab/services) name them, one [section] each, some
- * behind a condition ({{if replica}}[replication]): those count too. Only
+ * behind a condition ({{if replica}}[replication]) that holds for n. Only
  * the names are read; the values hold placeholders. */
 static bool role_runs(struct linter *x, const struct topo_node *n, const char *d, char *known, size_t size)
 {
@@ -706,8 +729,12 @@ static bool role_runs(struct linter *x, const struct topo_node *n, const char *d
 		char line[256];
 		while (f && fgets(line, sizeof(line), f)) {
 			char *l = line, name[40];
-			if (strncmp(l, "{{if ", 5) == 0 && strstr(l, "}}"))
-				l = strstr(l, "}}") + 2;
+			if (strncmp(l, "{{if ", 5) == 0 && strstr(l, "}}")) {
+				char *close = strstr(l, "}}");
+				if (!condition_holds(x->t, n, l + 5, (size_t)(close - l - 5)))
+					continue;
+				l = close + 2;
+			}
 			if (sscanf(l, "[%39[^]]]", name) != 1)
 				continue;
 			any = true;

@@ -302,6 +302,8 @@ static void traffic_result(struct tm_model *m, json_t *ev, double t)
 			m->lat_n++;
 		m->lat[i] = (float)json_real_value(json_object_get(ev, "ms"));
 		m->lat_t[i] = t;
+		struct tm_node *w = model_node(m, web);
+		m->lat_web[i] = (signed char)(w ? w - m->nodes : -1);
 	} else {
 		char text[64];
 		json_int_t status = json_integer_value(json_object_get(ev, "status"));
@@ -404,6 +406,27 @@ static int cmpf(const void *a, const void *b)
 {
 	float x = *(const float *)a, y = *(const float *)b;
 	return (x > y) - (x < y);
+}
+
+void model_spread(const struct tm_model *m, double now, char *out, size_t size)
+{
+	int by[TM_NODES] = { 0 }, total = 0, webs = 0;
+	out[0] = '\0';
+	for (int k = 0; k < m->lat_n; k++) {
+		int i = (m->lat_head + k) % 2048;
+		if (now - m->lat_t[i] <= 10 && m->lat_web[i] >= 0 && m->lat_web[i] < m->n_nodes) {
+			by[m->lat_web[i]]++;
+			total++;
+		}
+	}
+	for (int i = 0; i < m->n_nodes; i++)
+		webs += strstr(m->nodes[i].role, "web") != NULL;
+	if (webs < 2 || total == 0)
+		return;
+	for (int i = 0; i < m->n_nodes; i++)
+		if (strstr(m->nodes[i].role, "web"))
+			snprintf(out + strlen(out), size - strlen(out), "%s%s %d%%", out[0] ? " " : "", m->nodes[i].name,
+				 (by[i] * 100 + total / 2) / total);
 }
 
 void model_latency(struct tm_model *m, double now, double *p50, double *p99)

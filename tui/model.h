@@ -55,6 +55,7 @@ struct tm_model {
 	long bucket_sec;              /* the second bucket 0 stands for */
 	float lat[2048];
 	double lat_t[2048];
+	signed char lat_web[2048];    /* the web server that answered (node index), -1 */
 	int lat_n, lat_head;
 	bool traffic_running;
 	int traffic_rate;
@@ -88,6 +89,9 @@ struct tm_model {
 };
 
 void model_init(struct tm_model *m, json_t *status);
+/* How the answers of the last 10 s were spread over the web servers:
+ * "web-01 52% web-02 48%", or "" with fewer than two web servers. */
+void model_spread(const struct tm_model *m, double now, char *out, size_t size);
 /* Take node states, VRRP states, HAProxy's view and the VIP holders from a
  * fresh status answer (events keep the screen live in between). */
 void model_refresh(struct tm_model *m, json_t *status);

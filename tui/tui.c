@@ -185,6 +185,17 @@ static void act(const char *lab, struct tm_model *m, struct view_state *v, int k
 		json_decref(st);
 		break;
 	}
+	case 'b': { /* an lb's algorithm, the next of three (set LB balance) */
+		if (!n->balance[0]) {
+			snprintf(v->message, sizeof(v->message), "%s is no load balancer: b changes an lb's algorithm", n->name);
+			return;
+		}
+		const char *next = strcmp(n->balance, "roundrobin") == 0 ? "leastconn"
+				   : strcmp(n->balance, "leastconn") == 0 ? "source" : "roundrobin";
+		req = json_pack("{s:s, s:s, s:s, s:s}", "cmd", "set", "node", n->name, "key", "balance", "value", next);
+		snprintf(what, sizeof(what), "%s balance %s (HAProxy reloaded)", n->name, next);
+		break;
+	}
 	default:
 		return;
 	}

@@ -353,6 +353,11 @@ static void draw_traffic(WINDOW *w, struct tm_model *m, struct view_state *v, in
 	char line[256];
 	snprintf(line, sizeof(line), "traffic %s%s  %.0f req/s  last 10 s: %ld ok, %ld failed  p50 %.1f ms  p99 %.1f ms",
 		 m->traffic_running ? "running" : "stopped", "", model_rate(m, (long)now), ok, err, p50, p99);
+	/* How the lbs spread the answers (set LB balance changes it), where it fits. */
+	char spread[128];
+	model_spread(m, (double)now, spread, sizeof(spread));
+	if (spread[0] && width_of(line) + 3 + width_of(spread) <= cols)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line), "  %s", spread);
 	put(w, y, 0, cols, A_BOLD, line);
 	static const char *const bars_u[] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
 	static const char *const bars_a[] = { " ", ".", ".", ":", ":", "=", "=", "#", "#" };
@@ -525,7 +530,7 @@ static void draw_stepper(WINDOW *w, struct view_state *v, int top, int height, i
 static const char *const help_lines[] = {
 	"Tab, arrows  select a node (in the map's order); a click selects too",
 	"c  crash it   f  freeze it   s  stop its first daemon   d  take its link down",
-	"R  cap its first link at 256 kbit/s (tbf)",
+	"R  cap its first link at 256 kbit/s (tbf)    b  an lb's next balance algorithm",
 	"D  delay its first link 200 ms (netem)    L  drop 10 % of its packets (netem)",
 	"p  partition it from the next node    h  heal it    H  heal everything",
 	"t  start/stop traffic    +  -  traffic rate",

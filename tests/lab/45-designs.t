@@ -75,6 +75,7 @@ ok $? "status --json: the replica's lag in transactions, 0 once it caught up ($(
 # The algorithm, changed under traffic: a hitless reload.
 sl traffic --lab $L1 start --rate 50 --seconds 30 >/dev/null; ok $? "traffic at 50/s"
 sleep 1.5
+like "$(sl tui --lab $L1 --once --size 120x40)" "web-01 [0-9]+% web-02 [0-9]+%" "TUI 120x40: the traffic panel shows the spread over the web servers"
 out=$(sl set --lab $L1 lb1 balance source); ok $? "set lb1 balance source"
 like "$out" "lb1: balance source \(was roundrobin\), HAProxy reloaded" "set says what changed"
 like "$(sl status --lab $L1)" "balance source" "status shows the new algorithm"
@@ -86,6 +87,18 @@ sleep 1
 ts=$(sl traffic --lab $L1 stop)
 like "$ts" "since start: [0-9]+ requests, ([0-9]+) ok$" "two reloads under 50 requests/s lost no request"
 like "$ts" "answered by web-01 [0-9]+ \([0-9]+%\), web-02 [0-9]+" "traffic status shows the spread over the web servers"
+# In the TUI: b on the lb switches to the next algorithm.
+S=t-designs-tui
+tmux kill-session -t $S 2>/dev/null
+tmux new-session -d -s $S -x 120 -y 40 "$STACKLAB tui --lab $L1"
+shows() { tmux capture-pane -t $S -p | grep -Eq "$1"; }
+wait_until 5 shows "■ lb1"
+tmux send-keys -t $S Tab Tab b
+wait_until 5 shows "lb1 balance leastconn \\(HAProxy reloaded\\)"; ok $? "TUI: b on lb1 switches it to leastconn, and says so"
+wait_until 3 shows "balance leastconn"; ok $? "TUI: the map shows lb1's new algorithm"
+tmux send-keys -t $S q
+tmux kill-session -t $S 2>/dev/null
+sl set --lab $L1 lb1 balance roundrobin >/dev/null
 like "$(sl set --lab $L1 lb1 balance fastest 2>&1)" "balance 'fastest' is not an algorithm HAProxy takes here \(known: roundrobin" \
 	"an unknown algorithm is refused, naming the known ones"
 like "$(sl set --lab $L1 web-01 balance source 2>&1)" "web-01 is not a load balancer" "set on a web server is refused"

@@ -349,7 +349,7 @@ static void test_designs(void)
 		diag("%s", errors ? errors : "");
 	if (t) {
 		const struct topo_node *w1 = topo_node_find(t, "web-01");
-		ok(w1 && w1->n_rules == 2 && strcmp(w1->rules[0].proto, "tcp") == 0 && w1->rules[0].port == 80 &&
+		ok(w1 && w1->n_rules == 4 && strcmp(w1->rules[0].proto, "tcp") == 0 && w1->rules[0].port == 80 &&
 			   strcmp(w1->rules[0].from[0], "lb1") == 0, "web-01 lets in tcp 80 from lb1");
 		char *rules = firewall_ruleset(t, w1);
 		ok(strstr(rules, "policy drop;") != NULL, "its ruleset drops by default");

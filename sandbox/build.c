@@ -40,10 +40,17 @@ static const struct topo_vip *held_vip(const struct topo *t, const struct topo_n
 /* Placeholders the templates get beyond the topology's own: the timing
  * profile, and for VIP holders their VRRP part. Values live in `store`. */
 struct node_vars {
-	struct render_var v[TIMING_VARS_MAX + 16];
+	struct render_var v[TIMING_VARS_MAX + 24];
 	size_t n;
 	char store[16][40];
 };
+
+static void add_var(struct node_vars *nv, const char *name, const char *value)
+{
+	if (nv->n == ARRAY_SIZE(nv->v))
+		die("too many template variables (%s): raise node_vars' room", name);
+	nv->v[nv->n++] = (struct render_var){ name, value };
+}
 
 /* Node b's address as node a reaches it: on a network both are on (b's
  * first address otherwise). */
@@ -76,18 +83,16 @@ static void db_vars(const struct topo *t, const struct topo_node *n, struct node
 	char *id = nv->store[8], *primary = nv->store[9], *waddr = nv->store[10];
 	snprintf(id, 40, "%d", (int)(n - t->nodes) + 1);
 	const struct topo_node *p = topo_primary_of(t, n);
-	bool copied = false;
-	for (int i = 0; i < t->n_nodes; i++)
-		copied |= topo_primary_of(t, &t->nodes[i]) == n;
+	bool copied = topo_is_primary(t, n);
 	if (p)
 		addr_from(n, p, primary, 40);
 	else
 		str_copy(primary, 40, "-");
-	nv->v[nv->n++] = (struct render_var){ "server_id", id };
-	nv->v[nv->n++] = (struct render_var){ "replica", p ? "yes" : "no" };
-	nv->v[nv->n++] = (struct render_var){ "primary_addr", primary };
-	nv->v[nv->n++] = (struct render_var){ "primary_node", p ? p->name : "-" };
-	nv->v[nv->n++] = (struct render_var){ "binlog", copied ? "yes" : "no" };
+	add_var(nv, "server_id", id);
+	add_var(nv, "replica", p ? "yes" : "no");
+	add_var(nv, "primary_addr", primary);
+	add_var(nv, "primary_node", p ? p->name : "-");
+	add_var(nv, "binlog", copied ? "yes" : "no");
 	const struct topo_node *reads = db_of(t, n), *writes = reads ? topo_primary_of(t, reads) : NULL;
 	if (!writes)
 		writes = reads;
@@ -95,8 +100,8 @@ static void db_vars(const struct topo *t, const struct topo_node *n, struct node
 		addr_from(n, writes, waddr, 40);
 	else
 		str_copy(waddr, 40, "-");
-	nv->v[nv->n++] = (struct render_var){ "db_write_addr", waddr };
-	nv->v[nv->n++] = (struct render_var){ "db_write_node", writes ? writes->name : "-" };
+	add_var(nv, "db_write_addr", waddr);
+	add_var(nv, "db_write_node", writes ? writes->name : "-");
 }
 
 static void node_vars(const struct lab *lab, const struct topo_node *n, struct node_vars *nv)
@@ -104,7 +109,7 @@ static void node_vars(const struct lab *lab, const struct topo_node *n, struct n
 	const struct topo *t = lab->topo;
 	nv->n = 0;
 	for (size_t i = 0; i < lab->timing->n_vars; i++)
-		nv->v[nv->n++] = lab->timing->vars[i];
+		add_var(nv, lab->timing->vars[i].name, lab->timing->vars[i].value);
 	int rank = 0;
 	const struct topo_vip *vip = held_vip(t, n, &rank);
 	if (vip) {
@@ -114,23 +119,23 @@ static void node_vars(const struct lab *lab, const struct topo_node *n, struct n
 		for (int k = 0; k < n->n_ifaces; k++)
 			if (n->ifaces[k].net == vip->net)
 				str_copy(nv->store[2], sizeof(nv->store[2]), n->ifaces[k].name);
-		nv->v[nv->n++] = (struct render_var){ "priority", topo_setting(t, n, "priority", nv->store[0]) };
-		nv->v[nv->n++] = (struct render_var){ "vip_prefix", nv->store[1] };
-		nv->v[nv->n++] = (struct render_var){ "vip_iface", nv->store[2] };
-		nv->v[nv->n++] = (struct render_var){ "vrrp_state", rank == 0 ? "MASTER" : "BACKUP" };
+		add_var(nv, "priority", topo_setting(t, n, "priority", nv->store[0]));
+		add_var(nv, "vip_prefix", nv->store[1]);
+		add_var(nv, "vip_iface", nv->store[2]);
+		add_var(nv, "vrrp_state", rank == 0 ? "MASTER" : "BACKUP");
 	}
-	nv->v[nv->n++] = (struct render_var){ "balance", lab_balance(lab, n) };
-	nv->v[nv->n++] = (struct render_var){ "https", t->https };
-	nv->v[nv->n++] = (struct render_var){ "site_port", strcmp(t->https, "yes") == 0 ? "443" : "80" };
-	nv->v[nv->n++] = (struct render_var){ "holds_vip", vip ? "yes" : "no" };
-	nv->v[nv->n++] = (struct render_var){ "monitored", topo_monitored(t) ? "yes" : "no" };
+	add_var(nv, "balance", lab_balance(lab, n));
+	add_var(nv, "https", t->https);
+	add_var(nv, "site_port", strcmp(t->https, "yes") == 0 ? "443" : "80");
+	add_var(nv, "holds_vip", vip ? "yes" : "no");
+	add_var(nv, "monitored", topo_monitored(t) ? "yes" : "no");
 	db_vars(t, n, nv);
 	/* Where the site is published on the host (0: not), for HAProxy's
 	 * redirect of the published plain HTTP port to the HTTPS one. */
 	snprintf(nv->store[6], sizeof(nv->store[6]), "%d", lab->publish.fd >= 0 ? lab->publish.port : 0);
 	snprintf(nv->store[7], sizeof(nv->store[7]), "%d", lab->publish.http_fd >= 0 ? lab->publish.http_port : 0);
-	nv->v[nv->n++] = (struct render_var){ "publish_port", nv->store[6] };
-	nv->v[nv->n++] = (struct render_var){ "publish_http_port", nv->store[7] };
+	add_var(nv, "publish_port", nv->store[6]);
+	add_var(nv, "publish_http_port", nv->store[7]);
 }
 
 char *lab_render_file(struct lab *lab, int i, const char *rel, struct sl_error *err)
@@ -393,7 +398,11 @@ static int wire_node(struct lab *lab, int i, struct sl_error *err)
 		if (r < 0)
 			return r;
 	}
-	int r = node_release(lab->nodes[i].sync);
+	/* Its firewall before any of its daemons listens. */
+	int r = lab_firewall(lab, i, true, err);
+	if (r < 0)
+		return r;
+	r = node_release(lab->nodes[i].sync);
 	return r < 0 ? sl_err(err, -r, "release node %s: %s", tn->name, strerror(-r)) : 0;
 }
 
@@ -405,10 +414,8 @@ int lab_node_respawn(struct lab *lab, int i, struct sl_error *err)
 	for (int k = 0; k < ln->n_services; k++)
 		ln->services[k].pid = 0;
 	int r = spawn_node(lab, i, err);
-	if (r == 0)
+	if (r == 0) /* with its firewall, as at up */
 		r = wire_node(lab, i, err);
-	if (r == 0) /* a node that comes back comes back with its firewall */
-		r = lab_firewall(lab, i, true, err);
 	if (r < 0) {
 		if (ln->pid > 0)
 			kill(ln->pid, SIGKILL); /* reaped by on_signal, which marks it down */
@@ -447,9 +454,6 @@ int lab_build(struct lab *lab, struct sl_error *err)
 			lab->links[lab->n_links++] = (struct lab_link){ .node = i, .iface = k, .up = true };
 	for (int i = 0; i < t->n_nodes; i++)
 		if ((r = wire_node(lab, i, err)) < 0)
-			return r;
-	for (int i = 0; i < t->n_nodes; i++)
-		if ((r = lab_firewall(lab, i, true, err)) < 0)
 			return r;
 	lab_progress("starting the daemons");
 	if ((r = wait_ready(lab, err)) < 0)

@@ -97,9 +97,17 @@ static void on_signal(int sig)
 /* pcap's own format: a file header, then each frame behind a record header. */
 static int pcap_open(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* Plain text of requests behind TLS: for its owner only, and the
+	 * owner is whoever ran sudo, not root. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
+	const char *uid = getenv("SUDO_UID"), *gid = getenv("SUDO_GID");
+	if (uid && gid && fchown(fd, (uid_t)strtoul(uid, NULL, 10), (gid_t)strtoul(gid, NULL, 10)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
 	struct {
 		uint32_t magic;
 		uint16_t major, minor;
@@ -175,12 +183,6 @@ int cmd_capture(int argc, char **argv)
 		json_decref(st);
 		return EXIT_FAIL;
 	}
-	int pcap = -1;
-	if (file && (pcap = pcap_open(file)) < 0) {
-		fprintf(stderr, "stacklab capture: %s: %s\n", file, strerror(-pcap));
-		json_decref(st);
-		return EXIT_FAIL;
-	}
 	/* The switch is the lab daemon's own network namespace. */
 	char ns[64];
 	snprintf(ns, sizeof(ns), "/proc/%lld/ns/net", json_integer_value(json_object_get(st, "pid")));
@@ -201,6 +203,12 @@ int cmd_capture(int argc, char **argv)
 		json_decref(st);
 		return EXIT_FAIL;
 	}
+	int pcap = -1; /* only once there is something to write into it */
+	if (file && (pcap = pcap_open(file)) < 0) {
+		fprintf(stderr, "stacklab capture: %s: %s\n", file, strerror(-pcap));
+		json_decref(st);
+		return EXIT_FAIL;
+	}
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -210,6 +218,7 @@ int cmd_capture(int argc, char **argv)
 	uint64_t until = now_ms() + (uint64_t)seconds * 1000;
 	double t0 = 0;
 	long seen = 0, shown = 0;
+	int code = EXIT_OK;
 	while (!stop && seen < count && now_ms() < until) {
 		struct pollfd p = { fd, POLLIN, 0 };
 		int left = (int)(until - now_ms());
@@ -231,6 +240,7 @@ int cmd_capture(int argc, char **argv)
 		seen++;
 		if (pcap >= 0 && pcap_write(pcap, &ts, frame, len, (size_t)n) < 0) {
 			fprintf(stderr, "stacklab capture: %s: %s\n", file, strerror(errno));
+			code = EXIT_FAIL;
 			break;
 		}
 		struct frame f = { 0 };
@@ -261,5 +271,5 @@ int cmd_capture(int argc, char **argv)
 		close(pcap);
 	close(fd);
 	json_decref(st);
-	return EXIT_OK;
+	return code;
 }

@@ -154,6 +154,7 @@ void lab_node_state(struct lab *lab, int node, enum node_state state)
 static void set_server(struct lab *lab, int node, const struct watch_event *w);
 static void set_replica(struct lab *lab, int node, const struct watch_replica *r);
 static void set_qps(struct lab *lab, const char *pairs, bool errors);
+static void replication_event(struct lab *lab, int node, const char *change);
 
 void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid)
 {
@@ -212,6 +213,21 @@ void lab_daemon_exited(struct lab *lab, int node, const char *daemon, const char
 	 * the interface answers no one once the node's links are down). */
 	if (strcmp(daemon, "keepalived") == 0)
 		set_vrrp(lab, node, "", "");
+	lab_watcher_gone(lab, node, daemon);
+}
+
+void lab_watcher_gone(struct lab *lab, int node, const char *daemon)
+{
+	/* What a watcher said holds no longer once it is gone: a replica
+	 * whose watcher died is not known to replicate, nor any QPS. */
+	if (strcmp(daemon, "replication") == 0) {
+		memset(&lab->nodes[node].replica, 0, sizeof(lab->nodes[node].replica));
+		replication_event(lab, node, "state");
+	} else if (strcmp(daemon, "qps") == 0) {
+		for (int i = 0; i < lab->topo->n_nodes; i++)
+			lab->nodes[i].qps = lab->nodes[i].qps_5xx = -1;
+		lab_emit(lab, json_pack("{s:s, s:{}, s:b}", "kind", "qps", "qps", "gone", 1));
+	}
 }
 
 static void set_server(struct lab *lab, int node, const struct watch_event *w)

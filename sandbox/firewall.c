@@ -3,15 +3,23 @@
  * A node with rules drops every new connection but those its rules allow;
  * what it opened itself (replies: established, related), its loopback,
  * ICMP and VRRP always pass. The ruleset is made by the lab from the
- * topology and handed to nft on its standard input, run inside the node's
- * network namespace with CAP_NET_ADMIN for that one command: the node's
- * own root cannot change its firewall (it lacks the capability), and
- * nothing the node wrote is read. `fail NODE firewall off` deletes the
- * table; heal loads it again. */
+ * topology and handed to the host's nft on its standard input, run by the
+ * lab daemon in the node's network namespace only: nothing of the node's
+ * files or processes is used, and the node cannot stop it. It is loaded
+ * before the node's init goes on to start its daemons. `fail NODE firewall
+ * off` deletes the table; heal loads it again. A node's own root may
+ * change it, as a real server's root may (exec gives CAP_NET_ADMIN for ip,
+ * tc and nft): status says what the lab loaded. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/capability.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lab.h"
 #include "node.h"
@@ -51,27 +59,36 @@ char *firewall_ruleset(const struct topo *t, const struct topo_node *n)
 		   "table inet stacklab {\n"
 		   "\tchain input {\n"
 		   "\t\ttype filter hook input priority 0; policy drop;\n"
-		   "\t\tiif \"lo\" accept\n"
+		   "\t\tiifname \"lo\" accept\n"
 		   "\t\tct state established,related accept\n"
 		   "\t\tip protocol icmp accept\n"
 		   "\t\tip protocol vrrp accept\n",
 		n->name);
 	for (int k = 0; k < n->n_rules; k++) {
 		const struct topo_rule *r = &n->rules[k];
-		char from[512] = "", what[160];
-		bool any = false;
-		snprintf(what, sizeof(what), "allow %s %d from", r->proto, r->port);
+		/* Built whole, never cut: a cut address would allow another host. */
+		char *from = NULL, *what = NULL;
+		size_t from_len = 0, what_len = 0;
+		FILE *ff = open_memstream(&from, &from_len), *fw = open_memstream(&what, &what_len);
+		if (!ff || !fw)
+			die("out of memory");
+		bool any = false, first = true;
+		fprintf(fw, "allow %s %d from", r->proto, r->port);
 		for (int s = 0; s < r->n_from; s++) {
-			char one[256];
+			char one[TOPO_IFACES_MAX * (INET_ADDRSTRLEN + 4)];
 			any |= source(t, r->from[s], one, sizeof(one));
 			if (one[0])
-				snprintf(from + strlen(from), sizeof(from) - strlen(from), "%s%s", from[0] ? ", " : "", one);
-			snprintf(what + strlen(what), sizeof(what) - strlen(what), " %s", r->from[s]);
+				fprintf(ff, "%s%s", first ? "" : ", ", one), first = false;
+			fprintf(fw, " %s", r->from[s]);
 		}
+		fclose(ff);
+		fclose(fw);
 		if (any)
 			fprintf(f, "\t\t%s dport %d accept comment \"%s\"\n", r->proto, r->port, what);
 		else
 			fprintf(f, "\t\tip saddr { %s } %s dport %d accept comment \"%s\"\n", from, r->proto, r->port, what);
+		free(from);
+		free(what);
 	}
 	fprintf(f, "\t\tcounter comment \"dropped: new and not allowed\"\n"
 		   "\t}\n"
@@ -80,28 +97,84 @@ char *firewall_ruleset(const struct topo *t, const struct topo_node *n)
 	return text;
 }
 
+/* Run the host's nft in node i's network namespace (and nowhere else of
+ * it: not its files, not its processes), `script` on its standard input as
+ * one transaction. Its output lands in out. 0, or -errno: -ETIMEDOUT after
+ * max_ms, -EIO if nft refused (out says why). */
+static int nft_in(const struct lab *lab, int i, const char *script, char *out, size_t size, int max_ms)
+{
+	char ns[64];
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)lab->nodes[i].pid);
+	_cleanup_close_ int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+	int in[2], res[2];
+	if (nsfd < 0)
+		return -errno;
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(res, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(in[0]), close(in[1]);
+		return -e;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (setns(nsfd, CLONE_NEWNET) < 0 || dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0 || dup2(res[1], 2) < 0)
+			_exit(126);
+		close_range(3, ~0U, 0);
+		char *const argv[] = { "nft", "-f", "-", NULL }, *const envp[] = { "PATH=/usr/sbin:/usr/bin", NULL };
+		execve("/usr/sbin/nft", argv, envp);
+		_exit(127);
+	}
+	close(in[0]);
+	close(res[1]);
+	int r = pid < 0 ? -errno : write_all(in[1], script, strlen(script)) < 0 ? -errno : 0;
+	close(in[1]);
+	size_t got = 0;
+	uint64_t until = now_ms() + (uint64_t)max_ms;
+	while (r == 0 && pid > 0) {
+		struct pollfd p = { res[0], POLLIN, 0 };
+		int left = (int)(until - now_ms());
+		if (now_ms() >= until || poll(&p, 1, left) <= 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		ssize_t n = read(res[0], out + got, size - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == size - 1)
+			break;
+	}
+	out[got] = '\0';
+	close(res[0]);
+	if (pid > 0) {
+		int status = 0;
+		if (r < 0)
+			kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			r = -EIO;
+	}
+	return r;
+}
+
 int lab_firewall(struct lab *lab, int i, bool on, struct sl_error *err)
 {
 	const struct topo_node *n = &lab->topo->nodes[i];
 	if (n->n_rules == 0)
 		return 0;
-	static const int net_admin[] = { CAP_NET_ADMIN, -1 };
-	struct node_door door = lab_door(lab, i);
-	door.extra_caps = net_admin;
+	/* One transaction: the table is made if missing, deleted, and (on)
+	 * made again whole, so a failed load leaves the old rules. */
 	_cleanup_free_ char *rules = on ? firewall_ruleset(lab->topo, n) : NULL;
-	/* Loading replaces: the table goes first if it is there. */
-	char *argv[] = { "/bin/sh", "-c",
-			 on ? "{ nft list table inet stacklab >/dev/null 2>&1 && nft delete table inet stacklab; "
-			      "printf '%s' \"$1\" | nft -f /dev/stdin; } 2>&1"
-			    : "nft delete table inet stacklab 2>&1",
-			 "sh", rules, NULL };
-	char out[512] = "";
-	int r = node_run(&door, argv, out, sizeof(out), 3000);
+	_cleanup_free_ char *script = xasprintf("table inet stacklab\ndelete table inet stacklab\n%s", rules ? rules : "");
+	char out[512];
+	int r = nft_in(lab, i, script, out, sizeof(out), 3000);
 	if (r == 0) {
 		lab->nodes[i].firewall = on ? FIREWALL_ON : FIREWALL_OFF;
 		return 0;
 	}
 	text_clean(out);
-	return sl_err(err, r < 0 ? -r : EIO, "node %s: nft %s: %s", n->name, on ? "load" : "delete",
-		      r == -ETIMEDOUT ? "no answer in 3 s" : r < 0 ? strerror(-r) : out[0] ? out : r == 126 ? "could not enter the node" : "failed (no output)");
+	return sl_err(err, r == -EIO ? EIO : -r, "node %s: nft %s: %s", n->name, on ? "load" : "delete",
+		      r == -ETIMEDOUT ? "no answer in 3 s" : r == -EIO ? (out[0] ? out : "refused") : strerror(-r));
 }

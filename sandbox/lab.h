@@ -262,6 +262,10 @@ int lab_link_find(struct lab *lab, const char *name);
  * without allow lines. 0 or -errno with err. */
 int lab_firewall(struct lab *lab, int i, bool on, struct sl_error *err);
 
+/* events.c: a daemon that reports state in its lines (replication, qps)
+ * is gone: what it said is forgotten, with an event. */
+void lab_watcher_gone(struct lab *lab, int node, const char *daemon);
+
 /* settings.c */
 /* {"cmd": "set", "node", "key", "value"}: change a setting of a running
  * node (an lb's balance algorithm), re-rendering its config and reloading

@@ -158,8 +158,10 @@ static void on_signal(struct lab *lab, void *ctx)
 				if (lab->nodes[i].pid == pid) {
 					log_err("node %s: its init exited", lab->topo->nodes[i].name);
 					lab->nodes[i].pid = 0;
-					for (int k = 0; k < lab->nodes[i].n_services; k++)
+					for (int k = 0; k < lab->nodes[i].n_services; k++) {
 						lab->nodes[i].services[k].pid = 0;
+						lab_watcher_gone(lab, i, lab->nodes[i].services[k].name);
+					}
 					lab_node_state(lab, i, NODE_DOWN);
 				}
 		}

@@ -701,11 +701,9 @@ static bool condition_holds(const struct topo *t, const struct topo_node *n, con
 		v = topo_monitored(t);
 	else if (len == 7 && memcmp(name, "replica", 7) == 0)
 		v = topo_primary_of(t, n) != NULL;
-	else if (len == 6 && memcmp(name, "binlog", 6) == 0) {
-		v = false;
-		for (int i = 0; i < t->n_nodes; i++)
-			v |= topo_primary_of(t, &t->nodes[i]) == n;
-	} else if (len == 9 && memcmp(name, "holds_vip", 9) == 0)
+	else if (len == 6 && memcmp(name, "binlog", 6) == 0)
+		v = topo_is_primary(t, n);
+	else if (len == 9 && memcmp(name, "holds_vip", 9) == 0)
 		v = topo_holds_vip(t, n);
 	else
 		return true;
@@ -739,7 +737,12 @@ static bool role_runs(struct linter *x, const struct topo_node *n, const char *d
 				continue;
 			any = true;
 			found |= strcmp(name, d) == 0;
-			if (!strstr(known, name))
+			/* Named once (layers share a [replication]), compared whole:
+			 * nginx is not nginx-exporter. */
+			char whole[64], list[512];
+			snprintf(whole, sizeof(whole), ", %s,", name);
+			snprintf(list, sizeof(list), ", %s,", known);
+			if (!strstr(list, whole))
 				snprintf(known + strlen(known), size - strlen(known), "%s%s", known[0] ? ", " : "", name);
 		}
 	}

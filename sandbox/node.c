@@ -248,10 +248,12 @@ static void configure_net(const struct node_spec *spec)
 	net_free(net);
 }
 
-static void confine(unsigned roles)
+static void confine(const struct node_spec *spec)
 {
-	const int *keep[1 + ROLE_COUNT] = { profile_caps };
-	int n = 1 + role_caps(roles, keep + 1);
+	const int *keep[2 + ROLE_COUNT] = { profile_caps };
+	int n = 1 + role_caps(spec->node->roles, keep + 1);
+	if (topo_holds_vip(spec->topo, spec->node))
+		keep[n++] = role_vrrp_caps;
 	struct sl_error err = { 0 };
 	int r = caps_limit(keep, n, &err);
 	if (r == 0)
@@ -517,7 +519,7 @@ static void __attribute__((noreturn)) node_main(const struct node_spec *spec, in
 		fail("hostname: %s", strerror(errno));
 	configure_net(spec);
 	build_root(spec);
-	confine(spec->node->roles);
+	confine(spec);
 	init_loop();
 }
 

@@ -17,6 +17,9 @@
 #include "lab.h"
 #include "util.h"
 
+/* What a listening socket publishes: its watch's tag. */
+enum { PUBLISH_SITE, PUBLISH_HTTP, PUBLISH_PROMETHEUS };
+
 static void publish_accept(struct lab *lab, void *ctx);
 static void publish_relay(struct lab *lab, void *ctx);
 
@@ -45,7 +48,11 @@ int publish_listen(struct lab *lab, const char *addr, int port, int http_port, i
 	lab->publish.fd = fd;
 	lab->publish.port = port;
 	str_copy(lab->publish.addr, sizeof(lab->publish.addr), addr);
-	int r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)topo_site_port(lab->topo), false);
+	int r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)PUBLISH_SITE, false);
+	if (r == 0 && http_port && strcmp(lab->topo->https, "yes") != 0)
+		return sl_err(err, EINVAL, "--publish: HTTPPORT is the plain HTTP that redirects to HTTPS, and topology %s "
+					   "serves plain HTTP already: publish PORT alone",
+			      lab->topo->name);
 	if (r == 0 && http_port) {
 		/* Plain HTTP too, as the real site has: HAProxy answers it with a
 		 * redirect to the published HTTPS port. */
@@ -53,21 +60,18 @@ int publish_listen(struct lab *lab, const char *addr, int port, int http_port, i
 			return fd;
 		lab->publish.http_fd = fd;
 		lab->publish.http_port = http_port;
-		r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)80, false);
+		r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)PUBLISH_HTTP, false);
 	}
 	if (r == 0 && prom_port) {
 		/* The monitor's Prometheus, for its own web page. */
-		bool monitor = false;
-		for (int i = 0; i < lab->topo->n_nodes; i++)
-			monitor |= topo_has_role(&lab->topo->nodes[i], ROLE_MONITOR);
-		if (!monitor)
+		if (!topo_monitored(lab->topo))
 			return sl_err(err, EINVAL, "--publish: a third port publishes the monitor's Prometheus, and topology %s "
 						   "has no monitor node", lab->topo->name);
 		if ((fd = listen_on(addr, prom_port, err)) < 0)
 			return fd;
 		lab->publish.prom_fd = fd;
 		lab->publish.prom_port = prom_port;
-		r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)9090, false);
+		r = lab_watch(lab, fd, publish_accept, (void *)(intptr_t)PUBLISH_PROMETHEUS, false);
 	}
 	return r < 0 ? sl_err(err, -r, "--publish: %s", strerror(-r)) : 0;
 }
@@ -112,9 +116,10 @@ static void conn_close(struct lab *lab, int i)
 
 static void publish_accept(struct lab *lab, void *ctx)
 {
-	int port = (int)(intptr_t)ctx;
-	int a = accept4(port == 9090 ? lab->publish.prom_fd : port == 80 && lab->publish.http_fd >= 0 ? lab->publish.http_fd
-							 : lab->publish.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int what = (int)(intptr_t)ctx;
+	int port = what == PUBLISH_PROMETHEUS ? 9090 : what == PUBLISH_HTTP ? 80 : topo_site_port(lab->topo);
+	int a = accept4(what == PUBLISH_PROMETHEUS ? lab->publish.prom_fd : what == PUBLISH_HTTP ? lab->publish.http_fd
+							  : lab->publish.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (a < 0)
 		return;
 	int i;

@@ -9,8 +9,9 @@
 #include "util.h"
 
 static const int no_caps[] = { -1 };
-/* keepalived adds and removes the VIP and speaks VRRP on a raw socket. */
-static const int lb_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, -1 };
+/* keepalived adds and removes the VIP and speaks VRRP on a raw socket:
+ * only a VIP holder runs it (role_vrrp_caps); HAProxy needs nothing more. */
+const int role_vrrp_caps[] = { CAP_NET_ADMIN, CAP_NET_RAW, -1 };
 /* MariaDB raises its open-files limit at start. */
 static const int db_caps[] = { CAP_SYS_RESOURCE, -1 };
 
@@ -43,7 +44,7 @@ static const struct setting set_db[] = {
 static const struct role roles[ROLE_COUNT] = {
 	[ROLE_CLIENT] = { "client", 0, no_caps, etc_common, set_none },
 	[ROLE_DNS] = { "dns", 0, no_caps, etc_common, set_dns },
-	[ROLE_LB] = { "lb", 1, lb_caps, etc_common, set_lb },
+	[ROLE_LB] = { "lb", 1, no_caps, etc_common, set_lb },
 	[ROLE_WEB] = { "web", 2, no_caps, etc_common, set_none },
 	[ROLE_APP] = { "app", 3, no_caps, etc_app, set_none },
 	[ROLE_DB] = { "db", 4, db_caps, etc_common, set_db },

@@ -36,6 +36,9 @@ struct role {
 	const struct setting *settings; /* what a [role X] or [node X] section may set, NULL key ends */
 };
 
+/* What a VIP holder keeps beyond its roles' capabilities (keepalived). */
+extern const int role_vrrp_caps[];
+
 /* The role named `name`, or NULL. */
 const struct role *role_find(const char *name);
 const struct role *role_get(enum role_id id);

@@ -53,6 +53,11 @@ static json_t *set_balance(struct lab *lab, int i, const char *value)
 	}
 	if (!known)
 		return lab_reply_error("balance '%s' is not an algorithm HAProxy takes here (known: %s)", value, list);
+	bool running = false;
+	for (int k = 0; k < ln->n_services; k++)
+		running |= strcmp(ln->services[k].name, "haproxy") == 0 && ln->services[k].pid > 0;
+	if (!running) /* no master to reload: the config would wait for a restart, unsaid */
+		return lab_reply_error("HAProxy on %s is not running: heal it first", n->name);
 	char was[sizeof(ln->balance)];
 	str_copy(was, sizeof(was), lab_balance(lab, n));
 	str_copy(ln->balance, sizeof(ln->balance), value);

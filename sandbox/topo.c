@@ -281,7 +281,10 @@ static void parse_rule(struct parser *p, struct topo_node *n, const char *value)
 	r->line = p->in.line;
 	char buf[256], *save = NULL, *w[3 + TOPO_FROM_MAX + 1];
 	int k = 0;
-	str_copy(buf, sizeof(buf), value);
+	if (str_copy(buf, sizeof(buf), value) < 0) {
+		perr(p, p->in.line, "allow = '%.40s…': longer than %zu characters", value, sizeof(buf) - 1);
+		return;
+	}
 	for (char *t = strtok_r(buf, " \t", &save); t && k < (int)ARRAY_SIZE(w); t = strtok_r(NULL, " \t", &save))
 		w[k++] = t;
 	char *end = NULL;
@@ -344,6 +347,9 @@ static void handle_node(struct parser *p, const char *name, const char *key, con
 			perr(p, p->in.line, "node %s: 'role' names no role (known: client, dns, lb, web, app, db, monitor)", name);
 		else if ((n->roles & (1u << ROLE_CLIENT)) && n->roles != 1u << ROLE_CLIENT)
 			perr(p, p->in.line, "node %s: a client is a client only (it runs no daemons)", name);
+		else if ((n->roles & (1u << ROLE_LB)) && (n->roles & (1u << ROLE_WEB)))
+			perr(p, p->in.line, "node %s: an lb and a web server in one node would both want port 80, and the lb "
+					    "would balance over itself: give each a node", name);
 	} else if (strcmp(key, "allow") == 0) {
 		parse_rule(p, n, value);
 	} else if (is_iface_key(key)) {
@@ -946,6 +952,14 @@ const char *topo_scheme(const struct topo *t)
 int topo_site_port(const struct topo *t)
 {
 	return strcmp(t->https, "no") == 0 ? 80 : 443;
+}
+
+bool topo_is_primary(const struct topo *t, const struct topo_node *n)
+{
+	for (int i = 0; i < t->n_nodes; i++)
+		if (topo_primary_of(t, &t->nodes[i]) == n)
+			return true;
+	return false;
 }
 
 const struct topo_node *topo_primary_of(const struct topo *t, const struct topo_node *n)

@@ -137,6 +137,8 @@ const struct in_addr *topo_www_addr(const struct topo *t);
 const char *topo_scheme(const struct topo *t);
 int topo_site_port(const struct topo *t);
 
+/* Does a replica copy node n (so n keeps a binary log)? */
+bool topo_is_primary(const struct topo *t, const struct topo_node *n);
 /* The node a replica copies: [node] replica_of, or NULL. */
 const struct topo_node *topo_primary_of(const struct topo *t, const struct topo_node *n);
 

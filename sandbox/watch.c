@@ -3,6 +3,7 @@
  * HAProxy:    "… Server web/web1 is DOWN, reason: …",
  *             "… Server web/web1 enters drain state. …" (DRAIN) */
 #include "watch.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,17 +45,20 @@ bool watch_parse(const char *daemon, const char *line, struct watch_event *ev)
 		ev->errors = line[0] == '5';
 		return true;
 	}
-	if (strcmp(daemon, "replication") == 0 && sscanf(line, "primary binlog=%47s", ev->replica.binlog) == 1) {
+	/* A node's words: each field only of the characters it may hold, so
+	 * nothing is cut mid-character and nothing odd reaches JSON. */
+	if (strcmp(daemon, "replication") == 0 && sscanf(line, "primary binlog=%63[0-9,-]", ev->replica.binlog) == 1) {
 		ev->kind = WATCH_REPLICA;
 		return true;
 	}
 	if (strcmp(daemon, "replication") == 0 && strncmp(line, "replica ", 8) == 0) {
 		struct watch_replica *r = &ev->replica;
 		const char *e = strstr(line, " error=");
-		if (sscanf(line, "replica io=%15s sql=%15s behind=%15s received=%47s applied=%47s", r->io, r->sql, r->behind,
-			   r->received, r->applied) != 5 || !e)
+		if (sscanf(line, "replica io=%15[A-Za-z-] sql=%15[A-Za-z-] behind=%15[0-9NUL] received=%63[0-9,-] applied=%63[0-9,-]",
+			   r->io, r->sql, r->behind, r->received, r->applied) != 5 || !e)
 			return false;
 		snprintf(r->error, sizeof(r->error), "%s", e + 7);
+		utf8_trim(r->error);
 		ev->kind = WATCH_REPLICA;
 		return true;
 	}

@@ -11,10 +11,10 @@ enum watch_kind { WATCH_VRRP, WATCH_SERVER, WATCH_REPLICA, WATCH_QPS };
 struct watch_replica {
 	char io[16], sql[16]; /* its two threads: Yes, No, Connecting, - */
 	char behind[16];     /* Seconds_Behind_Master, or NULL */
-	char received[48];   /* last GTID fetched from the primary, or - */
-	char applied[48];    /* last GTID applied here, or - */
+	char received[64];   /* last GTIDs fetched from the primary (one a domain), or - */
+	char applied[64];    /* last GTIDs applied here, or - */
 	char error[160];     /* the last error, or - */
-	char binlog[48];     /* a primary: the last GTID in its binary log */
+	char binlog[64];     /* a primary: the last GTIDs in its binary log */
 };
 
 struct watch_event {

@@ -383,6 +383,9 @@ void model_event(struct tm_model *m, json_t *ev)
 	} else if (strcmp(kind, "qps") == 0) {
 		const char *name;
 		json_t *q;
+		if (json_is_true(json_object_get(ev, "gone"))) /* the monitor's watcher went away */
+			for (int i = 0; i < m->n_nodes; i++)
+				m->nodes[i].qps = -1;
 		json_object_foreach(json_object_get(ev, "qps"), name, q) { /* not qps_5xx: the map shows the total */
 			struct tm_node *w = model_node(m, name);
 			if (w)

@@ -43,6 +43,9 @@ like "$(sl request --lab $L0 / 2>&1)" "→ 503" "the page says the database is u
 sl heal --lab $L0 server1 >/dev/null
 wait_until 10 sh -c "$STACKLAB request --lab $L0 / | grep -q '→ 200'"; ok $? "heal: it answers again"
 sl down --lab $L0 >/dev/null; ok $? "down single"
+out=$(sl up --lab t-single2 --topology single --publish 127.0.0.1:18081,18082 2>&1)
+is "$?" "1" "a redirecting HTTP port for a plain-HTTP design is refused"
+like "$out" "serves plain HTTP already: publish PORT alone" "and says why"
 
 # --- design 1: distributed ----------------------------------------------------------
 out=$(sl up --lab $L1 --topology distributed 2>&1); ok $? "up distributed"

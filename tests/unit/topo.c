@@ -137,6 +137,8 @@ static void test_errors(void)
 	bad("[node s1]\nrole = web bogus\neth0 = private 10.0.0.50\n", "t.lab:17: unknown role 'bogus'", "an unknown role among several");
 	bad("[node s1]\nrole = client web\neth0 = private 10.0.0.50\n", "t.lab:17: node s1: a client is a client only",
 	    "a client that is also a server");
+	bad("[node s1]\nrole = lb web\neth0 = private 10.0.0.50\n", "t.lab:17: node s1: an lb and a web server in one node",
+	    "an lb that is also a web server");
 	bad("[node s1]\nrole = web app\neth0 = private 10.0.0.50\nreplica_of = web1\n",
 	    "t.lab:19: unknown key 'replica_of' for node s1 (role web app takes: none)", "replica_of on a node with no database");
 	/* Replication: a replica names a database node that is not a replica. */

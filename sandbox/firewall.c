@@ -62,7 +62,7 @@ char *firewall_ruleset(const struct topo *t, const struct topo_node *n)
 		   "\t\tiifname \"lo\" accept\n"
 		   "\t\tct state established,related accept\n"
 		   "\t\tip protocol icmp accept\n"
-		   "\t\tip protocol vrrp accept\n",
+		   "\t\tip protocol 112 accept comment \"VRRP\"\n",
 		n->name);
 	for (int k = 0; k < n->n_rules; k++) {
 		const struct topo_rule *r = &n->rules[k];

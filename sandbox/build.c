@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -38,11 +39,13 @@ static const struct topo_vip *held_vip(const struct topo *t, const struct topo_n
 }
 
 /* Placeholders the templates get beyond the topology's own: the timing
- * profile, and for VIP holders their VRRP part. Values live in `store`. */
+ * profile, a VIP holder's VRRP part, the site's scheme, a database's part
+ * in replication, where the site is published. A formatted value lives in
+ * the slot of `text` its variable has. */
 struct node_vars {
 	struct render_var v[TIMING_VARS_MAX + 24];
+	char text[TIMING_VARS_MAX + 24][INET_ADDRSTRLEN + 8];
 	size_t n;
-	char store[16][40];
 };
 
 static void add_var(struct node_vars *nv, const char *name, const char *value)
@@ -52,16 +55,27 @@ static void add_var(struct node_vars *nv, const char *name, const char *value)
 	nv->v[nv->n++] = (struct render_var){ name, value };
 }
 
-/* Node b's address as node a reaches it: on a network both are on (b's
- * first address otherwise). */
-static void addr_from(const struct topo_node *a, const struct topo_node *b, char *buf, size_t size)
+__attribute__((format(printf, 3, 4))) static void add_varf(struct node_vars *nv, const char *name, const char *fmt, ...)
 {
+	if (nv->n == ARRAY_SIZE(nv->v))
+		die("too many template variables (%s): raise node_vars' room", name);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(nv->text[nv->n], sizeof(nv->text[0]), fmt, ap);
+	va_end(ap);
+	add_var(nv, name, nv->text[nv->n]);
+}
+
+/* Node b's address as node a reaches it: on a network both are on (b's
+ * first address otherwise); "-" without b. */
+static const char *addr_from(const struct topo_node *a, const struct topo_node *b, char buf[INET_ADDRSTRLEN])
+{
+	if (!b)
+		return "-";
 	const struct in_addr *addr = NULL;
 	for (int k = 0; k < a->n_ifaces && !addr; k++)
 		addr = topo_node_addr(b, a->ifaces[k].net);
-	if (!addr)
-		addr = &b->ifaces[0].addr;
-	inet_ntop(AF_INET, addr, buf, (socklen_t)size);
+	return inet_ntop(AF_INET, addr ? addr : &b->ifaces[0].addr, buf, INET_ADDRSTRLEN);
 }
 
 /* The database node an app reads from: its own, else the first. */
@@ -80,27 +94,18 @@ static const struct topo_node *db_of(const struct topo *t, const struct topo_nod
  * binary log); and where the app on `n` writes. */
 static void db_vars(const struct topo *t, const struct topo_node *n, struct node_vars *nv)
 {
-	char *id = nv->store[8], *primary = nv->store[9], *waddr = nv->store[10];
-	snprintf(id, 40, "%d", (int)(n - t->nodes) + 1);
+	char a[INET_ADDRSTRLEN];
 	const struct topo_node *p = topo_primary_of(t, n);
-	bool copied = topo_is_primary(t, n);
-	if (p)
-		addr_from(n, p, primary, 40);
-	else
-		str_copy(primary, 40, "-");
-	add_var(nv, "server_id", id);
+	add_varf(nv, "server_id", "%d", (int)(n - t->nodes) + 1);
 	add_var(nv, "replica", p ? "yes" : "no");
-	add_var(nv, "primary_addr", primary);
+	add_varf(nv, "primary_addr", "%s", addr_from(n, p, a));
 	add_var(nv, "primary_node", p ? p->name : "-");
-	add_var(nv, "binlog", copied ? "yes" : "no");
+	add_var(nv, "binlog", topo_is_primary(t, n) ? "yes" : "no");
+	add_var(nv, "replication", p || topo_is_primary(t, n) ? "yes" : "no");
 	const struct topo_node *reads = db_of(t, n), *writes = reads ? topo_primary_of(t, reads) : NULL;
 	if (!writes)
 		writes = reads;
-	if (writes)
-		addr_from(n, writes, waddr, 40);
-	else
-		str_copy(waddr, 40, "-");
-	add_var(nv, "db_write_addr", waddr);
+	add_varf(nv, "db_write_addr", "%s", addr_from(n, writes, a));
 	add_var(nv, "db_write_node", writes ? writes->name : "-");
 }
 
@@ -114,14 +119,13 @@ static void node_vars(const struct lab *lab, const struct topo_node *n, struct n
 	const struct topo_vip *vip = held_vip(t, n, &rank);
 	if (vip) {
 		/* The first holder starts as MASTER with the highest priority. */
-		snprintf(nv->store[0], sizeof(nv->store[0]), "%d", 150 - 50 * (rank < 2 ? rank : 2) - (rank > 2 ? rank : 0));
-		snprintf(nv->store[1], sizeof(nv->store[1]), "%d", t->nets[vip->net].prefix);
+		char priority[12];
+		snprintf(priority, sizeof(priority), "%d", 150 - 50 * (rank < 2 ? rank : 2) - (rank > 2 ? rank : 0));
+		add_varf(nv, "priority", "%s", topo_setting(t, n, "priority", priority));
+		add_varf(nv, "vip_prefix", "%d", t->nets[vip->net].prefix);
 		for (int k = 0; k < n->n_ifaces; k++)
 			if (n->ifaces[k].net == vip->net)
-				str_copy(nv->store[2], sizeof(nv->store[2]), n->ifaces[k].name);
-		add_var(nv, "priority", topo_setting(t, n, "priority", nv->store[0]));
-		add_var(nv, "vip_prefix", nv->store[1]);
-		add_var(nv, "vip_iface", nv->store[2]);
+				add_var(nv, "vip_iface", n->ifaces[k].name);
 		add_var(nv, "vrrp_state", rank == 0 ? "MASTER" : "BACKUP");
 	}
 	add_var(nv, "balance", lab_balance(lab, n));
@@ -132,10 +136,8 @@ static void node_vars(const struct lab *lab, const struct topo_node *n, struct n
 	db_vars(t, n, nv);
 	/* Where the site is published on the host (0: not), for HAProxy's
 	 * redirect of the published plain HTTP port to the HTTPS one. */
-	snprintf(nv->store[6], sizeof(nv->store[6]), "%d", lab->publish.fd >= 0 ? lab->publish.port : 0);
-	snprintf(nv->store[7], sizeof(nv->store[7]), "%d", lab->publish.http_fd >= 0 ? lab->publish.http_port : 0);
-	add_var(nv, "publish_port", nv->store[6]);
-	add_var(nv, "publish_http_port", nv->store[7]);
+	add_varf(nv, "publish_port", "%d", lab->publish.fd >= 0 ? lab->publish.port : 0);
+	add_varf(nv, "publish_http_port", "%d", lab->publish.http_fd >= 0 ? lab->publish.http_port : 0);
 }
 
 char *lab_render_file(struct lab *lab, int i, const char *rel, struct sl_error *err)

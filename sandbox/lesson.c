@@ -703,6 +703,8 @@ static bool condition_holds(const struct topo *t, const struct topo_node *n, con
 		v = topo_primary_of(t, n) != NULL;
 	else if (len == 6 && memcmp(name, "binlog", 6) == 0)
 		v = topo_is_primary(t, n);
+	else if (len == 11 && memcmp(name, "replication", 11) == 0)
+		v = topo_primary_of(t, n) || topo_is_primary(t, n);
 	else if (len == 9 && memcmp(name, "holds_vip", 9) == 0)
 		v = topo_holds_vip(t, n);
 	else

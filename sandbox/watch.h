@@ -7,7 +7,7 @@
 
 enum watch_kind { WATCH_VRRP, WATCH_SERVER, WATCH_REPLICA, WATCH_QPS };
 
-/* A MariaDB replica's state, as rootfs/db/etc/mysql/replica-watch.sh says it. */
+/* A MariaDB replica's state, as rootfs/db/etc/mysql/replication-watch.sh says it. */
 struct watch_replica {
 	char io[16], sql[16]; /* its two threads: Yes, No, Connecting, - */
 	char behind[16];     /* Seconds_Behind_Master, or NULL */

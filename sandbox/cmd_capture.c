@@ -147,19 +147,16 @@ int cmd_capture(int argc, char **argv)
 		case 'l': given = optarg; break;
 		case 'w': file = optarg; break;
 		case 'c':
-			count = strtol(optarg, &end, 10);
-			if (*end || count < 1 || count > 100000) {
-				fprintf(stderr, "stacklab capture: --count takes 1 to 100000, not '%s'\n", optarg);
+		case 's': {
+			long max = c == 'c' ? 100000 : 600, v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > max) {
+				fprintf(stderr, "stacklab capture: --%s takes 1 to %ld, not '%s'\n", c == 'c' ? "count" : "seconds",
+					max, optarg);
 				return EXIT_USAGE;
 			}
+			*(c == 'c' ? &count : &seconds) = v;
 			break;
-		case 's':
-			seconds = strtol(optarg, &end, 10);
-			if (*end || seconds < 1 || seconds > 600) {
-				fprintf(stderr, "stacklab capture: --seconds takes 1 to 600, not '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
+		}
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
 		}

@@ -43,6 +43,32 @@ static void help(FILE *out)
 		     "  -h, --help                show this help\n");
 }
 
+/* [ADDR:]PORT[,HTTPPORT[,PROMPORT]]: the address (kept as given when there
+ * is none) and up to three distinct ports, each 1 to 65535. */
+static bool parse_publish(const char *arg, char *addr, size_t size, int ports[3])
+{
+	const char *colon = strrchr(arg, ':'), *p = colon ? colon + 1 : arg;
+	if (colon)
+		snprintf(addr, size, "%.*s", (int)(colon - arg), arg);
+	struct in_addr ia;
+	if (inet_pton(AF_INET, addr, &ia) != 1)
+		return false;
+	for (int k = 0; k < 3; k++) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p || v < 1 || v > 65535 || (*end && *end != ','))
+			return false;
+		for (int o = 0; o < k; o++)
+			if (ports[o] == v)
+				return false;
+		ports[k] = (int)v;
+		if (!*end)
+			return true;
+		p = end + 1;
+	}
+	return false; /* a fourth port */
+}
+
 /* Take /run/stacklab/LAB.lock. The lock lives as long as the daemon (which
  * inherits the fd), so a held lock means the lab is up. */
 static int take_lock(const char *lab, int *fd_out)
@@ -172,28 +198,15 @@ int cmd_up(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "t:l:T:p:g:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': {
-			const char *colon = strrchr(optarg, ':');
-			const char *port = colon ? colon + 1 : optarg;
-			if (colon)
-				snprintf(publish_addr, sizeof(publish_addr), "%.*s", (int)(colon - optarg), optarg);
-			char *end, *end2 = NULL, *end3 = NULL;
-			long v = strtol(port, &end, 10), h = 0, m = 0;
-			if (*end == ',') /* PORT,HTTPPORT */
-				h = strtol(end + 1, &end2, 10);
-			if (end2 && *end2 == ',') /* PORT,HTTPPORT,PROMPORT */
-				m = strtol(end2 + 1, &end3, 10);
-			struct in_addr ia;
-			bool third = end2 && *end2 == ',';
-			if ((*end && *end != ',') || end == port || v < 1 || v > 65535 || inet_pton(AF_INET, publish_addr, &ia) != 1 ||
-			    (*end == ',' && ((*end2 && !third) || end2 == end + 1 || h < 1 || h > 65535 || h == v)) ||
-			    (third && (*end3 || end3 == end2 + 1 || m < 1 || m > 65535 || m == v || m == h))) {
+			int ports[3] = { 0, 0, 0 };
+			if (!parse_publish(optarg, publish_addr, sizeof(publish_addr), ports)) {
 				fprintf(stderr, "stacklab up: --publish takes [ADDR:]PORT[,HTTPPORT[,PROMPORT]], e.g. 8443, 8443,8080, "
 						"8443,8080,9090 or 127.0.0.1:8443, not '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
-			publish_port = (int)v;
-			publish_http_port = (int)h;
-			publish_prom_port = (int)m;
+			publish_port = ports[0];
+			publish_http_port = ports[1];
+			publish_prom_port = ports[2];
 			break;
 		}
 		case 't': topology = optarg; break;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "dbtemplate.h"
+#include "dnszone.h"
 #include "lab.h"
 #include "net.h"
 #include "node.h"
@@ -133,6 +134,10 @@ static void node_vars(const struct lab *lab, const struct topo_node *n, struct n
 	add_var(nv, "site_port", strcmp(t->https, "yes") == 0 ? "443" : "80");
 	add_var(nv, "holds_vip", vip ? "yes" : "no");
 	add_var(nv, "monitored", topo_monitored(t) ? "yes" : "no");
+	bool resolver = false;
+	for (int i = 0; i < t->n_nodes; i++)
+		resolver |= topo_has_role(&t->nodes[i], ROLE_RESOLVER);
+	add_var(nv, "has_resolver", resolver ? "yes" : "no");
 	db_vars(t, n, nv);
 	/* Where the site is published on the host (0: not), for HAProxy's
 	 * redirect of the published plain HTTP port to the HTTPS one. */
@@ -169,6 +174,41 @@ static int node_user(const char *etc, const char *user, uid_t *uid, gid_t *gid, 
 	return sl_err(err, ENOENT, "%s: no user '%s'", path, user);
 }
 
+/* An authoritative server's zone files and the list NSD reads, written
+ * from the topology (dnszone.c). */
+struct zone_write {
+	struct lab *lab;
+	const char *dir;
+	char *path;
+	size_t size;
+	int r;
+};
+
+static void write_zone(const char *zone, void *ctx)
+{
+	struct zone_write *w = ctx;
+	char file[160];
+	dnszone_file(zone, file, sizeof(file));
+	snprintf(w->path, w->size, "%s/%s", w->dir, file);
+	_cleanup_free_ char *text = dnszone_text(w->lab->topo, zone, &w->lab->dns);
+	if (w->r == 0)
+		w->r = write_file(w->path, text, 0644);
+}
+
+static int install_zones(struct lab *lab, const struct lab_node *ln, char *path, size_t size)
+{
+	char dir[PATH_MAX - 64]; /* room for a file's name under it */
+	snprintf(dir, sizeof(dir), "%s/nsd", ln->spec.etc);
+	snprintf(path, size, "%s/zones.conf", dir);
+	_cleanup_free_ char *conf = dnszone_nsd_conf(lab->topo, ln->spec.node);
+	int r = mkdir_p(dir, 0755);
+	if (r == 0)
+		r = write_file(path, conf, 0644);
+	struct zone_write w = { lab, dir, path, size, r };
+	dnszone_each(lab->topo, ln->spec.node, write_zone, &w);
+	return w.r;
+}
+
 /* What a node gets beyond its templates: the lab CA as the only CA it
  * trusts, the site certificate for the load balancers, a database. */
 static int install_node_files(struct lab *lab, const struct lab_node *ln, struct sl_error *err)
@@ -184,6 +224,13 @@ static int install_node_files(struct lab *lab, const struct lab_node *ln, struct
 	if (r == 0 && topo_has_role(tn, ROLE_LB)) {
 		snprintf(path, sizeof(path), "%s/haproxy/site.pem", ln->spec.etc);
 		r = copy_file(lab->site_pem, path);
+	}
+	if (r == 0 && topo_has_role(tn, ROLE_DNS))
+		r = install_zones(lab, ln, path, sizeof(path));
+	if (r == 0 && topo_has_role(tn, ROLE_RESOLVER)) {
+		snprintf(path, sizeof(path), "%s/unbound/root.hints", ln->spec.etc);
+		_cleanup_free_ char *hints = dnszone_root_hints(lab->topo);
+		r = write_file(path, hints, 0644);
 	}
 	if (r < 0)
 		return sl_err(err, -r, "%s: %s", path, strerror(-r));

@@ -52,6 +52,106 @@ static void text_of(char *out, size_t size, const unsigned char *p, size_t len)
 	out[o] = '\0';
 }
 
+/* Read the DNS name at *at (following compression pointers, a bounded
+ * number of times) into out as "www.foobar.com"; moves *at past it. False
+ * if the message is cut or loops. */
+static bool dns_name(const unsigned char *p, size_t len, size_t *at, char *out, size_t size)
+{
+	size_t o = 0, pos = *at;
+	bool jumped = false;
+	out[0] = '\0';
+	for (int hops = 0; hops < 32; hops++) {
+		if (pos >= len)
+			return false;
+		unsigned l = p[pos];
+		if ((l & 0xc0) == 0xc0) {
+			if (pos + 1 >= len)
+				return false;
+			if (!jumped)
+				*at = pos + 2;
+			jumped = true;
+			pos = (size_t)(l & 0x3f) << 8 | p[pos + 1];
+			continue;
+		}
+		if (l == 0) {
+			if (!jumped)
+				*at = pos + 1;
+			if (!o)
+				str_copy(out, size, ".");
+			return true;
+		}
+		if (l > 63 || pos + 1 + l > len)
+			return false;
+		if (o && o + 1 < size)
+			out[o++] = '.';
+		if (o + l + 1 < size) {
+			text_of(out + o, size - o, p + pos + 1, l);
+			o += l;
+		}
+		pos += 1 + l;
+	}
+	return false;
+}
+
+static const char *dns_type(int type)
+{
+	switch (type) {
+	case 1: return "A";
+	case 2: return "NS";
+	case 5: return "CNAME";
+	case 6: return "SOA";
+	case 15: return "MX";
+	case 16: return "TXT";
+	case 28: return "AAAA";
+	default: return "?";
+	}
+}
+
+/* What an answer says, in a few words: its first record, a referral (the
+ * servers of the zone below), or why there is nothing. */
+static void dns_answer(const unsigned char *p, size_t len, size_t at, struct frame *f)
+{
+	int an = p[6] << 8 | p[7], ns = p[8] << 8 | p[9], rcode = p[3] & 0x0f;
+	bool aa = p[2] & 0x04;
+	static const char *const rcodes[] = { "ok", "FORMERR", "SERVFAIL", "NXDOMAIN (no such name)", "NOTIMP", "REFUSED" };
+	if (rcode) {
+		snprintf(f->dns_info, sizeof(f->dns_info), "%s", rcode < 6 ? rcodes[rcode] : "error");
+		return;
+	}
+	char name[128], data[128];
+	for (int r = 0; r < an + ns; r++) {
+		if (!dns_name(p, len, &at, name, sizeof(name)) || at + 10 > len)
+			break;
+		int type = p[at] << 8 | p[at + 1];
+		unsigned ttl = (unsigned)p[at + 4] << 24 | (unsigned)p[at + 5] << 16 | (unsigned)p[at + 6] << 8 | p[at + 7];
+		size_t rdlen = (size_t)(p[at + 8] << 8 | p[at + 9]), rd = at + 10;
+		at = rd + rdlen;
+		if (at > len)
+			break;
+		data[0] = '\0';
+		if (type == 1 && rdlen == 4)
+			inet_ntop(AF_INET, p + rd, data, sizeof(data));
+		else if (type == 2 || type == 5)
+			dns_name(p, len, &rd, data, sizeof(data));
+		if (r < an) {
+			if (strcmp(name, f->qname) == 0)
+				snprintf(f->dns_info, sizeof(f->dns_info), "%s %s, TTL %u%s", dns_type(type), data, ttl,
+					 an > 1 ? " …" : "");
+			else
+				snprintf(f->dns_info, sizeof(f->dns_info), "%s %s %s, TTL %u%s", name, dns_type(type), data, ttl,
+					 an > 1 ? " …" : "");
+			f->dns_kind = DNS_ANSWER;
+			return;
+		}
+		if (type == 2 && !aa && r >= an) {
+			snprintf(f->dns_info, sizeof(f->dns_info), "%s is served by %s", name, data);
+			f->dns_kind = DNS_REFERRAL;
+			return;
+		}
+	}
+	snprintf(f->dns_info, sizeof(f->dns_info), "%s", ns ? "no such record (NODATA)" : "no records");
+}
+
 static void dns_what(struct frame *f, const unsigned char *p, size_t len)
 {
 	f->layer = "DNS";
@@ -59,29 +159,21 @@ static void dns_what(struct frame *f, const unsigned char *p, size_t len)
 		snprintf(f->what, sizeof(f->what), "DNS (short)");
 		return;
 	}
-	char name[128] = "";
-	size_t o = 0, at = 12;
-	while (at < len && p[at] && p[at] < 64 && o < sizeof(name) - 66) {
-		size_t l = p[at++];
-		if (at + l > len)
-			break;
-		if (o)
-			name[o++] = '.';
-		text_of(name + o, sizeof(name) - o, p + at, l);
-		o += l;
-		at += l;
+	size_t at = 12;
+	if (!dns_name(p, len, &at, f->qname, sizeof(f->qname)) || at + 4 > len) {
+		snprintf(f->what, sizeof(f->what), "DNS (cut)");
+		return;
 	}
-	at++;
-	int type = at + 2 <= len ? p[at] << 8 | p[at + 1] : 0;
-	const char *t = type == 1 ? "A" : type == 28 ? "AAAA" : type == 15 ? "MX" : type == 5 ? "CNAME" : "?";
-	bool answer = p[2] & 0x80;
-	int answers = p[6] << 8 | p[7], rcode = p[3] & 0x0f;
-	if (!answer)
-		snprintf(f->what, sizeof(f->what), "query %s %s (id %d)", t, name, p[0] << 8 | p[1]);
-	else if (rcode)
-		snprintf(f->what, sizeof(f->what), "answer %s %s: error %d", t, name, rcode);
-	else
-		snprintf(f->what, sizeof(f->what), "answer %s %s: %d record%s", t, name, answers, answers == 1 ? "" : "s");
+	f->qtype = (uint16_t)(p[at] << 8 | p[at + 1]);
+	f->dns_id = (uint16_t)(p[0] << 8 | p[1]);
+	f->dns_kind = p[2] & 0x80 ? DNS_EMPTY : DNS_QUERY;
+	const char *t = dns_type(f->qtype);
+	if (f->dns_kind == DNS_QUERY) {
+		snprintf(f->what, sizeof(f->what), "query %s %.120s (id %u)", t, f->qname, f->dns_id);
+		return;
+	}
+	dns_answer(p, len, at + 4, f);
+	snprintf(f->what, sizeof(f->what), "answer %s %.60s (id %u): %.72s", t, f->qname, f->dns_id, f->dns_info);
 }
 
 static void tcp_what(struct frame *f, const unsigned char *p, size_t len)
@@ -305,6 +397,54 @@ static int node_of_ip(const struct lab *lab, uint32_t ip)
 	return -1;
 }
 
+/* The answer to DNS query q: from whom it asked, to its port, with its id
+ * and question. -1 if none came. */
+static int dns_reply(const struct capture *c, int q)
+{
+	const struct frame *f = &c->f[q];
+	for (int k = q + 1; k < c->n; k++) {
+		const struct frame *a = &c->f[k];
+		if (a->proto == 17 && a->dns_kind != DNS_NONE && a->dns_kind != DNS_QUERY && a->src == f->dst &&
+		    a->sport == f->dport && a->dport == f->sport && a->dns_id == f->dns_id && a->qtype == f->qtype &&
+		    strcmp(a->qname, f->qname) == 0)
+			return k;
+	}
+	return -1;
+}
+
+static void dns_step(struct capture *c, const struct lab *lab, int q, struct capture_path *path)
+{
+	if (path->n_dns == CAPTURE_DNS_MAX)
+		return;
+	const struct frame *f = &c->f[q];
+	int a = dns_reply(c, q);
+	struct capture_dns *d = &path->dns[path->n_dns++];
+	*d = (struct capture_dns){ .asker = f->node, .server = node_of_ip(lab, f->dst), .t_query = f->t };
+	str_copy(d->link, sizeof(d->link), f->link);
+	str_copy(d->query, sizeof(d->query), f->what);
+	keep_flow(c, f);
+	if (a >= 0) {
+		d->t_answer = c->f[a].t;
+		d->kind = c->f[a].dns_kind;
+		str_copy(d->answer, sizeof(d->answer), c->f[a].dns_info);
+	}
+}
+
+/* The client's question q, and what its resolver asked on its behalf while
+ * it waited: the resolver's own queries between q and the answer to q,
+ * each paired with its answer by addresses, ports, id and question. */
+static void dns_path(struct capture *c, const struct lab *lab, int q, struct capture_path *path)
+{
+	dns_step(c, lab, q, path);
+	int a = dns_reply(c, q), resolver = path->dns[0].server;
+	double until = a >= 0 ? c->f[a].t : c->f[q].t + 5;
+	for (int k = q + 1; k < c->n && resolver >= 0 && c->f[k].t <= until; k++) {
+		const struct frame *f = &c->f[k];
+		if (f->proto == 17 && f->dns_kind == DNS_QUERY && f->node == resolver && f->dport == 53)
+			dns_step(c, lab, k, path);
+	}
+}
+
 json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int client_port, double t0,
 			struct capture_path *path)
 {
@@ -342,11 +482,11 @@ json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int
 	for (int k = 0; k < c->n; k++) {
 		const struct frame *f = &c->f[k];
 		if (f->proto == 17 && f->dport == 53 && f->node == client && (!first_syn || f->t <= first_syn) &&
-		    strncmp(f->what, "query A", 7) == 0)
+		    f->dns_kind == DNS_QUERY && f->qtype == 1 /* A */)
 			query = k;
 	}
 	if (query >= 0)
-		keep_flow(c, &c->f[query]);
+		dns_path(c, lab, query, path);
 	/* Each tier's connection that carried the request id; where one is
 	 * missing, the attempts to open it from the tier before. */
 	static const uint16_t tiers[] = { 80, 9000, 3306 };

@@ -29,6 +29,11 @@ struct frame {
 	uint8_t flags;             /* TCP flags */
 	char what[160];            /* "SYN", "query A www.foobar.com", "SQL SELECT …" */
 	const char *layer;         /* DNS, ARP, TCP, TLS, HTTP, FastCGI, SQL */
+	/* DNS: the question, the message's id, and what an answer says */
+	enum { DNS_NONE, DNS_QUERY, DNS_ANSWER, DNS_REFERRAL, DNS_EMPTY } dns_kind;
+	uint16_t dns_id, qtype;
+	char qname[128];
+	char dns_info[160];        /* "www.foobar.com A 203.0.113.100, TTL 60", "ask com: a.gtld-servers.net serves it" */
 	bool payload_has_rid;      /* the request id is in it */
 	bool keep;
 };
@@ -52,6 +57,17 @@ int capture_start(struct capture *c);
 /* How far the request got, as the packets tell: the node of each tier it
  * reached (-1: not reached) and when it got there; where a tier opened a
  * connection that was never answered, that node and what happened. */
+/* One DNS question and its answer, as the packets show them: the client's
+ * to its resolver, then each the resolver asked on its behalf. */
+#define CAPTURE_DNS_MAX 8
+struct capture_dns {
+	int asker, server;         /* topology indexes (server: -1 if no node has its address) */
+	char link[16];             /* the asker's link */
+	double t_query, t_answer;  /* t_answer 0: no answer came */
+	int kind;                  /* the answer's: DNS_ANSWER, DNS_REFERRAL, DNS_EMPTY */
+	char query[160], answer[160];
+};
+
 struct capture_path {
 	int lb, web, app, db;
 	double t_start;            /* the request's first packet (its DNS query) */
@@ -61,6 +77,8 @@ struct capture_path {
 	int stuck;
 	double t_stuck;            /* its first SYN */
 	char stuck_what[160];
+	struct capture_dns dns[CAPTURE_DNS_MAX];   /* the name's resolution, in the order asked */
+	int n_dns;
 };
 
 /* Read what arrived, classify it, keep the request's frames (see above) and

@@ -21,6 +21,7 @@
 #include "node.h"
 #include "service.h"
 #include "timing.h"
+#include "dnszone.h"
 #include "topo.h"
 #include "userns.h"
 #include "watch.h"
@@ -199,6 +200,7 @@ struct lab {
 	struct cgroups cgroups;        /* for freezing nodes */
 	struct idmap idmap;            /* host ids of the nodes' user namespace */
 	gid_t watch_gid;               /* may watch (status, events…); 0: root only */
+	struct dns_zone_state dns;     /* the domain's zone as `set` changed it */
 	struct {
 		int fd, port;          /* HTTPS, listening on the host; -1 if not published */
 		int http_fd, http_port;   /* plain HTTP (HAProxy redirects it), -1 if none */

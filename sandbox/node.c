@@ -355,10 +355,11 @@ static void command(struct service_set *set, const char *cmd)
 			if (strcmp(set->s[i].name, name) == 0 && set->s[i].pid > 0)
 				kill(-set->s[i].pid, cmd[0] == 's' ? SIGTERM : SIGKILL);
 	} else if (sscanf(cmd, "reload %31s", name) == 1) {
-		/* HAProxy's master re-reads its config (master-worker mode) */
+		/* re-read its config: the signal its services entry names
+		 * (HAProxy's master: USR2; NSD: HUP) */
 		for (int i = 0; i < set->n; i++)
-			if (strcmp(set->s[i].name, name) == 0 && set->s[i].pid > 0)
-				kill(set->s[i].pid, SIGUSR2);
+			if (strcmp(set->s[i].name, name) == 0 && set->s[i].pid > 0 && set->s[i].reload_sig)
+				kill(set->s[i].pid, set->s[i].reload_sig);
 	} else if (strcmp(cmd, "start") == 0) {
 		for (int i = 0; i < set->n; i++)
 			if (set->s[i].pid <= 0)

@@ -30,8 +30,13 @@ static const struct setting set_lb[] = {
 	{ .key = "balance", .type = SETTING_ENUM, .choices = balance_choices },
 	{ .key = NULL },
 };
+/* An authoritative server (NSD): the zones it serves, the TTL of the lab
+ * domain's records, and whether www is an A record or a CNAME of the apex. */
+static const char *const record_choices[] = { "A", "CNAME", NULL };
 static const struct setting set_dns[] = {
-	{ .key = "domain", .type = SETTING_HOSTNAME, .max = SETTING_DOMAIN_MAX },
+	{ .key = "zone", .type = SETTING_ZONES, .max = 127 },
+	{ .key = "ttl", .type = SETTING_INT, .min = 1, .max = 86400 },
+	{ .key = "www_record", .type = SETTING_ENUM, .choices = record_choices },
 	{ .key = NULL },
 };
 
@@ -51,6 +56,9 @@ static const struct role roles[ROLE_COUNT] = {
 	/* Prometheus, scraping every server's exporters: beside the stack,
 	 * with the clients. */
 	[ROLE_MONITOR] = { "monitor", 0, no_caps, etc_common, set_none },
+	/* Unbound: the recursive resolver the client asks, which walks the
+	 * lab's root, com and foobar.com servers. */
+	[ROLE_RESOLVER] = { "resolver", 0, no_caps, etc_common, set_none },
 };
 
 const struct role *role_find(const char *name)

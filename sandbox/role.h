@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum role_id { ROLE_CLIENT, ROLE_DNS, ROLE_LB, ROLE_WEB, ROLE_APP, ROLE_DB, ROLE_MONITOR, ROLE_COUNT };
+enum role_id { ROLE_CLIENT, ROLE_DNS, ROLE_LB, ROLE_WEB, ROLE_APP, ROLE_DB, ROLE_MONITOR, ROLE_RESOLVER, ROLE_COUNT };
 
 /* The kind of value a setting holds; topo.c checks it when it parses. */
 enum setting_type {
@@ -15,6 +15,7 @@ enum setting_type {
 	SETTING_HOSTNAME,              /* a DNS name of two labels or more: example.com */
 	SETTING_INT,                   /* a decimal integer from min to max */
 	SETTING_ENUM,                  /* one of choices */
+	SETTING_ZONES,                 /* DNS zones: "." (the root), "com", "foobar.com", space-separated */
 };
 
 struct setting {

@@ -102,7 +102,18 @@ static int handler(void *user, const char *section, const char *key, const char 
 			return load_error(l, "rundir = '%s': expected 'DIR USER'", value);
 		return 1;
 	}
-	return load_error(l, "unknown key '%s' (known: command, ready, rundir)", key);
+	if (strcmp(key, "reload") == 0) {
+		static const struct { const char *name; int sig; } sigs[] = { { "HUP", SIGHUP }, { "USR1", SIGUSR1 },
+									    { "USR2", SIGUSR2 } };
+		for (size_t k = 0; k < ARRAY_SIZE(sigs); k++)
+			if (strcmp(value, sigs[k].name) == 0) {
+				s->reload_sig = sigs[k].sig;
+				return 1;
+			}
+		return load_error(l, "reload = '%s': expected HUP, USR1 or USR2 (the signal that makes it re-read its config)",
+				  value);
+	}
+	return load_error(l, "unknown key '%s' (known: command, ready, rundir, reload)", key);
 }
 
 int service_load(const char *path, struct service_set *set, char *err, size_t errsize)

@@ -5,6 +5,7 @@
  *   command = /usr/sbin/daemon --foreground …   (indented lines continue it)
  *   ready = tcp ADDRESS:PORT | running
  *   rundir = DIR USER                           (optional: /run/DIR owned by USER)
+ *   reload = HUP | USR1 | USR2                  (optional: the signal that makes it re-read its config)
  */
 #ifndef STACKLAB_SERVICE_H
 #define STACKLAB_SERVICE_H
@@ -24,6 +25,7 @@ struct service {
 	char *argv[SERVICE_ARGS_MAX + 1];   /* point into command */
 	char rundir[64];           /* made under /run before start, owned by rundir_user */
 	char rundir_user[32];
+	int reload_sig;            /* 0: it cannot reload */
 	enum ready_kind ready_kind;
 	struct sockaddr_in ready_addr;
 	pid_t pid;

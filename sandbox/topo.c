@@ -86,6 +86,25 @@ static const char *hostname_problem(const char *s)
 	return NULL;
 }
 
+/* What is wrong with a list of DNS zones ("." com foobar.com), or NULL. */
+static const char *zones_problem(const char *s, size_t max)
+{
+	char buf[256], *save = NULL;
+	if (strlen(s) > max || str_copy(buf, sizeof(buf), s) < 0)
+		return "the list is too long";
+	int n = 0;
+	for (char *z = strtok_r(buf, " \t", &save); z; z = strtok_r(NULL, " \t", &save), n++) {
+		char two[300];
+		/* One label is a zone too (com): checked as a name by adding one. */
+		snprintf(two, sizeof(two), "%s.x", z);
+		if (n == TOPO_ZONES_MAX)
+			return "more than four zones";
+		if (strcmp(z, ".") != 0 && hostname_problem(two))
+			return "expected zones like '.', 'com' or 'foobar.com' (lower-case, no trailing dot but the root's)";
+	}
+	return n ? NULL : "no zone named";
+}
+
 /* Is `s` a decimal integer from min to max? No sign but '-', no blanks, no
  * exponent: what keepalived and HAProxy read as a number. */
 static bool int_in_range(const char *s, long min, long max)
@@ -135,6 +154,11 @@ static bool check_value(struct parser *p, int line, const char *owner, const str
 		if (int_in_range(value, s->min, s->max))
 			return true;
 		perr(p, line, "%s %s '%s' must be a whole number from %ld to %ld", owner, s->key, value, s->min, s->max);
+		return false;
+	case SETTING_ZONES:
+		if (!(why = zones_problem(value, (size_t)s->max)))
+			return true;
+		perr(p, line, "%s %s '%s': %s", owner, s->key, value, why);
 		return false;
 	case SETTING_ENUM:
 		for (const char *const *c = s->choices; *c; c++)
@@ -699,6 +723,44 @@ static void validate_www(struct parser *p)
 			     t->nodes[i].name, t->domain[0] ? t->domain : "foobar.com");
 }
 
+/* The DNS chain: the lab's domain is served by an authoritative node, and
+ * a resolver has a root to start from (it never asks outside the lab). */
+static void validate_dns(struct parser *p)
+{
+	struct topo *t = p->t;
+	int first_dns = -1, resolver = -1;
+	bool domain = false, root = false;
+	for (int i = 0; i < t->n_nodes; i++) {
+		const struct topo_node *n = &t->nodes[i];
+		if (topo_has_role(n, ROLE_RESOLVER) && resolver < 0)
+			resolver = i;
+		if (!topo_has_role(n, ROLE_DNS))
+			continue;
+		if (first_dns < 0)
+			first_dns = i;
+		domain |= topo_serves(t, n, t->domain);
+		root |= topo_serves(t, n, ".");
+		const char *zones = topo_setting(t, n, "zone", "");
+		char seen[256] = " ";
+		char buf[256], *save = NULL;
+		str_copy(buf, sizeof(buf), zones);
+		for (char *z = strtok_r(buf, " \t", &save); z; z = strtok_r(NULL, " \t", &save)) {
+			char word[80];
+			snprintf(word, sizeof(word), " %s ", z);
+			if (strstr(seen, word))
+				perr(p, n->line, "node %s: zone %s is named twice", n->name, z);
+			snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s ", z);
+		}
+	}
+	if (first_dns >= 0 && !domain)
+		perr(p, t->nodes[first_dns].line, "no DNS node serves %s: name it in a dns node's zone (zone = %s)",
+		     t->domain, t->domain);
+	if (resolver >= 0 && !root)
+		perr(p, t->nodes[resolver].line,
+		     "node %s is a resolver, but no dns node serves the root: add 'zone = .' to one (the lab has no way out)",
+		     t->nodes[resolver].name);
+}
+
 /* A rule's sources are nodes or networks of this topology, or any. */
 static void validate_rules(struct parser *p)
 {
@@ -809,6 +871,7 @@ static void validate(struct parser *p)
 	validate_vips(p, used, &n_used);
 	validate_holders(p);
 	validate_www(p);
+	validate_dns(p);
 	validate_replicas(p);
 	validate_https(p);
 	validate_rules(p);
@@ -820,12 +883,12 @@ int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)
 	struct parser *p = xcalloc(1, sizeof(*p));
 	p->t = xcalloc(1, sizeof(*p->t));
 	inifile_parse(&p->in, f, path, TOPO_FILE_MAX, handler, p);
-	validate(p);
-
 	struct topo *t = p->t;
-	t->path = xstrdup(path);
 	if (!t->domain[0])
 		str_copy(t->domain, sizeof(t->domain), "foobar.com");
+	validate(p);
+
+	t->path = xstrdup(path);
 	if (!t->name[0]) {
 		/* Default the lab's topology name to the file's base name. */
 		const char *base = strrchr(path, '/');
@@ -886,6 +949,24 @@ const char *topo_setting(const struct topo *t, const struct topo_node *n, const 
 			if (strcmp(t->role_settings[id][i].key, key) == 0)
 				return t->role_settings[id][i].value;
 	return def;
+}
+
+bool topo_serves(const struct topo *t, const struct topo_node *n, const char *zone)
+{
+	if (!topo_has_role(n, ROLE_DNS))
+		return false;
+	const char *zones = topo_setting(t, n, "zone", "");
+	if (!*zones) /* an authoritative server serves the lab's domain unless told */
+		return strcmp(zone, t->domain) == 0;
+	size_t len = strlen(zone);
+	for (const char *z = zones; *z;) {
+		z += strspn(z, " \t");
+		size_t w = strcspn(z, " \t");
+		if (w && w == len && memcmp(z, zone, len) == 0)
+			return true;
+		z += w;
+	}
+	return false;
 }
 
 bool topo_has_role(const struct topo_node *n, enum role_id id)

@@ -19,6 +19,7 @@
 #define TOPO_SETTINGS_MAX 16
 #define TOPO_RULES_MAX 16
 #define TOPO_FROM_MAX 8
+#define TOPO_ZONES_MAX 4              /* zones one DNS node serves */
 #define TOPO_FILE_MAX (1 << 20)        /* bytes: a topology is a page of text, not a stream */
 
 struct topo_setting {
@@ -120,6 +121,9 @@ const char *topo_setting(const struct topo *t, const struct topo_node *n,
 			 const char *key, const char *def);
 /* Does node `n` have role `id` (alone or with others: role = web app db)? */
 bool topo_has_role(const struct topo_node *n, enum role_id id);
+/* Does DNS node `n` serve `zone` ("." for the root, "com", "foobar.com")?
+ * Its [node] zone list, else the lab's domain. */
+bool topo_serves(const struct topo *t, const struct topo_node *n, const char *zone);
 /* Its roles as the topology writes them: "web app db". */
 const char *topo_roles(const struct topo_node *n, char *buf, size_t size);
 /* Does the lab have a monitor (a node of role monitor: Prometheus)? */

@@ -153,6 +153,60 @@ static json_t *hop(const char *kind, const struct lab *lab, int node, const char
 	return h;
 }
 
+/* The DNS hops of a traced request (see trace_request). */
+static void dns_hops(struct lab *lab, const struct explains *x, const struct capture_path *seen, const struct watched *w,
+		     int n, const char *client_addr, double t0, json_t *hops)
+{
+	char line[2048], link[64], needle[200];
+	for (int k = 0; k < seen->n_dns; k++) {
+		const struct capture_dns *d = &seen->dns[k];
+		if (d->server < 0)
+			continue;
+		const char *server = lab->topo->nodes[d->server].name;
+		char said[400];
+		snprintf(said, sizeof(said), "%s -> %s", d->query, d->t_answer ? d->answer : "no answer");
+		const char *key = "answer", *other = d->answer;
+		bool resolver = topo_has_role(&lab->topo->nodes[d->server], ROLE_RESOLVER);
+		if (k == 0) {
+			/* The resolver's own word: its reply line says 1 when the
+			 * answer came from its cache. */
+			bool logged = false;
+			snprintf(needle, sizeof(needle), "reply: %s www.%s. A IN", client_addr, lab->topo->domain);
+			for (int j = 0; j < n && resolver && !logged; j++)
+				if (w[j].node == d->server && strcmp(w[j].daemon, "unbound") == 0)
+					logged = find_line(&w[j], needle, NULL, line, sizeof(line));
+			bool cached = false;
+			if (logged) {
+				/* "… A IN NOERROR 0.000000 1 59": rcode, time, cached, size */
+				char rcode[16] = "";
+				double secs;
+				int from_cache = 0;
+				const char *after = strstr(line, needle);
+				if (after && sscanf(after + strlen(needle), " %15s %lf %d", rcode, &secs, &from_cache) == 3)
+					cached = from_cache == 1;
+			}
+			key = !resolver ? "direct" : cached ? "cached" : seen->n_dns > 1 ? "explain" : "answer";
+			if (!d->t_answer)
+				key = "failed";
+			link_between(lab, d->asker, d->server, link, sizeof(link));
+			json_t *h = hop("dns", lab, d->server, link, logged ? line : said,
+					d->t_answer ? (d->t_answer - d->t_query) * 1000 : -1,
+					explain(x, "dns", key, server, d->answer[0] ? d->answer : "no answer"));
+			json_object_set_new(h, "cached", json_boolean(cached));
+			stamp(h, t0, d->t_query);
+			json_array_append_new(hops, h);
+			continue;
+		}
+		bool priming = strstr(d->query, "query NS . ") != NULL; /* "who are the root servers?" */
+		key = !d->t_answer ? "noanswer" : priming ? "priming" : d->kind == DNS_REFERRAL ? "referral" : "authority";
+		link_between(lab, d->asker, d->server, link, sizeof(link));
+		json_t *h = hop("dns", lab, d->server, link, said, d->t_answer ? (d->t_answer - d->t_query) * 1000 : -1,
+				explain(x, "dns", key, server, d->t_answer ? other : lab->topo->nodes[d->asker].name));
+		stamp(h, t0, d->t_query);
+		json_array_append_new(hops, h);
+	}
+}
+
 json_t *trace_request(struct lab *lab, json_t *req)
 {
 	const char *path = json_string_value(json_object_get(req, "path"));
@@ -201,7 +255,8 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	snprintf(url, sizeof(url), "%s://www.%s%s", topo_scheme(lab->topo), lab->topo->domain, path);
 	/* --globoff: the path is the student's, and /x[1-3] is one request,
 	 * not three. */
-	char *argv[] = { "/usr/bin/curl", "--globoff", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total} %{local_port}",
+	/* -4: the lab is IPv4; asking for AAAA too would double every DNS hop. */
+	char *argv[] = { "/usr/bin/curl", "-4", "--globoff", "-s", "-o", "/dev/null", "-w", "%{http_code} %{time_total} %{local_port}",
 			 "-H", header, "--max-time", "5", url, NULL };
 	/* The switch sees every packet: the request's own are the trace's
 	 * second witness (and the only one of a request still in flight). */
@@ -238,32 +293,22 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	char line[2048], link[64];
 	char client_addr[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &lab->topo->nodes[client].ifaces[0].addr, client_addr, sizeof(client_addr));
-	char query[300];
-	snprintf(query, sizeof(query), "query[A] www.%s from %s", lab->topo->domain, client_addr);
-
-	/* DNS */
-	bool dns_seen = false;
-	for (int k = 0; k < n && !dns_seen; k++)
-		if (strcmp(w[k].daemon, "dnsmasq") == 0 && find_line(&w[k], query, NULL, line, sizeof(line))) {
-			link_between(lab, client, w[k].node, link, sizeof(link));
-			char www[64] = "-";
-			if (topo_www_addr(lab->topo)) {
-				inet_ntop(AF_INET, topo_www_addr(lab->topo), www, INET_ADDRSTRLEN);
-				if (lab->topo->n_vips)
-					snprintf(www + strlen(www), sizeof(www) - strlen(www), " (the virtual IP)");
-			}
-			json_t *h = hop("dns", lab, w[k].node, link, line, -1,
-					explain(&x, "dns", "explain", lab->topo->nodes[w[k].node].name, www));
-			stamp(h, t0, t0); /* the first thing the client does */
-			json_array_append_new(hops, h);
-			dns_seen = true;
-		}
+	/* DNS: the client's question and, when its resolver had no answer
+	 * cached, each question the resolver asked on its way down. The
+	 * packets pair each question with its answer by id; the resolver's
+	 * own log says whether it answered from its cache. */
+	dns_hops(lab, &x, &seen, w, n, client_addr, t0, hops);
+	bool dns_seen = seen.n_dns > 0 && seen.dns[0].t_answer > 0;
 	if (code == 6 || (code == 28 && !dns_seen)) {
-		int dns = lab_node_of_role(lab, ROLE_DNS);
-		if (dns >= 0) {
-			link_between(lab, client, dns, link, sizeof(link));
-			json_array_append_new(hops, hop("dns", lab, dns, link, dns_seen ? "" : "(no answer in the DNS log)", -1,
-							explain(&x, "dns", "failed", lab->topo->nodes[dns].name, "")));
+		if (seen.n_dns == 0) {
+			int dns = lab_node_of_role(lab, ROLE_RESOLVER);
+			if (dns < 0)
+				dns = lab_node_of_role(lab, ROLE_DNS);
+			if (dns >= 0) {
+				link_between(lab, client, dns, link, sizeof(link));
+				json_array_append_new(hops, hop("dns", lab, dns, link, "(no DNS question seen on the client's link)", -1,
+								explain(&x, "dns", "failed", lab->topo->nodes[dns].name, "")));
+			}
 		}
 		stopped = "dns";
 	}
@@ -419,9 +464,7 @@ json_t *trace_request(struct lab *lab, json_t *req)
 		json_array_foreach(hops, k, h) {
 			if (!json_object_get(h, "time"))
 				continue;
-			double at = strcmp(json_string_value(json_object_get(h, "hop")), "dns") == 0
-					    ? start : json_real_value(json_object_get(h, "time"));
-			stamp(h, start, at);
+			stamp(h, start, json_real_value(json_object_get(h, "time")));
 		}
 	}
 	json_t *reply = json_pack("{s:b, s:s, s:s, s:i, s:f, s:i, s:o, s:o}", "ok", 1, "rid", rid, "url", url, "status",

@@ -10,13 +10,13 @@ set -euo pipefail
 build=(gcc make pkg-config libc6-dev libnl-3-dev libnl-route-3-dev libcap-dev libseccomp-dev
 	libjansson-dev libinih-dev libncurses-dev libcurl4-openssl-dev clang libclang-rt-dev)
 tools=(iproute2 iputils-ping procps util-linux perl curl openssl dnsutils tcpdump nftables tmux socat jq)
-daemons=(haproxy keepalived nginx-light php-fpm php-mysql mariadb-server-core mariadb-client-core dnsmasq-base
+daemons=(haproxy keepalived nginx-light php-fpm php-mysql mariadb-server-core mariadb-client-core unbound nsd
 	prometheus prometheus-node-exporter prometheus-nginx-exporter)
 bench=(wrk)
 # package → the host service it brings along
 declare -A service=([haproxy]=haproxy [keepalived]=keepalived [nginx-light]=nginx [php-fpm]=php8.2-fpm
 	[prometheus]=prometheus [prometheus-node-exporter]=prometheus-node-exporter
-	[prometheus-nginx-exporter]=prometheus-nginx-exporter)
+	[prometheus-nginx-exporter]=prometheus-nginx-exporter [unbound]="unbound unbound-resolvconf" [nsd]=nsd)
 
 missing=()
 for p in "${build[@]}" "${tools[@]}" "${daemons[@]}" "${bench[@]}"; do
@@ -48,6 +48,7 @@ apt-get install -y -q --no-install-recommends "${missing[@]}"
 # either. Services the host had before are its own business: left alone.
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
 	for p in "${missing[@]}"; do
-		[ -n "${service[$p]:-}" ] && systemctl disable --now "${service[$p]}" >/dev/null 2>&1 || true
+		# shellcheck disable=SC2086 # a package may bring two services
+		[ -n "${service[$p]:-}" ] && systemctl disable --now ${service[$p]} >/dev/null 2>&1 || true
 	done
 fi

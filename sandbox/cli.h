@@ -22,6 +22,7 @@ int cmd_fail(int argc, char **argv);
 int cmd_heal(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_capture(int argc, char **argv);
+int cmd_dns(int argc, char **argv);
 int cmd_traffic(int argc, char **argv);
 int cmd_tui(int argc, char **argv);
 int cmd_trace(int argc, char **argv);

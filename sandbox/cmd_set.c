@@ -8,14 +8,23 @@
 
 static void set_help(FILE *out)
 {
-	fprintf(out, "usage: stacklab set [--lab NAME] LB balance roundrobin|leastconn|source|first|static-rr|uri\n\n"
-		     "Change how load balancer LB spreads requests over the web servers. HAProxy's\n"
-		     "config is rewritten in the node, checked (haproxy -c) and reloaded by its\n"
-		     "master process: new workers take new connections, the old ones finish theirs,\n"
-		     "so no request is lost. `stacklab status` shows each lb's algorithm.\n\n"
+	fprintf(out, "usage: stacklab set [--lab NAME] LB balance ALGORITHM\n"
+		     "       stacklab set [--lab NAME] NS www ADDRESS|NODE|VIP\n"
+		     "       stacklab set [--lab NAME] NS ttl SECONDS\n\n"
+		     "Change a running lab as an operator would: the config is rewritten in the\n"
+		     "node, checked, and the daemon told to read it again.\n\n"
+		     "balance, on a load balancer LB: how HAProxy spreads requests over the web\n"
+		     "servers. It is checked (haproxy -c) and reloaded by HAProxy's master: new\n"
+		     "workers take new connections, the old ones finish theirs, so no request is lost.\n"
 		     "  roundrobin    each server in turn\n"
 		     "  leastconn     the server with the fewest connections open\n"
-		     "  source        a hash of the client's address: one client, one server\n\n"
+		     "  source        a hash of the client's address: one client, one server\n"
+		     "  first, static-rr, uri\n\n"
+		     "www and ttl, on NS, a server of the lab's domain: where www and the apex point\n"
+		     "(an address, or a node's or vip's), and the TTL of the domain's records. The\n"
+		     "zone gets a new serial on every server of it, is checked (nsd-checkzone) and\n"
+		     "NSD reads it again. Resolvers keep their cached answer until its TTL runs out:\n"
+		     "`stacklab dns cache` shows how long.\n\n"
 		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
 		     "  -h, --help      show this help\n");
 }
@@ -38,7 +47,8 @@ int cmd_set(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 3) {
-		fprintf(stderr, "stacklab set: expected LB balance ALGORITHM (see stacklab set --help)\n");
+		fprintf(stderr, "stacklab set: expected NODE KEY VALUE: LB balance ALGORITHM, or NS www|ttl VALUE "
+				"(see stacklab set --help)\n");
 		return EXIT_USAGE;
 	}
 	if (!cli_need_root("set"))
@@ -52,9 +62,12 @@ int cmd_set(int argc, char **argv)
 	json_decref(req);
 	if (!reply)
 		return EXIT_FAIL;
-	printf("%s: %s %s (was %s), HAProxy reloaded\n", json_string_value(json_object_get(reply, "node")),
+	printf("%s: %s %s (was %s), %s reloaded", json_string_value(json_object_get(reply, "node")),
 	       json_string_value(json_object_get(reply, "key")), json_string_value(json_object_get(reply, "value")),
-	       json_string_value(json_object_get(reply, "was")));
+	       json_string_value(json_object_get(reply, "was")), json_string_value(json_object_get(reply, "reloaded")));
+	if (json_object_get(reply, "serial"))
+		printf(", zone serial %lld", (long long)json_integer_value(json_object_get(reply, "serial")));
+	printf("\n");
 	json_decref(reply);
 	return EXIT_OK;
 }

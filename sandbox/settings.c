@@ -1,11 +1,12 @@
 /* settings.c — `stacklab set`: change a running node's setting the way an
  * operator would, by rewriting its config and reloading the daemon.
  *
- * Today that is a load balancer's algorithm. HAProxy runs in master-worker
+ * A load balancer's algorithm, and the domain's www record and TTL. HAProxy runs in master-worker
  * mode: on SIGUSR2 the master reads the new config, starts new workers and
  * lets the old ones finish the connections they hold, so a reload under
  * traffic loses nothing. The config is written from inside the node (it is
  * the node's file) and checked with `haproxy -c` before the master is told. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -74,8 +75,93 @@ static json_t *set_balance(struct lab *lab, int i, const char *value)
 	}
 	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "set", "node", n->name, "key", "balance", "value",
 				value, "was", was));
-	return json_pack("{s:b, s:s, s:s, s:s, s:s}", "ok", 1, "node", n->name, "key", "balance", "value", value, "was",
-			 was);
+	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:s}", "ok", 1, "node", n->name, "key", "balance", "value", value, "was",
+			 was, "reloaded", "HAProxy");
+}
+
+/* Write a zone file inside DNS node i, checked by nsd-checkzone first. */
+static int install_zone(struct lab *lab, int i, const char *zone, const char *text, char *why, size_t size)
+{
+	static const char script[] =
+		"printf '%s' \"$3\" > \"/etc/nsd/$2.new\" || exit 3\n"
+		"/usr/sbin/nsd-checkzone \"$1\" \"/etc/nsd/$2.new\" 2>&1 || exit 4\n"
+		"mv -f \"/etc/nsd/$2.new\" \"/etc/nsd/$2\" || exit 5\n";
+	char file[160];
+	dnszone_file(zone, file, sizeof(file));
+	char *argv[] = { "/bin/sh", "-c", (char *)script, "sh", (char *)zone, file, (char *)text, NULL };
+	struct node_door door = lab_door(lab, i);
+	char out[512] = "";
+	int r = node_run(&door, argv, out, sizeof(out), 3000);
+	if (r == 0)
+		return 0;
+	text_clean(out);
+	snprintf(why, size, "%s", r == -ETIMEDOUT ? "the node did not answer in 3 s"
+			  : r < 0 ? strerror(-r)
+			  : r == 4 ? (out[0] ? out : "nsd-checkzone refused the new zone")
+			  : "could not write the zone file in the node");
+	return -EIO;
+}
+
+/* `set NS www ADDRESS|NODE|VIP` and `set NS ttl SECONDS`: the domain's zone
+ * changes on every server of it (they hold the same zone), with a new
+ * serial, and NSD reads it again (SIGHUP). Resolvers keep what they cached
+ * until its TTL runs out: that is what a lesson shows. */
+static json_t *set_zone(struct lab *lab, const char *key, const char *value)
+{
+	const struct topo *t = lab->topo;
+	struct dns_zone_state was = lab->dns, now = lab->dns;
+	char was_text[64], a[INET_ADDRSTRLEN];
+	if (strcmp(key, "www") == 0) {
+		const struct topo_node *n = topo_node_find(t, value);
+		struct in_addr addr = { 0 };
+		for (int v = 0; v < t->n_vips && !addr.s_addr; v++)
+			if (strcmp(t->vips[v].name, value) == 0)
+				addr = t->vips[v].addr;
+		if (n)
+			addr = n->ifaces[0].addr;
+		else if (!addr.s_addr && inet_pton(AF_INET, value, &addr) != 1)
+			return lab_reply_error("www = '%s': expected an IPv4 address, a node or a vip of lab %s", value, lab->name);
+		if (!addr.s_addr)
+			return lab_reply_error("www = %s: 0.0.0.0 is no host's address", value);
+		inet_ntop(AF_INET, was.www.s_addr ? &was.www : topo_www_addr(t), was_text, sizeof(was_text));
+		now.www = addr;
+	} else {
+		char *end;
+		long ttl = strtol(value, &end, 10);
+		if (*end || end == value || ttl < 1 || ttl > 86400)
+			return lab_reply_error("ttl = '%s': expected a whole number of seconds from 1 to 86400", value);
+		snprintf(was_text, sizeof(was_text), "%d", dnszone_ttl(t, &was));
+		now.ttl = (int)ttl;
+	}
+	now.serial = (was.serial ? was.serial : 1) + 1;
+	_cleanup_free_ char *text = dnszone_text(t, t->domain, &now);
+	char why[600] = "";
+	int r = 0, done = 0;
+	for (int i = 0; i < t->n_nodes && r == 0; i++) {
+		if (!topo_serves(t, &t->nodes[i], t->domain))
+			continue;
+		if (lab->nodes[i].state != NODE_UP) {
+			snprintf(why, sizeof(why), "%s is %s: heal it first (its zone would be left behind)", t->nodes[i].name,
+				 lab_node_state_names[lab->nodes[i].state]);
+			r = -EAGAIN;
+		} else if ((r = install_zone(lab, i, t->domain, text, why, sizeof(why))) == 0 &&
+			   (r = node_command(lab->nodes[i].sync, "reload nsd")) == 0)
+			done++;
+	}
+	if (r < 0) {
+		/* The servers already changed keep the new zone file; the lab's
+		 * state stays as it was, and says so. */
+		return lab_reply_error("set %s %s: %s%s", key, value, why[0] ? why : strerror(-r),
+				       done ? " (the servers before it have the new zone)" : "");
+	}
+	lab->dns = now;
+	const char *shown = value;
+	if (strcmp(key, "www") == 0)
+		shown = inet_ntop(AF_INET, &now.www, a, sizeof(a));
+	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "kind", "set", "node", t->domain, "key", key, "value",
+				shown, "was", was_text, "serial", (json_int_t)now.serial));
+	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:I}", "ok", 1, "node", t->domain, "key", key, "value", shown,
+			 "was", was_text, "reloaded", "NSD", "serial", (json_int_t)now.serial);
 }
 
 json_t *set_request(struct lab *lab, json_t *req)
@@ -89,8 +175,15 @@ json_t *set_request(struct lab *lab, json_t *req)
 	if (!n)
 		return lab_reply_error("no node '%s' in lab %s", name, lab->name);
 	int i = (int)(n - lab->topo->nodes);
+	if (strcmp(key, "www") == 0 || strcmp(key, "ttl") == 0) {
+		if (!topo_serves(lab->topo, n, lab->topo->domain))
+			return lab_reply_error("%s does not serve %s: www and ttl are records of that zone, set on its server",
+					       name, lab->topo->domain);
+		return set_zone(lab, key, value);
+	}
 	if (strcmp(key, "balance") != 0)
-		return lab_reply_error("'%s' cannot be set on a running lab (known: balance)", key);
+		return lab_reply_error("'%s' cannot be set on a running lab (known: balance on an lb; www, ttl on the "
+				       "server of %s)", key, lab->topo->domain);
 	if (!topo_has_role(n, ROLE_LB))
 		return lab_reply_error("%s is not a load balancer: balance is HAProxy's, on an lb node", name);
 	if (lab->nodes[i].state != NODE_UP)

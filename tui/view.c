@@ -105,6 +105,54 @@ static void servers_text(char *out, size_t size, const struct tm_node *n, bool s
 	}
 }
 
+/* Is node i on the trace being stepped through (*current: its hop now)? */
+static bool on_trace(const struct view_state *v, const struct tm_node *n, int *current)
+{
+	bool on = false;
+	*current = 0;
+	size_t k;
+	json_t *h;
+	json_array_foreach(json_object_get(v->trace, "hops"), k, h) {
+		bool here = strcmp(json_string_value(json_object_get(h, "node")), n->name) == 0;
+		on |= here;
+		*current |= here && (int)k == v->step;
+	}
+	return on;
+}
+
+/* The authoritative DNS servers (root, com, foobar.com's) are the chain
+ * behind the resolver: a word each, side by side, where the map is small
+ * (its state in its colour, the selection reversed, the stepper's mark
+ * as for any node), a line each with its address where there is room. */
+static void draw_dns_server(WINDOW *w, struct tm_model *m, struct view_state *v, int i, int t, int x, int iw, bool roomy,
+			    int bottom, int row[], int word_x[])
+{
+	struct tm_node *n = &m->nodes[i];
+	int current = 0;
+	bool path = v->trace && on_trace(v, n, &current);
+	const char *mark = current ? (v->unicode ? "◆" : "@") : path ? (v->unicode ? "●" : "*") : v->unicode ? "■" : "#";
+	char word[96];
+	if (roomy)
+		snprintf(word, sizeof(word), "%s %s %s", mark, n->name, n->addr);
+	else
+		snprintf(word, sizeof(word), "%s%s", mark, n->name);
+	int len = width_of(word) < iw ? width_of(word) : iw;
+	if (roomy || word_x[t] < 0 || word_x[t] + len > x + iw) { /* a new row */
+		if (row[t] >= bottom)
+			return; /* no room left in this column */
+		word_x[t] = x;
+		row[t]++;
+	}
+	attr_t a = (v->color ? COLOR_PAIR(state_color(n)) : 0) | A_BOLD | (i == v->selected ? A_REVERSE : 0) |
+		   (current ? A_UNDERLINE : 0);
+	put_fit(w, row[t] - 1, word_x[t], len, a, word);
+	v->at[i].y = (short)(row[t] - 1);
+	v->at[i].x = (short)word_x[t];
+	v->at[i].w = (short)len;
+	v->at[i].h = 1;
+	word_x[t] += len + 1;
+}
+
 static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols)
 {
 	static const char *const tier_names[] = { "clients", "load balancers", "web", "app", "database" };
@@ -140,17 +188,27 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 	/* The networks and the legend take the map's last lines when there is room. */
 	int reserve = height >= 16 ? m->n_nets + 1 : 0;
 	int row[5] = { top + 1, top + 1, top + 1, top + 1, top + 1 };
+	int word_x[5] = { -1, -1, -1, -1, -1 }; /* where the next DNS server's word goes on its row */
 	for (int o = 0; o < m->n_nodes; o++) {
 		int i = m->order[o];
 		struct tm_node *n = &m->nodes[i];
 		int tier = n->tier < 0 || n->tier > 4 ? 4 : n->tier, t = col_of[tier];
 		int y = row[t] + boxed, x = t * colw + 2 * boxed;
 		v->at[i].y = -1;
+		if (strcmp(n->role, "dns") == 0 && !boxed) {
+			draw_dns_server(w, m, v, i, t, x, iw, roomy, top + height - reserve, row, word_x);
+			continue;
+		}
+		if (word_x[t] >= 0) { /* a line between the DNS servers and the next node */
+			word_x[t] = -1;
+			y = ++row[t];
+		}
 		if (y + 3 + boxed > top + height - reserve)
 			continue; /* no room left in this column */
 		v->at[i].y = (short)y;
 		v->at[i].x = (short)x;
 		v->at[i].w = (short)colw;
+		v->at[i].h = 4;
 		row[t] += 4;
 		/* The link into this tier: an arrow from the column before, bold
 		 * while traffic crosses it, marked when the link is down. */
@@ -842,7 +900,7 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 int view_node_at(const struct view_state *v, int n_nodes, int y, int x)
 {
 	for (int i = 0; i < n_nodes; i++)
-		if (v->at[i].y >= 0 && y >= v->at[i].y && y < v->at[i].y + 4 && x >= v->at[i].x &&
+		if (v->at[i].y >= 0 && y >= v->at[i].y && y < v->at[i].y + v->at[i].h && x >= v->at[i].x &&
 		    x < v->at[i].x + v->at[i].w)
 			return i;
 	return -1;

@@ -20,7 +20,7 @@ struct view_state {
 	bool color, unicode;
 	char message[160];            /* the answer to the last key press */
 	unsigned long long message_ms; /* when it was set: shown for a few seconds */
-	struct { short y, x, w; } at[TM_NODES]; /* where each node was drawn (y < 0: not shown) */
+	struct { short y, x, w, h; } at[TM_NODES]; /* where each node was drawn (y < 0: not shown), h rows */
 	char *inspect;                /* the open node's page (malloc'd), NULL when closed */
 	json_t *trace;                /* the stepper's traced request, NULL when closed */
 	int step;                     /* the hop shown */

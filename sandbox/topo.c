@@ -723,6 +723,14 @@ static void validate_www(struct parser *p)
 			     t->nodes[i].name, t->domain[0] ? t->domain : "foobar.com");
 }
 
+static int zone_line(const struct topo_node *n)
+{
+	for (int k = 0; k < n->n_settings; k++)
+		if (strcmp(n->settings[k].key, "zone") == 0)
+			return n->settings[k].line;
+	return n->line;
+}
+
 /* The DNS chain: the lab's domain is served by an authoritative node, and
  * a resolver has a root to start from (it never asks outside the lab). */
 static void validate_dns(struct parser *p)
@@ -748,7 +756,7 @@ static void validate_dns(struct parser *p)
 			char word[80];
 			snprintf(word, sizeof(word), " %s ", z);
 			if (strstr(seen, word))
-				perr(p, n->line, "node %s: zone %s is named twice", n->name, z);
+				perr(p, zone_line(n), "node %s: zone %s is named twice", n->name, z);
 			snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), "%s ", z);
 		}
 	}

@@ -10,15 +10,15 @@ trap 'rm -f "$marker"; lab_cleanup $LAB' EXIT
 before=$(host_snapshot)
 
 out=$(sl up --lab $LAB 2>&1); ok $? "up scale-up"
-like "$out" "lab $LAB is up: 7 nodes ready in [0-9]+ ms" "up reports nodes and time"
+like "$out" "lab $LAB is up: 10 nodes ready in [0-9]+ ms" "up reports nodes and time"
 out=$(sl up --lab $LAB 2>&1); ok $([ $? -eq 1 ]; echo $?) "a second up of the same lab fails"
 like "$out" "lab $LAB is already up" "a second up says the lab is already up"
 
 st=$(sl status --lab $LAB)
 like "$st" "lb1 +lb +up +[0-9]+ +eth0 203.0.113.11/24 \(public\) eth1 10.0.0.11/24 \(private\)" "status shows lb1 on both networks"
-like "$(sl list)" "^$LAB +scale-up +7 " "list shows the lab"
+like "$(sl list)" "^$LAB +scale-up +10 " "list shows the lab"
 
-for n in client dns lb1 lb2 web1 app1 db1; do
+for n in client resolver root com ns1 lb1 lb2 web1 app1 db1; do
 	is "$(sl exec --lab $LAB $n hostname)" "$n" "$n: hostname is its name"
 done
 procs=$(sl exec --lab $LAB web1 ps -eo pid=,comm=)
@@ -34,7 +34,7 @@ out=$(sl exec --lab $LAB client timeout 2 bash -c 'echo > /dev/tcp/10.0.0.41/330
 
 sl exec --lab $LAB client test -e "$marker"; ok $([ $? -ne 0 ]; echo $?) "a node cannot see the host's /tmp"
 sl exec --lab $LAB client test -e "$TOP/Makefile"; ok $([ $? -ne 0 ]; echo $?) "a node cannot see the host's files"
-is "$(sl exec --lab $LAB client cat /etc/resolv.conf | grep nameserver)" "nameserver 203.0.113.53" "client's resolver is the lab's dns"
+is "$(sl exec --lab $LAB client cat /etc/resolv.conf | grep nameserver)" "nameserver 203.0.113.53" "client's resolver is the lab's (Unbound on node resolver)"
 out=$(sl exec --lab $LAB client mount -t tmpfs none /tmp 2>&1); ok $([ $? -ne 0 ]; echo $?) "a node cannot mount"
 like "$out" "ermission denied|not permitted" "mount is refused"
 out=$(sl exec --lab $LAB client perl -e 'my $p = ""; syscall(313, 0, $p, 0); print "$!\n"' 2>&1)

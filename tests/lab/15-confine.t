@@ -16,7 +16,7 @@ map=$(in_node lb1 cat /proc/self/uid_map)
 like "$map" "^ *0 +[0-9]+ +65536$" "root in a node is a mapped range: $map"
 base=$(echo "$map" | awk '{print $2}')
 [ "${base:-0}" -ge 524288 ]; ok $? "the range is outside the host's users (from $base)"
-host_uids=$(ps -eo uid=,comm= | awk '$2 ~ /^(haproxy|keepalived|nginx|mariadbd|php-fpm|dnsmasq|stacklab-init)/ {print $1}' | sort -u)
+host_uids=$(ps -eo uid=,comm= | awk '$2 ~ /^(haproxy|keepalived|nginx|mariadbd|php-fpm|unbound|nsd|stacklab-init)/ {print $1}' | sort -u)
 unlike "$host_uids" "^0$" "no node process runs as the host's root (uids: $(echo $host_uids))"
 other=$(sl exec --lab $LAB db1 -- cat /proc/self/uid_map | awk '{print $2}')
 is "$other" "$base" "every node of a lab shares the lab's range"

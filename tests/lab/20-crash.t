@@ -18,7 +18,7 @@ kill -9 "$pid"
 # Every node gets SIGKILL with its parent and its daemons die with its pid
 # namespace; the kernel does that asynchronously. Files under /run/stacklab
 # stay until the next up or down.
-no_lab_process() { [ "$(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 ~ /^(stacklab|haproxy|keepalived|nginx|mariadbd|php-fpm|dnsmasq)/' | wc -l)" = 0 ]; }
+no_lab_process() { [ "$(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 ~ /^(stacklab|haproxy|keepalived|nginx|mariadbd|php-fpm|unbound|nsd)/' | wc -l)" = 0 ]; }
 wait_until 5 no_lab_process; ok $? "no live lab process after kill -9 of the daemon"
 out=$(sl status --lab $LAB 2>&1); like "$out" "lab $LAB is not up" "status: the lab is not up"
 

@@ -34,9 +34,9 @@ host_back_to "$before"; ok $? "nothing is left after a daemon failed (no daemon 
 
 # A daemon whose package is missing.
 cp "$data/haproxy.cfg.orig" "$data/rootfs/lb/etc/haproxy/haproxy.cfg"
-sed -i 's|/usr/sbin/dnsmasq|/usr/sbin/no-such-dnsd|' "$data/rootfs/dns/etc/stacklab/services"
+sed -i 's|/usr/sbin/nsd |/usr/sbin/no-such-dnsd |' "$data/rootfs/dns/etc/stacklab/services"
 out=$(STACKLAB_DATA="$data" sl up --lab $LAB 2>&1); ok $([ $? -eq 1 ]; echo $?) "missing daemon binary: up fails"
-like "$out" "node dns: dnsmasq: cannot run /usr/sbin/no-such-dnsd: No such file or directory \(is its Debian package installed" "the missing program is named"
+like "$out" "node (root|com|ns1): nsd: cannot run /usr/sbin/no-such-dnsd: No such file or directory \(is its Debian package installed" "the missing program is named"
 host_back_to "$before"; ok $? "nothing is left after a missing daemon"
 
 # Ctrl-C while up works (before the daemon, while nodes start, while the

@@ -19,7 +19,7 @@ is "$(in_client getent hosts www.foobar.com | awk '{print $1}')" "203.0.113.100"
 is "$(in_client dig +short @203.0.113.53 foobar.com A)" "203.0.113.100" "dns: foobar.com is the VIP too"
 is "$(in_client dig +short @203.0.113.53 blog.foobar.com CNAME)" "www.foobar.com." "dns: blog is a CNAME of www"
 is "$(in_client dig +short @203.0.113.53 foobar.com MX)" "10 mail.foobar.com." "dns: an MX record"
-like "$(sl logs --lab $LAB dns dnsmasq)" "query\[A\] www.foobar.com from 203.0.113.10" "dns: queries are logged with who asked"
+like "$(sl logs --lab $LAB resolver unbound)" "query: 203.0.113.10 www.foobar.com. A IN" "dns: the resolver logs each query with who asked"
 
 page=$(in_client curl -s --cacert /etc/ssl/certs/ca-certificates.crt -w '\n%{http_code}' https://www.foobar.com/)
 is "$(echo "$page" | tail -1)" "200" "https: the home page answers 200"

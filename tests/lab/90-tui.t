@@ -21,16 +21,16 @@ is "$(echo "$once" | lines_wider_than 80)" "0" "no line is wider than 80"
 tmux new-session -d -s $S -x 120 -y 36 "bash --norc --noprofile"
 tmux send-keys -t $S "PS1='prompt\$ '; clear; $STACKLAB tui --lab $LAB; echo TUI-EXITED" Enter
 wait_until 5 shows "held by lb1"; ok $? "the TUI shows the VIP held by lb1"
-for n in client dns lb1 lb2 web1 app1 db1; do shows "$n"; ok $? "the map shows $n"; done
+for n in client resolver root com ns1 lb1 lb2 web1 app1 db1; do shows "$n"; ok $? "the map shows $n"; done
 shows "203.0.113.11"; ok $? "the map shows lb1's address"
 shows "VIP(→|->)lb1"; ok $? "the map shows where the client sends the VIP's packets (its ARP entry)"
 shows "keepalived haproxy"; ok $? "with room, the map shows each node's daemons"
-shows "(═|=) public 203.0.113.0/24 \(bridge [a-z-]+\): client dns lb1 lb2"; ok $? "with room, the networks are drawn with their bridges and members"
+shows "(═|=) public 203.0.113.0/24 \(bridge [a-z-]+\): client resolver root com ns1 lb1 lb2"; ok $? "with room, the networks are drawn with their bridges and members"
 shows "(■|#) node +(▶|>) link"; ok $? "with room, a legend says what the marks mean"
-is "$(screen | grep -o 'up [↑^]' | wc -l)" "7" "every node is shown up"
+is "$(screen | grep -o 'up [↑^]' | wc -l)" "7" "every server is shown up (and the DNS servers, as a line each)"
 wait_until 3 shows "^up [↑^]0 [↓v]0 "; ok $? "an idle client's link shows 0: VRRP adverts are not counted as user traffic"
 
-tmux send-keys -t $S Tab Tab        # client → dns → lb1
+tmux send-keys -t $S Tab Tab Tab Tab Tab   # client → resolver → root → com → ns1 → lb1
 tmux send-keys -t $S c
 wait_until 5 shows "held by lb2"; ok $? "c crashes lb1: the VIP moves to lb2"
 wait_until 5 shows "crashed [↑^]"; ok $? "lb1 is shown crashed"
@@ -50,7 +50,7 @@ wait_until 3 shows "held by lb1"; ok $? "Esc goes back to the map"
 # A restarted HAProxy checks its servers afresh: trace once lb1 sees web1 UP.
 wait_until 10 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"lb1\") | (.servers // [])[] | select(.server == \"web1\" and .state == \"UP\")' >/dev/null"
 tmux send-keys -t $S r
-wait_until 10 shows "hop 1/[0-9]+ +dns on dns"; ok $? "r traces a request: the stepper shows the first hop (dns)"
+wait_until 10 shows "hop 1/[0-9]+ +dns on resolver"; ok $? "r traces a request: the stepper shows the first hop (dns)"
 steps=$(screen | grep -o 'hop 1/[0-9]*' | head -1 | cut -d/ -f2)
 for i in $(seq 2 "$steps"); do tmux send-keys -t $S Right; done
 wait_until 3 shows "hop $steps/$steps +response on client"; ok $? "Right walks forward to the response ($steps hops)"

@@ -39,7 +39,7 @@ host_snapshot() {
 	echo "named: $(ip netns list 2>/dev/null | tr '\n' ' ')"
 	echo "links: $(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')"
 	echo "mounts: $(grep -c . /proc/self/mounts) $(grep stacklab /proc/self/mounts | tr '\n' ' ')"
-	echo "procs: $(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 ~ /^(stacklab|haproxy|keepalived|nginx|mariadbd|php-fpm|dnsmasq|prometheus)/ {print $2}' | sort | tr '\n' ' ')"
+	echo "procs: $(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 ~ /^(stacklab|haproxy|keepalived|nginx|mariadbd|php-fpm|unbound|nsd|prometheus)/ {print $2}' | sort | tr '\n' ' ')"
 	echo "files: $(ls -A /run/stacklab 2>/dev/null | tr '\n' ' ')"
 	echo "cgroups: $(ls -d /sys/fs/cgroup/stacklab-* /sys/fs/cgroup/*/stacklab-* 2>/dev/null | tr '\n' ' ')"
 }

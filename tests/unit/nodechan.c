@@ -50,12 +50,12 @@ static int setup(void)
 	lab->serving = true;
 	for (int i = 0; i < TOPO_NODES_MAX; i++)
 		lab->nodes[i].sync = -1;
-	node = lab_node_of_role(lab, ROLE_DNS);
+	node = (int)(topo_node_find(lab->topo, "ns1") - lab->topo->nodes);
 	struct lab_node *ln = &lab->nodes[node];
 	ln->spec.node = &lab->topo->nodes[node];
 	ln->state = NODE_UP;
 	snprintf(ln->spec.etc, sizeof(ln->spec.etc), "%s/etc", lab->dir);
-	char *dir = xasprintf("%s/stacklab", ln->spec.etc), *logs = xasprintf("%s/logs/dns", lab->dir);
+	char *dir = xasprintf("%s/stacklab", ln->spec.etc), *logs = xasprintf("%s/logs/ns1", lab->dir);
 	int r = mkdir_p(dir, 0755) | mkdir_p(logs, 0755);
 	char *services = xasprintf("%s/services", dir);
 	r |= write_file(services, "[dnsmasq]\ncommand = /bin/true\nready = running\n", 0644);
@@ -74,7 +74,7 @@ static int setup(void)
 
 int main(void)
 {
-	if (!ok(setup() == 0, "a lab of one dns node, its sync socket watched"))
+	if (!ok(setup() == 0, "a lab of one dns node (ns1), its sync socket watched"))
 		return done_testing();
 
 	/* The exploit of issue 9: a daemon name that is a path. */
@@ -84,14 +84,14 @@ int main(void)
 	int n = snprintf(msg, sizeof(msg), "log ../../../../../../..%s hi\n", escape);
 	say(msg, (size_t)n);
 	ok(access(escape, F_OK) < 0, "log with a path for a name writes no file (%s)", escape);
-	n = snprintf(msg, sizeof(msg), "log ../dns/dnsmasq owned\n");
+	n = snprintf(msg, sizeof(msg), "log ../ns1/dnsmasq owned\n");
 	say(msg, (size_t)n);
 	char *text = log_text("dnsmasq");
 	ok(strstr(text, "owned") == NULL, "a path that leads back to a real log is not a name either");
 	free(text);
 	SAY("log sshd hello\n");
 	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/logs/dns/sshd.log", lab->dir);
+	snprintf(path, sizeof(path), "%s/logs/ns1/sshd.log", lab->dir);
 	ok(access(path, F_OK) < 0, "a daemon the lab did not give the node gets no log");
 
 	SAY("log dnsmasq plain line\n");

@@ -9,6 +9,7 @@
 
 #include "tap.h"
 #include "firewall.h"
+#include "dnszone.h"
 #include "topo.h"
 #include "util.h"
 
@@ -56,7 +57,7 @@ static void test_default(void)
 		diag("%s", errors ? errors : "");
 	if (!t)
 		return;
-	ok(t->n_nodes == 7 && t->n_nets == 2 && t->n_vips == 1, "scale-up has 7 nodes, 2 networks, 1 vip");
+	ok(t->n_nodes == 10 && t->n_nets == 2 && t->n_vips == 1, "scale-up has 10 nodes, 2 networks, 1 vip");
 	const struct topo_node *lb1 = topo_node_find(t, "lb1");
 	ok(lb1 && lb1->role == role_find("lb") && lb1->n_ifaces == 2, "lb1 is an lb on two networks");
 	is_str(lb1 ? topo_setting(t, lb1, "priority", NULL) : NULL, "150", "node setting: lb1 priority");
@@ -87,7 +88,7 @@ static void test_default(void)
 	free(b);
 
 	r = topo_load("scenarios/scale-out.lab", &t, &errors);
-	ok(r == 0 && t && t->n_nodes == 9, "scale-out loads with 9 nodes");
+	ok(r == 0 && t && t->n_nodes == 10, "scale-out loads with 10 nodes");
 	topo_free(t);
 }
 
@@ -210,8 +211,22 @@ static void test_values(void)
 	bad("[role lb]\npriority = 99999999999999999999\n", "must be a whole number", "priority that overflows a long");
 	bad("[role lb]\npriority = +100\n", "must be a whole number", "priority with a sign");
 	bad("[role lb]\nbalance = random\n", "balance 'random' must be one of roundrobin, leastconn", "balance that is not an algorithm");
-	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\ndomain = a_b.com\n",
-	    "t.lab:19: node dns1 domain 'a_b.com' is not a DNS name", "dns node domain");
+	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\nzone = com.\n",
+	    "t.lab:19: node dns1 zone 'com.': expected zones like '.', 'com' or 'foobar.com'", "a zone with a trailing dot");
+	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\nzone = . a_b.com\n",
+	    "node dns1 zone '. a_b.com': expected zones like", "a zone that is not a DNS name");
+	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\nzone = . com net org foobar.com\n",
+	    "more than four zones", "five zones on one node");
+	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\nzone = . com com foobar.com\n",
+	    "t.lab:19: node dns1: zone com is named twice", "a zone named twice");
+	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\nzone = . com\n",
+	    "t.lab:17: no DNS node serves foobar.com: name it in a dns node's zone", "nobody serves the lab's domain");
+	bad("[node r]\nrole = resolver\neth0 = public 203.0.113.53\n[node ns1]\nrole = dns\neth0 = public 203.0.113.54\n",
+	    "t.lab:17: node r is a resolver, but no dns node serves the root: add 'zone = .' to one", "a resolver with no root to start from");
+	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\nttl = 0\n", "node dns1 ttl '0' must be a whole number from 1 to 86400",
+	    "a TTL of 0");
+	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\nwww_record = MX\n", "www_record 'MX' must be one of A, CNAME",
+	    "www as an MX");
 	bad("[role lb]\nspeed = 3\n", "unknown setting 'speed' for role lb (known: priority, balance)", "unknown setting lists the known ones");
 
 	struct topo *t = NULL;
@@ -358,8 +373,11 @@ static void test_designs(void)
 		ok(strstr(rules, "ip saddr { 203.0.113.11 } tcp dport 80 accept") != NULL, "and accepts port 80 from lb1's address");
 		ok(strstr(rules, "ct state established,related accept") != NULL, "and what it opened itself");
 		free(rules);
-		rules = firewall_ruleset(t, topo_node_find(t, "dns"));
-		ok(strstr(rules, "\tudp dport 53 accept") != NULL, "from any: no address match");
+		rules = firewall_ruleset(t, topo_node_find(t, "lb1"));
+		ok(strstr(rules, "\ttcp dport 443 accept") != NULL, "from any: no address match");
+		free(rules);
+		rules = firewall_ruleset(t, topo_node_find(t, "ns1"));
+		ok(strstr(rules, "ip saddr { 203.0.113.53 } udp dport 53 accept") != NULL, "ns1 answers only the resolver");
 		free(rules);
 		is_str(topo_scheme(t), "https", "design 2 ends TLS at lb1");
 		topo_free(t);
@@ -372,10 +390,83 @@ static void test_designs(void)
 	free(errors);
 }
 
+/* Is `zone`'s text one NSD accepts? Checked by NSD's own nsd-checkzone. */
+static bool nsd_accepts(const char *zone, const char *text)
+{
+	char path[] = "/tmp/stacklab-zone.XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return false;
+	close(fd);
+	char *cmd = xasprintf("/usr/sbin/nsd-checkzone '%s' %s >/dev/null 2>&1", zone, path);
+	int r = system(cmd);
+	free(cmd);
+	unlink(path);
+	return r == 0;
+}
+
+/* The zones, written from the topology: each delegates to the one below
+ * with glue, the domain's has the site's records, and NSD accepts them. */
+static void test_zones(void)
+{
+	struct topo *t = NULL;
+	char *errors = NULL;
+	if (!ok(topo_load("scenarios/scale-up.lab", &t, &errors) == 0, "scale-up loads"))
+		return;
+	ok(topo_serves(t, topo_node_find(t, "root"), ".") && !topo_serves(t, topo_node_find(t, "root"), "com"),
+	   "root serves the root zone only");
+	ok(!topo_serves(t, topo_node_find(t, "resolver"), "."), "a resolver serves no zone");
+	char *root = dnszone_text(t, ".", NULL), *com = dnszone_text(t, "com", NULL), *site = dnszone_text(t, "foobar.com", NULL);
+	ok(strstr(root, "com.                     IN NS     a.gtld-servers.net.") != NULL, "the root delegates com");
+	ok(strstr(root, "a.gtld-servers.net.      IN A      203.0.113.30") != NULL, "with com's server's address");
+	ok(strstr(root, "foobar.com") == NULL, "the root says nothing of foobar.com: com does");
+	ok(strstr(com, "foobar.com.              IN NS     ns1.foobar.com.") != NULL, "com delegates foobar.com");
+	ok(strstr(com, "ns1.foobar.com.          IN A      203.0.113.54") != NULL, "with glue for ns1");
+	ok(strstr(site, "IN SOA    ns1.foobar.com. hostmaster.foobar.com. 1 3600 600 86400 60") != NULL, "the domain's SOA");
+	ok(strstr(site, "www.foobar.com.          IN A      203.0.113.100") != NULL, "www is the VIP");
+	ok(strstr(site, "IN MX     10 mail.foobar.com.") != NULL, "an MX");
+	ok(nsd_accepts(".", root) && nsd_accepts("com", com) && nsd_accepts("foobar.com", site), "nsd-checkzone accepts all three");
+	free(site);
+	struct dns_zone_state st = { .www = { htonl(0xcb00710c) }, .ttl = 5, .serial = 7 };
+	site = dnszone_text(t, "foobar.com", &st);
+	ok(strstr(site, "www.foobar.com.          IN A      203.0.113.12") != NULL && strstr(site, "$TTL 5\n") &&
+	   strstr(site, "hostmaster.foobar.com. 7 "), "set www, ttl: the new address, TTL and serial");
+	char *hints = dnszone_root_hints(t);
+	ok(strstr(hints, ".                        3600000 IN NS a.root-servers.net.") && strstr(hints, "203.0.113.4"),
+	   "the root hints name the lab's root");
+	char buf[128];
+	is_str(dnszone_of(t, "www.foobar.com", buf, sizeof(buf)), "foobar.com", "www.foobar.com is in foobar.com's zone");
+	is_str(dnszone_of(t, "example.org", buf, sizeof(buf)), ".", "example.org: only the root knows (and says no)");
+	free(root), free(com), free(site), free(hints);
+	topo_free(t);
+	free(errors);
+	errors = NULL;
+	/* One server for every level, www as a CNAME of the apex. */
+	t = NULL;
+	int r = parse("[lab]\nwww = s\n[network public]\nsubnet = 203.0.113.0/24\n[node s]\nrole = web app db\n"
+		      "eth0 = public 203.0.113.20\n[node ns1]\nrole = dns\neth0 = public 203.0.113.54\nzone = . com foobar.com\n"
+		      "www_record = CNAME\n[node r]\nrole = resolver\neth0 = public 203.0.113.53\n", &t, &errors);
+	if (ok(r == 0, "one server for the root, com and foobar.com")) {
+		root = dnszone_text(t, ".", NULL);
+		site = dnszone_text(t, "foobar.com", NULL);
+		ok(strstr(root, "com.                     IN NS     a.gtld-servers.net.") != NULL, "it still delegates, to itself");
+		ok(strstr(site, "www.foobar.com.          IN CNAME  foobar.com.") != NULL, "www_record = CNAME");
+		ok(nsd_accepts(".", root) && nsd_accepts("foobar.com", site), "nsd-checkzone accepts them");
+		char *conf = dnszone_nsd_conf(t, topo_node_find(t, "ns1"));
+		ok(strstr(conf, "name: \"com\"") && strstr(conf, "zonefile: \"/etc/nsd/root.zone\""), "NSD's zone list");
+		free(conf), free(root), free(site);
+	} else {
+		diag("%s", errors);
+	}
+	topo_free(t);
+	free(errors);
+}
+
 int main(void)
 {
 	test_default();
 	test_designs();
+	test_zones();
 	test_errors();
 	test_values();
 	test_lines();

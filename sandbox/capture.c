@@ -479,10 +479,15 @@ json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int
 		path->t_web = path->t_lb;
 		path->t_lb = 0;
 	}
-	for (int k = 0; k < c->n; k++) {
+	/* The client's question for the site's name: its first asking (a
+	 * retry has the same id). Not the search list's www.foobar.com.foobar.com
+	 * that follows a failure, nor another name asked before. */
+	char site_name[128];
+	snprintf(site_name, sizeof(site_name), "www.%s", lab->topo->domain);
+	for (int k = 0; k < c->n && query < 0; k++) {
 		const struct frame *f = &c->f[k];
 		if (f->proto == 17 && f->dport == 53 && f->node == client && (!first_syn || f->t <= first_syn) &&
-		    f->dns_kind == DNS_QUERY && f->qtype == 1 /* A */)
+		    f->dns_kind == DNS_QUERY && f->qtype == 1 /* A */ && strcmp(f->qname, site_name) == 0)
 			query = k;
 	}
 	if (query >= 0)

@@ -821,14 +821,14 @@ static void lint_pred(struct linter *x, const struct pred *p)
 /* The stacklab commands a lesson may run, and what their words name. */
 static void lint_words(struct linter *x, const struct words *w)
 {
-	static const char *const allowed[] = { "fail", "heal", "traffic", "request", "trace", "set", NULL };
+	static const char *const allowed[] = { "fail", "heal", "traffic", "request", "trace", "set", "dns", NULL };
 	static const char *const options[] = { "--all", "--rate", "--seconds", "--path", "--data", "-d", "--json", NULL };
 	for (int k = 1; k < w->argc; k++)
 		if (w->argv[k][0] == '-' && !one_of(w->argv[k], options))
 			lerr(x, w->line, "'%s': a lesson's commands take no such option (they act on the lesson's own lab)",
 			     w->argv[k]);
 	if (!one_of(w->argv[0], allowed)) {
-		lerr(x, w->line, "'%s' is not a command a lesson runs (known: fail, heal, traffic, request, trace, set)",
+		lerr(x, w->line, "'%s' is not a command a lesson runs (known: fail, heal, traffic, request, trace, set, dns)",
 		     w->argv[0]);
 		return;
 	}

@@ -12,7 +12,7 @@ sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
 pid=$(sl status --lab $LAB --json | sed -n 's/^  "pid": \([0-9]*\),/\1/p')
 like "$pid" "^[0-9]+$" "daemon pid from status --json"
 inits=$(sl status --lab $LAB --json | grep -c '"tier"')
-is "$inits" "7" "status lists the 7 nodes"
+is "$inits" "10" "status lists the 10 nodes"
 
 kill -9 "$pid"
 # Every node gets SIGKILL with its parent and its daemons die with its pid

@@ -130,7 +130,7 @@ else
 fi
 
 # the command line: JSON, colour, did you mean
-is "$(sl list --json | jq -r ".[] | select(.lab == \"$LAB\") | .nodes")" "7" "list --json"
+is "$(sl list --json | jq -r ".[] | select(.lab == \"$LAB\") | .nodes")" "10" "list --json"
 like "$(sl request --lab $LAB --json / | jq -c '{status, lb, ms: (.ms | type)}')" '"status":200,"lb":"lb[12]","ms":"number"' "request --json"
 like "$(sl traffic --lab $LAB --json | jq -c '{running, rate}')" '"running":true,"rate":20' "traffic --json"
 unlike "$(sl events --lab $LAB --json --traffic --count 3)" '"ms":[0-9]+\.[0-9]{16}' "JSON numbers are rounded (no 5.9020000000000001)"

@@ -9,7 +9,7 @@ ev=$(mktemp)
 trap 'kill $evpid 2>/dev/null; rm -f "$ev"; lab_cleanup $LAB' EXIT
 
 out=$(sl up --lab $LAB --topology scale-out 2>&1); ok $? "up scale-out"
-like "$out" "9 nodes ready" "nine nodes"
+like "$out" "10 nodes ready" "ten nodes"
 sl events --lab $LAB --json --all >"$ev" 2>/dev/null &
 evpid=$!
 sl traffic --lab $LAB start --rate 50 --seconds 60 >/dev/null; ok $? "traffic at 50/s"

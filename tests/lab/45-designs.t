@@ -96,7 +96,7 @@ tmux kill-session -t $S 2>/dev/null
 tmux new-session -d -s $S -x 120 -y 40 "$STACKLAB tui --lab $L1"
 shows() { tmux capture-pane -t $S -p | grep -Eq "$1"; }
 wait_until 5 shows "■ lb1"
-tmux send-keys -t $S Tab Tab b
+tmux send-keys -t $S Tab Tab Tab b   # client → resolver → ns1 → lb1
 wait_until 5 shows "lb1 balance leastconn \\(HAProxy reloaded\\)"; ok $? "TUI: b on lb1 switches it to leastconn, and says so"
 wait_until 3 shows "balance leastconn"; ok $? "TUI: the map shows lb1's new algorithm"
 tmux send-keys -t $S q
@@ -105,9 +105,9 @@ sl set --lab $L1 lb1 balance roundrobin >/dev/null
 like "$(sl set --lab $L1 lb1 balance fastest 2>&1)" "balance 'fastest' is not an algorithm HAProxy takes here \(known: roundrobin" \
 	"an unknown algorithm is refused, naming the known ones"
 like "$(sl set --lab $L1 web-01 balance source 2>&1)" "web-01 is not a load balancer" "set on a web server is refused"
-like "$(sl set --lab $L1 lb1 weight 3 2>&1)" "'weight' cannot be set on a running lab \(known: balance\)" "an unknown key is refused"
+like "$(sl set --lab $L1 lb1 weight 3 2>&1)" "'weight' cannot be set on a running lab \(known: balance on an lb; www, ttl" "an unknown key is refused"
 like "$(sl status --lab $L1)" "balance roundrobin" "a refused set changed nothing"
-like "$(sl set --lab $L1 lb1 balance 2>&1)" "expected LB balance ALGORITHM" "set with a word missing says what it wants"
+like "$(sl set --lab $L1 lb1 balance 2>&1)" "expected NODE KEY VALUE: LB balance ALGORITHM, or NS www\|ttl VALUE" "set with a word missing says what it wants"
 
 sl down --lab $L1 >/dev/null; ok $? "down distributed"
 

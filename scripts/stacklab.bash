@@ -9,7 +9,7 @@ _stacklab()
 	local cur prev cmd lab i
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local commands="up down status exec request trace incidents logs tui events traffic fail heal lesson list help"
+	local commands="up down status exec request trace incidents logs tui events traffic fail heal set capture dns lesson list help"
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
 		return
@@ -23,7 +23,7 @@ _stacklab()
 	done
 	case $prev in
 	--lab|-l) COMPREPLY=($(compgen -W "$(_stacklab_labs)" -- "$cur")); return ;;
-	--topology|-t) COMPREPLY=($(compgen -W "scale-up scale-out" -- "$cur") $(compgen -f -X '!*.lab' -- "$cur")); return ;;
+	--topology|-t) COMPREPLY=($(compgen -W "scale-up scale-out single distributed secured" -- "$cur") $(compgen -f -X '!*.lab' -- "$cur")); return ;;
 	--timing|-T) COMPREPLY=($(compgen -W "fast real" -- "$cur")); return ;;
 	esac
 	local opts
@@ -41,6 +41,9 @@ _stacklab()
 	fail|heal) opts="--lab --all --help" ;;
 	lesson) opts="list lint check run report --lab --slack --text --help" ;;
 	list) opts="--json --help" ;;
+	set) opts="--lab --help" ;;
+	capture) opts="--lab --count --seconds --write --help" ;;
+	dns) opts="--lab --json --help" ;;
 	help) opts="$commands" ;;
 	esac
 	if [[ $cur == -* ]]; then
@@ -52,7 +55,7 @@ _stacklab()
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		case $w in
-		--lab|-l|--data|-d|--lines|-n|--rate|-r|--path|--seconds|-s|--filter|-f|--count|-c|--slack|--size|--topology|-t|--timing|-T|--publish|-p|--group|-g) ((i++)) ;;
+		--lab|-l|--data|-d|--lines|-n|--rate|-r|--path|--seconds|-s|--filter|-f|--count|-c|--seconds|--write|--slack|--size|--topology|-t|--timing|-T|--publish|-p|--group|-g) ((i++)) ;;
 		-*) ;;
 		*) words+=("$w") ;;
 		esac
@@ -78,6 +81,18 @@ _stacklab()
 		fi ;;
 	traffic)
 		[ ${#words[@]} -eq 0 ] && COMPREPLY=($(compgen -W "start stop" -- "$cur")) ;;
+	set)
+		if [ ${#words[@]} -eq 0 ]; then
+			COMPREPLY=($(compgen -W "$(nodes)" -- "$cur"))
+		elif [ ${#words[@]} -eq 1 ]; then
+			COMPREPLY=($(compgen -W "balance www ttl" -- "$cur"))
+		elif [ "${words[1]}" = balance ]; then
+			COMPREPLY=($(compgen -W "roundrobin leastconn source first static-rr uri" -- "$cur"))
+		fi ;;
+	dns)
+		[ ${#words[@]} -eq 0 ] && COMPREPLY=($(compgen -W "cache flush" -- "$cur")) ;;
+	capture)
+		[ ${#words[@]} -eq 0 ] && COMPREPLY=($(compgen -W "$(nodes | tr ' ' '\n' | grep -- -)" -- "$cur")) ;;
 	*) COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;
 	esac
 }

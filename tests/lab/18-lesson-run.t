@@ -41,7 +41,7 @@ wait_until 5 shows "waiting for: vip www on lb2 — now held by lb1"; ok $? "TUI
 wait_until 5 shows "hint: Fault keys act on the selected node"; ok $? "TUI: the hint comes after its delay"
 sleep 4 # longer than the step's 5 s: a student's time limit starts when they act
 shows "✗ step crash"; ok $([ $? -ne 0 ]; echo $?) "TUI: a student who takes longer than the deadline is still waited for"
-tmux send-keys -t $S Tab Tab c  # lb1 is the third node: the student's own crash
+tmux send-keys -t $S Tab Tab Tab Tab Tab c  # lb1 is the sixth node (after client and the DNS chain): the student's own crash
 wait_until 10 shows "✓ step crash: vip www on lb2"; ok $? "TUI: the student's fault key crashed lb1, the VIP moved"
 ms=$(screen | sed -n 's/.*= takeover \([0-9]*\) ms.*/\1/p' | tail -1)
 ok $([ -n "$ms" ] && [ "$ms" -lt 2000 ]; echo $?) "TUI: takeover is measured from the student's crash, not the step's start (${ms:-?} ms)"

@@ -20,24 +20,38 @@ const char *lab_balance(const struct lab *lab, const struct topo_node *n)
 	return ln->balance[0] ? ln->balance : topo_setting(lab->topo, n, "balance", "roundrobin");
 }
 
-/* Write the config inside the node, check it, and put it in place. */
-static int install_haproxy_cfg(struct lab *lab, int i, const char *cfg, char *why, size_t size)
+/* Write `text` to `path` inside node i, check it with the daemon's own
+ * checker (`check`, NULL-ended, given the new file as its last argument),
+ * and only then put it in place. The file is the node's: written from
+ * inside it, never by following a path in its tree from here. */
+static int install_checked(struct lab *lab, int i, const char *path, const char *text, const char *const check[],
+			   char *why, size_t size)
 {
 	static const char script[] =
-		"printf '%s' \"$1\" > /etc/haproxy/haproxy.cfg.new || exit 3\n"
-		"/usr/sbin/haproxy -c -q -f /etc/haproxy/haproxy.cfg.new 2>&1 || exit 4\n"
-		"mv -f /etc/haproxy/haproxy.cfg.new /etc/haproxy/haproxy.cfg || exit 5\n";
-	char *argv[] = { "/bin/sh", "-c", (char *)script, "sh", (char *)cfg, NULL };
+		"f=$1\n"
+		"printf '%s' \"$2\" > \"$f.new\" || exit 3\n"
+		"shift 2\n"
+		"\"$@\" \"$f.new\" 2>&1 || exit 4\n"
+		"mv -f \"$f.new\" \"$f\" || exit 5\n";
+	char *argv[16] = { "/bin/sh", "-c", (char *)script, "sh", (char *)path, (char *)text };
+	int k = 6;
+	for (const char *const *c = check; *c && k < 15; c++)
+		argv[k++] = (char *)*c;
+	argv[k] = NULL;
 	struct node_door door = lab_door(lab, i);
 	char out[512] = "";
 	int r = node_run(&door, argv, out, sizeof(out), 3000);
 	if (r == 0)
 		return 0;
 	text_clean(out);
-	snprintf(why, size, "%s", r == -ETIMEDOUT ? "the node did not answer in 3 s"
-			  : r < 0 ? strerror(-r)
-			  : r == 4 ? (out[0] ? out : "haproxy -c refused the new config")
-			  : "could not write /etc/haproxy/haproxy.cfg in the node");
+	if (r == -ETIMEDOUT)
+		snprintf(why, size, "the node did not answer in 3 s");
+	else if (r < 0)
+		snprintf(why, size, "%s", strerror(-r));
+	else if (r == 4)
+		snprintf(why, size, "%s", out[0] ? out : "its checker refused the new file");
+	else
+		snprintf(why, size, "could not write %s in the node", path);
 	return -EIO;
 }
 
@@ -65,7 +79,8 @@ static json_t *set_balance(struct lab *lab, int i, const char *value)
 	struct sl_error err = { 0 };
 	_cleanup_free_ char *cfg = lab_render_file(lab, i, "lb/etc/haproxy/haproxy.cfg", &err);
 	char why[600] = "";
-	int r = cfg ? install_haproxy_cfg(lab, i, cfg, why, sizeof(why)) : -EINVAL;
+	static const char *const check[] = { "/usr/sbin/haproxy", "-c", "-q", "-f", NULL };
+	int r = cfg ? install_checked(lab, i, "/etc/haproxy/haproxy.cfg", cfg, check, why, sizeof(why)) : -EINVAL;
 	if (r == 0)
 		r = node_command(ln->sync, "reload haproxy");
 	if (r < 0) {
@@ -77,29 +92,6 @@ static json_t *set_balance(struct lab *lab, int i, const char *value)
 				value, "was", was));
 	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:s}", "ok", 1, "node", n->name, "key", "balance", "value", value, "was",
 			 was, "reloaded", "HAProxy");
-}
-
-/* Write a zone file inside DNS node i, checked by nsd-checkzone first. */
-static int install_zone(struct lab *lab, int i, const char *zone, const char *text, char *why, size_t size)
-{
-	static const char script[] =
-		"printf '%s' \"$3\" > \"/etc/nsd/$2.new\" || exit 3\n"
-		"/usr/sbin/nsd-checkzone \"$1\" \"/etc/nsd/$2.new\" 2>&1 || exit 4\n"
-		"mv -f \"/etc/nsd/$2.new\" \"/etc/nsd/$2\" || exit 5\n";
-	char file[160];
-	dnszone_file(zone, file, sizeof(file));
-	char *argv[] = { "/bin/sh", "-c", (char *)script, "sh", (char *)zone, file, (char *)text, NULL };
-	struct node_door door = lab_door(lab, i);
-	char out[512] = "";
-	int r = node_run(&door, argv, out, sizeof(out), 3000);
-	if (r == 0)
-		return 0;
-	text_clean(out);
-	snprintf(why, size, "%s", r == -ETIMEDOUT ? "the node did not answer in 3 s"
-			  : r < 0 ? strerror(-r)
-			  : r == 4 ? (out[0] ? out : "nsd-checkzone refused the new zone")
-			  : "could not write the zone file in the node");
-	return -EIO;
 }
 
 /* `set NS www ADDRESS|NODE|VIP` and `set NS ttl SECONDS`: the domain's zone
@@ -135,6 +127,10 @@ static json_t *set_zone(struct lab *lab, const char *key, const char *value)
 	}
 	now.serial = (was.serial ? was.serial : 1) + 1;
 	_cleanup_free_ char *text = dnszone_text(t, t->domain, &now);
+	char file[160], path[200];
+	dnszone_file(t->domain, file, sizeof(file));
+	snprintf(path, sizeof(path), "/etc/nsd/%s", file);
+	const char *const check[] = { "/usr/sbin/nsd-checkzone", t->domain, NULL };
 	char why[600] = "";
 	int r = 0, done = 0;
 	for (int i = 0; i < t->n_nodes && r == 0; i++) {
@@ -144,7 +140,7 @@ static json_t *set_zone(struct lab *lab, const char *key, const char *value)
 			snprintf(why, sizeof(why), "%s is %s: heal it first (its zone would be left behind)", t->nodes[i].name,
 				 lab_node_state_names[lab->nodes[i].state]);
 			r = -EAGAIN;
-		} else if ((r = install_zone(lab, i, t->domain, text, why, sizeof(why))) == 0 &&
+		} else if ((r = install_checked(lab, i, path, text, check, why, sizeof(why))) == 0 &&
 			   (r = node_command(lab->nodes[i].sync, "reload nsd")) == 0)
 			done++;
 	}

@@ -131,6 +131,15 @@ static void print_status(json_t *st)
 			       to ? to : "no holder's MAC", json_string_value(json_object_get(h, "state")));
 		}
 	}
+	json_t *zone = json_object_get(st, "zone");
+	if (json_is_object(zone)) {
+		printf("zone %s: www %s, TTL %lld s, serial %lld, served by", json_string_value(json_object_get(zone, "name")),
+		       json_string_value(json_object_get(zone, "www")), json_integer_value(json_object_get(zone, "ttl")),
+		       json_integer_value(json_object_get(zone, "serial")));
+		json_array_foreach(json_object_get(zone, "servers"), k, h)
+			printf(" %s", json_string_value(h));
+		printf("%s\n", json_is_true(json_object_get(zone, "changed")) ? " (changed by stacklab set)" : "");
+	}
 	json_t *f;
 	json_array_foreach(json_object_get(st, "faults"), i, f)
 		printf("fault   %s: %s%s%s\n", json_string_value(json_object_get(f, "node")),

@@ -278,6 +278,28 @@ void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char
 }
 
 /* Where www.DOMAIN points: "lb1 203.0.113.11" (a VIP: its name). */
+/* The lab's domain as its servers answer it now (`set` may have changed
+ * www and the TTL): NULL when no node serves it. */
+static json_t *zone_json(const struct lab *lab)
+{
+	const struct topo *t = lab->topo;
+	json_t *servers = json_array();
+	for (int i = 0; i < t->n_nodes; i++)
+		if (topo_serves(t, &t->nodes[i], t->domain))
+			json_array_append_new(servers, json_string(t->nodes[i].name));
+	if (json_array_size(servers) == 0) {
+		json_decref(servers);
+		return NULL;
+	}
+	const struct in_addr *www = lab->dns.www.s_addr ? &lab->dns.www : topo_www_addr(t);
+	char addr[INET_ADDRSTRLEN] = "-";
+	if (www)
+		inet_ntop(AF_INET, www, addr, sizeof(addr));
+	return json_pack("{s:s, s:s, s:i, s:I, s:o, s:b}", "name", t->domain, "www", addr, "ttl", dnszone_ttl(t, &lab->dns),
+			 "serial", (json_int_t)(lab->dns.serial ? lab->dns.serial : 1), "servers", servers, "changed",
+			 lab->dns.serial > 1);
+}
+
 static json_t *www_text(const struct topo *t)
 {
 	const struct in_addr *a = topo_www_addr(t);
@@ -648,9 +670,13 @@ json_t *lab_status(struct lab *lab)
 			json_object_set_new(o, "other", json_string(node_name(lab, f->other)));
 		json_array_append_new(faults, o);
 	}
-	return json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:b}, s:b, s:o}", "ok", 1, "lab",
+	json_t *st = json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:b}, s:b, s:o}", "ok", 1, "lab",
 			 lab->name, "topology", t->name, "title", t->title, "domain", t->domain, "pid", (int)getpid(),
 			 "started", (json_int_t)lab->started, "networks", nets, "nodes", nodes, "vips", vips, "links",
 			 links_json(lab), "faults", faults, "publish", publish_json(lab), "ca", lab->ca_pem, "kernel",
 			 "netem", lab->has_netem, "https", strcmp(t->https, "yes") == 0, "www", www_text(t));
+	json_t *zone = zone_json(lab);
+	if (zone)
+		json_object_set_new(st, "zone", zone);
+	return st;
 }

@@ -20,6 +20,7 @@ like "$st" "resolver +resolver +up" "status: the resolver"
 like "$st" "unbound running" "runs Unbound"
 like "$st" "ns1 +dns +up" "ns1, foobar.com's own server"
 like "$st" "nsd running" "runs NSD"
+like "$st" "zone foobar.com: www 203\.0\.113\.100, TTL 60 s, serial 1, served by ns1$" "status: the zone as the topology says"
 is "$(in_client grep nameserver /etc/resolv.conf)" "nameserver 203.0.113.53" "the client asks the resolver"
 
 # --- the records, as the topology says ----------------------------------------------
@@ -88,6 +89,8 @@ in_client dig +short www.foobar.com >/dev/null
 like "$(sl dns --lab $LAB cache foobar.com)" "www\.foobar\.com\. +A +[0-2]s" "a fresh answer has the new TTL"
 like "$(sl set --lab $LAB ns1 www lb2)" "www 203\.0\.113\.12 \(was 203\.0\.113\.100\), NSD reloaded, zone serial 3" "set www lb2"
 is "$(in_client dig +short @203.0.113.54 www.foobar.com)" "203.0.113.12" "ns1 answers the new address at once"
+like "$(sl status --lab $LAB)" "zone foobar.com: www 203\.0\.113\.12, TTL 2 s, serial 3, served by ns1 \(changed by stacklab set\)" \
+	"status says what the zone answers now"
 wait_until 5 sh -c "[ \"\$($STACKLAB exec --lab $LAB client -- dig +short www.foobar.com)\" = 203.0.113.12 ]"
 ok $? "the resolver follows once the old answer's TTL ran out"
 like "$(sl request --lab $LAB /)" "→ 200" "lb2's own address serves the site"

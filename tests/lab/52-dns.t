@@ -97,7 +97,10 @@ like "$(sl request --lab $LAB /)" "→ 200" "lb2's own address serves the site"
 sl set --lab $LAB ns1 www www >/dev/null; ok $? "set www back to the VIP"
 
 # --- the authoritative server stops ----------------------------------------------------
-wait_until 5 sh -c "[ \"\$($STACKLAB exec --lab $LAB client -- dig +short www.foobar.com)\" = 203.0.113.100 ]"
+# A TTL of 5 s: room for the cached answer to be seen before it expires.
+sl set --lab $LAB ns1 ttl 5 >/dev/null
+sl dns --lab $LAB flush foobar.com >/dev/null
+is "$(in_client dig +short www.foobar.com)" "203.0.113.100" "www is the VIP again"
 sl fail --lab $LAB ns1 stop nsd >/dev/null; ok $? "stop NSD on ns1"
 is "$(in_client dig +short www.foobar.com)" "203.0.113.100" "a cached answer goes on while its TTL lasts"
 wait_until 15 sh -c "$STACKLAB exec --lab $LAB client -- dig +tries=1 +time=4 www.foobar.com | grep -q 'status: SERVFAIL'"

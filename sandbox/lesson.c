@@ -77,6 +77,73 @@ static bool copy(char *dst, size_t size, const char *src)
 
 #define WHY(...) (snprintf(why, size, __VA_ARGS__), false)
 
+/* Is a regex too costly to compile? glibc's regcomp writes each repetition
+ * out (a+ as aa*, (x){3} as xxx), so repetitions of repetitions grow
+ * exponentially: the lesson fuzzer found one `+` after another taking
+ * seconds and gigabytes. The size written out is estimated here; a
+ * lesson's regex needs a few hundred at most. */
+#define REGEX_SIZE_MAX 4000
+
+static bool regex_too_costly(const char *re)
+{
+	double size = 0, last = 0, outer[32];
+	int depth = 0;
+	for (const char *c = re; *c; c++) {
+		double times = 0;
+		if (*c == '\\' && c[1]) {
+			c++;
+		} else if (*c == '[') { /* a bracket expression is one atom: to its ']' */
+			const char *e = c + 1 + (c[1] == '^');
+			e += *e == ']';
+			while (*e && *e != ']') {
+				if (*e == '[' && e[1] && strchr(":.=", e[1])) { /* [:space:], [.-.], [=a=] */
+					const char end[3] = { e[1], ']', '\0' }, *x = strstr(e + 2, end);
+					if (x)
+						e = x + 1;
+				}
+				e++;
+			}
+			if (!*e)
+				return false; /* regcomp says what is wrong */
+			c = e;
+		} else if (*c == '(') {
+			if (depth == (int)ARRAY_SIZE(outer))
+				return true;
+			outer[depth++] = size;
+			size = 0;
+			continue;
+		} else if (*c == ')' && depth > 0) {
+			last = size;
+			size += outer[--depth];
+			continue;
+		} else if (*c == '+') {
+			times = 2;
+		} else if (*c == '{') {
+			char *end;
+			times = strtod(c + 1, &end);
+			if (*end == ',' && end[1] != '}')
+				{
+				double upto = strtod(end + 1, &end);
+				times = upto > times ? upto : times;
+			}
+			c = *end == '}' ? end : c;
+		} else if (*c == '*' || *c == '?' || *c == '|') {
+			continue;
+		}
+		if (times > 0) { /* the last atom or group, written out `times` times */
+			times = times < 1 ? 1 : times;
+			size += last * (times - 1);
+			last *= times;
+		} else {
+			last = 1;
+			size += 1;
+		}
+		if (size > REGEX_SIZE_MAX || last > REGEX_SIZE_MAX)
+			return true;
+	}
+	return size > REGEX_SIZE_MAX;
+}
+
 /* The regex after " ~ ", checked to compile. */
 static bool regex_part(const char *text, struct pred *p, char *why, size_t size, char *before, size_t bsize)
 {
@@ -88,6 +155,8 @@ static bool regex_part(const char *text, struct pred *p, char *why, size_t size,
 		return WHY("expected '… ~ REGEX'");
 	if (!copy(p->regex, sizeof(p->regex), tilde + 3) || !p->regex[0])
 		return WHY("the regular expression is empty or too long");
+	if (regex_too_costly(p->regex))
+		return WHY("'%s' repeats too much (repetitions of repetitions, like a++ or (x{9}){9})", p->regex);
 	regex_t re;
 	if (regcomp(&re, p->regex, REG_EXTENDED | REG_NOSUB) != 0)
 		return WHY("'%s' is not an extended regular expression", p->regex);

@@ -105,6 +105,12 @@ static void test_predicates(void)
 		{ "connect client 10.0.0.41:3306;reboot -> open", false },
 		{ "connect client aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:1 -> open", false },
 		{ "run\tclient: true ~ x", true },
+		/* What glibc's regcomp would write out for seconds: refused (found by the fuzzer). */
+		{ "run client: dig ~ ^203\\.0+++++++++++++++++++++++++++++\\.113", false },
+		{ "log lb1/haproxy ~ (x{99}){99}", false },
+		{ "log lb1/haproxy ~ (((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+", false },
+		{ "run client: dig +trace www.foobar.com ~ root-servers.*IN[[:space:]]+A[[:space:]]+203", true },
+		{ "log lb1/haproxy ~ [+*]+ x{2,40} a\\++", true },
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct pred p;

@@ -82,8 +82,10 @@ static bool dns_name(const unsigned char *p, size_t len, size_t *at, char *out, 
 		}
 		if (l > 63 || pos + 1 + l > len)
 			return false;
-		if (o && o + 1 < size)
+		if (o && o + 1 < size) {
 			out[o++] = '.';
+			out[o] = '\0';
+		}
 		if (o + l + 1 < size) {
 			text_of(out + o, size - o, p + pos + 1, l);
 			o += l;

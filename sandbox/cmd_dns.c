@@ -86,6 +86,9 @@ static int cache(struct cli_door *in, const char *domain, bool json)
 		    sscanf(line, "%255s %ld %15s %15s %n", name, &ttl, class, type, &used) != 4)
 			continue;
 		str_copy(data, sizeof(data), line + used);
+		/* Unbound's words, from inside a node: cleaned like its logs. */
+		text_clean(name);
+		text_clean(type);
 		text_clean(data);
 		if (below(name, domain))
 			json_array_append_new(records, json_pack("{s:s, s:s, s:I, s:s}", "name", name, "type", type, "ttl",

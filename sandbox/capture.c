@@ -481,17 +481,25 @@ json_t *capture_packets(struct capture *c, struct lab *lab, const char *rid, int
 		path->t_web = path->t_lb;
 		path->t_lb = 0;
 	}
-	/* The client's question for the site's name: its first asking (a
-	 * retry has the same id). Not the search list's www.foobar.com.foobar.com
-	 * that follows a failure, nor another name asked before. */
+	/* The client's question for the site's name: the last one before the
+	 * request's connection (traffic running on the same client asks too),
+	 * taken at its first asking (a retry has the same port and id). Not
+	 * the search list's www.foobar.com.foobar.com that follows a failure. */
 	char site_name[128];
 	snprintf(site_name, sizeof(site_name), "www.%s", lab->topo->domain);
-	for (int k = 0; k < c->n && query < 0; k++) {
+	for (int k = 0; k < c->n; k++) {
 		const struct frame *f = &c->f[k];
 		if (f->proto == 17 && f->dport == 53 && f->node == client && (!first_syn || f->t <= first_syn) &&
 		    f->dns_kind == DNS_QUERY && f->qtype == 1 /* A */ && strcmp(f->qname, site_name) == 0)
 			query = k;
 	}
+	for (int k = 0; query >= 0 && k < query; k++)
+		if (c->f[k].proto == 17 && c->f[k].dns_kind == DNS_QUERY && c->f[k].node == client &&
+		    c->f[k].sport == c->f[query].sport && c->f[k].dns_id == c->f[query].dns_id &&
+		    strcmp(c->f[k].qname, site_name) == 0) {
+			query = k;
+			break;
+		}
 	if (query >= 0)
 		dns_path(c, lab, query, path);
 	/* Each tier's connection that carried the request id; where one is

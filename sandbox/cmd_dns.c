@@ -1,6 +1,7 @@
 /* cmd_dns.c — `stacklab dns cache|flush`: what the lab's resolver remembers,
  * and making it forget. Both ask Unbound itself (unbound-control, on its
  * own socket inside the resolver node). */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +43,11 @@ static bool below(const char *name, const char *domain)
 }
 
 /* A domain as the student typed it: letters, digits, '-', '.', or "." */
-static bool domain_ok(const char *s)
+static bool domain_ok(char *s)
 {
-	return *s && strlen(s) < 254 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") == strlen(s);
+	for (char *c = s; *c; c++) /* as Unbound writes names */
+		*c = (char)tolower((unsigned char)*c);
+	return *s && strlen(s) < 254 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-.") == strlen(s);
 }
 
 static int control(struct cli_door *in, char **args, char *out, size_t size)
@@ -126,13 +129,13 @@ static int flush(struct cli_door *in, const char *domain)
 		return EXIT_FAIL;
 	out[strcspn(out, "\n")] = '\0';
 	text_clean(out);
-	if (!domain) { /* everything: what it learnt of the servers too */
+	if (!domain || strcmp(domain, ".") == 0) { /* everything: what it learnt of the servers too */
 		char more[256] = "";
 		if (control(in, (char *[]){ "flush_infra", "all", NULL }, more, sizeof(more)) < 0 ||
 		    control(in, (char *[]){ "flush_negative", NULL }, more, sizeof(more)) < 0)
 			return EXIT_FAIL;
 	}
-	printf("%s: %s%s\n", in->node, out, domain ? "" : " (all of it)");
+	printf("%s: %s%s\n", in->node, out, !domain || strcmp(domain, ".") == 0 ? " (all of it)" : "");
 	return EXIT_OK;
 }
 
@@ -157,7 +160,7 @@ int cmd_dns(int argc, char **argv)
 		}
 	}
 	const char *what = optind < argc ? argv[optind] : NULL;
-	const char *domain = optind + 1 < argc ? argv[optind + 1] : NULL;
+	char *domain = optind + 1 < argc ? argv[optind + 1] : NULL;
 	if (!what || (strcmp(what, "cache") != 0 && strcmp(what, "flush") != 0) || optind + 2 < argc) {
 		fprintf(stderr, "stacklab dns: expected 'cache [DOMAIN]' or 'flush [DOMAIN]' (see stacklab dns --help)\n");
 		return EXIT_USAGE;

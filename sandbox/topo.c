@@ -747,6 +747,19 @@ static void validate_dns(struct parser *p)
 		if (first_dns < 0)
 			first_dns = i;
 		domain |= topo_serves(t, n, t->domain);
+		/* The domain's own names: a server of it named www would add an
+		 * address to www (its name in the zone is NODE.DOMAIN). */
+		static const char *const taken[] = { "www", "mail", "blog" };
+		for (size_t k = 0; k < ARRAY_SIZE(taken); k++) {
+			char below[80];
+			snprintf(below, sizeof(below), "%s.%s", taken[k], t->domain);
+			if (topo_serves(t, n, t->domain) && strcmp(n->name, taken[k]) == 0)
+				perr(p, n->line, "node %s serves %s, where %s.%s is the site's own record: name it ns1, ns2…", n->name,
+				     t->domain, n->name, t->domain);
+			if (topo_serves(t, n, below))
+				perr(p, zone_line(n), "node %s: zone %s is a record of %s (the site's), not a zone of its own", n->name,
+				     below, t->domain);
+		}
 		root |= topo_serves(t, n, ".");
 		const char *zones = topo_setting(t, n, "zone", "");
 		char seen[256] = " ";
@@ -904,6 +917,8 @@ int topo_parse(FILE *f, const char *path, struct topo **out, char **errors)
 		size_t len = strcspn(base, ".");
 		if (len < sizeof(t->name))
 			memcpy(t->name, base, len), t->name[len] = '\0';
+		if (!valid_name(t->name)) /* it names the lab in files the nodes read */
+			str_copy(t->name, sizeof(t->name), "lab");
 	}
 	*errors = inifile_end(&p->in);
 	*out = *errors ? NULL : t;

@@ -67,15 +67,17 @@ static json_t *explain(const struct explains *x, const char *kind, const char *k
 	for (const char *p = t; *p && o < sizeof(out) - 64; p++) {
 		if (strncmp(p, "{node}", 6) == 0) {
 			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s", node);
+			o = o < sizeof(out) - 1 ? o : sizeof(out) - 1; /* snprintf says what it would have written */
 			p += 5;
 		} else if (strncmp(p, "{other}", 7) == 0) {
 			o += (size_t)snprintf(out + o, sizeof(out) - o, "%s", other);
+			o = o < sizeof(out) - 1 ? o : sizeof(out) - 1;
 			p += 6;
 		} else {
 			out[o++] = *p;
 		}
 	}
-	out[o] = '\0';
+	out[o < sizeof(out) ? o : sizeof(out) - 1] = '\0';
 	return json_string(out);
 }
 
@@ -175,15 +177,18 @@ static void dns_hops(struct lab *lab, const struct explains *x, const struct cap
 			for (int j = 0; j < n && resolver && !logged; j++)
 				if (w[j].node == d->server && strcmp(w[j].daemon, "unbound") == 0)
 					logged = find_line(&w[j], needle, NULL, line, sizeof(line));
-			bool cached = false;
+			/* Cached: the packets show no question from the resolver
+			 * while the client waited; its log line, when found, says so too. */
+			bool cached = resolver && d->t_answer && seen->n_dns == 1;
 			if (logged) {
 				/* "… A IN NOERROR 0.000000 1 59": rcode, time, cached, size */
 				char rcode[16] = "";
 				double secs;
 				int from_cache = 0;
 				const char *after = strstr(line, needle);
-				if (after && sscanf(after + strlen(needle), " %15s %lf %d", rcode, &secs, &from_cache) == 3)
-					cached = from_cache == 1;
+				if (!after || sscanf(after + strlen(needle), " %15s %lf %d", rcode, &secs, &from_cache) != 3 ||
+				    (from_cache == 1) != cached)
+					logged = false; /* another request's line (traffic on the client): the packets' word */
 			}
 			key = !resolver ? "direct" : cached ? "cached" : seen->n_dns > 1 ? "explain" : "answer";
 			if (!d->t_answer)

@@ -62,7 +62,7 @@ like "$(echo "$j" | jq -r '[.hops[] | select(.hop == "dns")][2].explain')" "com 
 like "$(echo "$j" | jq -r '[.hops[] | select(.hop == "dns")][4].line')" "^query A www.foobar.com \(id [0-9]+\) -> A 203\.0\.113\.100, TTL 60" \
 	"ns1's hop: the question, its id and the answer"
 is "$(echo "$j" | jq -r '.hops[0].cached')" "false" "the first hop was not from the cache"
-is "$(echo "$j" | jq -r '[.hops[] | select(.hop == "dns") | .at_ms] | . == sort')" "true" "the DNS hops in the order asked"
+is "$(echo "$j" | jq -r '[.hops[] | select(.hop == "dns") | .ms] | all(. >= 0 and . < 1000)')" "true" "each DNS hop took its own time (from its question to its answer)"
 j=$(sl trace --lab $LAB --json)
 is "$(echo "$j" | jq -r '[.hops[] | select(.hop == "dns") | .node] | join(" ")')" "resolver" "warm: one DNS hop"
 is "$(echo "$j" | jq -r '.hops[0].cached')" "true" "answered from the cache"
@@ -83,7 +83,7 @@ out=$(sl set --lab $LAB ns1 ttl 0 2>&1); ok $([ $? -ne 0 ]; echo $?) "ttl 0 is r
 like "$(sl set --lab $LAB ns1 ttl 2)" "ttl 2 \(was 60\), NSD reloaded, zone serial 2" "set ttl: NSD reloaded, serial 2"
 # A lower TTL reaches clients only with the next answer: what was cached
 # keeps its old TTL (an admin lowers it a TTL ahead of a change).
-like "$(sl dns --lab $LAB cache foobar.com)" "www\.foobar\.com\. +A +[1-6]?[0-9]s" "the cached answer keeps its old TTL"
+like "$(sl dns --lab $LAB cache foobar.com)" "www\.foobar\.com\. +A +([3-9]|[1-6][0-9])s" "the cached answer keeps its old TTL"
 sl dns --lab $LAB flush foobar.com >/dev/null
 in_client dig +short www.foobar.com >/dev/null
 like "$(sl dns --lab $LAB cache foobar.com)" "www\.foobar\.com\. +A +[0-2]s" "a fresh answer has the new TTL"
@@ -103,8 +103,11 @@ sl dns --lab $LAB flush foobar.com >/dev/null
 is "$(in_client dig +short www.foobar.com)" "203.0.113.100" "www is the VIP again"
 sl fail --lab $LAB ns1 stop nsd >/dev/null; ok $? "stop NSD on ns1"
 is "$(in_client dig +short www.foobar.com)" "203.0.113.100" "a cached answer goes on while its TTL lasts"
-wait_until 15 sh -c "$STACKLAB exec --lab $LAB client -- dig +tries=1 +time=4 www.foobar.com | grep -q 'status: SERVFAIL'"
-ok $? "then the resolver fails: SERVFAIL"
+servfail=1 until=$((SECONDS + 20)) # the TTL, then Unbound's two tries: a few seconds
+while [ $servfail -ne 0 ] && [ $SECONDS -lt $until ]; do
+	in_client dig +tries=1 +time=4 www.foobar.com | grep -q 'status: SERVFAIL' && servfail=0 || sleep 0.5
+done
+ok $servfail "then the resolver fails: SERVFAIL"
 sl dns --lab $LAB flush >/dev/null
 j=$(sl trace --lab $LAB --json)
 is "$(echo "$j" | jq -r .stopped_at)" "dns" "a trace with a cold cache stops at DNS"

@@ -23,6 +23,7 @@ tmux send-keys -t $S "PS1='prompt\$ '; clear; $STACKLAB tui --lab $LAB; echo TUI
 wait_until 5 shows "held by lb1"; ok $? "the TUI shows the VIP held by lb1"
 for n in client resolver root com ns1 lb1 lb2 web1 app1 db1; do shows "$n"; ok $? "the map shows $n"; done
 shows "203.0.113.11"; ok $? "the map shows lb1's address"
+shows "(■|#) root 203\.0\.113\.4 "; ok $? "with room, each DNS server on a line with its address"
 shows "VIP(→|->)lb1"; ok $? "the map shows where the client sends the VIP's packets (its ARP entry)"
 shows "keepalived haproxy"; ok $? "with room, the map shows each node's daemons"
 shows "(═|=) public 203.0.113.0/24 \(bridge [a-z-]+\): client resolver root com ns1 lb1 lb2"; ok $? "with room, the networks are drawn with their bridges and members"

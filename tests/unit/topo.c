@@ -223,6 +223,10 @@ static void test_values(void)
 	    "t.lab:17: no DNS node serves foobar.com: name it in a dns node's zone", "nobody serves the lab's domain");
 	bad("[node r]\nrole = resolver\neth0 = public 203.0.113.53\n[node ns1]\nrole = dns\neth0 = public 203.0.113.54\n",
 	    "t.lab:17: node r is a resolver, but no dns node serves the root: add 'zone = .' to one", "a resolver with no root to start from");
+	bad("[node www]\nrole = dns\neth0 = public 203.0.113.53\n", "node www serves foobar.com, where www.foobar.com is the site's own record",
+	    "a server of the domain named www");
+	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\nzone = foobar.com mail.foobar.com\n",
+	    "zone mail.foobar.com is a record of foobar.com", "a zone where the site's mail record is");
 	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\nttl = 0\n", "node dns1 ttl '0' must be a whole number from 1 to 86400",
 	    "a TTL of 0");
 	bad("[node dns1]\nrole = dns\neth0 = public 203.0.113.53\nwww_record = MX\n", "www_record 'MX' must be one of A, CNAME",
@@ -432,7 +436,7 @@ static void test_zones(void)
 	ok(strstr(site, "www.foobar.com.          IN A      203.0.113.12") != NULL && strstr(site, "$TTL 5\n") &&
 	   strstr(site, "hostmaster.foobar.com. 7 "), "set www, ttl: the new address, TTL and serial");
 	char *hints = dnszone_root_hints(t);
-	ok(strstr(hints, ".                        3600000 IN NS a.root-servers.net.") && strstr(hints, "203.0.113.4"),
+	ok(strstr(hints, ".                        3600000 IN NS a.root-servers.net.") && strstr(hints, " A  203.0.113.4\n"),
 	   "the root hints name the lab's root");
 	char buf[128];
 	is_str(dnszone_of(t, "www.foobar.com", buf, sizeof(buf)), "foobar.com", "www.foobar.com is in foobar.com's zone");
@@ -453,6 +457,7 @@ static void test_zones(void)
 		ok(strstr(site, "www.foobar.com.          IN CNAME  foobar.com.") != NULL, "www_record = CNAME");
 		ok(nsd_accepts(".", root) && nsd_accepts("foobar.com", site), "nsd-checkzone accepts them");
 		char *conf = dnszone_nsd_conf(t, topo_node_find(t, "ns1"));
+		ok(strstr(conf, "name: \".\"") && strstr(conf, "name: \"foobar.com\""), "every zone it serves");
 		ok(strstr(conf, "name: \"com\"") && strstr(conf, "zonefile: \"/etc/nsd/root.zone\""), "NSD's zone list");
 		free(conf), free(root), free(site);
 	} else {

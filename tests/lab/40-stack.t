@@ -56,10 +56,11 @@ holders=0
 for lb in lb1 lb2; do sl exec --lab $LAB $lb ip -br addr | grep -q 203.0.113.100 && holders=$((holders + 1)); done
 is "$holders" "1" "exactly one lb holds the VIP"
 # keepalived runs its notify script on its own time after a state change:
-# wait (bounded) for the file it writes rather than read it at once.
+# wait (bounded: 15 s, as a loaded CI machine may need) for the file it
+# writes rather than read it at once.
 notified() { sl exec --lab $LAB "$1" cat /run/keepalived.state 2>/dev/null | grep -q "^$2 "; }
-wait_until 5 notified lb1 MASTER; ok $? "lb1 is MASTER (keepalived notify)"
-wait_until 5 notified lb2 BACKUP; ok $? "lb2 is BACKUP"
+wait_until 15 notified lb1 MASTER; ok $? "lb1 is MASTER (keepalived notify)"
+wait_until 15 notified lb2 BACKUP; ok $? "lb2 is BACKUP"
 like "$(sl exec --lab $LAB lb1 cat /etc/haproxy/haproxy.cfg)" "server web1 10.0.0.21:80 check" "the rendered config is a plain file a teacher can read"
 
 out=$(sl request --lab $LAB); ok $? "stacklab request"

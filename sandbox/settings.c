@@ -94,19 +94,6 @@ static json_t *set_balance(struct lab *lab, int i, const char *value)
 			 was, "reloaded", "HAProxy");
 }
 
-/* A node's address as the client sees it: on the client's network, as
- * topo_www_addr picks, else its first. */
-static const struct in_addr *site_addr(const struct topo *t, const struct topo_node *n)
-{
-	for (int c = 0; c < t->n_nodes; c++)
-		if (topo_has_role(&t->nodes[c], ROLE_CLIENT)) {
-			const struct in_addr *a = topo_node_addr(n, t->nodes[c].ifaces[0].net);
-			if (a)
-				return a;
-		}
-	return &n->ifaces[0].addr;
-}
-
 /* `set NS www ADDRESS|NODE|VIP` and `set NS ttl SECONDS`: the domain's zone
  * changes on every server of it (they hold the same zone), with a new
  * serial, and NSD reads it again (SIGHUP). Resolvers keep what they cached
@@ -123,7 +110,7 @@ static json_t *set_zone(struct lab *lab, const char *key, const char *value)
 			if (strcmp(t->vips[v].name, value) == 0)
 				addr = t->vips[v].addr;
 		if (n)
-			addr = *site_addr(t, n);
+			addr = *topo_client_addr(t, n);
 		else if (!addr.s_addr && inet_pton(AF_INET, value, &addr) != 1)
 			return lab_reply_error("www = '%s': expected an IPv4 address, a node or a vip of lab %s", value, lab->name);
 		if (!addr.s_addr)

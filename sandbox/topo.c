@@ -1036,9 +1036,11 @@ const struct in_addr *topo_www_addr(const struct topo *t)
 		if (!t->www[0] || strcmp(t->vips[v].name, t->www) == 0)
 			return &t->vips[v].addr;
 	const struct topo_node *n = t->www[0] ? topo_node_find(t, t->www) : NULL;
-	if (!n)
-		return NULL;
-	/* The address a client reaches it by: on a network a client is on. */
+	return n ? topo_client_addr(t, n) : NULL;
+}
+
+const struct in_addr *topo_client_addr(const struct topo *t, const struct topo_node *n)
+{
 	for (int c = 0; c < t->n_nodes; c++)
 		for (int k = 0; topo_has_role(&t->nodes[c], ROLE_CLIENT) && k < t->nodes[c].n_ifaces; k++) {
 			const struct in_addr *a = topo_node_addr(n, t->nodes[c].ifaces[k].net);

@@ -136,6 +136,9 @@ bool topo_holds_vip(const struct topo *t, const struct topo_node *n);
  * the first vip. A node's is its address on the client's network (its
  * first interface otherwise). NULL if there is none. */
 const struct in_addr *topo_www_addr(const struct topo *t);
+/* The address a client reaches node n by: on a network a client is on,
+ * else its first; NULL if it has no interface. */
+const struct in_addr *topo_client_addr(const struct topo *t, const struct topo_node *n);
 /* How the client reaches the site: "https" on 443 (TLS ends at the lbs) or
  * "http" on 80 (the designs before the secured one). */
 const char *topo_scheme(const struct topo *t);

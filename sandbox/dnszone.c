@@ -244,16 +244,3 @@ char *dnszone_root_hints(const struct topo *t)
 	fclose(out);
 	return text;
 }
-
-const char *dnszone_of(const struct topo *t, const char *name, char *buf, size_t size)
-{
-	struct zone_list *l = served(t);
-	const char *best = NULL;
-	for (int i = 0; i < l->n; i++)
-		if (within(name, l->z[i]) && (!best || within(l->z[i], best)))
-			best = l->z[i];
-	if (best)
-		str_copy(buf, size, best);
-	free(l);
-	return best ? buf : NULL;
-}

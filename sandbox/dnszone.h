@@ -39,9 +39,5 @@ char *dnszone_text(const struct topo *t, const char *zone, const struct dns_zone
 char *dnszone_nsd_conf(const struct topo *t, const struct topo_node *n);
 /* Unbound's root hints: the lab's root servers (malloc'd). */
 char *dnszone_root_hints(const struct topo *t);
-/* The zone (of those the lab serves) that a query for `name` ends in, as the
- * deepest served zone above it: "foobar.com" for www.foobar.com. NULL if
- * none. */
-const char *dnszone_of(const struct topo *t, const char *name, char *buf, size_t size);
 
 #endif

@@ -214,16 +214,8 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		 * while traffic crosses it, marked when the link is down. */
 		/* While stepping through a trace: its path stays marked, the
 		 * current hop's node stands out and the link it came in by is lit. */
-		bool on_path = false, current = false;
-		if (v->trace) {
-			size_t k;
-			json_t *h;
-			json_array_foreach(json_object_get(v->trace, "hops"), k, h) {
-				bool here = strcmp(json_string_value(json_object_get(h, "node")), n->name) == 0;
-				on_path |= here;
-				current |= here && (int)k == v->step;
-			}
-		}
+		int current = 0;
+		bool on_path = v->trace && on_trace(v, n, &current);
 		/* The arrow into a tier is drawn once, at its first node; a link
 		 * that is down is marked at its own node. */
 		bool first_of_tier = row[t] == top + 1;

@@ -432,6 +432,8 @@ static int spawn_node(struct lab *lab, int i, struct sl_error *err)
 	int r = nodechan_watch(lab, i);
 	if (r < 0)
 		return sl_err(err, -r, "node %s: %s", ln->spec.node->name, strerror(-r));
+	if ((r = logstore_watch(lab, i, err)) < 0)
+		return r;
 	/* Before its init is released: whatever it starts is in there. */
 	return cgroup_add(&lab->cgroups, ln->spec.node->name, ln->pid, err);
 }

@@ -252,17 +252,31 @@ static void set_server(struct lab *lab, int node, const struct watch_event *w)
 				w->instance, "server", w->server, "state", w->state));
 }
 
+/* Does a subscriber take events of this kind, or of this node? A busy
+ * daemon prints a line per request: its lines become JSON only when
+ * someone follows them. */
+static bool followed(const struct lab *lab, const char *kind, const char *node)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		const struct client *c = lab->clients[i];
+		if (c && c->subscribed && (!c->filter[0] || in_list(c->filter, kind) || in_list(c->filter, node)))
+			return true;
+	}
+	return false;
+}
+
 void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char *text, size_t len)
 {
 	char line[4096];
+	bool follow = followed(lab, "log", node_name(lab, node));
 	for (const char *p = text, *end = text + len; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
-		text_clean(line); /* a node's bytes, on their way to terminals and JSON */
 		p += n + 1;
-		lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s}", "kind", "log", "node", node_name(lab, node), "daemon",
-					daemon, "line", line));
+		if (follow)
+			lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s}", "kind", "log", "node", node_name(lab, node),
+						"daemon", daemon, "line", line));
 		struct watch_event w;
 		if (!watch_parse(daemon, line, &w))
 			continue;

@@ -31,6 +31,8 @@
 /* A daemon's log on the host is kept to two files of this size at most:
  * NAME.log, and NAME.log.1 before it (the older lines are gone). */
 #define LOG_ROTATE (8 << 20)
+#define LOG_PIPE_SIZE (256 << 10)
+#define LOG_REST_MS 10           /* a busy daemon's pipe is read at most this often */ /* what a daemon may print while the lab is busy elsewhere */
 #define SERVERS_MAX 16
 #define LINKS_MAX (TOPO_NODES_MAX * 2)
 #define FAULTS_MAX 64
@@ -43,6 +45,13 @@ struct lab_service {
 	char name[32];
 	int log_fd;                    /* logs/NODE/NAME.log, opened by the lab */
 	off_t log_size;                /* what it holds: at LOG_ROTATE it becomes NAME.log.1 */
+	int node;                      /* the index of its node */
+	int output, output_w;          /* the pipe of its stdout and stderr: the lab reads, the node writes */
+	bool watched;                  /* output is in the lab's loop */
+	bool resting;                  /* …but left out of it until the rest timer (logstore.c) */
+	uint64_t read_ms;              /* when the lab last found lines in it */
+	size_t part_len;               /* an unfinished line it printed, waiting for its end */
+	char part[4096];
 	pid_t pid;                     /* as the node reports it; 0 when not running */
 	char how[64];                  /* how it last ended */
 };
@@ -154,7 +163,7 @@ struct lab;
 /* Called when a watched descriptor is readable. */
 typedef void lab_handler(struct lab *lab, void *ctx);
 
-#define LAB_WATCHES_MAX (TOPO_NODES_MAX + MAX_CLIENTS + 2 * PUBLISH_CONNS_MAX + 16)
+#define LAB_WATCHES_MAX (TOPO_NODES_MAX * (1 + SERVICES_MAX) + MAX_CLIENTS + 2 * PUBLISH_CONNS_MAX + 16)
 
 struct lab_watch {
 	int fd;
@@ -170,6 +179,7 @@ struct lab {
 	struct topo *topo;
 	struct lab_node nodes[TOPO_NODES_MAX];
 	int log_fd, ctl_fd, ep, sig_fd, timer_fd;
+	int rest_fd;                   /* logstore.c: when resting pipes are read again */
 	struct lab_watch watches[LAB_WATCHES_MAX];
 	bool torn_down;
 	uint64_t watcher_trace_ms;     /* when a watcher last traced */
@@ -219,7 +229,8 @@ void lab_emit(struct lab *lab, json_t *ev);
 /* Before a reply to a subscriber: send it the end of an event it got part
  * of, waiting up to a second for room. 0, or -EAGAIN if it cannot take it. */
 int lab_client_settle(struct client *c);
-/* A daemon printed `text` (one or more lines): log events, live state. */
+/* A daemon printed `text` (one or more lines, already cleaned): log
+ * events for whoever follows them, live state. */
 void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char *text, size_t len);
 /* A daemon of node `node` started (pid as the node sees it) or ended
  * (`how`: "exited with status 1"…): live state, and an event. A name the
@@ -303,6 +314,8 @@ json_t *trace_request(struct lab *lab, json_t *req);
 int lab_watch(struct lab *lab, int fd, lab_handler *fn, void *ctx, bool early);
 /* Stop watching fd, and close it. */
 void lab_unwatch(struct lab *lab, int fd);
+/* Leave fd out of the loop for now (paused), or take it back. */
+int lab_watch_pause(struct lab *lab, int fd, bool paused);
 /* While starting: handle node messages and signals for up to timeout_ms.
  * Returns -EINTR if a signal asks the lab to stop. */
 int lab_pump(struct lab *lab, int timeout_ms);
@@ -327,8 +340,8 @@ char *lab_render_file(struct lab *lab, int i, const char *rel, struct sl_error *
 int lab_node_respawn(struct lab *lab, int i, struct sl_error *err);
 
 /* nodechan.c */
-/* Listen to node i's init on its sync socket: its daemons' output, their
- * starts and exits, its readiness. Nothing it says is trusted. */
+/* Listen to node i's init on its sync socket: its daemons' starts and
+ * exits, its readiness. Nothing it says is trusted. */
 int nodechan_watch(struct lab *lab, int i);
 
 /* logstore.c */
@@ -336,15 +349,22 @@ int nodechan_watch(struct lab *lab, int i);
  * watch group, with `mode`; without a watch group, to root alone. */
 int lab_share(const struct lab *lab, int fd, const char *path, mode_t mode);
 /* The daemons node i will run, from the services file the lab rendered
- * for it (before the node exists), each with its log file in `logs`. */
+ * for it (before the node exists), each with its log file in `logs` and
+ * the pipe for its output (the write ends go into the node's spec). */
 int logstore_register(struct lab *lab, int i, const char *logs, struct sl_error *err);
+/* Once node i's init holds the write ends: close the lab's copies and read
+ * the pipes in the lab's loop. */
+int logstore_watch(struct lab *lab, int i, struct sl_error *err);
+/* Take in whatever node i's daemons printed so far (before what its init
+ * says next: a daemon's last lines come before the news of its exit). */
+void logstore_drain(struct lab *lab, int i);
 /* The daemon called `name` (n bytes) of node i, or NULL: a node names only
  * the daemons the lab gave it. */
 struct lab_service *lab_service_find(struct lab *lab, int i, const char *name, size_t n);
 /* Lines of node i's daemon s, to its log; a full log becomes NAME.log.1. */
 void logstore_append(struct lab *lab, int i, struct lab_service *s, const char *text, size_t n);
-/* Close the node's log files (at teardown). */
-void logstore_close(struct lab_node *ln);
+/* Close node i's log files and pipes (at teardown). */
+void logstore_close(struct lab *lab, int i);
 
 /* requests.c */
 /* Open the control socket and answer it. */

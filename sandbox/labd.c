@@ -55,6 +55,18 @@ int lab_watch(struct lab *lab, int fd, lab_handler *fn, void *ctx, bool early)
 	return -EMFILE;
 }
 
+int lab_watch_pause(struct lab *lab, int fd, bool paused)
+{
+	for (int k = 0; k < LAB_WATCHES_MAX; k++) {
+		struct lab_watch *w = &lab->watches[k];
+		if (w->fn && w->fd == fd) {
+			struct epoll_event ev = { .events = paused ? 0 : EPOLLIN, .data.ptr = w };
+			return epoll_ctl(lab->ep, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* Delete first: a forked child (a traffic generator, a node_run waiter) may
  * hold a copy of the same file, and epoll would go on reporting a closed fd
  * for as long as that copy lives. */
@@ -195,7 +207,7 @@ static struct lab *lab_new(const struct labd_options *opt)
 	lab->watch_gid = opt->watch_gid;
 	lab->t0_ms = now_ms();
 	lab->started = time(NULL);
-	lab->ctl_fd = lab->timer_fd = lab->switch_ns = lab->publish.fd = lab->publish.http_fd = lab->publish.prom_fd = -1;
+	lab->ctl_fd = lab->timer_fd = lab->rest_fd = lab->switch_ns = lab->publish.fd = lab->publish.http_fd = lab->publish.prom_fd = -1;
 	for (int i = 0; i < PUBLISH_CONNS_MAX; i++)
 		lab->publish.conns[i].fd[0] = lab->publish.conns[i].fd[1] = -1;
 	for (int i = 0; i < TOPO_NODES_MAX; i++)

@@ -264,47 +264,6 @@ static void confine(const struct node_spec *spec)
 
 #define SERVICE_START_TIMEOUT_MS 20000
 
-/* A daemon's output goes to the lab as "log NAME LINE\nLINE\n…": lines are
- * gathered for as long as one read lasts, so a busy daemon costs one
- * message per read, not one per line. */
-struct forward {
-	char msg[16384];
-	size_t len, head;
-};
-
-static void forward_flush(struct forward *f)
-{
-	if (f->len > f->head)
-		(void)send(SYNC_FD, f->msg, f->len, MSG_NOSIGNAL);
-	f->len = 0;
-}
-
-static void forward_line(const struct service *s, const char *line, void *ctx)
-{
-	struct forward *f = ctx;
-	size_t n = strlen(line);
-	if (f->len && f->len + n + 1 > sizeof(f->msg))
-		forward_flush(f);
-	if (f->len == 0) {
-		f->len = (size_t)snprintf(f->msg, sizeof(f->msg), "%s%s ", NODE_MSG_LOG, s->name);
-		f->head = f->len;
-	}
-	if (n + 1 > sizeof(f->msg) - f->len)
-		n = sizeof(f->msg) - f->len - 1;
-	memcpy(f->msg + f->len, line, n);
-	f->len += n;
-	f->msg[f->len++] = '\n';
-}
-
-/* Read what service `s` printed and pass it on; false once it closed. */
-static bool forward_output(struct service *s)
-{
-	static struct forward f;
-	bool open = service_read(s, forward_line, &f);
-	forward_flush(&f);
-	return open;
-}
-
 static void describe_exit(int status, char *buf, size_t size)
 {
 	if (WIFSIGNALED(status))
@@ -368,8 +327,11 @@ static void command(struct service_set *set, const char *cmd)
 }
 
 /* The init's life after setup: start the node's daemons, report ready once
- * each one serves, then pass on their output and their exits, reap whatever
- * dies in the node, and leave when the lab daemon goes. */
+ * each one serves, then report their exits, reap whatever dies in the node,
+ * and leave when the lab daemon goes. What the daemons print goes straight
+ * to the lab on its own pipes: the init never touches a log line. */
+static int n_outputs; /* the lab's pipes the init holds, from fd SYNC_FD + 1 */
+
 static void __attribute__((noreturn)) init_loop(void)
 {
 	sigset_t mask;
@@ -387,6 +349,8 @@ static void __attribute__((noreturn)) init_loop(void)
 	int r = service_load("/etc/stacklab/services", &set, err, sizeof(err));
 	if (r < 0)
 		fail("%s", r == -EINVAL ? err : strerror(-r));
+	for (int i = 0; i < set.n; i++) /* the lab's pipes, in the same order (node_main) */
+		set.s[i].output = i < n_outputs ? SYNC_FD + 1 + i : -1;
 	for (int i = 0; i < set.n; i++) {
 		if (service_start(&set.s[i], err, sizeof(err)) < 0)
 			fail("%s", err);
@@ -414,23 +378,11 @@ static void __attribute__((noreturn)) init_loop(void)
 			}
 		}
 
-		struct pollfd pfd[2 + SERVICES_MAX];
-		struct service *owner[2 + SERVICES_MAX];
-		int n = 0;
-		pfd[n++] = (struct pollfd){ SYNC_FD, POLLIN, 0 };
-		pfd[n++] = (struct pollfd){ sfd, POLLIN, 0 };
-		for (int i = 0; i < set.n; i++)
-			if (set.s[i].out >= 0) {
-				owner[n] = &set.s[i];
-				pfd[n++] = (struct pollfd){ set.s[i].out, POLLIN, 0 };
-			}
+		struct pollfd pfd[2] = { { SYNC_FD, POLLIN, 0 }, { sfd, POLLIN, 0 } };
 		/* While daemons start, look again every few milliseconds. */
-		if (poll(pfd, (nfds_t)n, reported ? -1 : 5) < 0 && errno != EINTR)
+		if (poll(pfd, 2, reported ? -1 : 5) < 0 && errno != EINTR)
 			_exit(1);
 
-		for (int k = 2; k < n; k++)
-			if (pfd[k].revents)
-				forward_output(owner[k]);
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof(si)) == sizeof(si))
@@ -444,9 +396,6 @@ static void __attribute__((noreturn)) init_loop(void)
 					continue; /* a worker whose master went first */
 				char how[64];
 				describe_exit(status, how, sizeof(how));
-				if (s->out >= 0)
-					while (forward_output(s))
-						;
 				s->pid = 0;
 				s->status = status;
 				if (!reported)
@@ -501,14 +450,24 @@ static void __attribute__((noreturn)) node_main(const struct node_spec *spec, in
 	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_NAME, "stacklab-init");
 
-	/* Keep only the sync socket, as fd 3. Nothing of the host's files
-	 * (not the lab's log) stays open: what the init has to say goes to the
-	 * lab on the sync socket (fail()). */
+	/* Keep only the sync socket, as fd 3, and the lab's pipes for the
+	 * daemons' output, as fds 4 on. Nothing of the host's files (not the
+	 * lab's log) stays open: what the init has to say goes to the lab on
+	 * the sync socket (fail()). The pipes go out of the way first, so no
+	 * dup3 below lands on one not yet moved. */
+	int high[SERVICES_MAX];
+	n_outputs = spec->n_outputs;
+	for (int k = 0; k < n_outputs; k++)
+		if ((high[k] = fcntl(spec->outputs[k], F_DUPFD_CLOEXEC, 64)) < 0)
+			_exit(1);
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 ||
 	    dup3(sync, SYNC_FD, O_CLOEXEC) < 0)
 		_exit(1);
-	close_range(SYNC_FD + 1, ~0U, 0);
+	for (int k = 0; k < n_outputs; k++)
+		if (dup3(high[k], SYNC_FD + 1 + k, O_CLOEXEC) < 0)
+			_exit(1);
+	close_range((unsigned)(SYNC_FD + 1 + n_outputs), ~0U, 0);
 
 	char go[16];
 	ssize_t n = recv(SYNC_FD, go, sizeof(go), 0);

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include "service.h"
 #include "topo.h"
 #include "userns.h"
 
@@ -17,13 +18,17 @@ struct node_spec {
 	char etc[256];    /* rendered /etc on the host */
 	char var[256];    /* the node's /var on the host */
 	const struct idmap *idmap;   /* the lab's ids for the node's user namespace */
+	/* The write ends of the lab's pipes, one for each daemon of the node's
+	 * services file, in its order: each daemon's stdout and stderr. The
+	 * lab reads the other ends itself; no init relays a line. */
+	int outputs[SERVICES_MAX];
+	int n_outputs;
 };
 
 /* Messages a node init sends on its sync socket (SOCK_SEQPACKET). */
 #define NODE_MSG_READY "ready"
 #define NODE_MSG_FAIL "fail "   /* followed by what failed */
 #define NODE_MSG_GO "go"
-#define NODE_MSG_LOG "log "     /* SERVICE LINE: a line a daemon printed */
 #define NODE_MSG_EXIT "exit "   /* SERVICE HOW: a daemon exited after it was ready */
 #define NODE_MSG_START "start " /* SERVICE PID: a daemon was started */
 
@@ -35,7 +40,7 @@ pid_t node_spawn(const struct node_spec *spec, int *sync_fd, struct sl_error *er
 /* Let the init go on: configure addresses, build and enter its root, drop
  * privileges, start the daemons of /etc/stacklab/services, then report
  * NODE_MSG_READY once they all serve (or NODE_MSG_FAIL) on sync_fd, and
- * NODE_MSG_LOG / NODE_MSG_START / NODE_MSG_EXIT after that. It takes the
+ * NODE_MSG_START / NODE_MSG_EXIT after that. It takes the
  * commands of node_command(). */
 int node_release(int sync_fd);
 

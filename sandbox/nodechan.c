@@ -57,18 +57,7 @@ static void on_node_message(struct lab *lab, int i, char *msg, size_t len)
 	struct lab_node *ln = &lab->nodes[i];
 	const char *rest;
 	struct lab_service *s;
-	if (str_has_prefix(msg, NODE_MSG_LOG)) {
-		const char *body = msg + strlen(NODE_MSG_LOG);
-		size_t blen = len - strlen(NODE_MSG_LOG);
-		if (!(s = named_service(lab, i, body, blen, &rest)))
-			return;
-		size_t n = blen - (size_t)(rest - body);
-		/* Once, for the log files (which `logs` prints to terminals), the
-		 * events and inspect alike: byte for byte, so n holds. */
-		text_clean((char *)rest);
-		logstore_append(lab, i, s, rest, n);
-		lab_daemon_output(lab, i, s->name, rest, n);
-	} else if (str_has_prefix(msg, NODE_MSG_START)) {
+	if (str_has_prefix(msg, NODE_MSG_START)) {
 		const char *body = msg + strlen(NODE_MSG_START);
 		char *end;
 		if (!(s = named_service(lab, i, body, len - strlen(NODE_MSG_START), &rest)))
@@ -105,7 +94,10 @@ static void on_node(struct lab *lab, void *ctx)
 {
 	struct lab_node *ln = ctx;
 	int i = (int)(ln - lab->nodes);
-	static char msg[16384 + 64];
+	static char msg[1024];
+	/* What its daemons printed comes first: the last lines a daemon
+	 * wrote before it died, then the news of its death. */
+	logstore_drain(lab, i);
 	for (;;) {
 		ssize_t len = recv(ln->sync, msg, sizeof(msg) - 1, MSG_DONTWAIT);
 		if (len < 0 && (errno == EAGAIN || errno == EINTR))

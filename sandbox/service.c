@@ -83,7 +83,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 		/* The name becomes a log file's name on the host. */
 		if (!*section || strspn(section, "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(section))
 			return load_error(l, "service name '%s' may hold only a-z, 0-9, '_' and '-'", section);
-		s->out = -1;
+		s->output = -1;
 	}
 	if (strcmp(key, "command") == 0) {
 		/* An indented line continues the command (inih hands it to us
@@ -165,16 +165,9 @@ int service_start(struct service *s, char *err, size_t errsize)
 			return -EPERM;
 		}
 	}
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
 	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		return -e;
-	}
+	if (pid < 0)
+		return -errno;
 	if (pid == 0) {
 		/* Its own process group: stopping a daemon stops its workers too.
 		 * And the signals the init blocks for its signalfd (SIGCHLD,
@@ -186,18 +179,15 @@ int service_start(struct service *s, char *err, size_t errsize)
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		for (int sig = 1; sig < NSIG; sig++)
 			signal(sig, SIG_DFL);
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
+		int devnull = open("/dev/null", O_RDWR);
+		int out = s->output >= 0 ? s->output : devnull;
+		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
 			_exit(127);
 		execv(s->argv[0], s->argv);
 		dprintf(2, "exec %s: %s\n", s->argv[0], strerror(errno));
 		_exit(127);
 	}
-	close(p[1]);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
 	s->pid = pid;
-	s->out = p[0];
-	s->len = 0;
 	s->ready = false;
 	s->status = 0;
 	return 0;
@@ -216,41 +206,6 @@ bool service_is_ready(const struct service *s)
 	bool ok = connect(fd, (const struct sockaddr *)&s->ready_addr, sizeof(s->ready_addr)) == 0;
 	close(fd);
 	return ok;
-}
-
-bool service_read(struct service *s, void (*line)(const struct service *, const char *, void *), void *ctx)
-{
-	for (;;) {
-		ssize_t n = read(s->out, s->buf + s->len, sizeof(s->buf) - 1 - s->len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == EAGAIN;
-		if (n == 0) {
-			if (s->len) {
-				s->buf[s->len] = '\0';
-				line(s, s->buf, ctx);
-				s->len = 0;
-			}
-			close(s->out);
-			s->out = -1;
-			return false;
-		}
-		s->len += (size_t)n;
-		char *start = s->buf, *nl;
-		while ((nl = memchr(start, '\n', s->len - (size_t)(start - s->buf)))) {
-			*nl = '\0';
-			line(s, start, ctx);
-			start = nl + 1;
-		}
-		s->len -= (size_t)(start - s->buf);
-		memmove(s->buf, start, s->len);
-		if (s->len == sizeof(s->buf) - 1) { /* an overlong line: pass it on in pieces */
-			s->buf[s->len] = '\0';
-			line(s, s->buf, ctx);
-			s->len = 0;
-		}
-	}
 }
 
 struct service *service_by_pid(struct service_set *set, pid_t pid)

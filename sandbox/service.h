@@ -29,9 +29,7 @@ struct service {
 	enum ready_kind ready_kind;
 	struct sockaddr_in ready_addr;
 	pid_t pid;
-	int out;                   /* read end of its stdout+stderr, -1 when closed */
-	char buf[4096];            /* a partial output line */
-	size_t len;
+	int output;                /* its stdout and stderr (the lab's pipe), -1: /dev/null */
 	bool ready;
 	int status;                /* wait status once it exited */
 };
@@ -46,15 +44,11 @@ struct service_set {
 int service_load(const char *path, struct service_set *set, char *err, size_t errsize);
 
 /* Start `s` in the foreground as a child, in a process group of its own,
- * its output on a pipe. Returns 0 or -errno (err says why). */
+ * its stdout and stderr on s->output. Returns 0 or -errno (err says why). */
 int service_start(struct service *s, char *err, size_t errsize);
 
 /* Is `s` accepting what it serves yet? */
 bool service_is_ready(const struct service *s);
-
-/* Read what `s` printed; call `line` for each complete line. Returns false
- * once its output is closed. */
-bool service_read(struct service *s, void (*line)(const struct service *, const char *, void *), void *ctx);
 
 /* The service whose pid is `pid`, or NULL. */
 struct service *service_by_pid(struct service_set *set, pid_t pid);

@@ -44,7 +44,7 @@ static void kill_nodes(struct lab *lab)
 		if (n->sync >= 0)
 			close(n->sync);
 		n->sync = -1;
-		logstore_close(n);
+		logstore_close(lab, i);
 	}
 }
 

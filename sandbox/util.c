@@ -420,7 +420,11 @@ size_t utf8_char_len(const unsigned char *s)
 
 void text_clean(char *text)
 {
-	unsigned char *s = (unsigned char *)text, *out = s;
+	unsigned char *s = (unsigned char *)text, *out;
+	/* Most of a daemon's output is printable ASCII: it stays where it is. */
+	while ((*s >= 0x20 && *s < 0x7f) || *s == '\n' || *s == '\t')
+		s++;
+	out = s;
 	while (*s) {
 		size_t n = utf8_char_len(s);
 		if (n == 0 || (n == 1 && ((*s < 0x20 && *s != '\n' && *s != '\t') || *s == 0x7f))) {

@@ -1,8 +1,9 @@
-/* A node is hostile: what its init sends the lab daemon on its sync socket
- * is tried here as an attacker would (issue 9's exploit first): log lines
- * for daemons it was not given, paths in names, bad pids, control bytes,
- * embedded NULs. The daemon's side (nodechan.c, logstore.c) must ignore
- * or clean each, and no file may appear outside the lab's logs. */
+/* A node is hostile: what its init sends the lab daemon on its sync socket,
+ * and what its daemons print down the lab's pipes, is tried here as an
+ * attacker would (issue 9's exploit first): log lines for daemons it was
+ * not given, paths in names, bad pids, control bytes, embedded NULs,
+ * lines without end. The daemon's side (nodechan.c, logstore.c) must
+ * ignore or clean each, and no file may appear outside the lab's logs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -17,7 +18,7 @@
 #include "util.h"
 
 static struct lab *lab;
-static int node, peer;
+static int node, peer, out; /* the init's end of the sync socket; the daemon's of its pipe */
 
 static void say(const char *msg, size_t len)
 {
@@ -26,6 +27,16 @@ static void say(const char *msg, size_t len)
 	lab_pump(lab, 50);
 }
 #define SAY(lit) say(lit, sizeof(lit) - 1)
+
+static void print(const char *text, size_t len)
+{
+	if (write(out, text, len) != (ssize_t)len)
+		diag("write: %s", strerror(errno));
+	/* a busy pipe rests LOG_REST_MS before the lab reads it again */
+	for (int k = 0; k < 4; k++)
+		lab_pump(lab, 20);
+}
+#define PRINT(lit) print(lit, sizeof(lit) - 1)
 
 static char *log_text(const char *daemon)
 {
@@ -47,6 +58,7 @@ static int setup(void)
 	lab->dir = xstrdup(tmpl);
 	lab->name = "t-nodechan";
 	lab->ep = epoll_create1(EPOLL_CLOEXEC);
+	lab->rest_fd = -1;
 	lab->serving = true;
 	for (int i = 0; i < TOPO_NODES_MAX; i++)
 		lab->nodes[i].sync = -1;
@@ -61,6 +73,7 @@ static int setup(void)
 	r |= write_file(services, "[dnsmasq]\ncommand = /bin/true\nready = running\n", 0644);
 	struct sl_error err = { 0 };
 	r |= logstore_register(lab, node, logs, &err);
+	out = dup(ln->services[0].output_w); /* what the node's init would hold */
 	int sv[2];
 	r |= socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
 	ln->sync = sv[0];
@@ -94,19 +107,50 @@ int main(void)
 	snprintf(path, sizeof(path), "%s/logs/ns1/sshd.log", lab->dir);
 	ok(access(path, F_OK) < 0, "a daemon the lab did not give the node gets no log");
 
-	SAY("log dnsmasq plain line\n");
+	SAY("log dnsmasq from the init\n");
+	text = log_text("dnsmasq");
+	ok(strstr(text, "from the init") == NULL, "an init cannot speak for its daemons: their lines come on their own pipe");
+	free(text);
+
+	/* Before the pipe is in the lab's loop: only the drain that comes
+	 * before each message of the init can read it. */
+	PRINT("last words\n");
+	SAY("ready");
+	text = log_text("dnsmasq");
+	ok(strstr(text, "last words\n") != NULL, "what a daemon printed is logged before the init's next news is taken");
+	free(text);
+	struct sl_error err = { 0 };
+	ok(logstore_watch(lab, node, &err) == 0 && lab->nodes[node].services[0].output_w < 0,
+	   "once the node holds the pipe, the lab watches its end and closes the other");
+
+	PRINT("plain line\n");
 	text = log_text("dnsmasq");
 	ok(strstr(text, "plain line\n") != NULL, "a daemon the lab gave it is logged");
 	free(text);
-	SAY("log dnsmasq \x1b]0;owned\x07\x1b[2J and \xff\xfe bytes\n");
+	PRINT("\x1b]0;owned\x07\x1b[2J and \xff\xfe bytes\n");
 	text = log_text("dnsmasq");
 	ok(strstr(text, "\x1b") == NULL && strstr(text, "?]0;owned?") && strstr(text, "?? bytes"),
 	   "escape sequences and bytes that are not UTF-8 are cleaned before the log");
 	free(text);
-	say("log dnsmasq before\0after\n", 25);
+	print("before\0after\n", 13);
 	text = log_text("dnsmasq");
-	ok(strstr(text, "before") && !strstr(text, "after"), "an embedded NUL ends the message");
+	ok(strstr(text, "before?after\n") != NULL, "an embedded NUL becomes '?', and the line goes on");
 	free(text);
+	PRINT("half a ");
+	text = log_text("dnsmasq");
+	ok(strstr(text, "half a") == NULL, "a line without its end waits for it");
+	free(text);
+	PRINT("line\n");
+	text = log_text("dnsmasq");
+	ok(strstr(text, "half a line\n") != NULL, "then it goes on whole");
+	free(text);
+	char *longline = xcalloc(1, 10001);
+	memset(longline, 'x', 10000);
+	print(longline, 10000);
+	text = log_text("dnsmasq");
+	ok(strstr(text, longline) != NULL, "an overlong line without an end goes on in one piece");
+	free(text);
+	free(longline);
 
 	SAY("start ../../etc/passwd 42");
 	SAY("start dnsmasq 99999999999");
@@ -124,6 +168,14 @@ int main(void)
 	SAY("fail ../../../../etc/shadow is broken");
 	ok(lab->failed, "a fail message marks the lab failed");
 	ok(lab->nodes[node].n_services == 1, "the node still has only the daemon the lab gave it (names never add one)");
+
+	PRINT("no end");
+	close(out);
+	lab_pump(lab, 50);
+	text = log_text("dnsmasq");
+	ok(strstr(text, "no end\n") != NULL && lab->nodes[node].services[0].output < 0,
+	   "when the node's end closes, its last line is logged and the pipe is let go");
+	free(text);
 
 	close(peer);
 	char cmd[PATH_MAX + 16];

@@ -183,6 +183,10 @@ struct lab {
 	struct lab_watch watches[LAB_WATCHES_MAX];
 	bool torn_down;
 	uint64_t watcher_trace_ms;     /* when a watcher last traced */
+	bool tracing;                  /* a trace is under way (the lab serves others meanwhile) */
+	pid_t job_pid;                 /* a node_job's waiter the lab must not lose: */
+	int job_status;                /* …its status, if the SIGCHLD handler reaped it */
+	bool job_reaped;
 	int depth;                     /* dispatch_ready() calls under way (trace pumps inside one) */
 	struct net *net;
 	struct client *clients[MAX_CLIENTS];
@@ -319,6 +323,9 @@ int lab_watch_pause(struct lab *lab, int fd, bool paused);
 /* While starting: handle node messages and signals for up to timeout_ms.
  * Returns -EINTR if a signal asks the lab to stop. */
 int lab_pump(struct lab *lab, int timeout_ms);
+/* Inside a request that waits (trace): serve everything else that is
+ * ready, for up to timeout_ms. -EINTR once the lab is going down. */
+int lab_serve(struct lab *lab, int timeout_ms);
 /* A line for the `up` client while the lab starts. */
 void lab_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 json_t *lab_reply_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -109,6 +109,12 @@ int lab_pump(struct lab *lab, int timeout_ms)
 	return r < 0 ? r : lab->stopping ? -EINTR : 0;
 }
 
+int lab_serve(struct lab *lab, int timeout_ms)
+{
+	int r = dispatch_ready(lab, timeout_ms, false);
+	return r < 0 ? r : lab->stopping ? -EINTR : 0;
+}
+
 /* --- small services ------------------------------------------------------------ */
 
 void lab_progress(const char *fmt, ...)
@@ -162,10 +168,15 @@ static void on_signal(struct lab *lab, void *ctx)
 			return;
 		}
 		pid_t pid;
-		while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+		int status;
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			/* Reaped here, its pid is free: nobody may signal it later. */
 			if (pid == lab->traffic.pid)
 				lab->traffic.reaped = true;
+			if (pid == lab->job_pid) {
+				lab->job_status = status;
+				lab->job_reaped = true;
+			}
 			for (int i = 0; i < lab->topo->n_nodes; i++)
 				if (lab->nodes[i].pid == pid) {
 					log_err("node %s: its init exited", lab->topo->nodes[i].name);

@@ -633,8 +633,11 @@ pid_t node_enter(const struct node_door *d)
 	return 0;
 }
 
-int node_run(const struct node_door *d, char *const argv[], char *out, size_t size, int max_ms)
+int node_job_start(struct node_job *j, const struct node_door *d, char *const argv[], char *out, size_t size,
+		   int max_ms)
 {
+	*j = (struct node_job){ .waiter = -1, .out = -1, .pidfd = -1, .buf = out, .size = size };
+	out[0] = '\0';
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
@@ -651,41 +654,82 @@ int node_run(const struct node_door *d, char *const argv[], char *out, size_t si
 		close(p[0]);
 		return waiter;
 	}
-	/* The node may keep the pipe open (a process of its own holding the
-	 * command's stdout) or stop the command: read until the waiter is gone
-	 * or max_ms pass, then kill it (its command dies with it). */
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, waiter, 0);
+	j->waiter = waiter;
+	j->out = p[0];
+	j->pidfd = (int)syscall(SYS_pidfd_open, waiter, 0);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	uint64_t deadline = now_ms() + (uint64_t)max_ms;
-	size_t n = 0;
-	bool gone = false, timed_out = false;
-	char sink[4096];
-	while (!gone) {
-		int left = (int)(deadline - now_ms());
-		if (left <= 0) {
-			timed_out = true;
-			break;
-		}
-		struct pollfd pf[2] = { { p[0], POLLIN, 0 }, { pidfd, POLLIN, 0 } };
-		if (poll(pf, 2, left) < 0 && errno != EINTR)
-			break;
-		gone = pidfd < 0 || (pf[1].revents & POLLIN);
-		ssize_t r;
-		/* what is there now (all of it, once the waiter is gone) */
-		while ((r = read(p[0], n < size - 1 ? out + n : sink, n < size - 1 ? size - 1 - n : sizeof(sink))) > 0)
-			n += n < size - 1 ? (size_t)r : 0;
-		if (r == 0)
-			gone = true; /* every writer closed */
+	j->deadline = now_ms() + (uint64_t)max_ms;
+	return 0;
+}
+
+/* The node may keep the pipe open (a process of its own holding the
+ * command's stdout) or stop the command: it is over when the waiter is gone
+ * or the deadline passed (then it is killed: its command dies with it). */
+bool node_job_step(struct node_job *j, int wait_ms)
+{
+	if (j->over)
+		return true;
+	int left = (int)(j->deadline - now_ms());
+	if (left <= 0) {
+		node_job_kill(j);
+		j->timed_out = true;
+		return true;
 	}
-	out[n] = '\0';
-	close(p[0]);
-	if (timed_out)
-		kill(waiter, SIGKILL);
+	struct pollfd pf[2] = { { j->out, POLLIN, 0 }, { j->pidfd, POLLIN, 0 } };
+	if (poll(pf, 2, left < wait_ms ? left : wait_ms) < 0 && errno != EINTR)
+		j->over = true;
+	if (j->pidfd < 0 || (pf[1].revents & POLLIN))
+		j->over = true;
+	ssize_t r;
+	char sink[4096];
+	/* what is there now (all of it, once the waiter is gone) */
+	while ((r = read(j->out, j->n < j->size - 1 ? j->buf + j->n : sink,
+			 j->n < j->size - 1 ? j->size - 1 - j->n : sizeof(sink))) > 0)
+		j->n += j->n < j->size - 1 ? (size_t)r : 0;
+	if (r == 0)
+		j->over = true; /* every writer closed */
+	j->buf[j->n] = '\0';
+	return j->over;
+}
+
+void node_job_kill(struct node_job *j)
+{
+	if (j->waiter > 0)
+		kill(j->waiter, SIGKILL);
+	j->over = true;
+}
+
+int node_job_end(struct node_job *j, const int *reaped_status)
+{
+	if (j->out >= 0)
+		close(j->out);
+	if (j->pidfd >= 0)
+		close(j->pidfd);
+	j->out = j->pidfd = -1;
+	if (j->waiter <= 0)
+		return -ECHILD;
+	if (j->timed_out)
+		kill(j->waiter, SIGKILL);
 	int status;
-	while (waitpid(waiter, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (timed_out)
+	if (reaped_status)
+		status = *reaped_status;
+	else
+		while (waitpid(j->waiter, &status, 0) < 0)
+			if (errno != EINTR)
+				return -errno;
+	j->waiter = -1;
+	if (j->timed_out)
 		return -ETIMEDOUT;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int node_run(const struct node_door *d, char *const argv[], char *out, size_t size, int max_ms)
+{
+	struct node_job j;
+	int r = node_job_start(&j, d, argv, out, size, max_ms);
+	if (r < 0)
+		return r;
+	while (!node_job_step(&j, max_ms))
+		;
+	return node_job_end(&j, NULL);
 }

@@ -4,6 +4,8 @@
 #ifndef STACKLAB_NODE_H
 #define STACKLAB_NODE_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "service.h"
@@ -73,5 +75,28 @@ pid_t node_enter(const struct node_door *d);
  * when it is not over in max_ms, whatever the node does (stop it, hold its
  * output open). */
 int node_run(const struct node_door *d, char *const argv[], char *out, size_t size, int max_ms);
+
+/* node_run in steps, for a caller that must go on serving meanwhile (the
+ * lab daemon tracing a request): start it, step it whenever convenient,
+ * end it. */
+struct node_job {
+	pid_t waiter;
+	int out, pidfd;
+	char *buf;
+	size_t size, n;
+	uint64_t deadline;
+	bool over, timed_out;
+};
+/* 0, or -errno (nothing to step or end then). */
+int node_job_start(struct node_job *j, const struct node_door *d, char *const argv[], char *out, size_t size,
+		   int max_ms);
+/* Take in its output for up to wait_ms; true once it is over (its waiter
+ * gone, every writer closed, or max_ms passed: then it is killed). */
+bool node_job_step(struct node_job *j, int wait_ms);
+/* Kill it now (the caller gives up on it). */
+void node_job_kill(struct node_job *j);
+/* Reap it and return as node_run does. If someone else reaped the waiter
+ * (a SIGCHLD handler reaping every child), pass the status it got. */
+int node_job_end(struct node_job *j, const int *reaped_status);
 
 #endif

@@ -160,9 +160,9 @@ static const struct {
 	{ "set", NULL, CHANGE, set_request },
 };
 
-/* Watchers may ask for a trace this often at most: a trace holds the lab
- * while it waits (6 s at most, when the client node stops its curl), and a
- * watcher must not keep it held. */
+/* Watchers may ask for a trace this often at most: a trace takes the
+ * client node's curl and the switch's capture for up to 6 s (when the node
+ * stops its curl), and one trace runs at a time. */
 #define WATCHER_TRACE_GAP_MS 10000
 
 static bool peer(int fd, struct ucred *cred)
@@ -218,6 +218,8 @@ static json_t *dispatch(struct lab *lab, struct client *c, const char *line)
 	} else {
 		const char *no = refused(lab, c->fd, requests[i].access);
 		struct ucred cred;
+		if (!no && requests[i].fn == trace_request && lab->tracing)
+			no = "another trace is under way; try again in a moment";
 		if (!no && requests[i].fn == trace_request && peer(c->fd, &cred) && cred.uid != 0) {
 			if (now_ms() - lab->watcher_trace_ms < WATCHER_TRACE_GAP_MS)
 				no = "a watcher may trace once every 10 s";
@@ -303,7 +305,11 @@ static void on_client(struct lab *lab, void *ctx)
 			client_close(lab, i);
 			return;
 		}
+		/* A request may serve others while it waits (trace): this
+		 * client is left out of the loop until its reply is sent. */
+		lab_watch_pause(lab, c->fd, true);
 		json_t *reply = dispatch(lab, c, line);
+		lab_watch_pause(lab, c->fd, false);
 		free(line);
 		/* A subscriber owed the end of an event gets it before the
 		 * reply; one that cannot take a whole reply is let go rather

@@ -272,16 +272,39 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	gettimeofday(&tv0, NULL);
 	double t0 = (double)tv0.tv_sec + tv0.tv_usec / 1e6;
 	struct node_door door = lab_door(lab, client);
-	/* curl gives up after 5 s; a node that stops it holds the lab no
-	 * longer than that and a second (the daemon waits here). */
-	int code = node_run(&door, argv, out, sizeof(out), 6000);
+	/* curl gives up after 5 s, and the job after 6 (a node may stop its
+	 * curl). Meanwhile the lab serves everyone else: a frozen DNS must not
+	 * stall the other clients, the faults or the daemons' logs. */
+	struct node_job job;
+	lab->tracing = true;
+	int code = node_job_start(&job, &door, argv, out, sizeof(out), 6000);
+	bool stopping = false;
+	if (code == 0) {
+		lab->job_pid = job.waiter;
+		lab->job_reaped = false;
+		while (!node_job_step(&job, 0))
+			if (lab_serve(lab, 5) == -EINTR) {
+				node_job_kill(&job);
+				stopping = true;
+			}
+		lab->job_pid = 0;
+		code = node_job_end(&job, lab->job_reaped ? &lab->job_status : NULL);
+	}
 	int status = 0, port = 0;
 	double secs = 0;
 	sscanf(out, "%d %lf %d", &status, &secs, &port);
 	/* Let the daemons' lines reach us. */
 	uint64_t until = now_ms() + 300;
-	while (now_ms() < until)
-		lab_pump(lab, 50);
+	while (!stopping && now_ms() < until)
+		stopping = lab_serve(lab, 50) == -EINTR;
+	lab->tracing = false;
+	if (stopping) {
+		capture_stop(&cap);
+		for (int k = 0; k < n; k++)
+			if (w[k].fd >= 0)
+				close(w[k].fd);
+		return lab_reply_error("the lab is going down");
+	}
 	struct capture_path seen;
 	json_t *packets = capturing ? capture_packets(&cap, lab, rid, port, t0, &seen) : json_array();
 	if (!capturing)

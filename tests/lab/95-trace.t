@@ -51,7 +51,16 @@ like "$out" "no web server was UP" "and says why"
 sl heal --lab $LAB web1 >/dev/null
 
 sl fail --lab $LAB resolver freeze >/dev/null
-out=$(sl trace --lab $LAB); ok $([ $? -ne 0 ]; echo $?) "with the resolver frozen the traced request fails"
+# curl waits 5 s on a frozen resolver: meanwhile the lab serves the others.
+frozen=$(mktemp)
+sl trace --lab $LAB >"$frozen" 2>&1 &
+tracer=$!
+sleep 0.5
+like "$(sl trace --lab $LAB 2>&1)" "another trace is under way" "a second trace waits its turn, told so"
+st=$(sl status --lab $LAB); kill -0 $tracer 2>/dev/null; ok $? "while the trace waits on curl, status is answered (the trace is still running)"
+like "$st" "resolver .*frozen" "and it is the live state"
+wait $tracer; ok $([ $? -ne 0 ]; echo $?) "with the resolver frozen the traced request fails"
+out=$(cat "$frozen"); rm -f "$frozen"
 like "$out" "stopped at dns" "it ends at DNS"
 like "$out" "The DNS query got no answer" "and says why"
 sl heal --lab $LAB resolver >/dev/null

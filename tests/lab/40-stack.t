@@ -68,6 +68,31 @@ like "$out" "GET https://www.foobar.com/ → 200 in [0-9.]+ ms" "request: status
 like "$out" "served by +lb lb1, web web1, app app1" "request: which lb, web and app"
 out=$(sl request --lab $LAB /static/about.html); like "$out" "web web1, app -" "request: a static file never reaches the app"
 
+# Every request reaches the logs, the log events and the trace: 100 through
+# each path, each with its own id, while someone follows the log events.
+events=$(mktemp)
+timeout 60 "$STACKLAB" events --lab $LAB --json --filter log >"$events" 2>/dev/null &
+follower=$!
+sleep 0.3
+sl exec --lab $LAB client sh -c 'for i in $(seq 1 100); do
+	curl -4sk -o /dev/null -H "X-Request-ID: count-s$i" https://www.foobar.com/static/about.html
+	curl -4sk -o /dev/null -H "X-Request-ID: count-d$i" https://www.foobar.com/
+done'
+sleep 0.5
+kill $follower 2>/dev/null; wait $follower 2>/dev/null
+ids() { grep -o "count-$1[0-9]*" | sort -u | wc -l; }
+logs_dir=/run/stacklab/$LAB/logs
+is "$(cat $logs_dir/lb1/haproxy.log | ids s) $(cat $logs_dir/lb1/haproxy.log | ids d)" "100 100" "HAProxy's log has all 100 static and 100 dynamic requests"
+is "$(cat $logs_dir/web1/nginx.log | ids s) $(cat $logs_dir/web1/nginx.log | ids d)" "100 100" "Nginx's too"
+is "$(cat $logs_dir/app1/php-fpm.log | ids s) $(cat $logs_dir/app1/php-fpm.log | ids d)" "0 100" "PHP's has the 100 dynamic ones (and no static one)"
+is "$(sl exec --lab $LAB db1 cat /var/lib/mysql/general.log | ids d)" "100" "MariaDB's general log has the 100 dynamic ones"
+is "$(jq -r 'select(.daemon == "haproxy") | .line' "$events" | ids s) $(jq -r 'select(.daemon == "haproxy") | .line' "$events" | ids d)" "100 100" "the log events carry all of HAProxy's lines"
+is "$(jq -r 'select(.daemon == "nginx") | .line' "$events" | ids '[sd]')" "200" "and all of Nginx's"
+is "$(jq -r 'select(.daemon == "php-fpm") | .line' "$events" | ids d)" "100" "and all of PHP's"
+rm -f "$events"
+like "$(sl logs --lab $LAB web1 nginx | tail -1)" "count-d100" "stacklab logs ends with the last request"
+like "$(sl trace --lab $LAB)" "MariaDB on db1" "and a trace after them finds every hop"
+
 ps -eo comm= | grep -q '^mariadbd$'; inner_db=$?
 sl down --lab $LAB >/dev/null; ok $? "down"
 host_back_to "$before"; ok $? "after down: no namespace, link, mount, daemon process or lab file is left"

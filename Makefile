@@ -75,6 +75,8 @@ bench: all
 	bench/tui.sh
 	bench/lesson.sh
 	bench/designs.sh
+	bench/idle.sh
+	bench/classroom.sh
 
 # A libFuzzer target for the topology parser, built by clang from objects of
 # its own: the gcc objects above have neither coverage nor sanitizers. The

@@ -9,7 +9,11 @@
 #            through DNS-less https://VIP with Host: www.foobar.com
 #   baseline: the same daemons with the same rendered configs, all in ONE
 #            network namespace on loopback (every lab address on lo): no
-#            veths, no bridges, no per-node namespaces. Measured in this run.
+#            veths, no bridges, no per-node namespaces, no lab daemon.
+#            Logging is on in both: the baseline's daemons write theirs
+#            straight to files; the lab's go down its pipes to the lab
+#            daemon, which writes each daemon's log and its events.
+#            Measured in this run.
 #
 # Medians of RUNS (default 5). Needs root and wrk. Prints numbers; asserts
 # nothing. The traffic stays inside the lab's namespaces and stops by itself.

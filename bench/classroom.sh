@@ -1,0 +1,105 @@
+#!/bin/bash
+# classroom.sh — a class's worth of labs on one machine: LABS default labs
+# (default 30) started together, as thirty students would on a shared
+# server.
+#
+#   start: from the first `up` to the last one returning, each having seen
+#          its site answer a DB-backed HTTPS 200 (what `up` waits for);
+#          then each lab's own `request` is checked for a 200 from the app
+#   idle:  the whole machine's CPU over IDLE s (default 20) with every lab
+#          up and no traffic, in % of one core (the machine is otherwise idle)
+#   memory: the PSS of every lab's processes (daemons, inits, lab daemons)
+#   down:  all of them taken down together; then nothing may be left (no
+#          lab file, process, cgroup, mount or network namespace)
+#
+# Needs root. Prints numbers; exits non-zero if a lab failed or something
+# was left behind. Every request stays inside its own lab.
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+SL="$TOP/stacklab"
+LABS=${LABS:-30}
+IDLE=${IDLE:-20}
+PREFIX=${PREFIX:-class}
+tmp=$(mktemp -d)
+names=()
+for i in $(seq -w 1 "$LABS"); do names+=("$PREFIX-$i"); done
+cleanup() {
+	for n in "${names[@]}"; do "$SL" down --lab "$n" >/dev/null 2>&1 & done
+	wait
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ms() { date +%s%3N; }
+# What a lab may leave behind, for these labs only.
+leftovers() {
+	ls -d /run/stacklab/"$PREFIX"-* /sys/fs/cgroup/stacklab-"$PREFIX"-* /sys/fs/cgroup/*/stacklab-"$PREFIX"-* 2>/dev/null
+	grep "stacklab.*$PREFIX-" /proc/self/mounts
+	pgrep -f "stacklab.*--lab $PREFIX-" | grep -v "^$$\$"
+	lsns -t net -n -o NS,COMMAND 2>/dev/null | grep "stacklab" | grep "$PREFIX-"
+}
+[ -z "$(leftovers)" ] || { echo "bench/classroom.sh: labs named $PREFIX-* are already up; take them down first" >&2; exit 1; }
+before_net=$(lsns -t net -n -o NS 2>/dev/null | sort)
+
+t0=$(ms)
+for n in "${names[@]}"; do
+	"$SL" up --lab "$n" >"$tmp/$n.up" 2>&1 &
+done
+failed=0
+for job in $(jobs -p); do wait "$job" || failed=$((failed + 1)); done
+t1=$(ms)
+ready=0
+for n in "${names[@]}"; do
+	out=$("$SL" request --lab "$n" 2>/dev/null)
+	if grep -q '→ 200 in' <<<"$out" && grep -Eq 'database +[0-9]+ rows' <<<"$out"; then
+		ready=$((ready + 1))
+	else
+		echo "bench/classroom.sh: lab $n did not answer a DB-backed 200:" >&2
+		tail -3 "$tmp/$n.up" >&2
+	fi
+done
+slowest=$(sed -n 's/.* ready in \([0-9]*\) ms/\1/p' "$tmp"/*.up | sort -n | tail -1)
+
+cpu() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat; }
+read -r b0 i0 <<<"$(cpu)"
+sleep "$IDLE"
+read -r b1 i1 <<<"$(cpu)"
+idle=$(awk -v b=$((b1 - b0)) -v i=$((i1 - i0)) -v n="$(nproc)" 'BEGIN {printf "%.1f", b / (b + i) * n * 100}')
+
+pss=0
+for n in "${names[@]}"; do
+	d=$("$SL" status --lab "$n" --json 2>/dev/null | sed -n 's/^  "pid": \([0-9]*\),/\1/p')
+	[ -n "$d" ] || continue
+	kb=$(ps -e -o pid=,ppid= | awk -v root="$d" '
+		{ parent[$1] = $2 }
+		END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q]; if (q == root) print p } }' |
+		while read -r p; do awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null; done | awk '{s += $1} END {print s + 0}')
+	pss=$((pss + kb))
+done
+
+t2=$(ms)
+for n in "${names[@]}"; do "$SL" down --lab "$n" >/dev/null 2>&1 & done
+wait
+t3=$(ms)
+left=""
+for _ in $(seq 1 50); do
+	left=$(leftovers)
+	[ -z "$left" ] && [ "$(lsns -t net -n -o NS 2>/dev/null | sort)" = "$before_net" ] && break
+	sleep 0.1
+done
+[ "$(lsns -t net -n -o NS 2>/dev/null | sort)" = "$before_net" ] || left="$left network namespaces"
+
+printf '%d labs on %s (%d cores, %s)\n' "$LABS" "$(hostname)" "$(nproc)" "$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
+printf '  started together, all up             %6d ms  (slowest lab: %s ms by its own count; %d failed)\n' \
+	$((t1 - t0)) "${slowest:--}" "$failed"
+printf '  answering a DB-backed 200            %6d of %d\n' "$ready" "$LABS"
+printf '  idle CPU of the machine, all up      %6s %% of a core (%s s)\n' "$idle" "$IDLE"
+printf '  PSS of all labs                      %6d MiB  (%d MiB a lab)\n' $((pss / 1024)) $((pss / 1024 / LABS))
+printf '  taken down together                  %6d ms\n' $((t3 - t2))
+if [ -n "$left" ]; then
+	printf '  left behind:\n%s\n' "$left"
+	exit 1
+fi
+printf '  left behind                          nothing\n'
+[ "$ready" -eq "$LABS" ]

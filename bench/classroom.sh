@@ -55,8 +55,7 @@ for n in "${names[@]}"; do
 	if grep -q '→ 200 in' <<<"$out" && grep -Eq 'database +[0-9]+ rows' <<<"$out"; then
 		ready=$((ready + 1))
 	else
-		echo "bench/classroom.sh: lab $n did not answer a DB-backed 200:" >&2
-		tail -3 "$tmp/$n.up" >&2
+		echo "bench/classroom.sh: lab $n did not answer a DB-backed 200: $(grep -m1 'stacklab: node\|did not' "$tmp/$n.up")" >&2
 	fi
 done
 slowest=$(sed -n 's/.* ready in \([0-9]*\) ms/\1/p' "$tmp"/*.up | sort -n | tail -1)

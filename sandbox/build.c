@@ -11,6 +11,8 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -476,7 +478,78 @@ int lab_node_respawn(struct lab *lab, int i, struct sl_error *err)
 	return 0;
 }
 
+/* Labs that start at once share the machine's cores: thirty at once on two
+ * cores made each one's daemons so slow that most MariaDBs missed their
+ * 20 s (measured, bench/classroom.sh). So at most one lab per core starts
+ * its nodes at a time; the others wait their turn, saying so. A starting
+ * lab holds an exclusive flock on its own directory (the kernel lets it go
+ * if the daemon dies); a lab counts the others' by trying theirs. Two that
+ * look at once may both go: a soft limit, never a deadlock. */
+static int others_starting(const struct lab *lab)
+{
+	DIR *d = opendir(CTL_RUN_DIR);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (ctl_lab_name_ok(e->d_name) && strcmp(e->d_name, lab->name) != 0) {
+			int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+				n++;
+			close(fd); /* lets go of the shared lock, if it got one */
+		}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static int build(struct lab *lab, struct sl_error *err);
+
+static int take_start_turn(struct lab *lab, struct sl_error *err)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	_cleanup_close_ int all = open(CTL_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	lab->start_fd = open(lab->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (all < 0 || lab->start_fd < 0)
+		return sl_err(err, errno, "%s: %s", lab->start_fd < 0 ? lab->dir : CTL_RUN_DIR, strerror(errno));
+	/* Counting and taking are one step, under a lock on the labs' common
+	 * directory: labs started together would otherwise all count the
+	 * same few and all go. It is held for a count, never while waiting. */
+	for (int told = -1;;) {
+		if (flock(all, LOCK_EX) < 0)
+			return sl_err(err, errno, "%s: %s", CTL_RUN_DIR, strerror(errno));
+		int others = others_starting(lab);
+		bool go = others < (cores > 0 ? cores : 1);
+		if (go && flock(lab->start_fd, LOCK_EX | LOCK_NB) < 0)
+			return sl_err(err, errno, "%s: %s", lab->dir, strerror(errno));
+		flock(all, LOCK_UN);
+		if (go)
+			return 0;
+		if (others != told)
+			lab_progress("waiting for its turn: %d other labs are starting on this machine", others);
+		told = others;
+		int r = lab_pump(lab, 20 + (int)(now_ms() % 40)); /* not all in step */
+		if (r < 0)
+			return sl_err(err, -r, "%s", r == -EINTR ? "interrupted" : strerror(-r));
+	}
+}
+
+static void give_start_turn(struct lab *lab)
+{
+	if (lab->start_fd >= 0)
+		close(lab->start_fd);
+	lab->start_fd = -1;
+}
+
 int lab_build(struct lab *lab, struct sl_error *err)
+{
+	int r = build(lab, err);
+	give_start_turn(lab);
+	return r;
+}
+
+static int build(struct lab *lab, struct sl_error *err)
 {
 	const struct topo *t = lab->topo;
 	int r;
@@ -490,7 +563,7 @@ int lab_build(struct lab *lab, struct sl_error *err)
 	for (int i = 0; i < t->n_nodes; i++)
 		if ((r = prepare_node_dirs(lab, i, err)) < 0)
 			return sl_err_wrap(err, "node %s: ", t->nodes[i].name);
-	if ((r = make_switch(lab, err)) < 0)
+	if ((r = make_switch(lab, err)) < 0 || (r = take_start_turn(lab, err)) < 0)
 		return r;
 
 	lab_progress("starting %d nodes", t->n_nodes);

@@ -218,7 +218,7 @@ static struct lab *lab_new(const struct labd_options *opt)
 	lab->watch_gid = opt->watch_gid;
 	lab->t0_ms = now_ms();
 	lab->started = time(NULL);
-	lab->ctl_fd = lab->timer_fd = lab->rest_fd = lab->switch_ns = lab->publish.fd = lab->publish.http_fd = lab->publish.prom_fd = -1;
+	lab->ctl_fd = lab->timer_fd = lab->rest_fd = lab->start_fd = lab->switch_ns = lab->publish.fd = lab->publish.http_fd = lab->publish.prom_fd = -1;
 	for (int i = 0; i < PUBLISH_CONNS_MAX; i++)
 		lab->publish.conns[i].fd[0] = lab->publish.conns[i].fd[1] = -1;
 	for (int i = 0; i < TOPO_NODES_MAX; i++)

@@ -272,7 +272,9 @@ void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char
 	for (const char *p = text, *end = text + len; p < end;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
+		size_t keep = n < sizeof(line) ? n : sizeof(line) - 1;
+		memcpy(line, p, keep);
+		line[keep] = '\0';
 		p += n + 1;
 		if (follow)
 			lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s}", "kind", "log", "node", node_name(lab, node),

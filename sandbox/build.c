@@ -3,6 +3,7 @@
  * switch, the nodes and their links; then waiting until every node is
  * ready and, for the whole stack, the site answers the client. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,7 +12,6 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -424,14 +424,17 @@ static int wait_site(struct lab *lab, struct sl_error *err)
 static int spawn_node(struct lab *lab, int i, struct sl_error *err)
 {
 	struct lab_node *ln = &lab->nodes[i];
+	int r = logstore_open_pipes(lab, i, err);
+	if (r < 0)
+		return r;
 	ln->pid = node_spawn(&ln->spec, &ln->sync, err);
 	if (ln->pid < 0) {
-		int r = ln->pid;
+		r = ln->pid;
 		ln->pid = 0;
 		return r;
 	}
 	ln->state = NODE_STARTING;
-	int r = nodechan_watch(lab, i);
+	r = nodechan_watch(lab, i);
 	if (r < 0)
 		return sl_err(err, -r, "node %s: %s", ln->spec.node->name, strerror(-r));
 	if ((r = logstore_watch(lab, i, err)) < 0)
@@ -483,8 +486,8 @@ int lab_node_respawn(struct lab *lab, int i, struct sl_error *err)
  * 20 s (measured, bench/classroom.sh). So at most one lab per core starts
  * its nodes at a time; the others wait their turn, saying so. A starting
  * lab holds an exclusive flock on its own directory (the kernel lets it go
- * if the daemon dies); a lab counts the others' by trying theirs. Two that
- * look at once may both go: a soft limit, never a deadlock. */
+ * if the daemon dies); a lab counts the others' by trying theirs, and
+ * counts and takes its own in one step (take_start_turn). */
 static int others_starting(const struct lab *lab)
 {
 	DIR *d = opendir(CTL_RUN_DIR);

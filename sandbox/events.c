@@ -1,7 +1,8 @@
 /* events.c — the lab's live state and its event stream (see lab.h).
  *
  * Everything here is fed by what really happens: node inits report their
- * daemons' starts, exits and output; the daemons' own log lines tell VRRP
+ * daemons' starts and exits; the daemons' output comes down the lab's pipes
+ * (logstore.c), and their own log lines tell VRRP
  * states and HAProxy's view of its servers (watch.c); the switch's link
  * counters give the traffic on every veth. Each change is an event, one
  * JSON object per line to every subscriber of the control socket. */
@@ -273,6 +274,8 @@ void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		size_t keep = n < sizeof(line) ? n : sizeof(line) - 1;
+		while (keep < n && keep > 0 && ((unsigned char)p[keep] & 0xc0) == 0x80)
+			keep--; /* cut before a character, never inside one (JSON wants UTF-8) */
 		memcpy(line, p, keep);
 		line[keep] = '\0';
 		p += n + 1;

@@ -31,8 +31,8 @@
 /* A daemon's log on the host is kept to two files of this size at most:
  * NAME.log, and NAME.log.1 before it (the older lines are gone). */
 #define LOG_ROTATE (8 << 20)
-#define LOG_PIPE_SIZE (256 << 10)
-#define LOG_REST_MS 10           /* a busy daemon's pipe is read at most this often */ /* what a daemon may print while the lab is busy elsewhere */
+#define LOG_PIPE_SIZE (256 << 10) /* what a daemon may print while the lab is busy elsewhere */
+#define LOG_REST_MS 10            /* a busy daemon's pipe is read at most this often */
 #define SERVERS_MAX 16
 #define LINKS_MAX (TOPO_NODES_MAX * 2)
 #define FAULTS_MAX 64
@@ -156,6 +156,7 @@ struct client {
 	char *rest;                    /* the unsent end of an event the socket took only part of */
 	size_t rest_len;
 	unsigned long lost;            /* whole events dropped since the last one sent */
+	bool busy;                     /* its request is being answered (and may serve others meanwhile) */
 };
 
 struct lab;
@@ -357,9 +358,12 @@ int nodechan_watch(struct lab *lab, int i);
  * watch group, with `mode`; without a watch group, to root alone. */
 int lab_share(const struct lab *lab, int fd, const char *path, mode_t mode);
 /* The daemons node i will run, from the services file the lab rendered
- * for it (before the node exists), each with its log file in `logs` and
- * the pipe for its output (the write ends go into the node's spec). */
+ * for it (before the node exists), each with its log file in `logs`. */
 int logstore_register(struct lab *lab, int i, const char *logs, struct sl_error *err);
+/* Before node i's init is cloned (at up, and again when a heal starts a
+ * node whose init died): a fresh pipe for each daemon's output, the write
+ * ends in the node's spec. What the old pipes held is taken in first. */
+int logstore_open_pipes(struct lab *lab, int i, struct sl_error *err);
 /* Once node i's init holds the write ends: close the lab's copies and read
  * the pipes in the lab's loop. */
 int logstore_watch(struct lab *lab, int i, struct sl_error *err);

@@ -55,13 +55,17 @@ int lab_watch(struct lab *lab, int fd, lab_handler *fn, void *ctx, bool early)
 	return -EMFILE;
 }
 
+/* Paused, fd leaves epoll altogether: with no events asked for, epoll
+ * would still report a hang-up (a client that went away while its
+ * request waits), and its handler would run under the request. */
 int lab_watch_pause(struct lab *lab, int fd, bool paused)
 {
 	for (int k = 0; k < LAB_WATCHES_MAX; k++) {
 		struct lab_watch *w = &lab->watches[k];
 		if (w->fn && w->fd == fd) {
-			struct epoll_event ev = { .events = paused ? 0 : EPOLLIN, .data.ptr = w };
-			return epoll_ctl(lab->ep, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+			int r = paused ? epoll_ctl(lab->ep, EPOLL_CTL_DEL, fd, NULL) : epoll_ctl(lab->ep, EPOLL_CTL_ADD, fd, &ev);
+			return r < 0 && errno != ENOENT && errno != EEXIST ? -errno : 0;
 		}
 	}
 	return -ENOENT;

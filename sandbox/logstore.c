@@ -64,25 +64,6 @@ int logstore_register(struct lab *lab, int i, const char *logs, struct sl_error 
 		if (s->log_fd < 0 || lab_share(lab, s->log_fd, NULL, 0640) < 0)
 			return sl_err(err, errno, "node %s: %s: %s", ln->spec.node->name, path, strerror(errno));
 		ln->n_services++;
-		int p[2];
-		if (pipe2(p, O_CLOEXEC) < 0)
-			return sl_err(err, errno, "node %s: a pipe for %s: %s", ln->spec.node->name, s->name, strerror(errno));
-		s->output = p[0];
-		s->output_w = p[1];
-		/* The node's root owns it, as if its init had made it: a daemon
-		 * that opens /dev/stdout (Nginx's access_log) opens it again
-		 * through /proc, and needs a pipe it may open. */
-		uid_t root = ln->spec.idmap ? ln->spec.idmap->base : 0;
-		if (fchown(p[1], root, root) < 0)
-			return sl_err(err, errno, "node %s: the pipe for %s: %s", ln->spec.node->name, s->name,
-				      strerror(errno));
-		/* Room for a burst while the lab is busy elsewhere (a daemon
-		 * blocks on a full pipe); the default 64 KiB if refused. */
-		(void)fcntl(p[0], F_SETPIPE_SZ, LOG_PIPE_SIZE);
-		if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0)
-			return sl_err(err, errno, "node %s: %s", ln->spec.node->name, strerror(errno));
-		ln->spec.outputs[k] = p[1];
-		ln->spec.n_outputs = k + 1;
 	}
 	return 0;
 }
@@ -132,8 +113,8 @@ static void on_rested(struct lab *lab, void *ctx)
 {
 	(void)ctx;
 	uint64_t ticks;
-	if (read(lab->rest_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
-		return;
+	/* EAGAIN too: rest() may have armed the timer again since it rang */
+	(void)!read(lab->rest_fd, &ticks, sizeof(ticks));
 	for (int i = 0; i < lab->topo->n_nodes; i++)
 		for (int k = 0; k < lab->nodes[i].n_services; k++) {
 			struct lab_service *s = &lab->nodes[i].services[k];
@@ -168,9 +149,11 @@ static void rest(struct lab *lab, struct lab_service *s)
  * s->part for its end (or goes on as it is, once it fills s->part). */
 static void drain(struct lab *lab, struct lab_service *s)
 {
-	enum { CHUNK = 64 << 10 };
+	enum { CHUNK = 64 << 10, CHUNKS = 16 };
 	static char buf[sizeof(s->part) + CHUNK + 2];
-	while (s->output >= 0) {
+	/* At most CHUNKS reads a call: a node writing without end (its root
+	 * can) must not keep the lab here; epoll calls again for the rest. */
+	for (int round = 0; round < CHUNKS && s->output >= 0; round++) {
 		memcpy(buf, s->part, s->part_len);
 		ssize_t r = read(s->output, buf + s->part_len, CHUNK);
 		if (r < 0 && errno == EINTR)
@@ -212,6 +195,44 @@ static void drain(struct lab *lab, struct lab_service *s)
 static void on_output(struct lab *lab, void *ctx)
 {
 	drain(lab, ctx);
+}
+
+int logstore_open_pipes(struct lab *lab, int i, struct sl_error *err)
+{
+	struct lab_node *ln = &lab->nodes[i];
+	ln->spec.n_outputs = 0;
+	for (int k = 0; k < ln->n_services; k++) {
+		struct lab_service *s = &ln->services[k];
+		/* A node started again: what its last life printed comes first. */
+		drain(lab, s);
+		if (s->part_len) {
+			s->part[s->part_len] = '\n';
+			take_lines(lab, s, s->part, s->part_len + 1);
+			s->part_len = 0;
+		}
+		logstore_unwatch(lab, s);
+		close_fd(&s->output_w);
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return sl_err(err, errno, "node %s: a pipe for %s: %s", ln->spec.node->name, s->name, strerror(errno));
+		s->output = p[0];
+		s->output_w = p[1];
+		/* The node's root owns it, as if its init had made it: a daemon
+		 * that opens /dev/stdout (Nginx's access_log) opens it again
+		 * through /proc, and needs a pipe it may open. */
+		uid_t root = ln->spec.idmap ? ln->spec.idmap->base : 0;
+		if (fchown(p[1], root, root) < 0)
+			return sl_err(err, errno, "node %s: the pipe for %s: %s", ln->spec.node->name, s->name,
+				      strerror(errno));
+		/* Room for a burst while the lab is busy elsewhere (a daemon
+		 * blocks on a full pipe); the default 64 KiB if refused. */
+		(void)fcntl(p[0], F_SETPIPE_SZ, LOG_PIPE_SIZE);
+		if (fcntl(p[0], F_SETFL, O_NONBLOCK) < 0)
+			return sl_err(err, errno, "node %s: %s", ln->spec.node->name, strerror(errno));
+		ln->spec.outputs[k] = p[1];
+		ln->spec.n_outputs = k + 1;
+	}
+	return 0;
 }
 
 int logstore_watch(struct lab *lab, int i, struct sl_error *err)

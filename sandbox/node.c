@@ -326,12 +326,12 @@ static void command(struct service_set *set, const char *cmd)
 	}
 }
 
+static int n_outputs; /* the lab's pipes the init holds, from fd SYNC_FD + 1 */
+
 /* The init's life after setup: start the node's daemons, report ready once
  * each one serves, then report their exits, reap whatever dies in the node,
  * and leave when the lab daemon goes. What the daemons print goes straight
  * to the lab on its own pipes: the init never touches a log line. */
-static int n_outputs; /* the lab's pipes the init holds, from fd SYNC_FD + 1 */
-
 static void __attribute__((noreturn)) init_loop(void)
 {
 	sigset_t mask;
@@ -670,13 +670,8 @@ bool node_job_step(struct node_job *j, int wait_ms)
 	if (j->over)
 		return true;
 	int left = (int)(j->deadline - now_ms());
-	if (left <= 0) {
-		node_job_kill(j);
-		j->timed_out = true;
-		return true;
-	}
 	struct pollfd pf[2] = { { j->out, POLLIN, 0 }, { j->pidfd, POLLIN, 0 } };
-	if (poll(pf, 2, left < wait_ms ? left : wait_ms) < 0 && errno != EINTR)
+	if (poll(pf, 2, left <= 0 ? 0 : left < wait_ms ? left : wait_ms) < 0 && errno != EINTR)
 		j->over = true;
 	if (j->pidfd < 0 || (pf[1].revents & POLLIN))
 		j->over = true;
@@ -689,18 +684,27 @@ bool node_job_step(struct node_job *j, int wait_ms)
 	if (r == 0)
 		j->over = true; /* every writer closed */
 	j->buf[j->n] = '\0';
+	/* Over just in time counts as over; only then may the deadline say. */
+	if (!j->over && (int)(j->deadline - now_ms()) <= 0) {
+		node_job_kill(j);
+		j->timed_out = true;
+	}
 	return j->over;
 }
 
+/* By pidfd: the waiter may have been reaped by someone else already (the
+ * lab's SIGCHLD handler), and its pid be another process's now. */
 void node_job_kill(struct node_job *j)
 {
-	if (j->waiter > 0)
-		kill(j->waiter, SIGKILL);
+	if (j->pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, j->pidfd, SIGKILL, NULL, 0);
 	j->over = true;
 }
 
 int node_job_end(struct node_job *j, const int *reaped_status)
 {
+	if (j->timed_out)
+		node_job_kill(j);
 	if (j->out >= 0)
 		close(j->out);
 	if (j->pidfd >= 0)
@@ -708,8 +712,6 @@ int node_job_end(struct node_job *j, const int *reaped_status)
 	j->out = j->pidfd = -1;
 	if (j->waiter <= 0)
 		return -ECHILD;
-	if (j->timed_out)
-		kill(j->waiter, SIGKILL);
 	int status;
 	if (reaped_status)
 		status = *reaped_status;

@@ -95,13 +95,18 @@ static void on_node(struct lab *lab, void *ctx)
 	struct lab_node *ln = ctx;
 	int i = (int)(ln - lab->nodes);
 	static char msg[1024];
-	/* What its daemons printed comes first: the last lines a daemon
-	 * wrote before it died, then the news of its death. */
-	logstore_drain(lab, i);
 	for (;;) {
 		ssize_t len = recv(ln->sync, msg, sizeof(msg) - 1, MSG_DONTWAIT);
 		if (len < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
+		/* Before news of a death (a daemon's exit, a failed start, the
+		 * init gone): the last lines it printed come first, as they
+		 * were written first. Not before "start": a daemon's first
+		 * lines must not come before the news that it started. */
+		if (len > 0)
+			msg[len] = '\0';
+		if (len <= 0 || str_has_prefix(msg, NODE_MSG_EXIT) || str_has_prefix(msg, NODE_MSG_FAIL))
+			logstore_drain(lab, i);
 		if (len <= 0) {
 			if (ln->state == NODE_STARTING)
 				node_failed(lab, i, (char[]){ "its init died while starting" });
@@ -109,7 +114,6 @@ static void on_node(struct lab *lab, void *ctx)
 			ln->sync = -1;
 			return;
 		}
-		msg[len] = '\0';
 		/* A NUL inside would cut what checks see from what is used. */
 		on_node_message(lab, i, msg, strnlen(msg, (size_t)len));
 	}

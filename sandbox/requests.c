@@ -294,7 +294,7 @@ static void on_client(struct lab *lab, void *ctx)
 {
 	int i = (int)(intptr_t)ctx;
 	struct client *c = lab->clients[i];
-	if (!c)
+	if (!c || c->busy)
 		return;
 	for (;;) {
 		char *line = NULL;
@@ -306,10 +306,13 @@ static void on_client(struct lab *lab, void *ctx)
 			return;
 		}
 		/* A request may serve others while it waits (trace): this
-		 * client is left out of the loop until its reply is sent. */
+		 * client is left out of the loop, hang-ups included, until its
+		 * reply is sent; nothing else closes a client. */
+		c->busy = true;
 		lab_watch_pause(lab, c->fd, true);
 		json_t *reply = dispatch(lab, c, line);
 		lab_watch_pause(lab, c->fd, false);
+		c->busy = false;
 		free(line);
 		/* A subscriber owed the end of an event gets it before the
 		 * reply; one that cannot take a whole reply is let go rather

@@ -61,6 +61,13 @@ st=$(sl status --lab $LAB); kill -0 $tracer 2>/dev/null; ok $? "while the trace 
 like "$st" "resolver .*frozen" "and it is the live state"
 wait $tracer; ok $([ $? -ne 0 ]; echo $?) "with the resolver frozen the traced request fails"
 out=$(cat "$frozen"); rm -f "$frozen"
+# A tracer that goes away while its trace waits: the lab answers it to no
+# one, and goes on.
+sl trace --lab $LAB >/dev/null 2>&1 &
+tracer=$!
+sleep 0.5; kill -9 $tracer; wait $tracer 2>/dev/null
+sleep 5.5
+sl status --lab $LAB >/dev/null; ok $? "a tracer killed while its trace waited: the lab still answers once the trace is over"
 like "$out" "stopped at dns" "it ends at DNS"
 like "$out" "The DNS query got no answer" "and says why"
 sl heal --lab $LAB resolver >/dev/null

@@ -73,6 +73,7 @@ static int setup(void)
 	r |= write_file(services, "[dnsmasq]\ncommand = /bin/true\nready = running\n", 0644);
 	struct sl_error err = { 0 };
 	r |= logstore_register(lab, node, logs, &err);
+	r |= logstore_open_pipes(lab, node, &err);
 	out = dup(ln->services[0].output_w); /* what the node's init would hold */
 	int sv[2];
 	r |= socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv);
@@ -113,11 +114,15 @@ int main(void)
 	free(text);
 
 	/* Before the pipe is in the lab's loop: only the drain that comes
-	 * before each message of the init can read it. */
+	 * before news of a death can read it. */
 	PRINT("last words\n");
-	SAY("ready");
+	SAY("start dnsmasq 4240");
 	text = log_text("dnsmasq");
-	ok(strstr(text, "last words\n") != NULL, "what a daemon printed is logged before the init's next news is taken");
+	ok(strstr(text, "last words") == NULL, "a daemon's lines are not taken ahead of the news that it started");
+	free(text);
+	SAY("exit dnsmasq exited with status 1");
+	text = log_text("dnsmasq");
+	ok(strstr(text, "last words\n") != NULL, "a dying daemon's last lines are logged before the news of its exit");
 	free(text);
 	struct sl_error err = { 0 };
 	ok(logstore_watch(lab, node, &err) == 0 && lab->nodes[node].services[0].output_w < 0,

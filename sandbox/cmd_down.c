@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -58,6 +59,20 @@ static int clean_stale(const char *lab, json_t **reply)
 {
 	_cleanup_free_ char *dir = ctl_lab_dir(lab);
 	_cleanup_free_ char *lock = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);
+	/* A lab still starting (waiting for its turn, or its daemons) has no
+	 * socket yet: its daemon is told to stop, and rolls the lab back. */
+	_cleanup_free_ char *pid_path = xasprintf("%s/pid", dir);
+	_cleanup_free_ char *pid_text = read_file(pid_path, NULL);
+	int pid = pid_text ? atoi(pid_text) : 0;
+	if (lock_held(lock) && pid > 1 && kill(pid, SIGTERM) == 0) {
+		fprintf(stderr, "stacklab down: lab %s is starting; stopping it\n", lab);
+		for (int i = 0; i < 600 && lock_held(lock); i++)
+			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
+		if (!lock_held(lock)) {
+			printf("lab %s was stopped while it started; nothing of it is left\n", lab);
+			return EXIT_OK;
+		}
+	}
 	if (lock_held(lock)) {
 		fprintf(stderr, "stacklab down: lab %s is starting; taking it down once it answers\n", lab);
 		json_t *req = json_pack("{s:s}", "cmd", "down");

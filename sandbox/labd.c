@@ -255,6 +255,13 @@ int labd_main(const struct labd_options *opt)
 		sl_err(&err, -r, "%s: %s", log_path, strerror(-r));
 	if (r == 0 && (r = watch_signals(lab)) < 0)
 		sl_err(&err, -r, "signals: %s", strerror(-r));
+	/* Who to stop while it starts (it has no socket until it is up):
+	 * `down` reads this while the lab's lock says a daemon lives, and
+	 * its SIGTERM is taken by the loop from now on. */
+	_cleanup_free_ char *pid_path = ctl_lab_path(lab->name, "pid");
+	_cleanup_free_ char *pid_text = xasprintf("%d\n", (int)getpid());
+	if (r == 0 && (r = write_file(pid_path, pid_text, 0644)) < 0)
+		sl_err(&err, -r, "%s: %s", pid_path, strerror(-r));
 	/* The host-side listener is made while still in the host's namespace. */
 	if (r == 0 && opt->publish_port)
 		r = publish_listen(lab, opt->publish_addr, opt->publish_port, opt->publish_http_port, opt->publish_prom_port, &err);

@@ -48,13 +48,18 @@ for t in 0.02 0.15 0.4 0.6; do
 done
 like "$out" "interrupted; nothing of it is left" "up says it was interrupted and rolled back"
 
-# down while up is still starting waits for it rather than pulling its files.
-sl up --lab $LAB >/dev/null 2>&1 &
+TMPOUT=$(mktemp)
+trap 'rm -rf "$data" "$TMPOUT"; lab_cleanup $LAB' EXIT
+# down while up is still starting stops it: its daemon rolls the lab back
+# (a lab waiting for its turn in a full classroom has no socket yet).
+sl up --lab $LAB >"$TMPOUT" 2>&1 &
 up_pid=$!
 sleep 0.2
 out=$(sl down --lab $LAB 2>&1); ok $? "down during up succeeds"
-like "$out" "is starting; taking it down once it answers" "down says it waits for the starting lab"
-wait $up_pid
+like "$out" "is starting; stopping it" "down says it stops the starting lab"
+like "$out" "was stopped while it started; nothing of it is left" "and that nothing of it is left"
+wait $up_pid; ok $([ $? -ne 0 ]; echo $?) "the interrupted up fails"
+like "$(cat "$TMPOUT")" "did not start|was interrupted" "and says the lab did not come up"
 host_back_to "$before"; ok $? "nothing is left after down during up"
 
 out=$(sl up --lab $LAB 2>&1); ok $? "the next up works"

@@ -17,6 +17,7 @@
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SL="$TOP/stacklab"
+. "$TOP/bench/lib.sh"
 LABS=${LABS:-30}
 IDLE=${IDLE:-20}
 PREFIX=${PREFIX:-class}
@@ -70,11 +71,7 @@ pss=0
 for n in "${names[@]}"; do
 	d=$("$SL" status --lab "$n" --json 2>/dev/null | sed -n 's/^  "pid": \([0-9]*\),/\1/p')
 	[ -n "$d" ] || continue
-	kb=$(ps -e -o pid=,ppid= | awk -v root="$d" '
-		{ parent[$1] = $2 }
-		END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q]; if (q == root) print p } }' |
-		while read -r p; do awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null; done | awk '{s += $1} END {print s + 0}')
-	pss=$((pss + kb))
+	pss=$((pss + $(lab_pss "$d")))
 done
 
 t2=$(ms)

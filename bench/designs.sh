@@ -9,24 +9,13 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SL="$TOP/stacklab"
+. "$TOP/bench/lib.sh"
 RUNS=${RUNS:-5}
 LAB=bench-designs
 trap '"$SL" down --lab $LAB >/dev/null 2>&1 || true' EXIT
 
 ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-# The PSS of the lab daemon and every process under it (its nodes' inits
-# and their daemons), MiB.
-pss() {
-	local all total=0 p
-	all=$(ps -eo pid=,ppid= | awk -v root="$1" '
-		{ parent[$1] = $2 }
-		END { for (p in parent) { q = p; while (q != "" && q != root && q != 1 && q != 0) q = parent[q]; if (q == root) print p }; print root }')
-	for p in $all; do
-		total=$((total + $(awk '/^Pss:/ {s += $2} END {print s + 0}' /proc/$p/smaps_rollup 2>/dev/null || echo 0)))
-	done
-	echo $((total / 1024))
-}
+pss() { echo $(($(lab_pss "$1") / 1024)); } # MiB
 
 # One run first, untimed: the CA and the database template exist after it.
 "$SL" up --lab $LAB --topology single >/dev/null 2>&1 && "$SL" down --lab $LAB >/dev/null

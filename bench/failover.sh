@@ -13,6 +13,7 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SL="$TOP/stacklab"
+. "$TOP/bench/lib.sh"
 RUNS=${RUNS:-5}
 RATE=${RATE:-100}
 LAB=bench-failover
@@ -21,19 +22,6 @@ evpid=
 trap 'exit 1' INT TERM PIPE
 trap '[ -n "$evpid" ] && kill $evpid 2>/dev/null; cp "$ev" /tmp/failover-ev.json 2>/dev/null; cp /run/stacklab/$LAB/lab.log /tmp/failover-lab.log 2>/dev/null; rm -f "$ev"; "$SL" down --lab $LAB >/dev/null 2>&1 || true' EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-holders() { "$SL" status --lab $LAB --json | jq -r '.vips[0].held_by | join(" ")'; }
-# wait_holder NODE: until NODE alone holds the VIP and traffic flows through it
-wait_holder() {
-	local i
-	for i in $(seq 1 600); do
-		[ "$(holders)" = "$1" ] && "$SL" events --lab $LAB --json --filter traffic --count 3 |
-			jq -e -s "all(.result == \"ok\" and .lb == \"$1\")" >/dev/null && return 0
-		sleep 0.05
-	done
-	echo "bench/failover.sh: the VIP did not settle on $1" >&2
-	return 1
-}
 daemon_pid() { "$SL" status --lab $LAB --json | jq -r .pid; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 

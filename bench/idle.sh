@@ -22,6 +22,7 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SL="$TOP/stacklab"
+. "$TOP/bench/lib.sh"
 RUNS=${RUNS:-3}
 RATE=${RATE:-50}
 IDLE=${IDLE:-20}
@@ -32,16 +33,12 @@ trap 'exit 1' INT TERM PIPE
 trap '[ -n "$evpid" ] && kill $evpid 2>/dev/null; rm -f "$ev"; "$SL" down --lab $LAB >/dev/null 2>&1 || true' EXIT
 command -v jq >/dev/null || { echo "bench/idle.sh: needs jq" >&2; exit 1; }
 
-median() { sort -n | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 hz=$(getconf CLK_TCK)
 
 # "NODE/DAEMON TICKS" for the lab daemon and everything below it.
 snapshot() {
 	local d=$1
-	ps -e -o pid=,ppid= | awk -v root="$d" '
-		{ parent[$1] = $2 }
-		END { for (p in parent) { q = p; while (q in parent && q != root && q > 1) q = parent[q]; if (q == root) print p }; print root }' |
-		while read -r p; do
+	lab_procs "$d" | while read -r p; do
 			stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
 			node=$(sed -n 's|^0::/.*/\([^/]*\)$|\1|p; s|^[0-9]*:pids:/.*/\([^/]*\)$|\1|p' "/proc/$p/cgroup" 2>/dev/null | head -1)
 			comm=$(cat "/proc/$p/comm" 2>/dev/null)
@@ -61,16 +58,6 @@ idle_cpu() {
 }
 parts() { sort -k2 -rn "$ev.parts" | head -5 | awk '{printf "%s %.1f  ", $1, $2}'; }
 
-holders() { "$SL" status --lab $LAB --json | jq -r '.vips[0].held_by | join(" ")'; }
-wait_holder() {
-	for _ in $(seq 1 400); do
-		[ "$(holders)" = "$1" ] && "$SL" events --lab $LAB --json --filter traffic --count 3 |
-			jq -e -s "all(.result == \"ok\" and .lb == \"$1\")" >/dev/null && return 0
-		sleep 0.05
-	done
-	echo "bench/idle.sh: the VIP did not settle on $1" >&2
-	return 1
-}
 # since MARK, ms from the fault to the first event matching JQ
 delay() {
 	tail -n +"$1" "$ev" | jq -rs "(map(select(.kind == \"fault\" and .action == \"fail\")) | first | .time) as \$t0
@@ -100,7 +87,7 @@ haproxy_cfg() { in_lbs "sed -i '$1' /etc/haproxy/haproxy.cfg && kill -USR2 \$(pg
 keepalived_cfg() { in_lbs "sed -i '$1' /etc/keepalived/keepalived.conf && kill -HUP \$(pgrep -o keepalived)"; sleep 1; }
 
 up() {
-	"$SL" up --lab $LAB "$@" >/dev/null
+	"$SL" up --lab $LAB "$@" >"$ev" 2>&1 || { cat "$ev" >&2; exit 1; }
 	"$SL" events --lab $LAB --json --filter fault,traffic,backend,vip >"$ev" 2>/dev/null &
 	evpid=$!
 	sleep 2

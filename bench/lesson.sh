@@ -7,12 +7,12 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SL="$TOP/stacklab"
+. "$TOP/bench/lib.sh"
 RUNS=${RUNS:-5}
 LESSON=${LESSON:-kill-master}
 trap '"$SL" down --lab bench-lesson >/dev/null 2>&1 || true' EXIT
 
 ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 check=() base=()
 for i in $(seq 1 "$RUNS"); do

@@ -20,6 +20,7 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SL="$TOP/stacklab"
+. "$TOP/bench/lib.sh"
 RUNS=${RUNS:-5}
 DUR=${DUR:-3}
 LAB=bench-stack
@@ -34,7 +35,6 @@ trap cleanup EXIT
 
 command -v wrk >/dev/null || { echo "bench/stack.sh: needs wrk (apt-get install wrk)" >&2; exit 1; }
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 up_ms() { "$SL" up --lab $LAB "$@" 2>/dev/null | sed -n 's/.* ready in \([0-9]*\) ms/\1/p'; }
 
 # --- up, cold and warm --------------------------------------------------------

@@ -5,6 +5,7 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SL="$TOP/stacklab"
+. "$TOP/bench/lib.sh"
 RUNS=${RUNS:-3}
 RATE=${RATE:-100}
 LAB=bench-tui
@@ -12,7 +13,6 @@ S=bench-tui-$$
 trap 'tmux kill-session -t $S 2>/dev/null; "$SL" down --lab $LAB >/dev/null 2>&1 || true' EXIT
 trap 'exit 1' INT TERM
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 cpu() { # cpu PID SECONDS: percent of one core
 	local a b
 	a=$(awk '{print $14 + $15}' "/proc/$1/stat"); sleep "$2"; b=$(awk '{print $14 + $15}' "/proc/$1/stat")

@@ -11,6 +11,7 @@
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SL="$TOP/stacklab"
+. "$TOP/bench/lib.sh"
 RUNS=${RUNS:-5}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; "$SL" down --lab bench >/dev/null 2>&1 || true' EXIT
@@ -26,7 +27,6 @@ gen() { # gen N: N daemon-less nodes; two of them on both networks, like the LBs
 }
 
 ms() { date +%s%3N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 measure() { # measure TOPOLOGY: prints "up_median down_median"
 	local topo=$1 i t0 t1 t2 ups=() downs=()

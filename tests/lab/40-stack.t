@@ -60,7 +60,9 @@ is "$holders" "1" "exactly one lb holds the VIP"
 # writes rather than read it at once.
 notified() { sl exec --lab $LAB "$1" cat /run/keepalived.state 2>/dev/null | grep -q "^$2 "; }
 wait_until 15 notified lb1 MASTER; ok $? "lb1 is MASTER (keepalived notify)"
-wait_until 15 notified lb2 BACKUP; ok $? "lb2 is BACKUP"
+wait_until 15 notified lb2 BACKUP; ok $? "lb2 is BACKUP" ||
+	diag "lb2's notify file: $(sl exec --lab $LAB lb2 cat /run/keepalived.state 2>&1)" \
+		"lb2's keepalived said: $(sl logs --lab $LAB lb2 keepalived 2>&1 | tail -8)"
 like "$(sl exec --lab $LAB lb1 cat /etc/haproxy/haproxy.cfg)" "server web1 10.0.0.21:80 check" "the rendered config is a plain file a teacher can read"
 
 out=$(sl request --lab $LAB); ok $? "stacklab request"

@@ -100,6 +100,19 @@ static void take_lines(struct lab *lab, struct lab_service *s, char *text, size_
 	lab_daemon_output(lab, s->node, s->name, text, n);
 }
 
+/* The unfinished line s printed, as a line of its own: its writer is gone.
+ * Copied out, as take_lines needs room for a '\n' and a NUL after it. */
+static void flush_part(struct lab *lab, struct lab_service *s)
+{
+	char line[sizeof(s->part) + 2];
+	if (!s->part_len)
+		return;
+	memcpy(line, s->part, s->part_len);
+	line[s->part_len] = '\n';
+	take_lines(lab, s, line, s->part_len + 1);
+	s->part_len = 0;
+}
+
 /* A busy pipe rests: a daemon that prints a line per request would wake
  * the lab for each, and the lab's waking, not its work, costs what the
  * daemons then lack (measured: a third of the lab's throughput). A pipe
@@ -160,11 +173,7 @@ static void drain(struct lab *lab, struct lab_service *s)
 			continue;
 		if (r <= 0) {
 			if (r == 0 || errno != EAGAIN) { /* the node is gone, every writer with it */
-				if (s->part_len) {
-					buf[s->part_len] = '\n';
-					take_lines(lab, s, buf, s->part_len + 1);
-					s->part_len = 0;
-				}
+				flush_part(lab, s);
 				logstore_unwatch(lab, s);
 			}
 			return;
@@ -205,11 +214,7 @@ int logstore_open_pipes(struct lab *lab, int i, struct sl_error *err)
 		struct lab_service *s = &ln->services[k];
 		/* A node started again: what its last life printed comes first. */
 		drain(lab, s);
-		if (s->part_len) {
-			s->part[s->part_len] = '\n';
-			take_lines(lab, s, s->part, s->part_len + 1);
-			s->part_len = 0;
-		}
+		flush_part(lab, s);
 		logstore_unwatch(lab, s);
 		close_fd(&s->output_w);
 		int p[2];
@@ -240,10 +245,7 @@ int logstore_watch(struct lab *lab, int i, struct sl_error *err)
 	struct lab_node *ln = &lab->nodes[i];
 	for (int k = 0; k < ln->n_services; k++) {
 		struct lab_service *s = &ln->services[k];
-		if (s->output_w >= 0) {
-			close(s->output_w);
-			s->output_w = -1;
-		}
+		close_fd(&s->output_w);
 		int r = lab_watch(lab, s->output, on_output, s, true);
 		if (r < 0)
 			return sl_err(err, -r, "node %s: %s", ln->spec.node->name, strerror(-r));

@@ -34,13 +34,15 @@ static bool in_list(const char *list, const char *word)
 	return false;
 }
 
+/* Does subscriber c take events of this kind, or about this node? */
+static bool wants(const struct client *c, const char *kind, const char *node)
+{
+	return !c->filter[0] || (kind && in_list(c->filter, kind)) || (node && in_list(c->filter, node));
+}
+
 static bool matches(const struct client *c, json_t *ev)
 {
-	if (!c->filter[0])
-		return true;
-	const char *kind = json_string_value(json_object_get(ev, "kind"));
-	const char *node = json_string_value(json_object_get(ev, "node"));
-	return (kind && in_list(c->filter, kind)) || (node && in_list(c->filter, node));
+	return wants(c, json_string_value(json_object_get(ev, "kind")), json_string_value(json_object_get(ev, "node")));
 }
 
 /* Send what the socket takes of text; keep the rest for later. Returns
@@ -253,16 +255,14 @@ static void set_server(struct lab *lab, int node, const struct watch_event *w)
 				w->instance, "server", w->server, "state", w->state));
 }
 
-/* Does a subscriber take events of this kind, or of this node? A busy
- * daemon prints a line per request: its lines become JSON only when
+/* Does any subscriber take events of this kind, or about this node? A
+ * busy daemon prints a line per request: its lines become JSON only when
  * someone follows them. */
 static bool followed(const struct lab *lab, const char *kind, const char *node)
 {
-	for (int i = 0; i < MAX_CLIENTS; i++) {
-		const struct client *c = lab->clients[i];
-		if (c && c->subscribed && (!c->filter[0] || in_list(c->filter, kind) || in_list(c->filter, node)))
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (lab->clients[i] && lab->clients[i]->subscribed && wants(lab->clients[i], kind, node))
 			return true;
-	}
 	return false;
 }
 
@@ -296,7 +296,6 @@ void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char
 	}
 }
 
-/* Where www.DOMAIN points: "lb1 203.0.113.11" (a VIP: its name). */
 /* The lab's domain as its servers answer it now (`set` may have changed
  * www and the TTL): NULL when no node serves it. */
 static json_t *zone_json(const struct lab *lab)
@@ -319,6 +318,7 @@ static json_t *zone_json(const struct lab *lab)
 			 lab->dns.serial > 1);
 }
 
+/* Where www.DOMAIN points: "lb1 203.0.113.11" (a VIP: its name). */
 static json_t *www_text(const struct topo *t)
 {
 	const struct in_addr *a = topo_www_addr(t);

@@ -34,6 +34,13 @@ struct watched {
 	off_t from;
 };
 
+static void close_watched(struct watched *w, int n)
+{
+	for (int k = 0; k < n; k++)
+		if (w[k].fd >= 0)
+			close(w[k].fd);
+}
+
 struct explain {
 	char kind[16], key[16], text[400];
 };
@@ -300,9 +307,7 @@ json_t *trace_request(struct lab *lab, json_t *req)
 	lab->tracing = false;
 	if (stopping) {
 		capture_stop(&cap);
-		for (int k = 0; k < n; k++)
-			if (w[k].fd >= 0)
-				close(w[k].fd);
+		close_watched(w, n);
 		return lab_reply_error("the lab is going down");
 	}
 	struct capture_path seen;
@@ -499,8 +504,6 @@ json_t *trace_request(struct lab *lab, json_t *req)
 				  status, "ms", secs * 1000, "curl", code, "hops", hops, "packets", packets);
 	if (stopped)
 		json_object_set_new(reply, "stopped_at", json_string(stopped));
-	for (int k = 0; k < n; k++)
-		if (w[k].fd >= 0)
-			close(w[k].fd);
+	close_watched(w, n);
 	return reply;
 }

@@ -56,7 +56,7 @@ frozen=$(mktemp)
 sl trace --lab $LAB >"$frozen" 2>&1 &
 tracer=$!
 sleep 0.5
-like "$(sl trace --lab $LAB 2>&1)" "another trace is under way" "a second trace waits its turn, told so"
+like "$(sl trace --lab $LAB 2>&1)" "another trace is under way" "a second trace is refused while one runs, and told why"
 st=$(sl status --lab $LAB); kill -0 $tracer 2>/dev/null; ok $? "while the trace waits on curl, status is answered (the trace is still running)"
 like "$st" "resolver .*frozen" "and it is the live state"
 wait $tracer; ok $([ $? -ne 0 ]; echo $?) "with the resolver frozen the traced request fails"

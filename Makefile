@@ -31,7 +31,7 @@ LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
 ENGINE := error util inifile userns role profile topo net caps filter render service node ctl timing pki dbtemplate dnszone watch events fault traffic trafficd publish cgroup capture trace incidents settings firewall lesson logstore nodechan teardown build requests labd
-CLI := main cli tty lessonrun cmd_up cmd_down cmd_status cmd_exec cmd_list cmd_request cmd_logs cmd_events cmd_fail cmd_traffic cmd_tui cmd_trace cmd_lesson cmd_incidents cmd_set cmd_capture cmd_dns
+CLI := main cli tty lessonrun cmd_up cmd_down cmd_status cmd_exec cmd_list cmd_request cmd_logs cmd_events cmd_fail cmd_traffic cmd_tui cmd_trace cmd_lesson cmd_incidents cmd_set cmd_capture cmd_dns cmd_allow
 ENGINE_OBJ := $(ENGINE:%=build/%.o)
 CLI_OBJ := $(CLI:%=build/%.o)
 TUI_OBJ := $(patsubst tui/%.c,build/tui_%.o,$(wildcard tui/*.c))

@@ -255,9 +255,9 @@ static int prepare_node_dirs(struct lab *lab, int i, struct sl_error *err)
 	ln->spec.node = tn;
 	ln->qps = ln->qps_5xx = -1;
 	ln->spec.idmap = &lab->idmap;
-	snprintf(ln->spec.root, sizeof(ln->spec.root), "%s/nodes/%s/root", lab->dir, tn->name);
-	snprintf(ln->spec.etc, sizeof(ln->spec.etc), "%s/nodes/%s/etc", lab->dir, tn->name);
-	snprintf(ln->spec.var, sizeof(ln->spec.var), "%s/nodes/%s/var", lab->dir, tn->name);
+	snprintf(ln->spec.root, sizeof(ln->spec.root), "%s/%s/root", LAB_NODES_DIR, tn->name);
+	snprintf(ln->spec.etc, sizeof(ln->spec.etc), "%s/%s/etc", LAB_NODES_DIR, tn->name);
+	snprintf(ln->spec.var, sizeof(ln->spec.var), "%s/%s/var", LAB_NODES_DIR, tn->name);
 	char logs[PATH_MAX];
 	snprintf(logs, sizeof(logs), "%s/logs/%s", lab->dir, tn->name);
 	int r;
@@ -280,23 +280,26 @@ static int prepare_node_dirs(struct lab *lab, int i, struct sl_error *err)
 		return r;
 	/* Everything the node may write is its root's, inside its user
 	 * namespace; the host's root it is not. */
-	_cleanup_free_ char *dir = xasprintf("%s/nodes/%s", lab->dir, tn->name);
+	_cleanup_free_ char *dir = xasprintf("%s/%s", LAB_NODES_DIR, tn->name);
 	return userns_shift_tree(dir, &lab->idmap, err);
 }
 
-/* The nodes' files (rendered /etc, /var, roots) live on a tmpfs mounted in a
- * mount namespace of the daemon's own: fast to write, invisible to the host,
- * and gone with the daemon however it ends. */
+/* The nodes' files (rendered /etc, /var, roots) live on a tmpfs mounted on
+ * /tmp in a mount namespace of the daemon's own: fast to write, invisible
+ * to the host, and gone with the daemon however it ends. On /tmp, not in
+ * the lab's directory: a node's root (an id of its own) must pass through
+ * every directory above its files, and a user's run directory is theirs
+ * alone (0700). */
 static int make_nodes_fs(struct lab *lab, struct sl_error *err)
 {
-	_cleanup_free_ char *nodes = xasprintf("%s/nodes", lab->dir);
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return sl_err(err, errno, "the daemon's mount namespace: %s", strerror(errno));
 	/* Bounded: a node that fills its disk gets ENOSPC, like a real one;
 	 * the host's memory is not the limit. */
-	if (mkdir(nodes, 0755) < 0 ||
-	    mount("tmpfs", nodes, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=" NODES_FS_SIZE) < 0)
-		return sl_err(err, errno, "tmpfs on %s: %s", nodes, strerror(errno));
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=" NODES_FS_SIZE) < 0 ||
+	    mkdir(LAB_NODES_DIR, 0755) < 0)
+		return sl_err(err, errno, "tmpfs for the nodes' files on /tmp: %s", strerror(errno));
+	lab->nodes_fs = true;
 	return 0;
 }
 
@@ -490,7 +493,7 @@ int lab_node_respawn(struct lab *lab, int i, struct sl_error *err)
  * counts and takes its own in one step (take_start_turn). */
 static int others_starting(const struct lab *lab)
 {
-	DIR *d = opendir(CTL_RUN_DIR);
+	DIR *d = opendir(run_dir());
 	int n = 0;
 	struct dirent *e;
 	while (d && (e = readdir(d)))
@@ -512,16 +515,16 @@ static int build(struct lab *lab, struct sl_error *err);
 static int take_start_turn(struct lab *lab, struct sl_error *err)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	_cleanup_close_ int all = open(CTL_RUN_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int all = open(run_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	lab->start_fd = open(lab->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (all < 0 || lab->start_fd < 0)
-		return sl_err(err, errno, "%s: %s", lab->start_fd < 0 ? lab->dir : CTL_RUN_DIR, strerror(errno));
+		return sl_err(err, errno, "%s: %s", lab->start_fd < 0 ? lab->dir : run_dir(), strerror(errno));
 	/* Counting and taking are one step, under a lock on the labs' common
 	 * directory: labs started together would otherwise all count the
 	 * same few and all go. It is held for a count, never while waiting. */
 	for (int told = -1;;) {
 		if (flock(all, LOCK_EX) < 0)
-			return sl_err(err, errno, "%s: %s", CTL_RUN_DIR, strerror(errno));
+			return sl_err(err, errno, "%s: %s", run_dir(), strerror(errno));
 		int others = others_starting(lab);
 		bool go = others < (cores > 0 ? cores : 1);
 		if (go && flock(lab->start_fd, LOCK_EX | LOCK_NB) < 0)

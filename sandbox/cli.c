@@ -6,43 +6,78 @@
 #include <sys/wait.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl.h"
+#include "userns.h"
 #include "util.h"
 
-bool cli_need_root(const char *cmd)
+bool cli_may_run_labs(const char *cmd)
 {
-	if (geteuid() == 0)
+	if (!rootless())
 		return true;
-	fprintf(stderr, "stacklab %s: only root may build, enter or change a lab (try: sudo stacklab %s)\n", cmd, cmd);
+	struct sl_error err = { 0 };
+	if (userns_check_own(&err) == 0)
+		return true;
+	fprintf(stderr, "stacklab %s: %s\n", cmd, err.msg);
 	return false;
 }
 
-char **cli_labs_up(void)
+/* The labs up in run directory `dir`, as `prefix` + name, appended to
+ * labs[*n…] (grown as needed). */
+static char **labs_in(char **labs, size_t *n, const char *dir, const char *prefix)
 {
-	size_t n = 0, cap = 8;
-	char **labs = xcalloc(cap + 1, sizeof(char *));
-	DIR *d = opendir(CTL_RUN_DIR);
+	DIR *d = opendir(dir);
 	struct dirent *e;
 	while (d && (e = readdir(d))) {
 		if (e->d_name[0] == '.' || !ctl_lab_name_ok(e->d_name))
 			continue;
-		int fd = ctl_connect(e->d_name);
+		_cleanup_free_ char *ref = xasprintf("%s%s", prefix, e->d_name);
+		int fd = ctl_connect(ref);
 		if (fd < 0)
 			continue;
 		close(fd);
-		if (n == cap) {
-			cap *= 2;
-			labs = realloc(labs, (cap + 1) * sizeof(char *));
-			if (!labs)
-				die("out of memory");
-		}
-		labs[n++] = xstrdup(e->d_name);
-		labs[n] = NULL;
+		labs = realloc(labs, (*n + 2) * sizeof(char *));
+		if (!labs)
+			die("out of memory");
+		labs[(*n)++] = steal_ptr(&ref);
+		labs[*n] = NULL;
+	}
+	if (d)
+		closedir(d);
+	return labs;
+}
+
+char **cli_labs_up(void)
+{
+	size_t n = 0;
+	char **labs = xcalloc(1, sizeof(char *));
+	labs = labs_in(labs, &n, run_dir(), "");
+	/* A user may watch root's labs through their watch group. */
+	if (rootless())
+		labs = labs_in(labs, &n, SYSTEM_RUN_DIR, "root/");
+	return labs;
+}
+
+char **cli_labs_all(void)
+{
+	size_t n = 0;
+	char **labs = xcalloc(1, sizeof(char *));
+	labs = labs_in(labs, &n, SYSTEM_RUN_DIR, "");
+	DIR *d = opendir("/run/user");
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		struct passwd *pw = e->d_name[0] >= '1' && e->d_name[0] <= '9' ? getpwuid((uid_t)atoi(e->d_name)) : NULL;
+		if (!pw || !ctl_lab_ref_ok(pw->pw_name) /* any name a lab ref can carry */)
+			continue;
+		_cleanup_free_ char *dir = xasprintf("/run/user/%s/stacklab", e->d_name);
+		_cleanup_free_ char *prefix = xasprintf("%s/", pw->pw_name);
+		labs = labs_in(labs, &n, dir, prefix);
 	}
 	if (d)
 		closedir(d);
@@ -58,7 +93,7 @@ void cli_labs_free(char **labs)
 
 bool cli_any_lab_dir(void)
 {
-	DIR *d = opendir(CTL_RUN_DIR);
+	DIR *d = opendir(SYSTEM_RUN_DIR);
 	struct dirent *e;
 	bool any = false;
 	while (d && !any && (e = readdir(d)))
@@ -68,25 +103,40 @@ bool cli_any_lab_dir(void)
 	return any;
 }
 
+bool cli_owns(const char *lab)
+{
+	if (!rootless())
+		return true;
+	_cleanup_free_ char *dir = ctl_lab_dir(lab);
+	struct stat st;
+	return stat(dir, &st) == 0 && st.st_uid == getuid();
+}
+
 char *cli_pick_lab(const char *cmd, const char *given)
 {
 	if (!given || !*given)
 		given = getenv("STACKLAB_LAB");
 	if (given && *given) {
-		if (!ctl_lab_name_ok(given)) {
-			fprintf(stderr, "stacklab %s: '%s' is not a lab name (a-z, 0-9 and '-', at most %d)\n", cmd,
-				given, CTL_LAB_NAME_MAX - 1);
+		if (!ctl_lab_ref_ok(given)) {
+			fprintf(stderr, "stacklab %s: '%s' is not a lab name (a-z, 0-9 and '-', at most %d; or USER/NAME)\n",
+				cmd, given, CTL_LAB_NAME_MAX - 1);
 			return NULL;
 		}
+		/* A user's name is theirs first; else root's lab of that name,
+		 * which its watch group may watch. */
+		_cleanup_free_ char *own = ctl_lab_dir(given);
+		_cleanup_free_ char *shared = xasprintf("%s/%s", SYSTEM_RUN_DIR, given);
+		if (rootless() && !strchr(given, '/') && access(own, F_OK) < 0 && access(shared, F_OK) == 0)
+			return xasprintf("root/%s", given);
 		return xstrdup(given);
 	}
 	char **labs = cli_labs_up();
 	char *pick = NULL;
-	if (!labs[0] && geteuid() != 0 && cli_any_lab_dir()) {
+	if (!labs[0] && rootless() && cli_any_lab_dir()) {
 		fprintf(stderr, "stacklab %s: needs root (or a lab's watch group): labs are up, but none you may "
 				"watch (try: sudo stacklab %s; see stacklab up --group)\n", cmd, cmd);
 	} else if (!labs[0]) {
-		fprintf(stderr, "stacklab %s: no lab is up (start one with: sudo stacklab up)\n", cmd);
+		fprintf(stderr, "stacklab %s: no lab is up (start one with: stacklab up)\n", cmd);
 	} else if (labs[1]) {
 		fprintf(stderr, "stacklab %s: several labs are up (", cmd);
 		for (char **l = labs; *l; l++)
@@ -149,6 +199,10 @@ json_t *cli_node(const char *cmd, const char *lab, json_t *st, const char *name)
 
 int cli_door(const char *cmd, const char *lab, const char *node, const char *role, struct cli_door *out)
 {
+	if (!cli_owns(lab)) {
+		fprintf(stderr, "stacklab %s: lab %s is not yours: only its owner (and root) may enter its nodes\n", cmd, lab);
+		return -1;
+	}
 	json_t *st = cli_status(cmd, lab);
 	if (!st)
 		return -1;

@@ -28,14 +28,26 @@ int cmd_tui(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_incidents(int argc, char **argv);
 int cmd_lesson(int argc, char **argv);
+int cmd_allow(int argc, char **argv);
 
-/* Commands that change or enter a lab need root; say so and return false. */
-bool cli_need_root(const char *cmd);
+/* May this user bring labs up? Root may; an ordinary user may if the
+ * machine gives them what a lab in their own user namespace needs
+ * (userns_check_own). Says why not and returns false. */
+bool cli_may_run_labs(const char *cmd);
+
+/* Is `lab` the caller's own (root owns every lab)? Entering its nodes
+ * takes that; watching and changing it are the lab daemon's to allow. */
+bool cli_owns(const char *lab);
+
+/* Every lab up on the machine, as USER/NAME for users' labs (root's list
+ * --all). */
+char **cli_labs_all(void);
 
 /* The lab a command acts on: `given` if set (checked), else $STACKLAB_LAB,
  * else the only lab that is up. Prints why not and returns NULL. */
 char *cli_pick_lab(const char *cmd, const char *given);
-/* Is there a lab's directory at all (up, or one the caller cannot see)? */
+/* Is there a directory of root's labs at all (up, or one the caller cannot
+ * see)? */
 bool cli_any_lab_dir(void);
 
 /* Subscribe to lab `lab`'s events of `filter` ("" for all): the socket,

@@ -19,6 +19,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -165,11 +167,13 @@ int cmd_capture(int argc, char **argv)
 		fprintf(stderr, "stacklab capture: expected one LINK (e.g. lb1-eth0; see stacklab capture --help)\n");
 		return EXIT_USAGE;
 	}
-	if (!cli_need_root("capture"))
-		return EXIT_FAIL;
 	_cleanup_free_ char *lab = cli_pick_lab("capture", given);
 	if (!lab)
 		return EXIT_FAIL;
+	if (!cli_owns(lab)) {
+		fprintf(stderr, "stacklab capture: lab %s is not yours: only its owner (and root) may capture on its links\n", lab);
+		return EXIT_FAIL;
+	}
 	json_t *st = cli_status("capture", lab);
 	if (!st)
 		return EXIT_FAIL;
@@ -180,11 +184,15 @@ int cmd_capture(int argc, char **argv)
 		json_decref(st);
 		return EXIT_FAIL;
 	}
-	/* The switch is the lab daemon's own network namespace. */
-	char ns[64];
-	snprintf(ns, sizeof(ns), "/proc/%lld/ns/net", json_integer_value(json_object_get(st, "pid")));
-	int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
-	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
+	/* The switch is the lab daemon's own network namespace; a user's lab
+	 * daemon has a user namespace of its own too, which owns it. */
+	pid_t daemon = (pid_t)json_integer_value(json_object_get(st, "pid"));
+	char theirs[64];
+	snprintf(theirs, sizeof(theirs), "/proc/%d/ns/user", (int)daemon);
+	struct stat a, b;
+	bool own_userns = stat(theirs, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && a.st_ino != b.st_ino;
+	int nsfd = (int)syscall(SYS_pidfd_open, daemon, 0);
+	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET | (own_userns ? CLONE_NEWUSER : 0)) < 0) {
 		fprintf(stderr, "stacklab capture: cannot join lab %s's switch: %s\n", lab, strerror(errno));
 		json_decref(st);
 		return EXIT_FAIL;

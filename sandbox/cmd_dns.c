@@ -173,8 +173,6 @@ int cmd_dns(int argc, char **argv)
 		fprintf(stderr, "stacklab dns: --json goes with cache\n");
 		return EXIT_USAGE;
 	}
-	if (!cli_need_root("dns"))
-		return EXIT_FAIL;
 	_cleanup_free_ char *lab = cli_pick_lab("dns", given);
 	if (!lab)
 		return EXIT_FAIL;

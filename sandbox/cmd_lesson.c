@@ -286,7 +286,7 @@ int cmd_lesson(int argc, char **argv)
 		return worst;
 	}
 	if (strcmp(action, "check") == 0) {
-		if (!cli_need_root("lesson check"))
+		if (!cli_may_run_labs("lesson check"))
 			return EXIT_FAIL;
 		int worst = EXIT_OK;
 		for (; optind < argc; optind++) {

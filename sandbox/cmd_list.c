@@ -1,4 +1,5 @@
 /* cmd_list.c — `stacklab list`: the labs that are up on this machine. */
+#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -6,42 +7,82 @@
 #include "ctl.h"
 #include "util.h"
 
+static void list_help(FILE *out)
+{
+	fprintf(out, "usage: stacklab list [--all] [--json]\n\n"
+		     "List the labs that are up: name, topology, nodes, daemon pid. Your own labs,\n"
+		     "and root's labs whose watch group you are in.\n\n"
+		     "  -a, --all   root: every user's labs too, as USER/NAME (a lab whose owner\n"
+		     "              has not let root watch it shows its name and pid only)\n"
+		     "  -j, --json  as JSON\n"
+		     "  -h, --help  show this help\n");
+}
+
 int cmd_list(int argc, char **argv)
 {
-	bool json = argc > 1 && (strcmp(argv[1], "--json") == 0 || strcmp(argv[1], "-j") == 0);
-	if (argc > 2 || (argc > 1 && !json)) {
-		bool h = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
-		fprintf(h ? stdout : stderr, "usage: stacklab list [--json]\n\nList the labs that are up: name, topology, "
-						"nodes, daemon pid.\n\n  -j, --json  as JSON\n");
-		return h ? EXIT_OK : EXIT_USAGE;
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool json = false, all = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ajh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': all = true; break;
+		case 'j': json = true; break;
+		case 'h': list_help(stdout); return EXIT_OK;
+		default: list_help(stderr); return EXIT_USAGE;
+		}
 	}
-	char **labs = cli_labs_up();
-	json_t *all = json_array();
-	if (!labs[0] && !json && geteuid() != 0 && cli_any_lab_dir())
+	if (optind < argc) {
+		fprintf(stderr, "stacklab list: unexpected argument '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (all && rootless()) {
+		fprintf(stderr, "stacklab list: --all is root's: a user sees their own labs (and root's they may watch)\n");
+		return EXIT_FAIL;
+	}
+	char **labs = all ? cli_labs_all() : cli_labs_up();
+	json_t *out = json_array();
+	if (!labs[0] && !json && rootless() && cli_any_lab_dir())
 		fprintf(stderr, "stacklab list: needs root (or a lab's watch group) to see the labs that are up (try: sudo stacklab list)\n");
 	else if (!labs[0] && !json)
 		printf("no lab is up\n");
 	else if (!json)
-		printf("%-16s %-16s %-6s %s\n", "LAB", "TOPOLOGY", "NODES", "PID");
+		printf("%-24s %-16s %-6s %s\n", "LAB", "TOPOLOGY", "NODES", "PID");
 	for (char **l = labs; *l; l++) {
-		json_t *st = cli_status("list", *l);
-		if (!st)
-			continue;
-		if (json)
-			json_array_append_new(all, json_pack("{s:s, s:s, s:i, s:I}", "lab", *l, "topology",
-							     json_string_value(json_object_get(st, "topology")), "nodes",
-							     (int)json_array_size(json_object_get(st, "nodes")), "pid",
-							     json_integer_value(json_object_get(st, "pid"))));
-		else
-			printf("%-16s %-16s %-6zu %lld\n", *l, json_string_value(json_object_get(st, "topology")),
-			       json_array_size(json_object_get(st, "nodes")), json_integer_value(json_object_get(st, "pid")));
+		json_t *req = json_pack("{s:s}", "cmd", "status"), *st = NULL;
+		int r = ctl_call(*l, req, &st);
+		json_decref(req);
+		bool shown = r == 0 && json_is_true(json_object_get(st, "ok"));
+		/* Not shared with root: what the machine knows of it still is. */
+		_cleanup_free_ char *pid_path = ctl_lab_path(*l, "pid");
+		_cleanup_free_ char *pid_text = shown ? NULL : read_file(pid_path, NULL);
+		long long pid = shown ? json_integer_value(json_object_get(st, "pid")) : pid_text ? atoll(pid_text) : 0;
+		const char *topology = shown ? json_string_value(json_object_get(st, "topology")) : NULL;
+		int nodes = shown ? (int)json_array_size(json_object_get(st, "nodes")) : -1;
+		if (r == 0 || all) {
+			if (json) {
+				json_t *o = json_pack("{s:s, s:I}", "lab", *l, "pid", (json_int_t)pid);
+				if (shown)
+					json_object_update_new(o, json_pack("{s:s, s:i}", "topology", topology, "nodes", nodes));
+				json_array_append_new(out, o);
+			} else if (shown) {
+				printf("%-24s %-16s %-6d %lld\n", *l, topology, nodes, pid);
+			} else {
+				printf("%-24s %-16s %-6s %lld\n", *l, "(not shared)", "-", pid);
+			}
+		}
 		json_decref(st);
 	}
 	if (json) {
-		json_dumpf(all, stdout, CTL_JSON_PRETTY);
+		json_dumpf(out, stdout, CTL_JSON_PRETTY);
 		putchar('\n');
 	}
-	json_decref(all);
+	json_decref(out);
 	cli_labs_free(labs);
 	return EXIT_OK;
 }

@@ -108,7 +108,8 @@ int cmd_logs(int argc, char **argv)
 	_cleanup_close_ int fd = follow ? cli_subscribe("logs", lab, "log") : -1;
 	if (follow && fd < 0)
 		return EXIT_FAIL;
-	_cleanup_free_ char *dir = xasprintf("%s/%s/logs/%s", CTL_RUN_DIR, lab, node);
+	_cleanup_free_ char *logs = ctl_lab_path(lab, "logs");
+	_cleanup_free_ char *dir = xasprintf("%s/%s", logs, node);
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	char names[16][64];

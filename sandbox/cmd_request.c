@@ -107,8 +107,6 @@ int cmd_request(int argc, char **argv)
 		fprintf(stderr, "stacklab request: PATH must start with '/' and hold no spaces: '%s'\n", path);
 		return EXIT_USAGE;
 	}
-	if (!cli_need_root("request"))
-		return EXIT_FAIL;
 	_cleanup_free_ char *lab = cli_pick_lab("request", given);
 	if (!lab)
 		return EXIT_FAIL;

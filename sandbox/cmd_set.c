@@ -51,8 +51,6 @@ int cmd_set(int argc, char **argv)
 				"(see stacklab set --help)\n");
 		return EXIT_USAGE;
 	}
-	if (!cli_need_root("set"))
-		return EXIT_FAIL;
 	_cleanup_free_ char *lab = cli_pick_lab("set", given);
 	if (!lab)
 		return EXIT_FAIL;

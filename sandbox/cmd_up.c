@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <arpa/inet.h>
 #include <getopt.h>
+#include <limits.h>
 #include <grp.h>
 #include <string.h>
 #include <sys/file.h>
@@ -17,6 +18,7 @@
 #include "labd.h"
 #include "timing.h"
 #include "topo.h"
+#include "userns.h"
 #include "util.h"
 
 static void help(FILE *out)
@@ -39,6 +41,10 @@ static void help(FILE *out)
 		     "                            the TUI) besides root: members of group NAME\n"
 		     "                            (default: stacklab, if the group exists; none: root only).\n"
 		     "                            Changing a lab (fail, heal, traffic, down) is root's alone\n"
+		     "  -a, --allow none|watch|lessons\n"
+		     "                            a user's lab (up without root): whether root of the\n"
+		     "                            host (the teacher) may watch it, or watch it and run\n"
+		     "                            lessons on it (default: none; stacklab allow changes it)\n"
 		     "      --tui                 open the TUI once the lab is up\n"
 		     "  -h, --help                show this help\n");
 }
@@ -73,7 +79,7 @@ static bool parse_publish(const char *arg, char *addr, size_t size, int ports[3]
  * inherits the fd), so a held lock means the lab is up. */
 static int take_lock(const char *lab, int *fd_out)
 {
-	_cleanup_free_ char *path = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);
+	_cleanup_free_ char *path = xasprintf("%s/%s.lock", run_dir(), lab);
 	for (int tries = 0; tries < 10; tries++) {
 		_cleanup_close_ int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0)
@@ -92,6 +98,7 @@ static int take_lock(const char *lab, int *fd_out)
 }
 
 static volatile sig_atomic_t interrupted;
+static char **original_argv;
 
 static void on_interrupt(int sig)
 {
@@ -167,7 +174,7 @@ static int relay_progress(int fd, const char *lab, pid_t daemon, uint64_t t0)
 static void report_left(const char *lab, const char *what)
 {
 	_cleanup_free_ char *dir = ctl_lab_dir(lab);
-	_cleanup_free_ char *lock = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);
+	_cleanup_free_ char *lock = xasprintf("%s/%s.lock", run_dir(), lab);
 	const char *left = access(dir, F_OK) == 0 ? dir : access(lock, F_OK) == 0 ? lock
 			   : cgroup_exists(lab) ? "its cgroups" : NULL;
 	if (left)
@@ -177,8 +184,57 @@ static void report_left(const char *lab, const char *what)
 		fprintf(stderr, "stacklab up: lab %s %s; nothing of it is left\n", lab, what);
 }
 
+/* Without root, a port below the kernel's unprivileged start (1024) is not
+ * the user's to listen on: say so, with the way around it. */
+static bool port_unprivileged(int https, int http, int prom)
+{
+	_cleanup_free_ char *text = read_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", NULL);
+	int first = text ? atoi(text) : 1024;
+	int ports[] = { https, http, prom };
+	for (size_t i = 0; i < ARRAY_SIZE(ports); i++)
+		if (ports[i] && ports[i] < first) {
+			fprintf(stderr, "stacklab up: --publish: port %d is below %d, which only root may listen on "
+					"(net.ipv4.ip_unprivileged_port_start); take one from %d up, e.g. --publish %d\n",
+				ports[i], first, first, ports[i] + 8000 < 65536 ? ports[i] + 8000 : 8443);
+			return false;
+		}
+	return true;
+}
+
+/* An ordinary user's lab is built in a user namespace of theirs, by this
+ * same command run again inside it (see userns_enter_own). */
+static int run_in_own_userns(int argc)
+{
+	struct sl_error err = { 0 };
+	if (userns_enter_own(&err) < 0) {
+		fprintf(stderr, "stacklab up: %s\n", err.msg);
+		return EXIT_FAIL;
+	}
+	char uid[16];
+	snprintf(uid, sizeof(uid), "%u", (unsigned)lab_user());
+	char **args = xcalloc((size_t)argc + 2, sizeof(char *));
+	args[0] = "stacklab";
+	for (int i = 0; i < argc; i++)
+		args[i + 1] = original_argv[i];
+	setenv(USERNS_OF_ENV, uid, 1);
+	/* By its own path, not /proc/self/exe: the daemon's name is then
+	 * stacklab, as root's is. */
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		execv(exe, args);
+	}
+	fprintf(stderr, "stacklab up: run again in the lab's user namespace: %s\n", strerror(errno));
+	return EXIT_FAIL;
+}
+
 int cmd_up(int argc, char **argv)
 {
+	/* getopt reorders argv; run_in_own_userns needs it as given. */
+	original_argv = xcalloc((size_t)argc + 1, sizeof(char *));
+	for (int i = 0; i < argc; i++)
+		original_argv[i] = argv[i];
 	static const struct option opts[] = {
 		{ "topology", required_argument, NULL, 't' },
 		{ "lab", required_argument, NULL, 'l' },
@@ -186,16 +242,18 @@ int cmd_up(int argc, char **argv)
 		{ "publish", required_argument, NULL, 'p' },
 		{ "tui", no_argument, NULL, 'U' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "allow", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *topology = "scale-up", *lab = NULL, *timing_name = "fast", *group = NULL;
 	char publish_addr[64] = "127.0.0.1";
 	bool tui = false;
+	int allow = ALLOW_NONE;
 	int publish_port = 0, publish_http_port = 0, publish_prom_port = 0;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:l:T:p:g:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:l:T:p:g:a:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': {
 			int ports[3] = { 0, 0, 0 };
@@ -213,6 +271,14 @@ int cmd_up(int argc, char **argv)
 		case 'T': timing_name = optarg; break;
 		case 'U': tui = true; break;
 		case 'g': group = optarg; break;
+		case 'a':
+			for (allow = ALLOW_NONE; allow <= ALLOW_LESSONS && strcmp(optarg, lab_allow_names[allow]) != 0; allow++)
+				;
+			if (allow > ALLOW_LESSONS) {
+				fprintf(stderr, "stacklab up: --allow takes none, watch or lessons, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'l': lab = optarg; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
@@ -224,10 +290,24 @@ int cmd_up(int argc, char **argv)
 	}
 	/* Root first: nothing else is worth reading for someone who cannot
 	 * build a lab anyway. */
-	if (!cli_need_root("up"))
+	if (rootless() && group) {
+		fprintf(stderr, "stacklab up: --group is for root's labs: a user's lab lets root of the host watch it "
+				"with --allow watch\n");
+		return EXIT_USAGE;
+	}
+	if (!rootless() && allow != ALLOW_NONE) {
+		fprintf(stderr, "stacklab up: --allow is for a user's lab: root's labs are watched through a group "
+				"(--group)\n");
+		return EXIT_USAGE;
+	}
+	if (rootless() && !port_unprivileged(publish_port, publish_http_port, publish_prom_port))
+		return EXIT_USAGE;
+	if (!cli_may_run_labs("up"))
 		return EXIT_FAIL;
+	if (rootless() && !in_own_userns())
+		return run_in_own_userns(argc);
 	gid_t watch_gid = 0;
-	if (!group || strcmp(group, "none") != 0) {
+	if (!rootless() && (!group || strcmp(group, "none") != 0)) {
 		struct group *gr = getgrnam(group ? group : "stacklab");
 		if (gr)
 			watch_gid = gr->gr_gid;
@@ -278,7 +358,14 @@ int cmd_up(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	int r = mkdir_p(CTL_RUN_DIR, 0755);
+	/* Root's run directory is the machine's; a user's is theirs alone. */
+	int r = mkdir_p(run_dir(), rootless() ? 0700 : 0755);
+	if (r < 0 && rootless()) {
+		fprintf(stderr, "stacklab up: %s: %s (a login session gives you a runtime directory; without one, "
+				"set XDG_RUNTIME_DIR to a directory of yours)\n", run_dir(), strerror(-r));
+		topo_free(topo);
+		return EXIT_FAIL;
+	}
 	int lock = -1;
 	if (r == 0)
 		r = take_lock(lab, &lock);
@@ -311,9 +398,9 @@ int cmd_up(int argc, char **argv)
 		die("pipe: %s", strerror(errno));
 	if (interrupted) {
 		rm_rf(dir);
-		_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);
+		_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", run_dir(), lab);
 		unlink(lockpath);
-		rmdir(CTL_RUN_DIR);
+		rmdir(run_dir());
 		report_left(lab, "was interrupted");
 		topo_free(topo);
 		return 128 + interrupted;
@@ -330,12 +417,12 @@ int cmd_up(int argc, char **argv)
 		struct labd_options o = { .lab = lab, .topo = topo, .progress_fd = pipefd[1], .timing = &timing,
 					  .publish_addr = publish_addr, .publish_port = publish_port,
 					  .publish_http_port = publish_http_port, .publish_prom_port = publish_prom_port,
-					  .watch_gid = watch_gid };
+					  .watch_gid = watch_gid, .allow = (enum lab_allow)allow };
 		int code = labd_main(&o);
 		/* The lock file goes with the lab; the run dir if it is empty. */
-		_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", CTL_RUN_DIR, lab);
+		_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", run_dir(), lab);
 		unlink(lockpath);
-		rmdir(CTL_RUN_DIR);
+		rmdir(run_dir());
 		_exit(code);
 	}
 	close(pipefd[1]);

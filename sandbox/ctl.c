@@ -5,12 +5,15 @@
 #include <errno.h>
 #include <string.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "util.h"
+
+const char *const lab_allow_names[] = { "none", "watch", "lessons" };
 
 int ctl_lab_name_ok(const char *name)
 {
@@ -23,14 +26,52 @@ int ctl_lab_name_ok(const char *name)
 	return 1;
 }
 
+int ctl_lab_ref_ok(const char *ref)
+{
+	const char *slash = strchr(ref, '/');
+	if (!slash)
+		return ctl_lab_name_ok(ref);
+	size_t n = (size_t)(slash - ref);
+	if (n == 0 || n >= CTL_USER_NAME_MAX || !(islower((unsigned char)ref[0]) || ref[0] == '_'))
+		return 0;
+	for (const char *c = ref; c < slash; c++)
+		if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.')
+			return 0;
+	return ctl_lab_name_ok(slash + 1);
+}
+
+/* The run directory of user `name`'s labs: root's are the machine's, one's
+ * own is where this process keeps its labs, another user's is where
+ * systemd gives them their runtime directory. NULL if there is no such
+ * user. */
+static char *user_run_dir(const char *name)
+{
+	struct passwd *pw = getpwnam(name);
+	if (!pw)
+		return NULL;
+	if (pw->pw_uid == 0)
+		return xstrdup(SYSTEM_RUN_DIR);
+	if (pw->pw_uid == lab_user() && rootless())
+		return xstrdup(run_dir());
+	return xasprintf("/run/user/%u/stacklab", (unsigned)pw->pw_uid);
+}
+
 char *ctl_lab_dir(const char *lab)
 {
-	return xasprintf("%s/%s", CTL_RUN_DIR, lab);
+	const char *slash = strchr(lab, '/');
+	if (!slash)
+		return xasprintf("%s/%s", run_dir(), lab);
+	char user[CTL_USER_NAME_MAX];
+	snprintf(user, sizeof(user), "%.*s", (int)(slash - lab), lab);
+	_cleanup_free_ char *dir = user_run_dir(user);
+	/* No such user: a path that is not there, so "not up" is the answer. */
+	return xasprintf("%s/%s", dir ? dir : "/nonexistent/stacklab", slash + 1);
 }
 
 char *ctl_lab_path(const char *lab, const char *file)
 {
-	return xasprintf("%s/%s/%s", CTL_RUN_DIR, lab, file);
+	_cleanup_free_ char *dir = ctl_lab_dir(lab);
+	return xasprintf("%s/%s", dir, file);
 }
 
 static int sockaddr_for(const char *path, struct sockaddr_un *sa)

@@ -10,13 +10,23 @@
 
 #include "error.h"
 
-#define CTL_RUN_DIR "/run/stacklab"
 #define CTL_LAB_NAME_MAX 32
+#define CTL_USER_NAME_MAX 33
+
+/* What a user's lab lets root of the host (the teacher) do besides its
+ * owner: nothing, watch it, or watch it and run lessons on it (change it). */
+enum lab_allow { ALLOW_NONE, ALLOW_WATCH, ALLOW_LESSONS };
+extern const char *const lab_allow_names[]; /* "none", "watch", "lessons" */
 
 /* Is `name` usable as a lab name (a-z, 0-9, '-', at most 31)? */
 int ctl_lab_name_ok(const char *name);
 
-/* "/run/stacklab/LAB" and "/run/stacklab/LAB/FILE", malloc'd. */
+/* Is `ref` a lab's name, or USER/NAME (another user's lab, for root and for
+ * a teacher the user lets watch)? */
+int ctl_lab_ref_ok(const char *ref);
+
+/* "RUN/LAB" and "RUN/LAB/FILE", malloc'd, where RUN is run_dir() for a
+ * lab's name and the user's run directory for USER/NAME. */
 char *ctl_lab_dir(const char *lab);
 char *ctl_lab_path(const char *lab, const char *file);
 

@@ -697,5 +697,9 @@ json_t *lab_status(struct lab *lab)
 	json_t *zone = zone_json(lab);
 	if (zone)
 		json_object_set_new(st, "zone", zone);
+	/* A user's lab: whom its owner lets in besides themselves (root of
+	 * the host, the teacher). */
+	if (rootless())
+		json_object_set_new(st, "allow", json_string(lab_allow_names[lab->allow]));
 	return st;
 }

@@ -28,6 +28,7 @@
 #include "firewall.h"
 
 #define MAX_CLIENTS 64
+#define LAB_NODES_DIR "/tmp/nodes" /* on the daemon's own tmpfs (make_nodes_fs) */
 /* A daemon's log on the host is kept to two files of this size at most:
  * NAME.log, and NAME.log.1 before it (the older lines are gone). */
 #define LOG_ROTATE (8 << 20)
@@ -177,6 +178,7 @@ struct lab_watch {
 struct lab {
 	const char *name;
 	char *dir;
+	bool nodes_fs;                 /* its tmpfs is on /tmp, in its own mount namespace */
 	struct topo *topo;
 	struct lab_node nodes[TOPO_NODES_MAX];
 	int log_fd, ctl_fd, ep, sig_fd, timer_fd;
@@ -216,6 +218,7 @@ struct lab {
 	struct cgroups cgroups;        /* for freezing nodes */
 	struct idmap idmap;            /* host ids of the nodes' user namespace */
 	gid_t watch_gid;               /* may watch (status, events…); 0: root only */
+	enum lab_allow allow;          /* a user's lab: what root of the host may do */
 	struct dns_zone_state dns;     /* the domain's zone as `set` changed it */
 	struct {
 		int fd, port;          /* HTTPS, listening on the host; -1 if not published */

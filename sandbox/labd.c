@@ -220,6 +220,7 @@ static struct lab *lab_new(const struct labd_options *opt)
 	lab->dir = ctl_lab_dir(opt->lab);
 	lab->timing = opt->timing;
 	lab->watch_gid = opt->watch_gid;
+	lab->allow = opt->allow;
 	lab->t0_ms = now_ms();
 	lab->started = time(NULL);
 	lab->ctl_fd = lab->timer_fd = lab->rest_fd = lab->start_fd = lab->switch_ns = lab->publish.fd = lab->publish.http_fd = lab->publish.prom_fd = -1;

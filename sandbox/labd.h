@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include "ctl.h"
 #include "timing.h"
 #include "topo.h"
 
@@ -22,6 +23,7 @@ struct labd_options {
 	int publish_http_port;         /* and plain HTTP's, or 0 */
 	int publish_prom_port;         /* and the monitor's Prometheus, or 0 */
 	gid_t watch_gid;        /* the group that may watch the lab; 0: root only */
+	enum lab_allow allow;   /* a user's lab: what root of the host may do */
 };
 
 /* Run the daemon in the calling (freshly forked) process: build the lab,

@@ -35,6 +35,7 @@ static const struct command {
 	{ "set", cmd_set, "change a running lab: an lb's balance, the www record or TTL of the domain" },
 	{ "lesson", cmd_lesson, "a lesson: narrated steps on a live lab, with measured numbers" },
 	{ "list", cmd_list, "list the labs that are up" },
+	{ "allow", cmd_allow, "let the teacher (root) watch your lab, or run lessons on it" },
 	{ "help", cmd_help, "show this help, or a command's (stacklab help CMD)" },
 };
 
@@ -45,7 +46,7 @@ static void usage(FILE *out)
 		     "namespaces and the real daemons, on this machine.\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\n'stacklab COMMAND --help' tells more. Most commands need root.\n");
+	fprintf(out, "\n'stacklab COMMAND --help' tells more. Without root, your labs are your own.\n");
 }
 
 static const struct command *find(const char *name)
@@ -68,6 +69,7 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	paths_init(); /* whose labs: before anything may enter a user namespace */
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -137,10 +137,26 @@ static json_t *do_down(struct lab *lab, json_t *req)
 	return json_pack("{s:b, s:i}", "ok", 1, "pid", (int)getpid());
 }
 
+/* `allow`: whom the owner of a user's lab lets in. */
+static json_t *do_allow(struct lab *lab, json_t *req)
+{
+	const char *who = json_string_value(json_object_get(req, "allow"));
+	if (!rootless())
+		return lab_reply_error("allow: root's labs are shared through a watch group (stacklab up --group)");
+	for (int k = ALLOW_NONE; who && k <= ALLOW_LESSONS; k++)
+		if (strcmp(who, lab_allow_names[k]) == 0) {
+			lab->allow = (enum lab_allow)k;
+			return json_pack("{s:b, s:s}", "ok", 1, "allow", who);
+		}
+	return lab_reply_error("allow: \"allow\" must be none, watch or lessons");
+}
+
 /* Who may ask what. Watching (status, events, inspect, trace, the traffic's
  * figures) is for root and the lab's watch group; changing the lab is for
- * root alone. A row with an action applies to that action only. */
-enum access { WATCH, CHANGE };
+ * root alone. A user's lab is its owner's (root in the lab's user
+ * namespace); root of the host watches it, or changes it, only as its
+ * owner allows. A row with an action applies to that action only. */
+enum access { WATCH, CHANGE, OWNER };
 
 static const struct {
 	const char *name, *action;
@@ -158,6 +174,7 @@ static const struct {
 	{ "fail", NULL, CHANGE, fault_request },
 	{ "heal", NULL, CHANGE, heal_request },
 	{ "set", NULL, CHANGE, set_request },
+	{ "allow", NULL, OWNER, do_allow },
 };
 
 /* Watchers may ask for a trace this often at most: a trace takes the
@@ -181,7 +198,19 @@ static const char *refused(const struct lab *lab, int fd, enum access access)
 		return "cannot tell who is asking";
 	if (cred.uid == 0)
 		return NULL;
-	if (access == CHANGE)
+	if (rootless()) {
+		/* The user's runtime directory is theirs alone (0700): whoever
+		 * else reaches the socket is root of the host, whose id the
+		 * lab's namespace does not map (it reads as nobody). */
+		if (access == OWNER)
+			return "only the lab's owner may say who else may use it";
+		if (access == CHANGE && lab->allow < ALLOW_LESSONS)
+			return "the lab's owner has not let others change it (they may: stacklab allow lessons)";
+		if (lab->allow < ALLOW_WATCH)
+			return "the lab's owner has not let others watch it (they may: stacklab allow watch)";
+		return NULL;
+	}
+	if (access != WATCH)
 		return "only root may change a lab";
 	if (lab->watch_gid == 0)
 		return "only root may watch this lab (it has no watch group)";

@@ -17,10 +17,28 @@ struct idmap {
 };
 
 /* Give lab `lab` a range of host ids no other running lab has, from the
- * range systemd leaves to containers (524288…1879048191), and record it in
- * the lab's directory `dir` (so other labs see it taken). Returns 0, or
+ * range systemd leaves to containers (524288…1879048191), none given to a
+ * user in /etc/subuid or /etc/subgid, and record it in the lab's directory
+ * `dir` (so other labs see it taken). A user's lab takes ids 1…USERNS_IDS
+ * of its own namespace: the user's subordinate range. Returns 0, or
  * -errno with what failed in err (as do the others here). */
 int userns_pick(const char *lab, const char *dir, struct idmap *m, struct sl_error *err);
+
+/* Can this ordinary user have a lab? Checks what userns_enter_own needs
+ * (the kernel's settings, newuidmap and newgidmap, a subordinate range of
+ * ids) and says what is missing and how to get it. */
+int userns_check_own(struct sl_error *err);
+
+/* An ordinary user's `up`: make a user namespace whose root is the user
+ * and whose ids 1…USERNS_IDS are the user's subordinate range (written by
+ * Debian's setuid newuidmap and newgidmap, as rootless Podman does), and
+ * become its root. The caller then runs itself again (exec), so that what
+ * it forks (the lab daemon, the nodes' inits) has its memory in this
+ * namespace: the daemon may then enter its nodes even though their inits
+ * are not dumpable, while root in a node, one namespace below, still may
+ * not. The daemon owns the switch and every node, and is nobody's root
+ * outside. */
+int userns_enter_own(struct sl_error *err);
 
 /* Write the uid and gid maps of process `pid`, made with CLONE_NEWUSER. */
 int userns_map(pid_t pid, const struct idmap *m, struct sl_error *err);

@@ -46,8 +46,8 @@ out=$(sl exec --lab t-cli web1 true 2>&1); ok $([ $? -eq 1 ]; echo $?) "exec in 
 # (a copy the other user can reach: the checkout may be under /root)
 bin=$(mktemp -d) && cp "$STACKLAB" "$bin/" && chmod 755 "$bin" "$bin/stacklab"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$bin/stacklab" up --lab t-cli 2>&1)
-ok $([ $? -eq 1 ]; echo $?) "not root: exit 1"
-like "$out" "only root may build, enter or change a lab" "not root: says so"
+ok $([ $? -eq 1 ]; echo $?) "not root, no subordinate ids: exit 1"
+like "$out" "user nobody has no range of 65536 subordinate ids.*sudo make setup-users" "not root, no subordinate ids: says so, and how to get them"
 rm -rf "$bin"
 
 host_back_to "$before"; ok $? "bad input made nothing on the host"

@@ -1,7 +1,8 @@
 # stacklab — build, test, install.
 #   make                    build ./stacklab
-#   make check              run every test under prove (real labs need root)
+#   make check              run every test under prove, the lab tests as root and again as an ordinary user
 #   make up                 install missing Debian packages, build, bring up the default lab
+#   sudo make setup-users   a shared machine: packages, and subordinate ids for every user (labs without root)
 #   make SANITIZER=address,undefined
 #   make fuzz-run FUZZ_TIME=600   fuzz the topology and lesson parsers (check runs each for 12 s)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -63,6 +64,11 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT)
 	prove -f $(UNIT) tests/lab/*.t
+	tests/rootless.sh
+
+# The one root step of a shared machine: users then run labs without root.
+setup-users:
+	@scripts/setup-users.sh
 
 up: deps
 	@$(MAKE) --no-print-directory all
@@ -111,7 +117,7 @@ fuzz-run: deps
 
 check: fuzz-run
 
-.PHONY: fuzz fuzz-run
+.PHONY: fuzz fuzz-run setup-users
 
 install: all
 	install -D -m 0755 stacklab $(DESTDIR)$(BINDIR)/stacklab

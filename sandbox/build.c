@@ -255,9 +255,10 @@ static int prepare_node_dirs(struct lab *lab, int i, struct sl_error *err)
 	ln->spec.node = tn;
 	ln->qps = ln->qps_5xx = -1;
 	ln->spec.idmap = &lab->idmap;
-	snprintf(ln->spec.root, sizeof(ln->spec.root), "%s/%s/root", LAB_NODES_DIR, tn->name);
-	snprintf(ln->spec.etc, sizeof(ln->spec.etc), "%s/%s/etc", LAB_NODES_DIR, tn->name);
-	snprintf(ln->spec.var, sizeof(ln->spec.var), "%s/%s/var", LAB_NODES_DIR, tn->name);
+	snprintf(ln->spec.dir, sizeof(ln->spec.dir), "%s/nodes/%s", lab->dir, tn->name);
+	snprintf(ln->spec.root, sizeof(ln->spec.root), "%s/nodes/%s/root", lab->dir, tn->name);
+	snprintf(ln->spec.etc, sizeof(ln->spec.etc), "%s/nodes/%s/etc", lab->dir, tn->name);
+	snprintf(ln->spec.var, sizeof(ln->spec.var), "%s/nodes/%s/var", lab->dir, tn->name);
 	char logs[PATH_MAX];
 	snprintf(logs, sizeof(logs), "%s/logs/%s", lab->dir, tn->name);
 	int r;
@@ -280,26 +281,22 @@ static int prepare_node_dirs(struct lab *lab, int i, struct sl_error *err)
 		return r;
 	/* Everything the node may write is its root's, inside its user
 	 * namespace; the host's root it is not. */
-	_cleanup_free_ char *dir = xasprintf("%s/%s", LAB_NODES_DIR, tn->name);
-	return userns_shift_tree(dir, &lab->idmap, err);
+	return userns_shift_tree(ln->spec.dir, &lab->idmap, err);
 }
 
-/* The nodes' files (rendered /etc, /var, roots) live on a tmpfs mounted on
- * /tmp in a mount namespace of the daemon's own: fast to write, invisible
- * to the host, and gone with the daemon however it ends. On /tmp, not in
- * the lab's directory: a node's root (an id of its own) must pass through
- * every directory above its files, and a user's run directory is theirs
- * alone (0700). */
+/* The nodes' files (rendered /etc, /var, roots) live on a tmpfs mounted in a
+ * mount namespace of the daemon's own: fast to write, invisible to the host,
+ * and gone with the daemon however it ends. */
 static int make_nodes_fs(struct lab *lab, struct sl_error *err)
 {
+	_cleanup_free_ char *nodes = xasprintf("%s/nodes", lab->dir);
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return sl_err(err, errno, "the daemon's mount namespace: %s", strerror(errno));
 	/* Bounded: a node that fills its disk gets ENOSPC, like a real one;
 	 * the host's memory is not the limit. */
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=" NODES_FS_SIZE) < 0 ||
-	    mkdir(LAB_NODES_DIR, 0755) < 0)
-		return sl_err(err, errno, "tmpfs for the nodes' files on /tmp: %s", strerror(errno));
-	lab->nodes_fs = true;
+	if (mkdir(nodes, 0755) < 0 ||
+	    mount("tmpfs", nodes, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=" NODES_FS_SIZE) < 0)
+		return sl_err(err, errno, "tmpfs on %s: %s", nodes, strerror(errno));
 	return 0;
 }
 

@@ -28,7 +28,6 @@
 #include "firewall.h"
 
 #define MAX_CLIENTS 64
-#define LAB_NODES_DIR "/tmp/nodes" /* on the daemon's own tmpfs (make_nodes_fs) */
 /* A daemon's log on the host is kept to two files of this size at most:
  * NAME.log, and NAME.log.1 before it (the older lines are gone). */
 #define LOG_ROTATE (8 << 20)
@@ -178,7 +177,6 @@ struct lab_watch {
 struct lab {
 	const char *name;
 	char *dir;
-	bool nodes_fs;                 /* its tmpfs is on /tmp, in its own mount namespace */
 	struct topo *topo;
 	struct lab_node nodes[TOPO_NODES_MAX];
 	int log_fd, ctl_fd, ep, sig_fd, timer_fd;

@@ -474,12 +474,24 @@ static void __attribute__((noreturn)) node_main(const struct node_spec *spec, in
 	if (n <= 0)
 		_exit(1); /* the daemon went away before releasing us */
 
+	/* Into the node's directory while still the daemon's ids: a user's
+	 * run directory above it is theirs alone (0700), which the node's
+	 * root, an id of its own, may not pass. From here on its files are
+	 * named from there. */
+	struct node_spec own = *spec;
+	if (chdir(spec->dir) < 0)
+		fail("%s: %s", spec->dir, strerror(errno));
+	char *const paths[] = { own.root, own.etc, own.var };
+	size_t n_dir = strlen(spec->dir);
+	for (size_t k = 0; k < ARRAY_SIZE(paths); k++)
+		if (strncmp(paths[k], spec->dir, n_dir) == 0 && paths[k][n_dir] == '/')
+			memmove(paths[k], paths[k] + n_dir + 1, strlen(paths[k] + n_dir + 1) + 1);
 	become_node_root();
-	if (sethostname(spec->node->name, strlen(spec->node->name)) < 0)
+	if (sethostname(own.node->name, strlen(own.node->name)) < 0)
 		fail("hostname: %s", strerror(errno));
-	configure_net(spec);
-	build_root(spec);
-	confine(spec);
+	configure_net(&own);
+	build_root(&own);
+	confine(&own);
 	init_loop();
 }
 

@@ -16,6 +16,7 @@
 struct node_spec {
 	const struct topo *topo;
 	const struct topo_node *node;
+	char dir[256];    /* the host directory holding root, etc and var */
 	char root[256];   /* empty host directory the node's root is built on */
 	char etc[256];    /* rendered /etc on the host */
 	char var[256];    /* the node's /var on the host */

@@ -62,10 +62,9 @@ void lab_teardown(struct lab *lab)
 	cgroup_remove(lab->name);
 	net_free(lab->net);
 	lab->net = NULL;
-	/* The nodes' tmpfs exists only in the daemon's mount namespace (and
-	 * only once made: before, /tmp is the host's). */
-	if (lab->nodes_fs)
-		umount2("/tmp", MNT_DETACH);
+	/* The nodes' tmpfs exists only in the daemon's mount namespace. */
+	_cleanup_free_ char *nodes = xasprintf("%s/nodes", lab->dir);
+	umount2(nodes, MNT_DETACH);
 	int r = rm_rf(lab->dir);
 	if (r < 0)
 		log_err("remove %s: %s", lab->dir, strerror(-r));

@@ -9,7 +9,7 @@ set -euo pipefail
 
 build=(gcc make pkg-config libc6-dev libnl-3-dev libnl-route-3-dev libcap-dev libseccomp-dev
 	libjansson-dev libinih-dev libncurses-dev libcurl4-openssl-dev clang libclang-rt-dev)
-tools=(iproute2 iputils-ping procps util-linux perl curl openssl dnsutils tcpdump nftables tmux socat jq)
+tools=(iproute2 iputils-ping procps util-linux perl curl openssl dnsutils tcpdump nftables tmux socat jq uidmap)
 daemons=(haproxy keepalived nginx-light php-fpm php-mysql mariadb-server-core mariadb-client-core unbound nsd
 	prometheus prometheus-node-exporter prometheus-nginx-exporter)
 bench=(wrk)

@@ -63,12 +63,12 @@ like "$(in_node web1 'echo 60 > /proc/sys/vm/swappiness')" "Read-only|Permission
 in_node web1 'echo 1 > /proc/sys/net/ipv4/ip_forward' >/dev/null; ok $? "the node's own network sysctls can"
 
 # --- files a node can write are read as hostile ------------------------------------
-ask() { socat -t 10 - UNIX-CONNECT:/run/stacklab/$LAB/ctl.sock <<<"$1"; }
+ask() { as_lab_user socat -t 10 - UNIX-CONNECT:$RUN_DIR/$LAB/ctl.sock <<<"$1"; }
 in_node lb1 'mv /etc/haproxy/haproxy.cfg /etc/haproxy/cfg.real && ln -s /etc/shadow /etc/haproxy/haproxy.cfg' >/dev/null
 got=$(ask '{"cmd":"inspect","node":"lb1"}' | jq -r '.files[] | select(.path == "/etc/haproxy/haproxy.cfg") | .text')
 is "$got" "(not shown: a link)" "inspect does not follow a link the node made (to the host's /etc/shadow)"
 in_node lb1 'rm /etc/haproxy/haproxy.cfg && mkfifo /etc/haproxy/haproxy.cfg' >/dev/null
-got=$(timeout 5 socat -t 5 - UNIX-CONNECT:/run/stacklab/$LAB/ctl.sock <<<'{"cmd":"inspect","node":"lb1"}' | jq -r '.files[] | select(.path == "/etc/haproxy/haproxy.cfg") | .text')
+got=$(timeout 5 as_lab_user socat -t 5 - UNIX-CONNECT:$RUN_DIR/$LAB/ctl.sock <<<'{"cmd":"inspect","node":"lb1"}' | jq -r '.files[] | select(.path == "/etc/haproxy/haproxy.cfg") | .text')
 is "$got" "(not shown: not a regular file)" "inspect does not hang on a FIFO the node made"
 in_node lb1 'rm /etc/haproxy/haproxy.cfg; mv /etc/haproxy/cfg.real /etc/haproxy/haproxy.cfg' >/dev/null
 in_node db1 'cd /var/lib/mysql && mv general.log general.real && mkfifo general.log' >/dev/null

@@ -14,11 +14,62 @@ bin=$(mktemp -d)
 # userdel refuses a user with processes left (a socat the test started):
 # they go first, or the user stays on the host.
 trap 'lab_cleanup $LAB; pkill -9 -u $U 2>/dev/null; sleep 0.2; userdel $U 2>/dev/null; groupdel $G 2>/dev/null; rm -rf "$bin"' EXIT
-cp "$STACKLAB" "$bin/stacklab" && chmod 755 "$bin" "$bin/stacklab"
+cp "$TOP/stacklab" "$bin/stacklab" && chmod 755 "$bin" "$bin/stacklab"
 groupadd $G && useradd -M -N -g nogroup -s /bin/sh $U
 as_user() { runuser -u $U -- "$@" 2>&1; }
 SL_USER=$bin/stacklab
 ask() { as_user socat -t 5 - UNIX-CONNECT:/run/stacklab/$LAB/ctl.sock <<<"$1"; }
+
+# The rootless pass: a user's lab is theirs. Another user reaches nothing of
+# it (socket, files, processes, network); root of the host (the teacher)
+# watches it, or changes it, only as its owner allows.
+if [ -n "${STACKLAB_AS:-}" ]; then
+	ME=$STACKLAB_AS
+	(umask 000; sl up --lab $LAB >/dev/null 2>&1); ok $? "a user's up with umask 000"
+	is "$(stat -c '%a %U' "$RUN_DIR")" "700 $ME" "the user's run directory is theirs alone"
+	is "$(stat -c '%a %U' $RUN_DIR/$LAB/ctl.sock)" "600 $ME" "so is the socket"
+	is "$(stat -c %a $RUN_DIR/$LAB/lab.log)" "600" "and the lab's log"
+	like "$(as_user "$SL_USER" status --lab $ME/$LAB)" "permission denied" "another user cannot watch it"
+	like "$(as_user "$SL_USER" fail --lab $ME/$LAB web1 crash)" "permission denied" "nor crash a node"
+	like "$(as_user socat -t 5 - UNIX-CONNECT:$RUN_DIR/$LAB/ctl.sock <<<'{"cmd":"down"}')" "Permission denied" \
+		"nor reach its socket"
+	like "$(as_user cat $RUN_DIR/$LAB/logs/web1/nginx.log)" "Permission denied" "nor read a daemon's log"
+	like "$(as_user "$SL_USER" list)" "no lab is up" "their list shows none of it"
+	like "$(as_user "$SL_USER" exec --lab $ME/$LAB web1 id)" "not yours" "nor enter its nodes"
+	nginx=$(pgrep -u "$(stat -c %u /proc/$(sl status --lab $LAB --json | jq '.nodes[] | select(.name == "web1") | .pid'))" -x nginx | head -1)
+	like "$nginx" "^[0-9]+$" "web1's Nginx runs as the user's subordinate ids"
+	like "$(as_user cat /proc/$nginx/environ)" "Permission denied" "another user cannot read its /proc"
+	like "$(as_user kill -STOP $nginx)" "not permitted" "nor signal it"
+	labd=$(sl status --lab $LAB --json | jq .pid)
+	like "$(as_user kill -STOP $labd)" "not permitted" "nor signal the lab daemon"
+	host=$(ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -1)
+	if [ -n "$host" ]; then
+		sl exec --lab $LAB client -- ping -c1 -W1 "$host" >/dev/null 2>&1
+		ok $([ $? -ne 0 ]; echo $?) "a node cannot reach the host's network ($host): the lab has no uplink"
+	fi
+	# Root (the teacher) is not the lab's owner.
+	like "$("$STACKLAB_CMD" list 2>&1; "$TOP/stacklab" list --all)" "$ME/$LAB +\(not shared\)" \
+		"root's list --all shows the lab, and that it is not shared"
+	like "$("$TOP/stacklab" status --lab $ME/$LAB 2>&1)" "has not let others watch it" "root may not watch it unasked"
+	sl allow --lab $LAB watch >/dev/null; ok $? "the owner lets root watch"
+	like "$("$TOP/stacklab" status --lab $ME/$LAB)" "web1 +web +up" "root watches the lab"
+	like "$("$TOP/stacklab" list --all)" "$ME/$LAB +scale-up +10" "and lists it whole"
+	like "$("$TOP/stacklab" fail --lab $ME/$LAB web1 crash 2>&1)" "has not let others change it" "but may not change it"
+	like "$("$TOP/stacklab" allow --lab $ME/$LAB lessons 2>&1)" "only the lab's owner" "nor give itself more"
+	sl allow --lab $LAB lessons >/dev/null; ok $? "the owner lets root run lessons"
+	like "$("$TOP/stacklab" fail --lab $ME/$LAB web1 crash)" "web1: crash" "root breaks web1"
+	like "$("$TOP/stacklab" heal --lab $ME/$LAB --all)" "healed 1 fault" "and heals it"
+	sl allow --lab $LAB none >/dev/null
+	like "$("$TOP/stacklab" status --lab $ME/$LAB 2>&1)" "has not let others watch it" "allow none: root is out again"
+	like "$(sl up --lab t-group --group nogroup 2>&1)" "--group is for root's labs" "--group is refused to a user's lab"
+	if [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" -gt 443 ]; then
+		like "$(sl up --lab t-pub --publish 443 2>&1)" "port 443 is below [0-9]+, which only root.*--publish 8443" \
+			"a port only root may listen on: says so, with one to take"
+	fi
+	sl down --lab $LAB >/dev/null; ok $? "down"
+	done_testing
+	exit
+fi
 
 # umask 000 once made the socket 0777: a stranger took the lab down.
 (umask 000; sl up --lab $LAB >/dev/null 2>&1); ok $? "up with umask 000, no watch group"

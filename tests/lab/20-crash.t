@@ -16,7 +16,7 @@ is "$inits" "10" "status lists the 10 nodes"
 
 kill -9 "$pid"
 # Every node gets SIGKILL with its parent and its daemons die with its pid
-# namespace; the kernel does that asynchronously. Files under /run/stacklab
+# namespace; the kernel does that asynchronously. Files under the run directory
 # stay until the next up or down.
 no_lab_process() { [ "$(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 ~ /^(stacklab|haproxy|keepalived|nginx|mariadbd|php-fpm|unbound|nsd)/' | wc -l)" = 0 ]; }
 wait_until 5 no_lab_process; ok $? "no live lab process after kill -9 of the daemon"

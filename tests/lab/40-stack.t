@@ -83,7 +83,7 @@ done'
 sleep 0.5
 kill $follower 2>/dev/null; wait $follower 2>/dev/null
 ids() { grep -o "count-$1[0-9]*" | sort -u | wc -l; }
-logs_dir=/run/stacklab/$LAB/logs
+logs_dir=$RUN_DIR/$LAB/logs
 is "$(cat $logs_dir/lb1/haproxy.log | ids s) $(cat $logs_dir/lb1/haproxy.log | ids d)" "100 100" "HAProxy's log has all 100 static and 100 dynamic requests"
 is "$(cat $logs_dir/web1/nginx.log | ids s) $(cat $logs_dir/web1/nginx.log | ids d)" "100 100" "Nginx's too"
 is "$(cat $logs_dir/app1/php-fpm.log | ids s) $(cat $logs_dir/app1/php-fpm.log | ids d)" "0 100" "PHP's has the 100 dynamic ones (and no static one)"

@@ -97,7 +97,7 @@ sl heal --lab $LAB web1 >/dev/null; ok $? "heal web1 after its init died"
 wait_until 10 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"web1\" and .state == \"up\")' >/dev/null"; ok $? "web1 is up again"
 wait_until 10 ok_via lb1; ok $? "traffic flows through the new web1"
 sl exec --lab $LAB client curl -4sk -o /dev/null -H "X-Request-ID: after-respawn" https://www.foobar.com/static/about.html
-wait_until 3 grep -q "rid=after-respawn" /run/stacklab/$LAB/logs/web1/nginx.log; ok $? "the new web1's Nginx logs reach the lab (fresh pipes for a new init)"
+wait_until 3 grep -q "rid=after-respawn" $RUN_DIR/$LAB/logs/web1/nginx.log; ok $? "the new web1's Nginx logs reach the lab (fresh pipes for a new init)"
 
 # split brain
 sl fail --lab $LAB partition lb1 lb2 >/dev/null; ok $? "fail partition lb1 lb2"

@@ -3,7 +3,21 @@
 # shellcheck shell=bash
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-STACKLAB="$TOP/stacklab"
+# The rootless pass (tests/rootless.sh) runs every command as an ordinary
+# user, STACKLAB_AS, through a `stacklab` of its own; the test stays root.
+STACKLAB="${STACKLAB_CMD:-$TOP/stacklab}"
+if [ -n "${STACKLAB_AS:-}" ]; then
+	LAB_UID=$(id -u "$STACKLAB_AS")
+	RUN_DIR=/run/user/$LAB_UID/stacklab
+	# as_lab_user CMD...: run CMD as the labs' owner (here, the user).
+	as_lab_user() { setpriv --reuid="$LAB_UID" --regid="$(id -g "$STACKLAB_AS")" --init-groups "$@"; }
+	# What a test writes for stacklab to read (a topology, a lesson) must
+	# be readable by the user: mktemp's folders are root's alone.
+	mktemp() { local p; p=$(command mktemp "$@") && chmod a+rX "$p" && echo "$p"; }
+else
+	RUN_DIR=/run/stacklab
+	as_lab_user() { "$@"; }
+fi
 _n=0
 _failed=0
 
@@ -40,7 +54,7 @@ host_snapshot() {
 	echo "links: $(ip -o link show | awk -F': ' '{print $2}' | sort | tr '\n' ' ')"
 	echo "mounts: $(grep -c . /proc/self/mounts) $(grep stacklab /proc/self/mounts | tr '\n' ' ')"
 	echo "procs: $(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 ~ /^(stacklab|haproxy|keepalived|nginx|mariadbd|php-fpm|unbound|nsd|prometheus)/ {print $2}' | sort | tr '\n' ' ')"
-	echo "files: $(ls -A /run/stacklab 2>/dev/null | tr '\n' ' ')"
+	echo "files: $(ls -A /run/stacklab "$RUN_DIR" 2>/dev/null | tr '\n' ' ')"
 	echo "cgroups: $(ls -d /sys/fs/cgroup/stacklab-* /sys/fs/cgroup/*/stacklab-* 2>/dev/null | tr '\n' ' ')"
 }
 

@@ -3,7 +3,6 @@
  * switch, the nodes and their links; then waiting until every node is
  * ready and, for the whole stack, the site answers the client. */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,7 +11,9 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
-#include <sys/file.h>
+#include <stddef.h>
+#include <sys/un.h>
+#include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -484,27 +485,23 @@ int lab_node_respawn(struct lab *lab, int i, struct sl_error *err)
 /* Labs that start at once share the machine's cores: thirty at once on two
  * cores made each one's daemons so slow that most MariaDBs missed their
  * 20 s (measured, bench/classroom.sh). So at most one lab per core starts
- * its nodes at a time; the others wait their turn, saying so. A starting
- * lab holds an exclusive flock on its own directory (the kernel lets it go
- * if the daemon dies); a lab counts the others' by trying theirs, and
- * counts and takes its own in one step (take_start_turn). */
-static int others_starting(const struct lab *lab)
+ * its nodes at a time; the others wait their turn, saying so. A turn is one
+ * of `cores` abstract Unix socket names in the host's network namespace,
+ * bound by the lab that holds it: every user's labs and root's take turns
+ * together, and the kernel frees a turn with its socket, however the
+ * daemon ends. Nothing is written anywhere. Anyone may bind such a name, so
+ * a lab waits TURN_WAIT_MAX_MS at most, then goes without. */
+#define TURN_WAIT_MAX_MS (5 * 60 * 1000)
+
+static bool take_turn(int fd, long cores)
 {
-	DIR *d = opendir(run_dir());
-	int n = 0;
-	struct dirent *e;
-	while (d && (e = readdir(d)))
-		if (ctl_lab_name_ok(e->d_name) && strcmp(e->d_name, lab->name) != 0) {
-			int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (fd < 0)
-				continue;
-			if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
-				n++;
-			close(fd); /* lets go of the shared lock, if it got one */
-		}
-	if (d)
-		closedir(d);
-	return n;
+	for (long k = 0; k < cores; k++) {
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+		int len = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "stacklab-start-turn-%ld", k);
+		if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)) == 0)
+			return true;
+	}
+	return false;
 }
 
 static int build(struct lab *lab, struct sl_error *err);
@@ -512,30 +509,21 @@ static int build(struct lab *lab, struct sl_error *err);
 static int take_start_turn(struct lab *lab, struct sl_error *err)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	_cleanup_close_ int all = open(run_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	lab->start_fd = open(lab->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (all < 0 || lab->start_fd < 0)
-		return sl_err(err, errno, "%s: %s", lab->start_fd < 0 ? lab->dir : run_dir(), strerror(errno));
-	/* Counting and taking are one step, under a lock on the labs' common
-	 * directory: labs started together would otherwise all count the
-	 * same few and all go. It is held for a count, never while waiting. */
-	for (int told = -1;;) {
-		if (flock(all, LOCK_EX) < 0)
-			return sl_err(err, errno, "%s: %s", run_dir(), strerror(errno));
-		int others = others_starting(lab);
-		bool go = others < (cores > 0 ? cores : 1);
-		if (go && flock(lab->start_fd, LOCK_EX | LOCK_NB) < 0)
-			return sl_err(err, errno, "%s: %s", lab->dir, strerror(errno));
-		flock(all, LOCK_UN);
-		if (go)
+	cores = cores > 0 ? cores : 1;
+	uint64_t t0 = now_ms();
+	for (bool told = false; !take_turn(lab->start_fd, cores);) {
+		if (!told)
+			lab_progress("waiting for its turn: %ld other labs are starting on this machine", cores);
+		told = true;
+		if (now_ms() - t0 > TURN_WAIT_MAX_MS) {
+			lab_progress("starting without a turn: the turns were held for %d s", TURN_WAIT_MAX_MS / 1000);
 			return 0;
-		if (others != told)
-			lab_progress("waiting for its turn: %d other labs are starting on this machine", others);
-		told = others;
+		}
 		int r = lab_pump(lab, 20 + (int)(now_ms() % 40)); /* not all in step */
 		if (r < 0)
 			return sl_err(err, -r, "%s", r == -EINTR ? "interrupted" : strerror(-r));
 	}
+	return 0;
 }
 
 static void give_start_turn(struct lab *lab)
@@ -557,6 +545,12 @@ static int build(struct lab *lab, struct sl_error *err)
 	const struct topo *t = lab->topo;
 	int r;
 	lab_progress("preparing %d nodes", t->n_nodes);
+	/* Its turn to start is taken in the host's network namespace, which
+	 * it leaves for the switch's: the socket stays in the one it was
+	 * made in. */
+	lab->start_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lab->start_fd < 0)
+		return sl_err(err, errno, "a socket for its turn to start: %s", strerror(errno));
 	_cleanup_free_ char *logs = xasprintf("%s/logs", lab->dir);
 	if (mkdir(logs, 0750) < 0 || lab_share(lab, -1, logs, 0750) < 0)
 		return sl_err(err, errno, "%s: %s", logs, strerror(errno));

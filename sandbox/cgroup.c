@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "error.h"
 #include "util.h"
 
@@ -51,9 +52,58 @@ const char *cgroup_mode_name(enum cgroup_mode mode)
 	return mode == CGROUP_V2 ? "cgroup v2 freezer" : mode == CGROUP_V1 ? "cgroup v1 freezer" : "SIGSTOP";
 }
 
+/* A user's lab: the cgroup v2 subtree systemd delegates to the user (a
+ * cgroup of theirs they may write, e.g. a scope made with Delegate=yes),
+ * where this process is. Its path in `dir`, or false. */
+static bool delegated(char *dir, size_t size)
+{
+	const char *root = access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0 ? "/sys/fs/cgroup"
+			   : access("/sys/fs/cgroup/unified/cgroup.controllers", F_OK) == 0 ? "/sys/fs/cgroup/unified" : NULL;
+	_cleanup_free_ char *mine = read_file("/proc/self/cgroup", NULL);
+	char *line = mine ? strstr(mine, "0::/") : NULL;
+	if (!root || !line || (line != mine && line[-1] != '\n'))
+		return false;
+	line += 3;
+	line[strcspn(line, "\n")] = '\0';
+	if (snprintf(dir, size, "%s%s", root, strcmp(line, "/") == 0 ? "" : line) >= (int)size)
+		return false;
+	char procs[PATH_MAX + 16];
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+	return access(dir, W_OK) == 0 && access(procs, W_OK) == 0;
+}
+
+/* Where a user's lab's cgroup is, as its daemon recorded it (the user's
+ * delegated subtree depends on where they ran `up`), or false. */
+static bool recorded_base(const char *lab, char *base, size_t size)
+{
+	_cleanup_free_ char *path = ctl_lab_path(lab, "cgroup");
+	_cleanup_free_ char *text = read_file(path, NULL);
+	if (!text || strncmp(text, "/sys/fs/cgroup/", 15) != 0 || strstr(text, "/../"))
+		return false;
+	text[strcspn(text, "\n")] = '\0';
+	return str_copy(base, size, text) == 0;
+}
+
 int cgroup_open(struct cgroups *cg, const char *lab)
 {
 	cg->mode = CGROUP_NONE;
+	if (rootless()) {
+		/* Without a delegated subtree a user has no cgroup to make:
+		 * freezing is SIGSTOP, the bound on processes RLIMIT_NPROC. */
+		char dir[PATH_MAX];
+		if (!delegated(dir, sizeof(dir)) ||
+		    snprintf(cg->base, sizeof(cg->base), "%s/stacklab-%s", dir, lab) >= (int)sizeof(cg->base) ||
+		    (mkdir(cg->base, 0755) < 0 && errno != EEXIST))
+			return 0;
+		_cleanup_free_ char *path = ctl_lab_path(lab, "cgroup");
+		_cleanup_free_ char *text = xasprintf("%s\n", cg->base);
+		if (write_file(path, text, 0644) < 0) {
+			rmdir(cg->base);
+			return 0;
+		}
+		cg->mode = CGROUP_V2;
+		return 0;
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(places); i++) {
 		if (access(places[i].probe, F_OK) < 0)
 			continue;
@@ -134,9 +184,11 @@ int cgroup_freeze(const struct cgroups *cg, const char *node, bool frozen)
 
 bool cgroup_exists(const char *lab)
 {
+	char base[PATH_MAX];
+	if (rootless())
+		return recorded_base(lab, base, sizeof(base)) && access(base, F_OK) == 0;
 	const char *all[8];
 	for (size_t i = 0, n = roots(all, ARRAY_SIZE(all)); i < n; i++) {
-		char base[PATH_MAX];
 		snprintf(base, sizeof(base), "%s/stacklab-%s", all[i], lab);
 		if (access(base, F_OK) == 0)
 			return true;
@@ -146,9 +198,20 @@ bool cgroup_exists(const char *lab)
 
 int cgroup_join(const char *lab, const char *node, struct sl_error *err)
 {
+	char procs[PATH_MAX + 64];
+	if (rootless()) {
+		char base[PATH_MAX];
+		/* Only from inside the same delegated subtree: from another
+		 * (a shell in a session scope of its own) the kernel refuses,
+		 * and what runs there is not frozen with the node. */
+		if (!recorded_base(lab, base, sizeof(base)))
+			return 0;
+		snprintf(procs, sizeof(procs), "%s/%s/cgroup.procs", base, node);
+		int r = write_file(procs, "0", 0644);
+		return r < 0 && r != -EACCES && r != -ENOENT ? sl_err(err, -r, "join %s: %s", procs, strerror(-r)) : 0;
+	}
 	const char *all[8];
 	for (size_t i = 0, n = roots(all, ARRAY_SIZE(all)); i < n; i++) {
-		char procs[PATH_MAX];
 		snprintf(procs, sizeof(procs), "%s/stacklab-%s/%s/cgroup.procs", all[i], lab, node);
 		if (access(procs, F_OK) < 0)
 			continue;
@@ -163,12 +226,21 @@ int cgroup_join(const char *lab, const char *node, struct sl_error *err)
 void cgroup_remove(const char *lab)
 {
 	const char *all[8];
+	char own[PATH_MAX];
 	size_t n = roots(all, ARRAY_SIZE(all));
+	if (rootless()) {
+		/* Its path is in the lab's directory: remove it before that. */
+		n = recorded_base(lab, own, sizeof(own)) ? 1 : 0;
+		all[0] = NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		/* The freezers first: a frozen task cannot die. */
-		enum cgroup_mode mode = i < ARRAY_SIZE(places) ? places[i].mode : CGROUP_NONE;
+		enum cgroup_mode mode = rootless() ? CGROUP_V2 : i < ARRAY_SIZE(places) ? places[i].mode : CGROUP_NONE;
 		char base[PATH_MAX];
-		snprintf(base, sizeof(base), "%s/stacklab-%s", all[i], lab);
+		if (rootless())
+			str_copy(base, sizeof(base), own);
+		else
+			snprintf(base, sizeof(base), "%s/stacklab-%s", all[i], lab);
 		DIR *d = opendir(base);
 		if (!d)
 			continue;

@@ -96,8 +96,8 @@ static int clean_stale(const char *lab, json_t **reply)
 		fprintf(stderr, "stacklab down: lab %s is not up\n", lab);
 		return EXIT_FAIL;
 	}
+	cgroup_remove(lab); /* first: a user's lab records where it is in dir */
 	int r = rm_rf(dir);
-	cgroup_remove(lab);
 	unlink(lock);
 	rmdir(run_dir());
 	if (r < 0) {

@@ -380,8 +380,8 @@ int cmd_up(int argc, char **argv)
 		/* The lock was free but the directory is there: a daemon
 		 * that was killed. Its nodes died with it; its files did not. */
 		fprintf(stderr, "stacklab up: removing what lab %s left behind when it stopped uncleanly\n", lab);
+		cgroup_remove(lab); /* first: a user's lab records where it is in dir */
 		r = rm_rf(dir);
-		cgroup_remove(lab);
 	}
 	if (r == 0)
 		/* 0711: the nodes, as their own unprivileged ids, pass through

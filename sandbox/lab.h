@@ -181,7 +181,7 @@ struct lab {
 	struct lab_node nodes[TOPO_NODES_MAX];
 	int log_fd, ctl_fd, ep, sig_fd, timer_fd;
 	int rest_fd;                   /* logstore.c: when resting pipes are read again */
-	int start_fd;                  /* build.c: its directory, locked while it starts */
+	int start_fd;                  /* build.c: its turn to start, a socket bound while it starts */
 	struct lab_watch watches[LAB_WATCHES_MAX];
 	bool torn_down;
 	uint64_t watcher_trace_ms;     /* when a watcher last traced */

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -435,6 +436,12 @@ static void become_node_root(void)
 		_exit(1);
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		fail("not dumpable: %s", strerror(errno));
+	/* A bound on the node's processes, per user of the node, which holds
+	 * where no cgroup bounds it (a user's lab without a delegated cgroup):
+	 * a fork bomb in a node stops there, as it does at the cgroup's. */
+	struct rlimit nproc = { NODE_PROCS_MAX, NODE_PROCS_MAX };
+	if (setrlimit(RLIMIT_NPROC, &nproc) < 0)
+		fail("process bound: %s", strerror(errno));
 	/* Its own cgroup namespace, now that the lab has put it in its cgroup:
 	 * /proc/self/cgroup shows the node's cgroup as /, not host paths. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
@@ -602,6 +609,9 @@ pid_t node_enter(const struct node_door *d)
 	}
 	close(init);
 	if (userns_become_root() < 0)
+		_exit(126);
+	struct rlimit nproc = { NODE_PROCS_MAX, NODE_PROCS_MAX }; /* as the node's own processes */
+	if (setrlimit(RLIMIT_NPROC, &nproc) < 0)
 		_exit(126);
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of ids */
 	pid_t child = fork();

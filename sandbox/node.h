@@ -12,6 +12,12 @@
 #include "topo.h"
 #include "userns.h"
 
+/* At most this many processes per user in a node (RLIMIT_NPROC): the bound
+ * where no cgroup bounds the node (a user's lab without a delegated
+ * cgroup). A little above the cgroup's pids.max (1024), which bounds the
+ * node as a whole where there is one, and so is met first there. */
+#define NODE_PROCS_MAX 1050
+
 /* What a node's init needs, prepared by the lab before node_spawn(). */
 struct node_spec {
 	const struct topo *topo;

@@ -15,7 +15,15 @@ sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
 map=$(in_node lb1 cat /proc/self/uid_map)
 like "$map" "^ *0 +[0-9]+ +65536$" "root in a node is a mapped range: $map"
 base=$(echo "$map" | awk '{print $2}')
-[ "${base:-0}" -ge 524288 ]; ok $? "the range is outside the host's users (from $base)"
+if [ -z "${STACKLAB_AS:-}" ]; then
+	[ "${base:-0}" -ge 524288 ]; ok $? "the range is outside the host's users (from $base)"
+else
+	# A user's lab: its namespace's ids 1… are the user's subordinate range.
+	is "$base" "1" "the range is the lab namespace's ids from 1"
+	first=$(awk -F: -v u="$STACKLAB_AS" '$1 == u {print $2}' /etc/subuid)
+	init=$(sl status --lab $LAB --json | jq '.nodes[] | select(.name == "lb1") | .pid')
+	is "$(stat -c %u /proc/$init)" "$first" "which the host sees as the user's subordinate ids (from $first)"
+fi
 host_uids=$(ps -eo uid=,comm= | awk '$2 ~ /^(haproxy|keepalived|nginx|mariadbd|php-fpm|unbound|nsd|stacklab-init)/ {print $1}' | sort -u)
 unlike "$host_uids" "^0$" "no node process runs as the host's root (uids: $(echo $host_uids))"
 other=$(sl exec --lab $LAB db1 -- cat /proc/self/uid_map | awk '{print $2}')
@@ -31,11 +39,25 @@ is "$got" "refused: Operation not permitted" "pidfd_getfd cannot take the init's
 
 # --- a node's share of the machine -------------------------------------------------
 # (the sleeps let go of the output, or the test would wait for them)
+# node_procs NODE: the processes in the node's pid namespace, its init too.
+node_procs() {
+	local init ns p
+	init=$(sl status --lab $LAB --json | jq ".nodes[] | select(.name == \"$1\") | .pid")
+	ns=$(readlink /proc/$init/ns/pid)
+	for p in /proc/[0-9]*; do [ "$(readlink $p/ns/pid 2>/dev/null)" = "$ns" ] && echo ${p#/proc/}; done
+}
 in_node client 'n=0; while [ $n -lt 1100 ] && sleep 60 >/dev/null 2>&1 & do n=$((n + 1)); [ $n -ge 1100 ] && break; done' >/dev/null
 cg=$(ls -d /sys/fs/cgroup/pids/stacklab-$LAB/client /sys/fs/cgroup/stacklab-$LAB/client 2>/dev/null | head -1)
-pids=$(cat "$cg/pids.current" 2>/dev/null)
-hit=$(awk '$1 == "max" {print $2}' "$cg/pids.events" 2>/dev/null)
-[ -n "$pids" ] && [ "$pids" -le 1024 ] && [ "${hit:-0}" -gt 0 ]; ok $? "a fork bomb in a node stops at its bound ($pids processes; refused ${hit:-0} times)"
+if [ -n "$cg" ]; then
+	pids=$(cat "$cg/pids.current" 2>/dev/null)
+	hit=$(awk '$1 == "max" {print $2}' "$cg/pids.events" 2>/dev/null)
+	[ -n "$pids" ] && [ "$pids" -le 1024 ] && [ "${hit:-0}" -gt 0 ]; ok $? "a fork bomb in a node stops at its cgroup's bound ($pids processes; refused ${hit:-0} times)"
+else
+	# No cgroup of its own (a user's lab, no delegated cgroup): the
+	# bound on processes per user of the node holds it (RLIMIT_NPROC).
+	pids=$(node_procs client | wc -l)
+	[ "$pids" -ge 1000 ] && [ "$pids" -le 1050 ]; ok $? "a fork bomb in a node stops at its bound ($pids processes of 1100 tried)"
+fi
 like "$(sl status --lab $LAB)" "web1 +web +up" "and the other nodes go on"
 sl fail --lab $LAB client crash >/dev/null && sl heal --lab $LAB client >/dev/null; ok $? "and the node is healed"
 
@@ -68,7 +90,7 @@ in_node lb1 'mv /etc/haproxy/haproxy.cfg /etc/haproxy/cfg.real && ln -s /etc/sha
 got=$(ask '{"cmd":"inspect","node":"lb1"}' | jq -r '.files[] | select(.path == "/etc/haproxy/haproxy.cfg") | .text')
 is "$got" "(not shown: a link)" "inspect does not follow a link the node made (to the host's /etc/shadow)"
 in_node lb1 'rm /etc/haproxy/haproxy.cfg && mkfifo /etc/haproxy/haproxy.cfg' >/dev/null
-got=$(timeout 5 as_lab_user socat -t 5 - UNIX-CONNECT:$RUN_DIR/$LAB/ctl.sock <<<'{"cmd":"inspect","node":"lb1"}' | jq -r '.files[] | select(.path == "/etc/haproxy/haproxy.cfg") | .text')
+got=$(as_lab_user timeout 5 socat -t 5 - UNIX-CONNECT:$RUN_DIR/$LAB/ctl.sock <<<'{"cmd":"inspect","node":"lb1"}' | jq -r '.files[] | select(.path == "/etc/haproxy/haproxy.cfg") | .text')
 is "$got" "(not shown: not a regular file)" "inspect does not hang on a FIFO the node made"
 in_node lb1 'rm /etc/haproxy/haproxy.cfg; mv /etc/haproxy/cfg.real /etc/haproxy/haproxy.cfg' >/dev/null
 in_node db1 'cd /var/lib/mysql && mv general.log general.real && mkfifo general.log' >/dev/null
@@ -79,7 +101,7 @@ in_node db1 'cd /var/lib/mysql && rm general.log && mv general.real general.log'
 # --- daemons start with no signal blocked (the init blocks them for itself) ------
 for n in web1; do   # nginx blocks nothing of its own (keepalived and HAProxy do)
 	init=$(sl status --lab $LAB --json | jq -r ".nodes[] | select(.name == \"$n\") | .pid")
-	procs=$(cat /sys/fs/cgroup/pids/stacklab-$LAB/$n/cgroup.procs /sys/fs/cgroup/stacklab-$LAB/$n/cgroup.procs 2>/dev/null | grep -vx "$init")
+	procs=$(node_procs $n | grep -vx "$init")
 	blocked=$(for p in $procs; do awk '/^SigBlk:/ {print $2}' /proc/$p/status 2>/dev/null; done | sort -u | tr '\n' ' ')
 	is "$blocked" "0000000000000000 " "$n's daemons ($(echo $procs | wc -w) processes) have no signal blocked"
 done

@@ -11,9 +11,9 @@ if [ -n "${STACKLAB_AS:-}" ]; then
 	RUN_DIR=/run/user/$LAB_UID/stacklab
 	# as_lab_user CMD...: run CMD as the labs' owner (here, the user).
 	as_lab_user() { setpriv --reuid="$LAB_UID" --regid="$(id -g "$STACKLAB_AS")" --init-groups "$@"; }
-	# What a test writes for stacklab to read (a topology, a lesson) must
-	# be readable by the user: mktemp's folders are root's alone.
-	mktemp() { local p; p=$(command mktemp "$@") && chmod a+rX "$p" && echo "$p"; }
+	# What a test writes for stacklab to read (a topology, a lesson), or
+	# gives it to write (a pcap), is the user's: mktemp's are root's alone.
+	mktemp() { local p; p=$(command mktemp "$@") && chown "$STACKLAB_AS" "$p" && chmod a+rX "$p" && echo "$p"; }
 else
 	RUN_DIR=/run/stacklab
 	as_lab_user() { "$@"; }

@@ -68,16 +68,14 @@ static bool ids_in_use(uid_t base)
 	return used;
 }
 
-/* The first range of `who` (a name or a uid) in /etc/subuid or /etc/subgid
- * with room for a node's ids: its first id in *start. */
-static bool sub_range(const char *file, const char *name, unsigned id, unsigned long *start)
+bool userns_sub_range(const char *file, const char *name, unsigned id, unsigned long *start)
 {
 	_cleanup_fclose_ FILE *f = fopen(file, "re");
 	char line[512], who[256];
 	unsigned long first, count;
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "%255[^:]:%lu:%lu", who, &first, &count) == 3 && count >= USERNS_IDS + 0ul &&
-		    (strcmp(who, name) == 0 || strtoul(who, NULL, 10) == id)) {
+		    (strcmp(who, name) == 0 || (who[strspn(who, "0123456789")] == '\0' && strtoul(who, NULL, 10) == id))) {
 			*start = first;
 			return true;
 		}
@@ -103,13 +101,8 @@ static bool ids_given(uid_t base)
 	return given;
 }
 
-/* Why an ordinary user may not make a user namespace here, naming the
- * setting, or NULL. */
-static const char *userns_forbidden(void)
+const char *userns_why_forbidden(const char *max, const char *clone, const char *apparmor)
 {
-	_cleanup_free_ char *max = read_file("/proc/sys/user/max_user_namespaces", NULL);
-	_cleanup_free_ char *clone = read_file("/proc/sys/kernel/unprivileged_userns_clone", NULL);
-	_cleanup_free_ char *apparmor = read_file("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", NULL);
 	if (max && atoi(max) == 0)
 		return "this kernel allows no user namespaces: user.max_user_namespaces is 0 "
 		       "(root can allow them: sysctl -w user.max_user_namespaces=15000)";
@@ -123,6 +116,14 @@ static const char *userns_forbidden(void)
 	return NULL;
 }
 
+static const char *userns_forbidden(void)
+{
+	_cleanup_free_ char *max = read_file("/proc/sys/user/max_user_namespaces", NULL);
+	_cleanup_free_ char *clone = read_file("/proc/sys/kernel/unprivileged_userns_clone", NULL);
+	_cleanup_free_ char *apparmor = read_file("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", NULL);
+	return userns_why_forbidden(max, clone, apparmor);
+}
+
 #define NEWUIDMAP "/usr/bin/newuidmap"
 #define NEWGIDMAP "/usr/bin/newgidmap"
 
@@ -134,8 +135,8 @@ static int own_ranges(struct own_ranges *o, struct sl_error *err)
 {
 	struct passwd *pw = getpwuid(lab_user());
 	const char *name = pw ? pw->pw_name : "";
-	if (!sub_range("/etc/subuid", name, lab_user(), &o->uid_start) ||
-	    !sub_range("/etc/subgid", name, lab_user(), &o->gid_start))
+	if (!userns_sub_range("/etc/subuid", name, lab_user(), &o->uid_start) ||
+	    !userns_sub_range("/etc/subgid", name, lab_user(), &o->gid_start))
 		return sl_err(err, EPERM,
 			      "user %s has no range of %d subordinate ids in /etc/subuid and /etc/subgid, which a lab's "
 			      "daemons need for their own users (root gives every user one: sudo make setup-users)",

@@ -4,6 +4,7 @@
 #ifndef STACKLAB_USERNS_H
 #define STACKLAB_USERNS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -39,6 +40,17 @@ int userns_check_own(struct sl_error *err);
  * not. The daemon owns the switch and every node, and is nobody's root
  * outside. */
 int userns_enter_own(struct sl_error *err);
+
+/* Why the kernel's settings forbid an ordinary user a user namespace, from
+ * the text of user.max_user_namespaces, kernel.unprivileged_userns_clone
+ * and kernel.apparmor_restrict_unprivileged_userns (NULL where a kernel has
+ * no such file), naming the setting and how root changes it; NULL if they
+ * allow it. */
+const char *userns_why_forbidden(const char *max, const char *clone, const char *apparmor);
+
+/* The first range of user `name` (or uid `id`) in `file` (/etc/subuid or
+ * /etc/subgid) with room for USERNS_IDS ids: its first id in *start. */
+bool userns_sub_range(const char *file, const char *name, unsigned id, unsigned long *start);
 
 /* Write the uid and gid maps of process `pid`, made with CLONE_NEWUSER. */
 int userns_map(pid_t pid, const struct idmap *m, struct sl_error *err);

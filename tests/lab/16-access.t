@@ -54,11 +54,18 @@ if [ -n "${STACKLAB_AS:-}" ]; then
 	sl allow --lab $LAB watch >/dev/null; ok $? "the owner lets root watch"
 	like "$("$TOP/stacklab" status --lab $ME/$LAB)" "web1 +web +up" "root watches the lab"
 	like "$("$TOP/stacklab" list --all)" "$ME/$LAB +scale-up +10" "and lists it whole"
+	like "$("$TOP/stacklab" tui --lab $ME/$LAB --once)" "lb1.*VIP" "the teacher's TUI shows the student's lab"
 	like "$("$TOP/stacklab" fail --lab $ME/$LAB web1 crash 2>&1)" "has not let others change it" "but may not change it"
+	out=$(yes "" | head -40 | timeout 60 "$TOP/stacklab" lesson run --text --lab $ME/$LAB kill-master 2>&1)
+	like "$out" "has not let others change it" "nor run a lesson on it"
+	rm -f "$(echo "$out" | sed -n 's/^journal: //p' | tail -1)"
 	like "$("$TOP/stacklab" allow --lab $ME/$LAB lessons 2>&1)" "only the lab's owner" "nor give itself more"
 	sl allow --lab $LAB lessons >/dev/null; ok $? "the owner lets root run lessons"
 	like "$("$TOP/stacklab" fail --lab $ME/$LAB web1 crash)" "web1: crash" "root breaks web1"
 	like "$("$TOP/stacklab" heal --lab $ME/$LAB --all)" "healed 1 fault" "and heals it"
+	out=$(yes "" | head -40 | timeout 90 "$TOP/stacklab" lesson run --text --lab $ME/$LAB kill-master 2>&1)
+	like "$out" "passed: ([0-9]+) of \1 held" "root runs a lesson on the student's lab"
+	rm -f "$(echo "$out" | sed -n 's/^journal: //p' | tail -1)"
 	sl allow --lab $LAB none >/dev/null
 	like "$("$TOP/stacklab" status --lab $ME/$LAB 2>&1)" "has not let others watch it" "allow none: root is out again"
 	like "$(sl up --lab t-group --group nogroup 2>&1)" "--group is for root's labs" "--group is refused to a user's lab"

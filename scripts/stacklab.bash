@@ -9,7 +9,7 @@ _stacklab()
 	local cur prev cmd lab i
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local commands="up down status exec request trace incidents logs tui events traffic fail heal set capture dns lesson list help"
+	local commands="up down status exec request trace incidents logs tui events traffic fail heal set capture dns lesson list allow help"
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
 		return
@@ -25,10 +25,11 @@ _stacklab()
 	--lab|-l) COMPREPLY=($(compgen -W "$(_stacklab_labs)" -- "$cur")); return ;;
 	--topology|-t) COMPREPLY=($(compgen -W "scale-up scale-out single distributed secured" -- "$cur") $(compgen -f -X '!*.lab' -- "$cur")); return ;;
 	--timing|-T) COMPREPLY=($(compgen -W "fast real" -- "$cur")); return ;;
+	--allow|-a) COMPREPLY=($(compgen -W "none watch lessons" -- "$cur")); return ;;
 	esac
 	local opts
 	case $cmd in
-	up) opts="--topology --lab --timing --publish --group --tui --help" ;;
+	up) opts="--topology --lab --timing --publish --group --allow --tui --help" ;;
 	down) opts="--lab --help" ;;
 	status) opts="--lab --json --nodes --help" ;;
 	exec) opts="--lab --help" ;;
@@ -40,7 +41,8 @@ _stacklab()
 	traffic) opts="--lab --rate --path --seconds --json --help start stop" ;;
 	fail|heal) opts="--lab --all --help" ;;
 	lesson) opts="list lint check run report --lab --slack --text --help" ;;
-	list) opts="--json --help" ;;
+	list) opts="--all --json --help" ;;
+	allow) opts="--lab --help none watch lessons" ;;
 	set) opts="--lab --help" ;;
 	capture) opts="--lab --count --seconds --write --help" ;;
 	dns) opts="--lab --json --help" ;;
@@ -55,7 +57,7 @@ _stacklab()
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
 		case $w in
-		--lab|-l|--data|-d|--lines|-n|--rate|-r|--path|--seconds|-s|--filter|-f|--count|-c|--seconds|--write|--slack|--size|--topology|-t|--timing|-T|--publish|-p|--group|-g) ((i++)) ;;
+		--lab|-l|--data|-d|--lines|-n|--rate|-r|--path|--seconds|-s|--filter|-f|--count|-c|--seconds|--write|--slack|--size|--topology|-t|--timing|-T|--publish|-p|--group|-g|--allow|-a) ((i++)) ;;
 		-*) ;;
 		*) words+=("$w") ;;
 		esac

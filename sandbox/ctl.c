@@ -106,6 +106,19 @@ int ctl_connect(const char *lab)
 	struct sockaddr_un sa;
 	if (sockaddr_for(path, &sa) < 0)
 		return -ENAMETOOLONG;
+	/* USER/NAME: the socket must be that user's own, not a link to
+	 * another lab's (a user's directory is theirs to fill). */
+	const char *slash = strchr(lab, '/');
+	if (slash) {
+		char user[CTL_USER_NAME_MAX];
+		snprintf(user, sizeof(user), "%.*s", (int)(slash - lab), lab);
+		struct passwd *pw = getpwnam(user);
+		struct stat st;
+		if (!pw || lstat(path, &st) < 0)
+			return -ENOENT;
+		if (!S_ISSOCK(st.st_mode) || st.st_uid != pw->pw_uid)
+			return -EPERM;
+	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;

@@ -16,10 +16,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 U=sl-rootless
 tree=
+# /run/user is systemd's; where there is none, it goes again at the end.
+made_run_user=
+[ -d /run/user ] || made_run_user=1
 cleanup() {
 	pkill -9 -u "$U" 2>/dev/null
 	sleep 0.2
 	[ -n "$uid" ] && rm -rf "/run/user/$uid"
+	[ -n "$made_run_user" ] && rmdir /run/user 2>/dev/null
 	userdel "$U" 2>/dev/null
 	sed -i "/^$U:/d" /etc/subuid /etc/subgid
 	[ -n "$tree" ] && rm -rf "$tree"

@@ -3,6 +3,7 @@
  * switch, the nodes and their links; then waiting until every node is
  * ready and, for the whole stack, the site answers the client. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <stddef.h>
 #include <sys/un.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -485,15 +487,41 @@ int lab_node_respawn(struct lab *lab, int i, struct sl_error *err)
 /* Labs that start at once share the machine's cores: thirty at once on two
  * cores made each one's daemons so slow that most MariaDBs missed their
  * 20 s (measured, bench/classroom.sh). So at most one lab per core starts
- * its nodes at a time; the others wait their turn, saying so. A turn is one
- * of `cores` abstract Unix socket names in the host's network namespace,
- * bound by the lab that holds it: every user's labs and root's take turns
- * together, and the kernel frees a turn with its socket, however the
- * daemon ends. Nothing is written anywhere. Anyone may bind such a name, so
- * a lab waits TURN_WAIT_MAX_MS at most, then goes without. */
+ * its nodes at a time; the others wait their turn, saying so. The kernel
+ * frees a turn however its daemon ends, and nothing is written anywhere.
+ *
+ * Root's labs: a starting lab holds an exclusive flock on its own
+ * directory; a lab counts the others' by trying theirs, and counts and
+ * takes its own in one step, under a flock on /run/stacklab. No user can
+ * hold up root's labs.
+ *
+ * Users' labs: a turn is one of `cores` abstract Unix socket names in the
+ * host's network namespace, bound by the lab that holds it, so every
+ * user's labs take turns together. Anyone may bind such a name: a user's
+ * lab waits TURN_WAIT_MAX_MS at most, then goes without. */
 #define TURN_WAIT_MAX_MS (5 * 60 * 1000)
 
-static bool take_turn(int fd, long cores)
+static int others_starting(const struct lab *lab)
+{
+	DIR *d = opendir(run_dir());
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (ctl_lab_name_ok(e->d_name) && strcmp(e->d_name, lab->name) != 0) {
+			int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+				n++;
+			close(fd); /* lets go of the shared lock, if it got one */
+		}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* One try for a user's lab: bind a free turn's name. */
+static bool take_shared_turn(int fd, long cores)
 {
 	for (long k = 0; k < cores; k++) {
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -504,26 +532,50 @@ static bool take_turn(int fd, long cores)
 	return false;
 }
 
+/* One try for root's lab: count the others starting and, if there is a
+ * core for it, take its own lock; -errno on failure. */
+static int take_root_turn(struct lab *lab, int all, long cores, int *others, struct sl_error *err)
+{
+	if (flock(all, LOCK_EX) < 0)
+		return sl_err(err, errno, "%s: %s", run_dir(), strerror(errno));
+	*others = others_starting(lab);
+	bool go = *others < cores;
+	if (go && flock(lab->start_fd, LOCK_EX | LOCK_NB) < 0)
+		return sl_err(err, errno, "%s: %s", lab->dir, strerror(errno));
+	flock(all, LOCK_UN);
+	return go;
+}
+
 static int build(struct lab *lab, struct sl_error *err);
 
 static int take_start_turn(struct lab *lab, struct sl_error *err)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	cores = cores > 0 ? cores : 1;
+	_cleanup_close_ int all = -1;
+	if (!rootless()) {
+		all = open(run_dir(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		lab->start_fd = open(lab->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (all < 0 || lab->start_fd < 0)
+			return sl_err(err, errno, "%s: %s", lab->start_fd < 0 ? lab->dir : run_dir(), strerror(errno));
+	}
 	uint64_t t0 = now_ms();
-	for (bool told = false; !take_turn(lab->start_fd, cores);) {
-		if (!told)
-			lab_progress("waiting for its turn: %ld other labs are starting on this machine", cores);
-		told = true;
-		if (now_ms() - t0 > TURN_WAIT_MAX_MS) {
+	for (int told = -1;;) {
+		int others = (int)cores;
+		int r = rootless() ? take_shared_turn(lab->start_fd, cores) : take_root_turn(lab, all, cores, &others, err);
+		if (r != 0)
+			return r < 0 ? r : 0;
+		if (others != told)
+			lab_progress("waiting for its turn: %d other labs are starting on this machine", others);
+		told = others;
+		if (rootless() && now_ms() - t0 > TURN_WAIT_MAX_MS) {
 			lab_progress("starting without a turn: the turns were held for %d s", TURN_WAIT_MAX_MS / 1000);
 			return 0;
 		}
-		int r = lab_pump(lab, 20 + (int)(now_ms() % 40)); /* not all in step */
+		r = lab_pump(lab, 20 + (int)(now_ms() % 40)); /* not all in step */
 		if (r < 0)
 			return sl_err(err, -r, "%s", r == -EINTR ? "interrupted" : strerror(-r));
 	}
-	return 0;
 }
 
 static void give_start_turn(struct lab *lab)
@@ -545,11 +597,10 @@ static int build(struct lab *lab, struct sl_error *err)
 	const struct topo *t = lab->topo;
 	int r;
 	lab_progress("preparing %d nodes", t->n_nodes);
-	/* Its turn to start is taken in the host's network namespace, which
-	 * it leaves for the switch's: the socket stays in the one it was
-	 * made in. */
-	lab->start_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lab->start_fd < 0)
+	/* A user's lab takes its turn to start in the host's network
+	 * namespace, which it leaves for the switch's: the socket stays in
+	 * the one it was made in. */
+	if (rootless() && (lab->start_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return sl_err(err, errno, "a socket for its turn to start: %s", strerror(errno));
 	_cleanup_free_ char *logs = xasprintf("%s/logs", lab->dir);
 	if (mkdir(logs, 0750) < 0 || lab_share(lab, -1, logs, 0750) < 0)

@@ -206,6 +206,15 @@ int cli_door(const char *cmd, const char *lab, const char *node, const char *rol
 	json_t *st = cli_status(cmd, lab);
 	if (!st)
 		return -1;
+	/* Root in a user's lab enters its nodes (a lesson's requests, exec)
+	 * only as far as the owner lets it change the lab. */
+	const char *allow = json_string_value(json_object_get(st, "allow"));
+	if (strchr(lab, '/') && allow && strcmp(allow, "lessons") != 0) {
+		fprintf(stderr, "stacklab %s: lab %s: the lab's owner has not let others into its nodes (they may: "
+				"stacklab allow lessons)\n", cmd, lab);
+		json_decref(st);
+		return -1;
+	}
 	json_t *n = NULL, *it;
 	size_t i;
 	if (node) {

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -184,13 +185,18 @@ int cmd_capture(int argc, char **argv)
 		json_decref(st);
 		return EXIT_FAIL;
 	}
-	/* The switch is the lab daemon's own network namespace; a user's lab
-	 * daemon has a user namespace of its own too, which owns it. */
+	/* The switch is the lab daemon's own network namespace. A user's own
+	 * lab daemon has a user namespace of its own, which owns it: the user
+	 * joins both. Root joins the network namespace alone, and is not
+	 * dumpable meanwhile: in the user's namespace, it would be theirs
+	 * to trace. */
 	pid_t daemon = (pid_t)json_integer_value(json_object_get(st, "pid"));
 	char theirs[64];
 	snprintf(theirs, sizeof(theirs), "/proc/%d/ns/user", (int)daemon);
 	struct stat a, b;
-	bool own_userns = stat(theirs, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 && a.st_ino != b.st_ino;
+	bool own_userns = rootless() && stat(theirs, &a) == 0 && stat("/proc/self/ns/user", &b) == 0 &&
+			  a.st_ino != b.st_ino;
+	prctl(PR_SET_DUMPABLE, 0);
 	int nsfd = (int)syscall(SYS_pidfd_open, daemon, 0);
 	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET | (own_userns ? CLONE_NEWUSER : 0)) < 0) {
 		fprintf(stderr, "stacklab capture: cannot join lab %s's switch: %s\n", lab, strerror(errno));

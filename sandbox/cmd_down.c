@@ -138,7 +138,7 @@ int cmd_down(int argc, char **argv)
 	json_t *reply = NULL;
 	int r = ctl_call(lab, req, &reply);
 	json_decref(req);
-	if ((r == -ENOENT || r == -ECONNREFUSED) && strchr(lab, '/')) {
+	if ((r == -ENOENT || r == -ECONNREFUSED) && strchr(lab, '/') && (!rootless() || !cli_owns(lab))) {
 		/* Another user's files are theirs to clean: what they hold
 		 * (a pid, a link) is not for root to act on. */
 		fprintf(stderr, "stacklab down: lab %s is not up (its owner's next up or down removes what it left)\n", lab);

@@ -58,10 +58,9 @@ int cmd_list(int argc, char **argv)
 		int r = ctl_call(*l, req, &st);
 		json_decref(req);
 		bool shown = r == 0 && json_is_true(json_object_get(st, "ok"));
-		/* Not shared with root: what the machine knows of it still is. */
-		_cleanup_free_ char *pid_path = ctl_lab_path(*l, "pid");
-		_cleanup_free_ char *pid_text = shown ? NULL : read_file(pid_path, NULL);
-		long long pid = shown ? json_integer_value(json_object_get(st, "pid")) : pid_text ? atoll(pid_text) : 0;
+		/* Not shared with root: who listens still shows (the kernel's
+		 * word, not a file of the user's). */
+		long long pid = shown ? json_integer_value(json_object_get(st, "pid")) : ctl_peer_pid(*l);
 		const char *topology = shown ? json_string_value(json_object_get(st, "topology")) : NULL;
 		int nodes = shown ? (int)json_array_size(json_object_get(st, "nodes")) : -1;
 		if (r == 0 || all) {

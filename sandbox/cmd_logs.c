@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 
 #include "cli.h"
 #include "ctl.h"
@@ -31,11 +33,23 @@ static bool node_exists(const char *lab, const char *node)
 	return found;
 }
 
+#define LOG_BYTES_MAX (8 << 20) /* the lab rotates a log at this size */
+
+/* A log is read as the lab left it: a regular file, no link followed and
+ * nothing waited on (root reading a user's lab reads their files), at most
+ * twice what the lab keeps before it rotates. */
 static void print_log(const char *path, const char *prefix, int lines)
 {
-	_cleanup_free_ char *text = lines > 0 ? tail_file(path, lines) : read_file(path, NULL);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	size_t len = 0;
+	_cleanup_free_ char *text = read_fd_from(fd, 0, 2 * LOG_BYTES_MAX, &len);
 	if (!text)
 		return;
+	if (lines > 0)
+		tail_text(text, len, lines);
 	for (char *line = text, *nl; *line; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (!nl)

@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -106,19 +107,6 @@ int ctl_connect(const char *lab)
 	struct sockaddr_un sa;
 	if (sockaddr_for(path, &sa) < 0)
 		return -ENAMETOOLONG;
-	/* USER/NAME: the socket must be that user's own, not a link to
-	 * another lab's (a user's directory is theirs to fill). */
-	const char *slash = strchr(lab, '/');
-	if (slash) {
-		char user[CTL_USER_NAME_MAX];
-		snprintf(user, sizeof(user), "%.*s", (int)(slash - lab), lab);
-		struct passwd *pw = getpwnam(user);
-		struct stat st;
-		if (!pw || lstat(path, &st) < 0)
-			return -ENOENT;
-		if (!S_ISSOCK(st.st_mode) || st.st_uid != pw->pw_uid)
-			return -EPERM;
-	}
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -126,6 +114,21 @@ int ctl_connect(const char *lab)
 		int e = errno;
 		close(fd);
 		return -e;
+	}
+	/* USER/NAME: whoever answers must be that user's lab daemon, not
+	 * another lab's reached through a link (a user's directory is
+	 * theirs to fill). The kernel says who listens. */
+	const char *slash = strchr(lab, '/');
+	if (slash) {
+		char user[CTL_USER_NAME_MAX];
+		snprintf(user, sizeof(user), "%.*s", (int)(slash - lab), lab);
+		struct passwd *pw = getpwnam(user);
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		if (!pw || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != pw->pw_uid) {
+			close(fd);
+			return -EPERM;
+		}
 	}
 	return fd;
 }
@@ -185,11 +188,26 @@ int ctl_read_line(int fd, struct ctl_reader *rd, char **line)
 	}
 }
 
+pid_t ctl_peer_pid(const char *lab)
+{
+	_cleanup_close_ int fd = ctl_connect(lab);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	return fd >= 0 && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? cred.pid : 0;
+}
+
+/* Another user's lab answers within this or not at all (a trace, the
+ * slowest request, takes seconds): its daemon is theirs to stall. */
+#define CTL_OTHERS_REPLY_S 30
+
 int ctl_call(const char *lab, json_t *req, json_t **reply)
 {
 	_cleanup_close_ int fd = ctl_connect(lab);
 	if (fd < 0)
 		return fd;
+	struct timeval limit = { CTL_OTHERS_REPLY_S, 0 };
+	if (strchr(lab, '/'))
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
 	int r = ctl_send(fd, req);
 	if (r < 0)
 		return r;

@@ -37,6 +37,10 @@ int ctl_listen(const char *path, gid_t gid, struct sl_error *err);
 /* Connect to lab `lab`; -ENOENT or -ECONNREFUSED when it is not up. */
 int ctl_connect(const char *lab);
 
+/* The pid of lab `lab`'s daemon, as the kernel tells who listens on its
+ * socket; 0 if it does not answer. */
+pid_t ctl_peer_pid(const char *lab);
+
 /* Send `msg` as one line. Does not take ownership. */
 int ctl_send(int fd, json_t *msg);
 

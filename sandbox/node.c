@@ -126,6 +126,16 @@ static void root_op_run(const struct node_spec *spec, const struct root_op *op)
 		if ((r = make_dir(dst, 0555)) == 0 &&
 		    mount("proc", dst, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			r = -errno;
+		/* The whole node's bound on processes, whatever ids they take
+		 * (a kernel from 6.14 keeps pid_max per pid namespace): set
+		 * before /proc/sys goes read-only, and no mount undoes that in
+		 * a node. Where the kernel keeps one pid_max for all, the
+		 * cgroup and RLIMIT_NPROC are the bounds. */
+		if (r == 0) {
+			char pid_max[PATH_MAX + 32];
+			snprintf(pid_max, sizeof(pid_max), "%s/sys/kernel/pid_max", dst);
+			write_file(pid_max, NODE_PID_MAX, 0644);
+		}
 		break;
 	case SYSFS:
 		if ((r = make_dir(dst, 0555)) == 0 &&
@@ -600,6 +610,10 @@ pid_t node_enter(const struct node_door *d)
 		log_err("node %s: its init (pid %d) is gone: %s", d->node, (int)d->init, strerror(-init));
 		_exit(126);
 	}
+	/* Not dumpable from here: root entering a user's lab has, until it
+	 * becomes the node's root, credentials in a namespace the user owns,
+	 * and the user could trace it. (A change of ids resets it.) */
+	prctl(PR_SET_DUMPABLE, 0);
 	/* All of them at once, by pidfd: the user namespace first, so the
 	 * others (which it owns) are entered with its capabilities. */
 	if (setns(init, CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC |

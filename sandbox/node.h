@@ -18,6 +18,13 @@
  * node as a whole where there is one, and so is met first there. */
 #define NODE_PROCS_MAX 1050
 
+/* The highest pid in a node's pid namespace, plus one: at most about this
+ * many processes in the node, whatever their ids (a node's root may take
+ * any of 65536, each with its own RLIMIT_NPROC count). After the first
+ * wrap a namespace's pids start at 300, so a node holds 1100 at least;
+ * above the cgroup's 1024, which is met first where there is one. */
+#define NODE_PID_MAX "1400"
+
 /* What a node's init needs, prepared by the lab before node_spawn(). */
 struct node_spec {
 	const struct topo *topo;

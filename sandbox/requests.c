@@ -137,6 +137,8 @@ static json_t *do_down(struct lab *lab, json_t *req)
 	return json_pack("{s:b, s:i}", "ok", 1, "pid", (int)getpid());
 }
 
+static void client_close(struct lab *lab, int i);
+
 /* `allow`: whom the owner of a user's lab lets in. */
 static json_t *do_allow(struct lab *lab, json_t *req)
 {
@@ -146,6 +148,11 @@ static json_t *do_allow(struct lab *lab, json_t *req)
 	for (int k = ALLOW_NONE; who && k <= ALLOW_LESSONS; k++)
 		if (strcmp(who, lab_allow_names[k]) == 0) {
 			lab->allow = (enum lab_allow)k;
+			/* Taken back: root's TUI, events and logs that follow the
+			 * lab end now, not at their next request. */
+			for (int i = 0; k == ALLOW_NONE && i < MAX_CLIENTS; i++)
+				if (lab->clients[i] && lab->clients[i]->uid != 0 && !lab->clients[i]->busy)
+					client_close(lab, i);
 			return json_pack("{s:b, s:s}", "ok", 1, "allow", who);
 		}
 	return lab_reply_error("allow: \"allow\" must be none, watch or lessons");

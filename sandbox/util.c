@@ -314,8 +314,11 @@ char *tail_file(const char *path, int n)
 {
 	size_t len;
 	char *text = read_file(path, &len);
-	if (!text)
-		return NULL;
+	return text ? tail_text(text, len, n) : NULL;
+}
+
+char *tail_text(char *text, size_t len, int n)
+{
 	size_t start = len;
 	int lines = 0;
 	if (start > 0 && text[start - 1] == '\n')
@@ -430,7 +433,8 @@ void paths_init(void)
 		paths.user = (uid_t)strtoul(of, NULL, 10);
 		paths.rootless = paths.in_own_ns = true;
 	}
-	unsetenv(USERNS_OF_ENV);
+	/* Kept: what runs itself again in the namespace (the TUI's lesson
+	 * pane) must know whose it is too. It says nothing outside one. */
 	if (!paths.rootless) {
 		str_copy(paths.run, sizeof(paths.run), SYSTEM_RUN_DIR);
 	} else {

@@ -100,6 +100,8 @@ char *read_beneath(const char *base, const char *rel, size_t max);
 
 /* The last `n` lines of a file (malloc'd, possibly empty), or NULL. */
 char *tail_file(const char *path, int n);
+/* The same of `text` (len bytes, NUL-terminated, malloc'd), in place. */
+char *tail_text(char *text, size_t len, int n);
 
 /* Length of the valid UTF-8 character at s (1 to 4), or 0 if none starts
  * there (overlong forms and surrogates are not valid). */

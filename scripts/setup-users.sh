@@ -6,8 +6,9 @@
 #   - a range of 65536 subordinate uids and gids for each user who has none
 #     (/etc/subuid, /etc/subgid): the ids of the daemons in their labs;
 #   - where AppArmor forbids user namespaces to ordinary users (Ubuntu 24.04:
-#     kernel.apparmor_restrict_unprivileged_userns=1), a profile that lets
-#     stacklab make them, and nothing else.
+#     kernel.apparmor_restrict_unprivileged_userns=1), stacklab installed
+#     (make install) and a profile that lets that program make them, and
+#     nothing else.
 # Idempotent: run it again after adding users. USERS="alice bob" limits it to
 # those users; by default every user from UID_MIN to UID_MAX (login.defs).
 set -euo pipefail
@@ -39,6 +40,12 @@ has_range() { awk -F: -v u="$1" -v n="$IDS" '$1 == u && $3 >= n {found = 1} END 
 # (where useradd starts), so no two users, nor a user and root's labs
 # (which avoid every range given here), share an id.
 next_free() { cat /etc/subuid /etc/subgid | awk -F: 'BEGIN {n = 100000} $2 + $3 > n {n = $2 + $3} END {print n}'; }
+# Is [$1, $1+IDS) mapped by a running process's user namespace (a lab of
+# root's, a container)?
+in_use() {
+	cat /proc/[0-9]*/uid_map /proc/[0-9]*/gid_map 2>/dev/null |
+		awk -v lo="$1" -v n="$IDS" '$2 != 0 && $2 < lo + n && $2 + $3 > lo {found = 1} END {exit !found}'
+}
 
 given=0
 for u in "${users[@]}"; do
@@ -46,6 +53,7 @@ for u in "${users[@]}"; do
 		continue
 	fi
 	from=$(next_free)
+	while in_use "$from"; do from=$((from + IDS)); done
 	to=$((from + IDS - 1))
 	has_range "$u" /etc/subuid || usermod --add-subuids "$from-$to" "$u"
 	has_range "$u" /etc/subgid || usermod --add-subgids "$from-$to" "$u"
@@ -66,8 +74,11 @@ if [ "$(cat /proc/sys/kernel/unprivileged_userns_clone 2>/dev/null || echo 1)" =
 fi
 if [ "$(cat /proc/sys/kernel/apparmor_restrict_unprivileged_userns 2>/dev/null || echo 0)" = 1 ] &&
 	command -v apparmor_parser >/dev/null; then
+	# Only the installed program, which is root's: a user's own build may
+	# not make user namespaces there, or any program could.
+	make install PREFIX="${PREFIX:-/usr/local}" >/dev/null
 	profile=/etc/apparmor.d/stacklab
-	bins=("$PWD/stacklab" "${PREFIX:-/usr/local}/bin/stacklab")
+	bins=("${PREFIX:-/usr/local}/bin/stacklab")
 	{
 		echo "# stacklab (scripts/setup-users.sh): its labs run in user namespaces of their users."
 		echo "abi <abi/4.0>,"
@@ -77,5 +88,5 @@ if [ "$(cat /proc/sys/kernel/apparmor_restrict_unprivileged_userns 2>/dev/null |
 		done
 	} >"$profile"
 	apparmor_parser -r "$profile"
-	echo "setup-users: AppArmor lets stacklab (${bins[*]}) make user namespaces ($profile)"
+	echo "setup-users: AppArmor lets ${bins[*]} make user namespaces ($profile): users run that one"
 fi

@@ -44,7 +44,7 @@ like "$out" "lab t-cli is not up" "down: says the lab is not up"
 out=$(sl exec --lab t-cli web1 true 2>&1); ok $([ $? -eq 1 ]; echo $?) "exec in a lab that is not up: exit 1"
 
 # (a copy the other user can reach: the checkout may be under /root)
-bin=$(mktemp -d) && cp "$TOP/stacklab" "$bin/" && chmod 755 "$bin" "$bin/stacklab"
+bin=$(command mktemp -d) && cp "$TOP/stacklab" "$bin/" && chmod 755 "$bin" "$bin/stacklab"
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$bin/stacklab" up --lab t-cli 2>&1)
 ok $([ $? -eq 1 ]; echo $?) "not root, no subordinate ids: exit 1"
 like "$out" "user nobody has no range of 65536 subordinate ids.*sudo make setup-users" "not root, no subordinate ids: says so, and how to get them"

@@ -46,6 +46,8 @@ node_procs() {
 	ns=$(readlink /proc/$init/ns/pid)
 	for p in /proc/[0-9]*; do [ "$(readlink $p/ns/pid 2>/dev/null)" = "$ns" ] && echo ${p#/proc/}; done
 }
+is "$(in_node client cat /proc/sys/kernel/pid_max)" "1400" "the node's pid namespace has pids up to 1399: a bound on all its processes, whatever their ids"
+like "$(in_node client 'echo 4194304 > /proc/sys/kernel/pid_max')" "Read-only" "which the node's root cannot raise"
 in_node client 'n=0; while [ $n -lt 1100 ] && sleep 60 >/dev/null 2>&1 & do n=$((n + 1)); [ $n -ge 1100 ] && break; done' >/dev/null
 cg=$(ls -d /sys/fs/cgroup/pids/stacklab-$LAB/client /sys/fs/cgroup/stacklab-$LAB/client 2>/dev/null | head -1)
 if [ -n "$cg" ]; then

@@ -10,7 +10,7 @@ LAB=t-access
 U=sl-u$$ G=sl-g$$
 # The checkout may be where the second user cannot go (/root): it runs a
 # copy of the command from a folder of its own.
-bin=$(mktemp -d)
+bin=$(command mktemp -d)
 # userdel refuses a user with processes left (a socat the test started):
 # they go first, or the user stays on the host.
 trap 'lab_cleanup $LAB; pkill -9 -u $U 2>/dev/null; sleep 0.2; userdel $U 2>/dev/null; groupdel $G 2>/dev/null; rm -rf "$bin"' EXIT
@@ -55,6 +55,10 @@ if [ -n "${STACKLAB_AS:-}" ]; then
 	like "$("$TOP/stacklab" status --lab $ME/$LAB)" "web1 +web +up" "root watches the lab"
 	like "$("$TOP/stacklab" list --all)" "$ME/$LAB +scale-up +10" "and lists it whole"
 	like "$("$TOP/stacklab" tui --lab $ME/$LAB --once)" "lb1.*VIP" "the teacher's TUI shows the student's lab"
+	like "$("$TOP/stacklab" capture --lab $ME/$LAB --count 1 --seconds 2 lb1-eth0 2>&1)" "capturing on lb1-eth0" \
+		"and captures on its links (joining its switch, not the user's namespace)"
+	like "$("$TOP/stacklab" exec --lab $ME/$LAB web1 true 2>&1)" "has not let others into its nodes" \
+		"but does not enter its nodes"
 	like "$("$TOP/stacklab" fail --lab $ME/$LAB web1 crash 2>&1)" "has not let others change it" "but may not change it"
 	out=$(yes "" | head -40 | timeout 60 "$TOP/stacklab" lesson run --text --lab $ME/$LAB kill-master 2>&1)
 	like "$out" "has not let others change it" "nor run a lesson on it"
@@ -66,7 +70,14 @@ if [ -n "${STACKLAB_AS:-}" ]; then
 	out=$(yes "" | head -40 | timeout 90 "$TOP/stacklab" lesson run --text --lab $ME/$LAB kill-master 2>&1)
 	like "$out" "passed: ([0-9]+) of \1 held" "root runs a lesson on the student's lab"
 	rm -f "$(echo "$out" | sed -n 's/^journal: //p' | tail -1)"
+	"$TOP/stacklab" exec --lab $ME/$LAB web1 true; ok $? "allowed lessons, root enters its nodes"
+	"$TOP/stacklab" events --lab $ME/$LAB >/dev/null 2>&1 &
+	follower=$!
+	sleep 0.5
 	sl allow --lab $LAB none >/dev/null
+	gone_follower() { ! kill -0 $follower 2>/dev/null; }
+	wait_until 5 gone_follower; ok $? "allow none ends root's events that were following the lab"
+	wait $follower 2>/dev/null
 	like "$("$TOP/stacklab" status --lab $ME/$LAB 2>&1)" "has not let others watch it" "allow none: root is out again"
 	like "$(sl up --lab t-group --group nogroup 2>&1)" "--group is for root's labs" "--group is refused to a user's lab"
 	if [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" -gt 443 ]; then

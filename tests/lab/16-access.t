@@ -13,7 +13,9 @@ U=sl-u$$ G=sl-g$$
 bin=$(command mktemp -d)
 # userdel refuses a user with processes left (a socat the test started):
 # they go first, or the user stays on the host.
-trap 'lab_cleanup $LAB; pkill -9 -u $U 2>/dev/null; sleep 0.2; userdel $U 2>/dev/null; groupdel $G 2>/dev/null; rm -rf "$bin"' EXIT
+deleg=
+trap 'lab_cleanup $LAB t-deleg; pkill -9 -u $U 2>/dev/null; sleep 0.2; userdel $U 2>/dev/null; groupdel $G 2>/dev/null; rm -rf "$bin"
+	[ -n "$deleg" ] && rmdir "$deleg"/stacklab-t-deleg/* "$deleg"/stacklab-t-deleg "$deleg" 2>/dev/null' EXIT
 cp "$TOP/stacklab" "$bin/stacklab" && chmod 755 "$bin" "$bin/stacklab"
 groupadd $G && useradd -M -N -g nogroup -s /bin/sh $U
 as_user() { runuser -u $U -- "$@" 2>&1; }
@@ -79,6 +81,19 @@ if [ -n "${STACKLAB_AS:-}" ]; then
 	wait_until 5 gone_follower; ok $? "allow none ends root's events that were following the lab"
 	wait $follower 2>/dev/null
 	like "$("$TOP/stacklab" status --lab $ME/$LAB 2>&1)" "has not let others watch it" "allow none: root is out again"
+	# A cgroup v2 subtree delegated to the user, as systemd makes one
+	# (Delegate=yes): the user's lab freezes its nodes there.
+	v2=$(ls -d /sys/fs/cgroup/cgroup.controllers /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null | head -1)
+	if [ -n "$v2" ] && deleg="$(dirname "$v2")/sl-deleg-$$" && mkdir "$deleg" 2>/dev/null; then
+		chown "$ME" "$deleg" "$deleg/cgroup.procs" "$deleg/cgroup.threads" "$deleg/cgroup.subtree_control"
+		out=$(sh -c "echo \$\$ > $deleg/cgroup.procs && exec $STACKLAB up --lab t-deleg" 2>&1); ok $? "up in a delegated cgroup"
+		like "$(sl fail --lab t-deleg web1 freeze)" "freeze \(cgroup v2 freezer\)" "a node freezes with the delegated cgroup v2"
+		is "$(cat "$deleg/stacklab-t-deleg/web1/cgroup.freeze")" "1" "in the user's own subtree"
+		sl heal --lab t-deleg --all >/dev/null && sl request --lab t-deleg >/dev/null; ok $? "and thaws"
+		sl down --lab t-deleg >/dev/null
+		[ ! -e "$deleg/stacklab-t-deleg" ]; ok $? "down removes the lab's cgroups from the user's subtree"
+		rmdir "$deleg"
+	fi
 	like "$(sl up --lab t-group --group nogroup 2>&1)" "--group is for root's labs" "--group is refused to a user's lab"
 	if [ "$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)" -gt 443 ]; then
 		like "$(sl up --lab t-pub --publish 443 2>&1)" "port 443 is below [0-9]+, which only root.*--publish 8443" \

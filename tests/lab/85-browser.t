@@ -42,6 +42,8 @@ like "$dom" "HAProxy on lb1 answered this request by itself" "which names the lb
 sl heal --lab $LAB web1 >/dev/null
 wait_until 5 sh -c "$STACKLAB status --lab $LAB --json | jq -e '[.nodes[] | select(.name == \"lb1\") | .servers[] | select(.state == \"UP\")] | length == 1' >/dev/null"
 sl fail --lab $LAB app1 stop php-fpm >/dev/null
+# stop sends SIGTERM: PHP-FPM may still answer while it finishes.
+wait_until 5 sh -c "$STACKLAB status --lab $LAB | grep -q 'php-fpm exited'"
 like "$(browse https://www.foobar.com:$PORT/)" "Nginx on web1 could not reach the application server: the connection was refused" \
 	"PHP-FPM stopped: Nginx's 502 page names web1 and says what failed"
 sl heal --lab $LAB --all >/dev/null

@@ -458,6 +458,8 @@ static void become_node_root(void)
 		fail("cgroup namespace: %s", strerror(errno));
 }
 
+#define NODE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 static void __attribute__((noreturn)) node_main(const struct node_spec *spec, int sync)
 {
 	char prefix[64];
@@ -504,6 +506,12 @@ static void __attribute__((noreturn)) node_main(const struct node_spec *spec, in
 		if (strncmp(paths[k], spec->dir, n_dir) == 0 && paths[k][n_dir] == '/')
 			memmove(paths[k], paths[k] + n_dir + 1, strlen(paths[k] + n_dir + 1) + 1);
 	become_node_root();
+	/* The node's daemons start with an environment of their own, as on
+	 * a machine of their own: nothing of whoever ran `up` (a user's HOME,
+	 * XDG_RUNTIME_DIR) goes into a node. */
+	if (clearenv() != 0 || setenv("PATH", NODE_PATH, 1) < 0 || setenv("HOME", "/root", 1) < 0 ||
+	    setenv("HOSTNAME", own.node->name, 1) < 0)
+		fail("environment: %s", strerror(errno));
 	if (sethostname(own.node->name, strlen(own.node->name)) < 0)
 		fail("hostname: %s", strerror(errno));
 	configure_net(&own);

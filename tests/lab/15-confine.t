@@ -29,6 +29,11 @@ unlike "$host_uids" "^0$" "no node process runs as the host's root (uids: $(echo
 other=$(sl exec --lab $LAB db1 -- cat /proc/self/uid_map | awk '{print $2}')
 is "$other" "$base" "every node of a lab shares the lab's range"
 
+# --- nothing of whoever ran up goes into a node ------------------------------------
+got=$(in_node lb1 'tr "\0" "\n" < /proc/$(pidof -s keepalived)/environ' | tr '\n' ' ')
+is "$got" "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=lb1 " \
+	"a daemon's environment is the node's own (no HOME or XDG_RUNTIME_DIR of the host's user)"
+
 # --- the init's descriptors are out of reach ------------------------------------
 like "$(in_node lb1 ls /proc/1/fd)" "Permission denied" "the init's fds cannot be listed (not dumpable)"
 like "$(in_node lb1 cat /proc/1/fd/1)" "Permission denied" "the init's stdout cannot be reopened"

@@ -41,6 +41,17 @@ int ctl_lab_ref_ok(const char *ref)
 	return ctl_lab_name_ok(slash + 1);
 }
 
+/* USER/NAME: the user's name into user[CTL_USER_NAME_MAX], and the lab's
+ * name; NULL for a bare NAME. */
+static const char *ref_user(const char *ref, char user[CTL_USER_NAME_MAX])
+{
+	const char *slash = strchr(ref, '/');
+	if (!slash)
+		return NULL;
+	snprintf(user, CTL_USER_NAME_MAX, "%.*s", (int)(slash - ref), ref);
+	return slash + 1;
+}
+
 /* The run directory of user `name`'s labs: root's are the machine's, one's
  * own is where this process keeps its labs, another user's is where
  * systemd gives them their runtime directory. NULL if there is no such
@@ -59,14 +70,13 @@ static char *user_run_dir(const char *name)
 
 char *ctl_lab_dir(const char *lab)
 {
-	const char *slash = strchr(lab, '/');
-	if (!slash)
-		return xasprintf("%s/%s", run_dir(), lab);
 	char user[CTL_USER_NAME_MAX];
-	snprintf(user, sizeof(user), "%.*s", (int)(slash - lab), lab);
+	const char *name = ref_user(lab, user);
+	if (!name)
+		return xasprintf("%s/%s", run_dir(), lab);
 	_cleanup_free_ char *dir = user_run_dir(user);
 	/* No such user: a path that is not there, so "not up" is the answer. */
-	return xasprintf("%s/%s", dir ? dir : "/nonexistent/stacklab", slash + 1);
+	return xasprintf("%s/%s", dir ? dir : "/nonexistent/stacklab", name);
 }
 
 char *ctl_lab_path(const char *lab, const char *file)
@@ -118,10 +128,8 @@ int ctl_connect(const char *lab)
 	/* USER/NAME: whoever answers must be that user's lab daemon, not
 	 * another lab's reached through a link (a user's directory is
 	 * theirs to fill). The kernel says who listens. */
-	const char *slash = strchr(lab, '/');
-	if (slash) {
-		char user[CTL_USER_NAME_MAX];
-		snprintf(user, sizeof(user), "%.*s", (int)(slash - lab), lab);
+	char user[CTL_USER_NAME_MAX];
+	if (ref_user(lab, user)) {
 		struct passwd *pw = getpwnam(user);
 		struct ucred cred;
 		socklen_t len = sizeof(cred);

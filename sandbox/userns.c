@@ -144,7 +144,8 @@ static int own_ranges(struct own_ranges *o, struct sl_error *err)
 	return 0;
 }
 
-int userns_check_own(struct sl_error *err)
+/* What a user's lab needs (see userns_check_own), and their ranges. */
+static int check_own(struct own_ranges *o, struct sl_error *err)
 {
 	const char *no = userns_forbidden();
 	if (no)
@@ -152,8 +153,13 @@ int userns_check_own(struct sl_error *err)
 	if (access(NEWUIDMAP, X_OK) < 0 || access(NEWGIDMAP, X_OK) < 0)
 		return sl_err(err, ENOENT, "%s and %s are missing: they come with Debian's uidmap (sudo make setup-users "
 					   "installs it)", NEWUIDMAP, NEWGIDMAP);
+	return own_ranges(o, err);
+}
+
+int userns_check_own(struct sl_error *err)
+{
 	struct own_ranges o;
-	return own_ranges(&o, err);
+	return check_own(&o, err);
 }
 
 /* newuidmap or newgidmap for process `pid`: the user's own id is root
@@ -182,8 +188,8 @@ static int run_map(const char *tool, pid_t pid, unsigned own, unsigned long star
 int userns_enter_own(struct sl_error *err)
 {
 	struct own_ranges o;
-	int r = userns_check_own(err);
-	if (r < 0 || (r = own_ranges(&o, err)) < 0)
+	int r = check_own(&o, err);
+	if (r < 0)
 		return r;
 	uid_t uid = getuid();
 	gid_t gid = getgid();
@@ -212,8 +218,10 @@ int userns_enter_own(struct sl_error *err)
 	int status = 0;
 	while (waitpid(helper, &status, 0) < 0 && errno == EINTR)
 		;
-	if (e)
-		return sl_err(err, e, "a user namespace for the lab: %s", e == EPERM || e == ENOSPC ? userns_forbidden() ?: strerror(e) : strerror(e));
+	if (e) {
+		const char *why = e == EPERM || e == ENOSPC ? userns_forbidden() : NULL;
+		return sl_err(err, e, "a user namespace for the lab: %s", why ? why : strerror(e));
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return sl_err(err, EPERM, "%s/%s could not give the lab's user namespace the ids of /etc/subuid and "
 					  "/etc/subgid (what they said is above)", NEWUIDMAP, NEWGIDMAP);

@@ -571,20 +571,34 @@ static void discount_vrrp(struct lab *lab)
 	}
 }
 
-static void sample_links(struct lab *lab, void *ctx)
+/* Every link's counters now, and their rates since the last sample. */
+static bool sample_links(struct lab *lab)
+{
+	uint64_t now = now_ms();
+	struct sample s = { lab, lab->links_sampled_ms ? (double)(now - lab->links_sampled_ms) / 1000.0 : 0 };
+	lab->links_sampled_ms = now;
+	if (!lab->net || net_link_stats(lab->net, on_link, &s) < 0)
+		return false;
+	discount_vrrp(lab);
+	return true;
+}
+
+/* The links' rates go out every LINK_SAMPLE_MS to whoever follows them. With
+ * no one following, the counters are left alone: a netlink dump of every
+ * link four times a second was most of what an idle lab daemon cost, and
+ * status samples them itself when it is asked. */
+static void links_tick(struct lab *lab, void *ctx)
 {
 	(void)ctx;
 	uint64_t ticks;
 	if (read(lab->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
 	lab_incidents_tick(lab);
-	uint64_t now = now_ms();
-	struct sample s = { lab, lab->links_sampled_ms ? (double)(now - lab->links_sampled_ms) / 1000.0 : 0 };
-	lab->links_sampled_ms = now;
-	if (!lab->net || net_link_stats(lab->net, on_link, &s) < 0)
+	if (!followed(lab, "links", NULL))
 		return;
-	discount_vrrp(lab);
-	lab_emit(lab, json_pack("{s:s, s:o}", "kind", "links", "links", links_json(lab)));
+	bool fresh = now_ms() - lab->links_sampled_ms <= 2 * LINK_SAMPLE_MS; /* else rates over a long quiet */
+	if (sample_links(lab) && fresh)
+		lab_emit(lab, json_pack("{s:s, s:o}", "kind", "links", "links", links_json(lab)));
 }
 
 int lab_links_watch(struct lab *lab, struct sl_error *err)
@@ -593,7 +607,7 @@ int lab_links_watch(struct lab *lab, struct sl_error *err)
 	struct itimerspec its = { { 0, LINK_SAMPLE_MS * 1000000L }, { 0, LINK_SAMPLE_MS * 1000000L } };
 	int r = lab->timer_fd < 0 || timerfd_settime(lab->timer_fd, 0, &its, NULL) < 0 ? -errno : 0;
 	if (r == 0)
-		r = lab_watch(lab, lab->timer_fd, sample_links, NULL, false);
+		r = lab_watch(lab, lab->timer_fd, links_tick, NULL, false);
 	return r < 0 ? sl_err(err, -r, "the links' timer: %s", strerror(-r)) : 0;
 }
 
@@ -610,6 +624,8 @@ static const char *fault_names[] = { "crash", "freeze", "stop", "down", "shape",
 
 json_t *lab_status(struct lab *lab)
 {
+	if (now_ms() - lab->links_sampled_ms > 2 * LINK_SAMPLE_MS) /* no one followed them lately: */
+		sample_links(lab); /* their state now, rates since the last look */
 	const struct topo *t = lab->topo;
 	json_t *nets = json_array(), *nodes = json_array(), *vips = json_array(), *faults = json_array();
 	for (int i = 0; i < t->n_nets; i++) {

@@ -32,18 +32,6 @@
 #define START_TIMEOUT_MS 30000
 #define NODES_FS_SIZE "1g"   /* every node's /etc and /var together */
 
-/* The first VIP node `n` holds, and its place among the holders; NULL if none. */
-static const struct topo_vip *held_vip(const struct topo *t, const struct topo_node *n, int *rank)
-{
-	for (int v = 0; v < t->n_vips; v++)
-		for (int h = 0; h < t->vips[v].n_holders; h++)
-			if (&t->nodes[t->vips[v].holders[h]] == n) {
-				*rank = h;
-				return &t->vips[v];
-			}
-	return NULL;
-}
-
 /* Placeholders the templates get beyond the topology's own: the timing
  * profile, a VIP holder's VRRP part, the site's scheme, a database's part
  * in replication, where the site is published. A formatted value lives in
@@ -122,7 +110,7 @@ static void node_vars(const struct lab *lab, const struct topo_node *n, struct n
 	for (size_t i = 0; i < lab->timing->n_vars; i++)
 		add_var(nv, lab->timing->vars[i].name, lab->timing->vars[i].value);
 	int rank = 0;
-	const struct topo_vip *vip = held_vip(t, n, &rank);
+	const struct topo_vip *vip = topo_held_vip(t, n, &rank);
 	if (vip) {
 		/* The first holder starts as MASTER with the highest priority. */
 		char priority[12];

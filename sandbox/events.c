@@ -545,9 +545,11 @@ static const char *timing_value(const struct lab *lab, const char *name)
 	return NULL;
 }
 
-/* Link rates are the users' traffic: the VRRP adverts every master sends
- * to every port of its network (46-byte frames with VRRPv3, 54 with v2,
- * 1/advert_int a second) are the lab's own and are taken out. */
+/* Link rates are the users' traffic: the VRRP adverts (46-byte frames with
+ * VRRPv3, 54 with v2, 1/advert_int a second) are the lab's own and are
+ * taken out. Every master sends one to each other holder of its VIP
+ * (unicast_peer): a master's link carries one per other holder out of the
+ * node, and a holder's link one per master (itself aside) into it. */
 static void discount_vrrp(struct lab *lab)
 {
 	const char *interval = timing_value(lab, "advert_int"), *version = timing_value(lab, "vrrp_version");
@@ -562,10 +564,11 @@ static void discount_vrrp(struct lab *lab)
 			masters += strcmp(lab->nodes[vip->holders[h]].vrrp, "MASTER") == 0;
 		for (int i = 0; i < lab->n_links; i++) {
 			struct lab_link *l = &lab->links[i];
-			if (lab->topo->nodes[l->node].ifaces[l->iface].net != vip->net)
+			if (lab->topo->nodes[l->node].ifaces[l->iface].net != vip->net ||
+			    topo_held_vip(lab->topo, &lab->topo->nodes[l->node], NULL) != vip)
 				continue;
 			bool master = strcmp(lab->nodes[l->node].vrrp, "MASTER") == 0;
-			l->rx_bps = fmax(0, l->rx_bps - (master ? advert_bps : 0));
+			l->rx_bps = fmax(0, l->rx_bps - (master ? advert_bps * (vip->n_holders - 1) : 0));
 			l->tx_bps = fmax(0, l->tx_bps - advert_bps * (masters - master));
 		}
 	}

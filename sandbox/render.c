@@ -44,13 +44,20 @@ static size_t group_len(const char *ph, size_t len)
 		return 0;
 	memcpy(group, ph, g);
 	group[g] = '\0';
-	return strcmp(group, "all") == 0 || strcmp(group, "server") == 0 || role_find(group) ? g : 0;
+	return strcmp(group, "all") == 0 || strcmp(group, "server") == 0 || strcmp(group, "peer") == 0 ||
+			       role_find(group) ? g : 0;
 }
 
-static bool in_group(const struct topo_node *n, const char *group, size_t glen)
+/* Is n a member of the group? "peer" is relative to the node being rendered:
+ * the other holders of its virtual IP, to whom keepalived sends its adverts. */
+static bool in_group(const struct ctx *c, const struct topo_node *n, const char *group, size_t glen)
 {
 	if (glen == 3 && memcmp(group, "all", 3) == 0)
 		return true;
+	if (glen == 4 && memcmp(group, "peer", 4) == 0) {
+		const struct topo_vip *vip = topo_held_vip(c->t, c->n, NULL);
+		return vip && n != c->n && topo_held_vip(c->t, n, NULL) == vip;
+	}
 	if (glen == 6 && memcmp(group, "server", 6) == 0) /* what a monitor scrapes */
 		return topo_is_server(n);
 	for (int id = 0; id < ROLE_COUNT; id++)
@@ -76,10 +83,11 @@ static bool lookup(const struct ctx *c, const struct topo_node *member, const ch
 	size_t g = group_len(key, len);
 	if (g && member) {
 		const char *field = key + g + 1;
+		const struct topo_vip *vip = g == 4 && memcmp(key, "peer", 4) == 0 ? topo_held_vip(c->t, c->n, NULL) : NULL;
 		if (strcmp(field, "name") == 0)
 			v = member->name;
-		else
-			addr_str(member->ifaces[0].addr, a), v = a;
+		else /* a peer's address where it hears adverts; else its first */
+			addr_str(vip ? *topo_node_addr(member, vip->net) : member->ifaces[0].addr, a), v = a;
 	} else if (strcmp(key, "node") == 0) {
 		v = n->name;
 	} else if (strcmp(key, "role") == 0) {
@@ -221,14 +229,14 @@ char *render_text(const struct topo *t, const struct topo_node *n, const char *t
 		const char *group = NULL;
 		size_t glen = line_group(line, len, &group);
 		bool every = (glen == 3 && memcmp(group, "all", 3) == 0) || (glen == 6 && memcmp(group, "server", 6) == 0);
-		if (glen && in_group(n, group, glen) && !every) {
+		if (glen && in_group(&c, n, group, glen) && !every) {
 			/* A server that runs a tier itself uses its own: a full
 			 * server's Nginx passes to its own PHP-FPM, which reads
 			 * its own database. */
 			r = emit_line(&c, n, line, len, out);
 		} else if (glen) {
 			for (int i = 0; i < t->n_nodes && r == 0; i++)
-				if (in_group(&t->nodes[i], group, glen))
+				if (in_group(&c, &t->nodes[i], group, glen))
 					r = emit_line(&c, &t->nodes[i], line, len, out);
 		} else {
 			r = emit_line(&c, NULL, line, len, out);

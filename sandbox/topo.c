@@ -1020,14 +1020,22 @@ bool topo_is_server(const struct topo_node *n)
 	       topo_has_role(n, ROLE_DB);
 }
 
-bool topo_holds_vip(const struct topo *t, const struct topo_node *n)
+const struct topo_vip *topo_held_vip(const struct topo *t, const struct topo_node *n, int *rank)
 {
 	int i = (int)(n - t->nodes);
 	for (int v = 0; v < t->n_vips; v++)
 		for (int h = 0; h < t->vips[v].n_holders; h++)
-			if (t->vips[v].holders[h] == i)
-				return true;
-	return false;
+			if (t->vips[v].holders[h] == i) {
+				if (rank)
+					*rank = h;
+				return &t->vips[v];
+			}
+	return NULL;
+}
+
+bool topo_holds_vip(const struct topo *t, const struct topo_node *n)
+{
+	return topo_held_vip(t, n, NULL) != NULL;
 }
 
 const struct in_addr *topo_www_addr(const struct topo *t)

@@ -53,6 +53,39 @@ static void test_roles(void)
 	topo_free(t);
 }
 
+/* A VIP holder's peers: the other holders of its VIP, by their address on
+ * the VIP's network (not their first), for keepalived's unicast adverts. */
+static const char peers[] =
+	"[network public]\nsubnet = 203.0.113.0/24\n[network private]\nsubnet = 10.0.0.0/24\n"
+	"[node lb1]\nrole = lb\neth0 = private 10.0.0.11\neth1 = public 203.0.113.11\n"
+	"[node lb2]\nrole = lb\neth0 = private 10.0.0.12\neth1 = public 203.0.113.12\n"
+	"[node lb3]\nrole = lb\neth0 = private 10.0.0.13\neth1 = public 203.0.113.13\n"
+	"[node lb4]\nrole = lb\neth0 = public 203.0.113.14\n"
+	"[vip www]\nnetwork = public\naddress = 203.0.113.100\nholders = lb1 lb2 lb3\n";
+
+static void test_peers(void)
+{
+	FILE *f = fmemopen((void *)peers, strlen(peers), "r");
+	struct topo *t = NULL;
+	char *errors = NULL;
+	int r = topo_parse(f, "peers.lab", &t, &errors);
+	fclose(f);
+	if (!ok(r == 0 && t, "a topology of three VIP holders parses")) {
+		diag("%s", errors ? errors : "");
+		free(errors);
+		return;
+	}
+	const char *tpl = "unicast_peer {\n    {{peer.addr}} # {{peer.name}}\n}\n";
+	char *out = render_text(t, &t->nodes[1], tpl, "tpl", NULL, 0, NULL);
+	is_str(out, "unicast_peer {\n    203.0.113.11 # lb1\n    203.0.113.13 # lb3\n}\n",
+	       "a holder's peers are the other holders, on the VIP's network");
+	free(out);
+	out = render_text(t, &t->nodes[3], tpl, "tpl", NULL, 0, NULL);
+	is_str(out, "unicast_peer {\n}\n", "a node that holds no VIP has no peers");
+	free(out);
+	topo_free(t);
+}
+
 int main(void)
 {
 	FILE *f = fmemopen((void *)lab, strlen(lab), "r");
@@ -85,5 +118,6 @@ int main(void)
 	free(out);
 	topo_free(t);
 	test_roles();
+	test_peers();
 	return done_testing();
 }

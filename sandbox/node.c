@@ -274,6 +274,7 @@ static void confine(const struct node_spec *spec)
 }
 
 #define SERVICE_START_TIMEOUT_MS 20000
+#define START_LOOK_MAX_MS 16      /* how often, at most, the init looks for a starting daemon to serve */
 
 static void describe_exit(int status, char *buf, size_t size)
 {
@@ -370,6 +371,7 @@ static void __attribute__((noreturn)) init_loop(void)
 
 	bool reported = false;
 	uint64_t deadline = now_ms() + SERVICE_START_TIMEOUT_MS;
+	int look_ms = 1;
 	for (;;) {
 		if (!reported) {
 			int pending = 0;
@@ -390,9 +392,13 @@ static void __attribute__((noreturn)) init_loop(void)
 		}
 
 		struct pollfd pfd[2] = { { SYNC_FD, POLLIN, 0 }, { sfd, POLLIN, 0 } };
-		/* While daemons start, look again every few milliseconds. */
-		if (poll(pfd, 2, reported ? -1 : 5) < 0 && errno != EINTR)
+		/* While daemons start, look again soon, then less often: a quick
+		 * daemon is seen at once, and a slow one (MariaDB, most of a
+		 * second) is not asked two hundred times a second by every node
+		 * while the lab's daemons share the cores to start. */
+		if (poll(pfd, 2, reported ? -1 : look_ms) < 0 && errno != EINTR)
 			_exit(1);
+		look_ms = look_ms < START_LOOK_MAX_MS / 2 ? look_ms * 2 : START_LOOK_MAX_MS;
 
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;

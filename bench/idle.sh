@@ -3,29 +3,34 @@
 # of making it cheaper would cost its failovers.
 #
 # For each variant: the CPU of the whole lab (its daemon and every process
-# in its nodes, by daemon) over IDLE s with no traffic; then, with traffic at
-# RATE requests/s, the time from crashing web1 to lb1's HAProxy marking it
-# DOWN, and from crashing lb1 to the first request answered through lb2
-# (the VIP's takeover), both from the lab's own events.
+# in its nodes, by daemon) and of the whole machine (softirq included: the
+# packets between nodes are handled there) over WINDOWS windows of IDLE s with no traffic; then,
+# with traffic at RATE requests/s, the time from crashing web1 to lb1's
+# HAProxy marking it DOWN, and from crashing lb1 to the first request
+# answered through lb2 (the VIP's takeover), both from the lab's own events.
 #
-#   fast              the default profile: VRRP adverts every 10 ms, HAProxy
-#                     checks (HTTP GET /health) every 50 ms, DOWN after 2
-#   checks 100/20     checks every 100 ms while UP, every 20 ms once one failed
+#   fast              the default profile: VRRP adverts every 10 ms to the
+#                     other holder (unicast), HAProxy (one thread) checks
+#                     with HTTP GET /health every 50 ms, DOWN after 2
+#   multicast adverts the adverts to every node of the network (224.0.0.18)
 #   layer-4 checks    a TCP connect instead of an HTTP request
+#   checks 100/20     checks every 100 ms while UP, every 20 ms once one failed
 #   adverts 20 ms     keepalived's adverts every 20 ms
 #   real              stock timings (adverts every 1 s, checks every 2 s)
 #
-# A variant is made by rewriting the rendered configs inside lb1 and lb2 and
+# Each variant starts from a fresh default lab and differs from it in one
+# thing, made by rewriting the rendered configs inside lb1 and lb2 and
 # reloading HAProxy (USR2) and keepalived (HUP), as a teacher could. Medians
-# of RUNS (default 3). Needs root and jq. Traffic stays inside the lab and
-# stops by itself.
+# of RUNS (default 3). The machine should be otherwise idle. Needs root and
+# jq. Traffic stays inside the lab and stops by itself.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 SL="$TOP/stacklab"
 . "$TOP/bench/lib.sh"
 RUNS=${RUNS:-3}
 RATE=${RATE:-50}
-IDLE=${IDLE:-20}
+IDLE=${IDLE:-10}
+WINDOWS=${WINDOWS:-3}
 LAB=bench-idle
 ev=$(mktemp)
 evpid=
@@ -41,20 +46,27 @@ snapshot() {
 	lab_procs "$d" | while read -r p; do
 			stat=$(cat "/proc/$p/stat" 2>/dev/null) || continue
 			node=$(sed -n 's|^0::/.*/\([^/]*\)$|\1|p; s|^[0-9]*:pids:/.*/\([^/]*\)$|\1|p' "/proc/$p/cgroup" 2>/dev/null | head -1)
-			comm=$(cat "/proc/$p/comm" 2>/dev/null)
+			comm=$(tr ' ' _ <"/proc/$p/comm" 2>/dev/null)
 			[ "$p" = "$d" ] && node=lab comm=daemon
 			echo "$stat" | awk -v k="${node:-lab}/$comm" '{ sub(/^[0-9]+ \(.*\) /, ""); print k, $12 + $13 }'
 		done | awk '{ t[$1] += $2 } END { for (k in t) print k, t[k] }' | sort
 }
 
-# Idle CPU of the lab over IDLE s: "TOTAL%  biggest daemons…"
+# Idle CPU: "LAB% MACHINE%", medians of WINDOWS windows of IDLE s each; the
+# lab's biggest daemons over the last window in $ev.parts. The machine is
+# read just around each sleep, so that reading the processes is not counted.
+machine() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8, $5 + $6}' /proc/stat; }
 idle_cpu() {
-	local d a b
+	local d a b m0 m1 labs=() machines=()
 	d=$("$SL" status --lab $LAB --json | jq -r .pid)
-	a=$(snapshot "$d"); sleep "$IDLE"; b=$(snapshot "$d")
-	join <(echo "$a") <(echo "$b") | awk -v s="$IDLE" -v hz="$hz" '
-		{ c = ($3 - $2) / hz / s * 100; tot += c; if (c >= 0.05) printf "%s %.2f\n", $1, c > "/dev/stderr" }
-		END { printf "%.2f\n", tot }' 2>"$ev.parts"
+	for _ in $(seq 1 "$WINDOWS"); do
+		a=$(snapshot "$d"); m0=$(machine); sleep "$IDLE"; m1=$(machine); b=$(snapshot "$d")
+		labs+=("$(join <(echo "$a") <(echo "$b") | awk -v s="$IDLE" -v hz="$hz" '
+			{ c = ($3 - $2) / hz / s * 100; tot += c; if (c >= 0.05) printf "%s %.2f\n", $1, c > "/dev/stderr" }
+			END { printf "%.2f\n", tot }' 2>"$ev.parts")")
+		machines+=("$(echo "$m0 $m1" | awk -v n="$(nproc)" '{ b = $3 - $1; i = $4 - $2; printf "%.2f\n", b / (b + i) * n * 100 }')")
+	done
+	echo "$(printf '%s\n' "${labs[@]}" | median) $(printf '%s\n' "${machines[@]}" | median)"
 }
 parts() { sort -k2 -rn "$ev.parts" | head -5 | awk '{printf "%s %.1f  ", $1, $2}'; }
 
@@ -98,17 +110,25 @@ report() { # NAME SETTLE
 	local cpu f
 	cpu=$(idle_cpu)
 	f=$(failovers "$2")
-	printf '  %-16s %6s %%   %8s ms %10s ms   %s\n' "$1" "$cpu" "${f% *}" "${f#* }" "$(parts)"
+	printf '  %-17s %6s %% %6s %%   %8s ms %10s ms   %s\n' "$1" "${cpu% *}" "${cpu#* }" "${f% *}" "${f#* }" "$(parts)"
 }
 
-printf 'idle over %s s; failovers with %s requests/s, medians of %s\n' "$IDLE" "$RATE" "$RUNS"
-printf '  %-16s %8s   %11s %13s   %s\n' variant "idle CPU" "web1 DOWN" "VIP to lb2" "busiest (% of a core)"
+printf 'idle: medians of %s windows of %s s; failovers with %s requests/s, medians of %s\n' "$WINDOWS" "$IDLE" "$RATE" "$RUNS"
+printf '  %-17s %8s %8s   %11s %13s   %s\n' variant "lab CPU" machine "web1 DOWN" "VIP to lb2" "busiest (% of a core)"
 up
 report "fast" 2.5
-haproxy_cfg 's/default-server inter [0-9a-z]* fastinter [0-9a-z]* downinter [0-9a-z]*/default-server inter 100ms fastinter 20ms downinter 100ms/'
-report "checks 100/20" 2.5
+down
+up
+keepalived_cfg '/^    unicast_peer {/,/^    }/d'
+report "multicast adverts" 2.5
+down
+up
 haproxy_cfg 's/^    option httpchk .*/    # layer-4 checks: a TCP connect/'
 report "layer-4 checks" 2.5
+down
+up
+haproxy_cfg 's/default-server inter [0-9a-z]* fastinter [0-9a-z]* downinter [0-9a-z]*/default-server inter 100ms fastinter 20ms downinter 100ms/'
+report "checks 100/20" 2.5
 down
 up
 keepalived_cfg 's/advert_int 0.01/advert_int 0.02/'

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -246,6 +247,15 @@ int labd_main(const struct labd_options *opt)
 	/* Orphans of the lab (a process started in a node whose waiter died)
 	 * come to us, not to the host's init, so they are reaped at once. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* Each daemon of the lab costs the lab two descriptors (its log and its
+	 * pipe), three while its node is made: a topology of a few hundred
+	 * daemons would pass the usual soft limit of 1024. Nodes go back to
+	 * 1024 (node.c). */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 
 	struct sl_error err = { 0 };
 	lab->ep = epoll_create1(EPOLL_CLOEXEC);

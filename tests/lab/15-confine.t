@@ -33,6 +33,11 @@ is "$other" "$base" "every node of a lab shares the lab's range"
 got=$(in_node lb1 'tr "\0" "\n" < /proc/$(pidof -s keepalived)/environ' | tr '\n' ' ')
 is "$got" "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root HOSTNAME=lb1 " \
 	"a daemon's environment is the node's own (no HOME or XDG_RUNTIME_DIR of the host's user)"
+got=$(in_node lb1 'grep "open files" /proc/$(pidof -s keepalived)/limits' | awk '{print $4}')
+is "$got" "1024" "a daemon's soft limit on open files is a service's usual 1024"
+labd=$(sl status --lab $LAB --json | jq .pid)
+got=$(awk '/open files/ {print ($4 == $5) ? "raised" : $4 " of " $5}' /proc/$labd/limits)
+is "$got" "raised" "the lab daemon's is raised to its hard limit (two descriptors a daemon)"
 
 # --- the init's descriptors are out of reach ------------------------------------
 like "$(in_node lb1 ls /proc/1/fd)" "Permission denied" "the init's fds cannot be listed (not dumpable)"

@@ -107,6 +107,7 @@ BASE
 chmod +x "$tmp/baseline.sh"
 unshare --net --pid --fork --kill-child=SIGKILL --mount-proc "$tmp/baseline.sh" "$tmp" >"$tmp/base.out" 2>&1 &
 base_pid=$!
+disown "$base_pid" # killed at the end on purpose: no "Killed" from bash
 for i in $(seq 1 200); do grep -q ready "$tmp/base.out" 2>/dev/null && break; sleep 0.05; done
 grep -q ready "$tmp/base.out" || { echo "bench/stack.sh: the loopback baseline did not come up:" >&2; cat "$tmp/base.out" >&2; exit 1; }
 inner=$(pgrep -f "$tmp/baseline.sh" | tail -1)

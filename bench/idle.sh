@@ -16,6 +16,8 @@
 #   layer-4 checks    a TCP connect instead of an HTTP request
 #   checks 100/20     checks every 100 ms while UP, every 20 ms once one failed
 #   adverts 20 ms     keepalived's adverts every 20 ms
+#   calm (profile)    up --timing calm: adverts every 50 ms, checks every
+#                     200 ms, 20 ms once one failed
 #   real              stock timings (adverts every 1 s, checks every 2 s)
 #
 # Each variant starts from a fresh default lab and differs from it in one
@@ -31,6 +33,7 @@ RUNS=${RUNS:-3}
 RATE=${RATE:-50}
 IDLE=${IDLE:-10}
 WINDOWS=${WINDOWS:-3}
+SETTLE=${SETTLE:-10}
 LAB=bench-idle
 ev=$(mktemp)
 evpid=
@@ -102,7 +105,7 @@ up() {
 	"$SL" up --lab $LAB "$@" >"$ev" 2>&1 || { cat "$ev" >&2; exit 1; }
 	"$SL" events --lab $LAB --json --filter fault,traffic,backend,vip >"$ev" 2>/dev/null &
 	evpid=$!
-	sleep 2
+	sleep "$SETTLE" # MariaDB and PHP-FPM finish what they do after a start
 }
 down() { kill $evpid 2>/dev/null; evpid=; "$SL" down --lab $LAB >/dev/null; }
 
@@ -133,6 +136,9 @@ down
 up
 keepalived_cfg 's/advert_int 0.01/advert_int 0.02/'
 report "adverts 20 ms" 2.5
+down
+up --timing calm
+report "calm (profile)" 2.5
 down
 up --timing real
 report "real" 15

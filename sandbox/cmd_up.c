@@ -23,13 +23,16 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|real]\n"
+	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|calm|real]\n"
 		     "                   [--publish [ADDR:]PORT[,HTTPPORT[,PROMPORT]]] [--group NAME] [--tui]\n\n"
 		     "Build the lab described by a topology and start it; return when every\n"
 		     "node is ready.\n\n"
 		     "  -t, --topology NAME|FILE  scenarios/NAME.lab, or a .lab file (default: scale-up)\n"
 		     "  -l, --lab NAME            name of this lab (default: the topology's name)\n"
-		     "  -T, --timing fast|real    fast failovers (default), or the daemons' stock timings\n"
+		     "  -T, --timing fast|calm|real\n"
+		     "                            fast failovers (default); calm ones, for a server where\n"
+		     "                            a class runs labs (a third of the idle CPU); or the\n"
+		     "                            daemons' stock timings\n"
 		     "  -p, --publish [ADDR:]PORT[,HTTPPORT[,PROMPORT]]\n"
 		     "                            the site on the host at ADDR:PORT (default address\n"
 		     "                            127.0.0.1), relayed from the client to www's port 443\n"
@@ -337,7 +340,7 @@ int cmd_up(int argc, char **argv)
 	int tm = timing_load(timing_path, timing_name, &timing, &err);
 	if (tm < 0) {
 		if (tm == -ENOENT)
-			fprintf(stderr, "stacklab up: unknown timing profile '%s' (known: fast, real; see %s)\n",
+			fprintf(stderr, "stacklab up: unknown timing profile '%s' (known: fast, calm, real; see %s)\n",
 				timing_name, timing_path);
 		else
 			fprintf(stderr, "stacklab up: %s\n", sl_err_text(&err, tm));

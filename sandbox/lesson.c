@@ -548,8 +548,9 @@ static int handler(void *user, const char *section, const char *key, const char 
 			      : dst == l->timing ? sizeof(l->timing) : sizeof(l->goal);
 		if (!dst)
 			perr(p, line, "unknown key '%s' in [lesson] (known: title, topology, goal, timing)", key);
-		else if (dst == l->timing && strcmp(value, "fast") != 0 && strcmp(value, "real") != 0)
-			perr(p, line, "timing '%s': expected fast or real", value);
+		else if (dst == l->timing && strcmp(value, "fast") != 0 && strcmp(value, "calm") != 0 &&
+			 strcmp(value, "real") != 0)
+			perr(p, line, "timing '%s': expected fast, calm or real", value);
 		else if (*dst)
 			perr(p, line, "'%s' is set twice", key);
 		else if (!copy(dst, size, value) || !inifile_printable(value))

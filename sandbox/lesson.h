@@ -127,7 +127,7 @@ struct lesson {
 	char title[128];
 	char topology[256];
 	char goal[512];
-	char timing[8];                /* "fast" or "real" */
+	char timing[8];                /* "fast", "calm" or "real" */
 	struct pred steady[LESSON_LINES_MAX];
 	int n_steady;
 	struct step steps[LESSON_STEPS_MAX];

@@ -1,4 +1,4 @@
-/* timing.h — the timing profiles of rootfs/timing.ini (fast, real): the
+/* timing.h — the timing profiles of rootfs/timing.ini (fast, calm, real): the
  * VRRP advert interval, the health-check pace… handed to the templates. */
 #ifndef STACKLAB_TIMING_H
 #define STACKLAB_TIMING_H

@@ -24,7 +24,7 @@ _stacklab()
 	case $prev in
 	--lab|-l) COMPREPLY=($(compgen -W "$(_stacklab_labs)" -- "$cur")); return ;;
 	--topology|-t) COMPREPLY=($(compgen -W "scale-up scale-out single distributed secured" -- "$cur") $(compgen -f -X '!*.lab' -- "$cur")); return ;;
-	--timing|-T) COMPREPLY=($(compgen -W "fast real" -- "$cur")); return ;;
+	--timing|-T) COMPREPLY=($(compgen -W "fast calm real" -- "$cur")); return ;;
 	--allow|-a) COMPREPLY=($(compgen -W "none watch lessons" -- "$cur")); return ;;
 	esac
 	local opts

@@ -33,7 +33,7 @@ like "$out" "bad.lab:4: unknown role 'webserver'" "malformed topology: file, lin
 like "$out" "bad.lab:5: '203.0.113.300' is not an IPv4 address" "malformed topology: every error"
 
 out=$(sl up --lab t-cli --timing warp 2>&1); ok $([ $? -eq 2 ]; echo $?) "unknown timing profile: exit 2"
-like "$out" "unknown timing profile 'warp' \(known: fast, real" "unknown timing profile: named"
+like "$out" "unknown timing profile 'warp' \(known: fast, calm, real" "unknown timing profile: named"
 out=$(sl request --lab t-cli nopath 2>&1); ok $([ $? -eq 2 ]; echo $?) "request with a bad path: exit 2"
 out=$(sl logs --lab t-cli 2>&1); ok $([ $? -eq 2 ]; echo $?) "logs without a node: exit 2"
 out=$(sl up --lab 'Bad Name' 2>&1); ok $([ $? -eq 2 ]; echo $?) "bad lab name: exit 2"

@@ -146,7 +146,7 @@ static void test_errors(void)
 	bad("[step x]\nsay = hi\nmark = crashed\n", "mark 'crashed' is set in step crash already", "a mark set twice");
 	bad("[step x]\nsay = hi\nmeasure = lost = traffic ok since @crashed over 1s\n", "measure 'lost' is measured already",
 	    "a measure measured twice");
-	bad("[lesson]\ntiming = slow\n", "t.lesson:19: timing 'slow': expected fast or real", "a timing profile that does not exist");
+	bad("[lesson]\ntiming = slow\n", "t.lesson:19: timing 'slow': expected fast, calm or real", "a timing profile that does not exist");
 	struct lesson *l = NULL;
 	char *errors = NULL;
 	ok(parse("[step x]\nsay = hi\n", &l, &errors) < 0 && errors && strstr(errors, "t.lesson: no title") &&

@@ -13,7 +13,11 @@
 #            Logging is on in both: the baseline's daemons write theirs
 #            straight to files; the lab's go down its pipes to the lab
 #            daemon, which writes each daemon's log and its events.
-#            Measured in this run.
+#            Measured in this run, the lab's runs and the baseline's
+#            alternating: on a VM the same daemons serve a fifth more or
+#            less from one minute to the next. Each side runs while the
+#            other is frozen whole (cgroup v2 freezer), so that neither's
+#            health checks and adverts take CPU from the other.
 #
 # Medians of RUNS (default 5). Needs root and wrk. Prints numbers; asserts
 # nothing. The traffic stays inside the lab's namespaces and stops by itself.
@@ -26,14 +30,26 @@ DUR=${DUR:-3}
 LAB=bench-stack
 tmp=$(mktemp -d)
 base_pid=
+cg2=$(findmnt -t cgroup2 -n -o TARGET | head -1)
+base_cg=${cg2:+$cg2/stacklab-bench-baseline.$$}
+lab_cg=
 cleanup() {
+	[ -n "$lab_cg" ] && echo 0 >"$lab_cg/cgroup.freeze" 2>/dev/null
 	[ -n "$base_pid" ] && kill -9 "$base_pid" 2>/dev/null
+	if [ -d "$base_cg" ]; then
+		echo 0 >"$base_cg/cgroup.freeze" 2>/dev/null
+		while read -r p; do kill -9 "$p" 2>/dev/null; done <"$base_cg/cgroup.procs"
+		for _ in $(seq 1 50); do rmdir "$base_cg" 2>/dev/null && break; sleep 0.1; done
+	fi
 	"$SL" down --lab $LAB >/dev/null 2>&1 || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 command -v wrk >/dev/null || { echo "bench/stack.sh: needs wrk (apt-get install wrk)" >&2; exit 1; }
+command -v jq >/dev/null || { echo "bench/stack.sh: needs jq" >&2; exit 1; }
+[ -n "$cg2" ] || { echo "bench/stack.sh: needs cgroup v2 (to freeze one side while the other runs)" >&2; exit 1; }
 
 up_ms() { "$SL" up --lab $LAB "$@" 2>/dev/null | sed -n 's/.* ready in \([0-9]*\) ms/\1/p'; }
 
@@ -55,11 +71,6 @@ wrk_stats() {
 }
 
 "$SL" up --lab $LAB >/dev/null 2>&1
-lab_static=(); lab_db=()
-for i in $(seq 1 "$RUNS"); do
-	lab_static+=("$(wrk_stats /static/about.html "$SL" exec --lab $LAB client --)")
-	lab_db+=("$(wrk_stats / "$SL" exec --lab $LAB client --)")
-done
 
 # The baseline runs the lab's own rendered configs.
 # The nodes' files live on a tmpfs in the lab daemon's mount namespace.
@@ -68,7 +79,6 @@ for n in lb1 web1 app1 db1; do
 	nsenter --mount --target "$daemon" cp -a /run/stacklab/$LAB/nodes/$n "$tmp/$n"
 	rm -rf "$tmp/$n/root"
 done
-"$SL" down --lab $LAB >/dev/null
 rm -rf "$tmp/db1/var/lib/mysql"
 cp -a "${STACKLAB_CACHE:-/var/lib/stacklab}/mariadb/datadir" "$tmp/db1/var/lib/mysql"
 chown -R 999:999 "$tmp/db1/var/lib/mysql"
@@ -105,16 +115,42 @@ echo ready
 sleep infinity
 BASE
 chmod +x "$tmp/baseline.sh"
-unshare --net --pid --fork --kill-child=SIGKILL --mount-proc "$tmp/baseline.sh" "$tmp" >"$tmp/base.out" 2>&1 &
+mkdir "$base_cg"
+bash -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' - "$base_cg" \
+	unshare --net --pid --fork --kill-child=SIGKILL --mount-proc "$tmp/baseline.sh" "$tmp" >"$tmp/base.out" 2>&1 &
 base_pid=$!
 disown "$base_pid" # killed at the end on purpose: no "Killed" from bash
 for i in $(seq 1 200); do grep -q ready "$tmp/base.out" 2>/dev/null && break; sleep 0.05; done
 grep -q ready "$tmp/base.out" || { echo "bench/stack.sh: the loopback baseline did not come up:" >&2; cat "$tmp/base.out" >&2; exit 1; }
 inner=$(pgrep -f "$tmp/baseline.sh" | tail -1)
-base_static=(); base_db=()
+
+# freeze CGROUP 1|0, and wait until it is so
+freeze() {
+	echo "$2" >"$1/cgroup.freeze"
+	for _ in $(seq 1 100); do grep -q "^frozen $2" "$1/cgroup.events" && return; sleep 0.02; done
+}
+web1=$("$SL" status --lab $LAB --json | jq '.nodes[] | select(.name == "web1") | .pid')
+lab_cg=$cg2$(awk -F: '$1 == "0" {print $3}' "/proc/$web1/cgroup" | sed 's|/[^/]*$||')
+case "$lab_cg" in "$cg2"/*stacklab*) ;; *) echo "bench/stack.sh: the lab's cgroup not found ($lab_cg)" >&2; exit 1 ;; esac
+# After a thaw both lbs' keepalived wake at once: lb1 is to hold the VIP again.
+settled() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(holders)" = lb1 ] && "$SL" request --lab $LAB >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "bench/stack.sh: the lab did not settle after its thaw" >&2
+	return 1
+}
+lab_static=(); lab_db=(); base_static=(); base_db=()
+freeze "$base_cg" 1
 for i in $(seq 1 "$RUNS"); do
+	lab_static+=("$(wrk_stats /static/about.html "$SL" exec --lab $LAB client --)")
+	lab_db+=("$(wrk_stats / "$SL" exec --lab $LAB client --)")
+	freeze "$lab_cg" 1; freeze "$base_cg" 0; sleep 1
 	base_static+=("$(wrk_stats /static/about.html nsenter --net --target "$inner")")
 	base_db+=("$(wrk_stats / nsenter --net --target "$inner")")
+	freeze "$base_cg" 1; freeze "$lab_cg" 0; sleep 1; settled
 done
 
 col() { local k=$1; shift; printf '%s\n' "$@" | awk -v k="$k" '{print $k}' | median; }

@@ -12,6 +12,8 @@
 #   down:  all of them taken down together; then nothing may be left (no
 #          lab file, process, cgroup, mount or network namespace)
 #
+# TIMING=calm: every lab in that timing profile (default: fast, as `up`).
+#
 # USERS=1: the labs of LABS users, one each, as students run them without
 # root on a shared server. The users (sl-class-N) are made for the run,
 # with subordinate ids (scripts/setup-users.sh) and a runtime directory,
@@ -28,6 +30,7 @@ SL="$TOP/stacklab"
 . "$TOP/bench/lib.sh"
 LABS=${LABS:-30}
 IDLE=${IDLE:-20}
+TIMING=${TIMING:-fast}
 PREFIX=${PREFIX:-class}
 USERS=${USERS:-}
 tmp=$(mktemp -d)
@@ -90,7 +93,7 @@ fi
 
 t0=$(ms)
 for k in "${!names[@]}"; do
-	sl "$k" up --lab "${names[$k]}" >"$tmp/$k.up" 2>&1 &
+	sl "$k" up --lab "${names[$k]}" --timing "$TIMING" >"$tmp/$k.up" 2>&1 &
 done
 failed=0
 for job in $(jobs -p); do wait "$job" || failed=$((failed + 1)); done
@@ -133,7 +136,7 @@ for _ in $(seq 1 50); do
 done
 [ "$(lsns -t net -n -o NS 2>/dev/null | sort)" = "$before_net" ] || left="$left network namespaces"
 
-printf '%d labs%s on %s (%d cores, %s)\n' "$LABS" "${USERS:+ of $LABS users, without root}" "$(hostname)" "$(nproc)" \
+printf '%d labs%s, timing %s, on %s (%d cores, %s)\n' "$LABS" "${USERS:+ of $LABS users, without root}" "$TIMING" "$(hostname)" "$(nproc)" \
 	"$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
 printf '  started together, all up             %6d ms  (slowest lab: %s ms by its own count; %d failed)\n' \
 	$((t1 - t0)) "${slowest:--}" "$failed"

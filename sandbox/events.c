@@ -565,7 +565,7 @@ static void discount_vrrp(struct lab *lab)
 		for (int i = 0; i < lab->n_links; i++) {
 			struct lab_link *l = &lab->links[i];
 			if (lab->topo->nodes[l->node].ifaces[l->iface].net != vip->net ||
-			    topo_held_vip(lab->topo, &lab->topo->nodes[l->node], NULL) != vip)
+			    !topo_vip_held_by(lab->topo, vip, &lab->topo->nodes[l->node]))
 				continue;
 			bool master = strcmp(lab->nodes[l->node].vrrp, "MASTER") == 0;
 			l->rx_bps = fmax(0, l->rx_bps - (master ? advert_bps * (vip->n_holders - 1) : 0));

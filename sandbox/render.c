@@ -56,7 +56,7 @@ static bool in_group(const struct ctx *c, const struct topo_node *n, const char 
 		return true;
 	if (glen == 4 && memcmp(group, "peer", 4) == 0) {
 		const struct topo_vip *vip = topo_held_vip(c->t, c->n, NULL);
-		return vip && n != c->n && topo_held_vip(c->t, n, NULL) == vip;
+		return vip && n != c->n && topo_vip_held_by(c->t, vip, n);
 	}
 	if (glen == 6 && memcmp(group, "server", 6) == 0) /* what a monitor scrapes */
 		return topo_is_server(n);
@@ -86,8 +86,10 @@ static bool lookup(const struct ctx *c, const struct topo_node *member, const ch
 		const struct topo_vip *vip = g == 4 && memcmp(key, "peer", 4) == 0 ? topo_held_vip(c->t, c->n, NULL) : NULL;
 		if (strcmp(field, "name") == 0)
 			v = member->name;
-		else /* a peer's address where it hears adverts; else its first */
-			addr_str(vip ? *topo_node_addr(member, vip->net) : member->ifaces[0].addr, a), v = a;
+		else { /* a peer's address where it hears adverts; else its first */
+			const struct in_addr *on_vip_net = vip ? topo_node_addr(member, vip->net) : NULL;
+			addr_str(on_vip_net ? *on_vip_net : member->ifaces[0].addr, a), v = a;
+		}
 	} else if (strcmp(key, "node") == 0) {
 		v = n->name;
 	} else if (strcmp(key, "role") == 0) {

@@ -1033,6 +1033,14 @@ const struct topo_vip *topo_held_vip(const struct topo *t, const struct topo_nod
 	return NULL;
 }
 
+bool topo_vip_held_by(const struct topo *t, const struct topo_vip *v, const struct topo_node *n)
+{
+	for (int h = 0; h < v->n_holders; h++)
+		if (&t->nodes[v->holders[h]] == n)
+			return true;
+	return false;
+}
+
 bool topo_holds_vip(const struct topo *t, const struct topo_node *n)
 {
 	return topo_held_vip(t, n, NULL) != NULL;

@@ -135,6 +135,8 @@ bool topo_holds_vip(const struct topo *t, const struct topo_node *n);
 /* The first virtual IP node `n` holds, or NULL; its place among the VIP's
  * holders (0: the first, which starts as MASTER) in *rank unless NULL. */
 const struct topo_vip *topo_held_vip(const struct topo *t, const struct topo_node *n, int *rank);
+/* Is node `n` among the holders of virtual IP `v`? */
+bool topo_vip_held_by(const struct topo *t, const struct topo_vip *v, const struct topo_node *n);
 /* The address www.DOMAIN resolves to: the vip or node [lab] www names, else
  * the first vip. A node's is its address on the client's network (its
  * first interface otherwise). NULL if there is none. */

@@ -50,6 +50,7 @@ sl() {
 		XDG_RUNTIME_DIR="/run/user/$uid" "$SL" "$@"
 }
 cleanup() {
+	set +e # each step, whatever the one before it did (pkill finds no one)
 	for k in "${!names[@]}"; do sl "$k" down --lab "${names[$k]}" >/dev/null 2>&1 & done
 	wait
 	for u in "${users[@]}"; do

@@ -20,7 +20,7 @@ LAB=bench-failover
 ev=$(mktemp)
 evpid=
 trap 'exit 1' INT TERM PIPE
-trap '[ -n "$evpid" ] && kill $evpid 2>/dev/null; cp "$ev" /tmp/failover-ev.json 2>/dev/null; cp /run/stacklab/$LAB/lab.log /tmp/failover-lab.log 2>/dev/null; rm -f "$ev"; "$SL" down --lab $LAB >/dev/null 2>&1 || true' EXIT
+trap 'set +e; [ -n "$evpid" ] && kill $evpid 2>/dev/null; cp "$ev" /tmp/failover-ev.json 2>/dev/null; cp /run/stacklab/$LAB/lab.log /tmp/failover-lab.log 2>/dev/null; rm -f "$ev"; "$SL" down --lab $LAB >/dev/null 2>&1 || true' EXIT
 
 daemon_pid() { "$SL" status --lab $LAB --json | jq -r .pid; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

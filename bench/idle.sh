@@ -40,7 +40,7 @@ LAB=bench-idle
 ev=$(mktemp)
 evpid=
 trap 'exit 1' INT TERM PIPE
-trap '[ -n "$evpid" ] && kill $evpid 2>/dev/null; rm -f "$ev"; "$SL" down --lab $LAB >/dev/null 2>&1 || true' EXIT
+trap 'set +e; [ -n "$evpid" ] && kill $evpid 2>/dev/null; rm -f "$ev"; "$SL" down --lab $LAB >/dev/null 2>&1 || true' EXIT
 command -v jq >/dev/null || { echo "bench/idle.sh: needs jq" >&2; exit 1; }
 
 hz=$(getconf CLK_TCK)

@@ -34,6 +34,7 @@ cg2=$(findmnt -t cgroup2 -n -o TARGET | head -1)
 base_cg=${cg2:+$cg2/stacklab-bench-baseline.$$}
 lab_cg=
 cleanup() {
+	set +e # each step, whatever the one before it did
 	[ -n "$lab_cg" ] && echo 0 >"$lab_cg/cgroup.freeze" 2>/dev/null
 	[ -n "$base_pid" ] && kill -9 "$base_pid" 2>/dev/null
 	if [ -d "$base_cg" ]; then

@@ -121,6 +121,8 @@ static void node_vars(const struct lab *lab, const struct topo_node *n, struct n
 			if (n->ifaces[k].net == vip->net)
 				add_var(nv, "vip_iface", n->ifaces[k].name);
 		add_var(nv, "vrrp_state", rank == 0 ? "MASTER" : "BACKUP");
+		/* with no other holder, keepalived would send to no one: multicast */
+		add_var(nv, "vrrp_peers", vip->n_holders > 1 ? "yes" : "no");
 	}
 	add_var(nv, "balance", lab_balance(lab, n));
 	add_var(nv, "https", t->https);

@@ -31,7 +31,7 @@ static void help(FILE *out)
 		     "  -l, --lab NAME            name of this lab (default: the topology's name)\n"
 		     "  -T, --timing fast|calm|real\n"
 		     "                            fast failovers (default); calm ones, for a server where\n"
-		     "                            a class runs labs (within half a second, for half the\n"
+		     "                            a class runs labs (in about half a second, for half the\n"
 		     "                            idle CPU or less); or the daemons' stock timings\n"
 		     "  -p, --publish [ADDR:]PORT[,HTTPPORT[,PROMPORT]]\n"
 		     "                            the site on the host at ADDR:PORT (default address\n"

@@ -549,7 +549,8 @@ static const char *timing_value(const struct lab *lab, const char *name)
  * VRRPv3, 54 with v2, 1/advert_int a second) are the lab's own and are
  * taken out. Every master sends one to each other holder of its VIP
  * (unicast_peer): a master's link carries one per other holder out of the
- * node, and a holder's link one per master (itself aside) into it. */
+ * node, and a holder's link one per master (itself aside) into it. A lone
+ * holder multicasts: its one advert goes to every other port. */
 static void discount_vrrp(struct lab *lab)
 {
 	const char *interval = timing_value(lab, "advert_int"), *version = timing_value(lab, "vrrp_version");
@@ -564,11 +565,12 @@ static void discount_vrrp(struct lab *lab)
 			masters += strcmp(lab->nodes[vip->holders[h]].vrrp, "MASTER") == 0;
 		for (int i = 0; i < lab->n_links; i++) {
 			struct lab_link *l = &lab->links[i];
+			bool lone = vip->n_holders == 1;
 			if (lab->topo->nodes[l->node].ifaces[l->iface].net != vip->net ||
-			    !topo_vip_held_by(lab->topo, vip, &lab->topo->nodes[l->node]))
+			    (!lone && !topo_vip_held_by(lab->topo, vip, &lab->topo->nodes[l->node])))
 				continue;
 			bool master = strcmp(lab->nodes[l->node].vrrp, "MASTER") == 0;
-			l->rx_bps = fmax(0, l->rx_bps - (master ? advert_bps * (vip->n_holders - 1) : 0));
+			l->rx_bps = fmax(0, l->rx_bps - (master ? advert_bps * (lone ? 1 : vip->n_holders - 1) : 0));
 			l->tx_bps = fmax(0, l->tx_bps - advert_bps * (masters - master));
 		}
 	}
@@ -580,6 +582,7 @@ static bool sample_links(struct lab *lab)
 	uint64_t now = now_ms();
 	struct sample s = { lab, lab->links_sampled_ms ? (double)(now - lab->links_sampled_ms) / 1000.0 : 0 };
 	lab->links_sampled_ms = now;
+	lab->links_stale = false;
 	if (!lab->net || net_link_stats(lab->net, on_link, &s) < 0)
 		return false;
 	discount_vrrp(lab);
@@ -627,8 +630,10 @@ static const char *fault_names[] = { "crash", "freeze", "stop", "down", "shape",
 
 json_t *lab_status(struct lab *lab)
 {
-	if (now_ms() - lab->links_sampled_ms > 2 * LINK_SAMPLE_MS) /* no one followed them lately: */
-		sample_links(lab); /* their state now, rates since the last look */
+	/* No one followed the links lately, or a fault changed them: their
+	 * state now, and their rates since the last look. */
+	if (lab->links_stale || now_ms() - lab->links_sampled_ms > LINK_SAMPLE_MS)
+		sample_links(lab);
 	const struct topo *t = lab->topo;
 	json_t *nets = json_array(), *nodes = json_array(), *vips = json_array(), *faults = json_array();
 	for (int i = 0; i < t->n_nets; i++) {

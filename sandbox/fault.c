@@ -105,6 +105,7 @@ static void fault_event(struct lab *lab, const char *action, const struct lab_fa
 	if (f->kind == FAULT_PARTITION)
 		json_object_set_new(ev, "other", json_string(lab->topo->nodes[f->other].name));
 	lab_emit(lab, ev);
+	lab->links_stale = true; /* status reads the links afresh */
 }
 
 static bool link_faulted(struct lab *lab, int link, enum fault_kind kind)

@@ -203,6 +203,7 @@ struct lab {
 	struct lab_link links[LINKS_MAX];
 	int n_links;
 	uint64_t links_sampled_ms;
+	bool links_stale;              /* a fault or heal may have changed them since */
 	struct lab_fault faults[FAULTS_MAX];
 	int n_faults;
 	struct lab_traffic traffic;
@@ -246,7 +247,8 @@ void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid
 void lab_daemon_exited(struct lab *lab, int node, const char *daemon, const char *how);
 /* Node `node` is now in `state`: live state, and an event. */
 void lab_node_state(struct lab *lab, int node, enum node_state state);
-/* Sample every link's counters LINK_SAMPLE_MS apart and emit their rates. */
+/* Every LINK_SAMPLE_MS, while someone follows them, every link's counters are
+ * sampled and their rates sent (events.c). */
 #define LINK_SAMPLE_MS 250
 int lab_links_watch(struct lab *lab, struct sl_error *err);   /* 0 or -errno with err */
 /* The live state, as `status` shows it. */

@@ -32,6 +32,8 @@
 #include "lab.h"
 #include "util.h"
 
+#define LABD_FILES_MAX 65536 /* the lab daemon's soft limit on open files, at most */
+
 const char *const lab_node_state_names[] = { "starting", "up", "down", "crashed", "frozen" };
 
 /* --- watches ---------------------------------------------------------------- */
@@ -249,11 +251,11 @@ int labd_main(const struct labd_options *opt)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	/* Each daemon of the lab costs the lab two descriptors (its log and its
 	 * pipe), three while its node is made: a topology of a few hundred
-	 * daemons would pass the usual soft limit of 1024. Nodes go back to
-	 * 1024 (node.c). */
+	 * daemons would pass the usual soft limit of 1024. Up to LABD_FILES_MAX,
+	 * as far as the hard limit allows; nodes go back to 1024 (node.c). */
 	struct rlimit nofile;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-		nofile.rlim_cur = nofile.rlim_max;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < LABD_FILES_MAX) {
+		nofile.rlim_cur = nofile.rlim_max < LABD_FILES_MAX ? nofile.rlim_max : LABD_FILES_MAX;
 		(void)setrlimit(RLIMIT_NOFILE, &nofile);
 	}
 

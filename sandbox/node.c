@@ -277,6 +277,17 @@ static void confine(const struct node_spec *spec)
 #define NODE_FILES_SOFT 1024    /* a node's soft limit on open files */
 #define START_LOOK_MAX_MS 16      /* how often, at most, the init looks for a starting daemon to serve */
 
+/* Open files as a Debian service gets them, not the lab daemon's raised
+ * limit (labd.c): the daemons raise it themselves as far as they need. */
+static void node_files_limit(void)
+{
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur > NODE_FILES_SOFT) {
+		nofile.rlim_cur = NODE_FILES_SOFT;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	}
+}
+
 static void describe_exit(int status, char *buf, size_t size)
 {
 	if (WIFSIGNALED(status))
@@ -459,13 +470,7 @@ static void become_node_root(void)
 	struct rlimit nproc = { NODE_PROCS_MAX, NODE_PROCS_MAX };
 	if (setrlimit(RLIMIT_NPROC, &nproc) < 0)
 		fail("process bound: %s", strerror(errno));
-	/* Open files as a Debian service gets them, not the lab daemon's raised
-	 * limit (labd.c): the daemons raise it themselves as far as they need. */
-	struct rlimit nofile;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur > NODE_FILES_SOFT) {
-		nofile.rlim_cur = NODE_FILES_SOFT;
-		(void)setrlimit(RLIMIT_NOFILE, &nofile);
-	}
+	node_files_limit();
 	/* Its own cgroup namespace, now that the lab has put it in its cgroup:
 	 * /proc/self/cgroup shows the node's cgroup as /, not host paths. */
 	if (unshare(CLONE_NEWCGROUP) < 0)
@@ -649,6 +654,7 @@ pid_t node_enter(const struct node_door *d)
 	struct rlimit nproc = { NODE_PROCS_MAX, NODE_PROCS_MAX }; /* as the node's own processes */
 	if (setrlimit(RLIMIT_NPROC, &nproc) < 0)
 		_exit(126);
+	node_files_limit();
 	prctl(PR_SET_PDEATHSIG, SIGKILL); /* cleared by the change of ids */
 	pid_t child = fork();
 	if (child < 0)

@@ -24,11 +24,15 @@ out=$(timeout 1 "$STACKLAB" events --lab $LAB --traffic)
 like "$out" " traffic +ok +200 " "events --traffic: the results too"
 
 # link down on the master
+sl status --lab $LAB >/dev/null # its links just read: the next status must not reuse them
 sl fail --lab $LAB lb1-eth0 down >/dev/null; ok $? "fail lb1-eth0 down"
+is "$(sl status --lab $LAB --json | jq -r '.links[] | select(.link == "lb1-eth0") | .up')" "false" \
+	"status says the link is down at once"
 wait_until 5 sh -c "[ \"\$($STACKLAB status --lab $LAB --json | jq -r '.vips[0].held_by | join(\" \")')\" = lb2 ]"; ok $? "the VIP moves to lb2"
 grep -q '"kind":"vrrp","node":"lb2".*"state":"MASTER"' "$ev"; ok $? "the VRRP change is in the events"
 wait_until 5 ok_via lb2; ok $? "traffic recovers through lb2"
 sl heal --lab $LAB lb1-eth0 >/dev/null; ok $? "heal the link"
+is "$(sl status --lab $LAB --json | jq -r '.links[] | select(.link == "lb1-eth0") | .up')" "true" "and up at once after the heal"
 wait_until 5 sh -c "[ \"\$($STACKLAB status --lab $LAB --json | jq -r '.vips[0].held_by | join(\" \")')\" = lb1 ]"; ok $? "the VIP settles back on lb1 (higher priority)"
 
 # crash, then freeze, the master

@@ -15,6 +15,22 @@ static const char lab[] =
 	"[node lb1]\nrole = lb\neth0 = public 203.0.113.11\npriority = 150\n"
 	"[vip www]\nnetwork = public\naddress = 203.0.113.100\nholders = lb1\n";
 
+/* The topology in `text`, parsed, or NULL after a failed check. */
+static struct topo *parse(const char *text, const char *name, const char *what)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	struct topo *t = NULL;
+	char *errors = NULL;
+	int r = topo_parse(f, name, &t, &errors);
+	fclose(f);
+	if (!ok(r == 0 && t, "%s", what)) {
+		diag("%s", errors ? errors : "");
+		free(errors);
+		return NULL;
+	}
+	return t;
+}
+
 /* Servers of several roles use their own tier; a line may be conditional. */
 static const char full[] =
 	"[network n]\nsubnet = 10.0.0.0/24\n"
@@ -24,16 +40,9 @@ static const char full[] =
 
 static void test_roles(void)
 {
-	FILE *f = fmemopen((void *)full, strlen(full), "r");
-	struct topo *t = NULL;
-	char *errors = NULL;
-	int r = topo_parse(f, "full.lab", &t, &errors);
-	fclose(f);
-	if (!ok(r == 0 && t, "a topology of full servers parses")) {
-		diag("%s", errors ? errors : "");
-		free(errors);
+	struct topo *t = parse(full, "full.lab", "a topology of full servers parses");
+	if (!t)
 		return;
-	}
 	char *out = render_text(t, &t->nodes[0], "server {{web.name}} {{web.addr}}\n", "tpl", NULL, 0, NULL);
 	is_str(out, "server s1 10.0.0.21\nserver s2 10.0.0.22\n", "the lb lists every web server");
 	free(out);
@@ -65,16 +74,9 @@ static const char peers[] =
 
 static void test_peers(void)
 {
-	FILE *f = fmemopen((void *)peers, strlen(peers), "r");
-	struct topo *t = NULL;
-	char *errors = NULL;
-	int r = topo_parse(f, "peers.lab", &t, &errors);
-	fclose(f);
-	if (!ok(r == 0 && t, "a topology of three VIP holders parses")) {
-		diag("%s", errors ? errors : "");
-		free(errors);
+	struct topo *t = parse(peers, "peers.lab", "a topology of three VIP holders parses");
+	if (!t)
 		return;
-	}
 	const char *tpl = "unicast_peer {\n    {{peer.addr}} # {{peer.name}}\n}\n";
 	char *out = render_text(t, &t->nodes[1], tpl, "tpl", NULL, 0, NULL);
 	is_str(out, "unicast_peer {\n    203.0.113.11 # lb1\n    203.0.113.13 # lb3\n}\n",
@@ -88,16 +90,9 @@ static void test_peers(void)
 
 int main(void)
 {
-	FILE *f = fmemopen((void *)lab, strlen(lab), "r");
-	struct topo *t = NULL;
-	char *errors = NULL;
-	int r = topo_parse(f, "t.lab", &t, &errors);
-	fclose(f);
-	if (!ok(r == 0 && t, "the test topology parses")) {
-		diag("%s", errors ? errors : "");
-		free(errors);
+	struct topo *t = parse(lab, "t.lab", "the test topology parses");
+	if (!t)
 		return done_testing();
-	}
 	struct topo_node *lb1 = &t->nodes[0];
 
 	char *out = render_text(t, lb1, "priority {{priority}}\nserver_name www.{{domain}};\nvip {{vip}}\n", "tpl", NULL, 0, NULL);

@@ -563,9 +563,9 @@ static void discount_vrrp(struct lab *lab)
 		int masters = 0;
 		for (int h = 0; h < vip->n_holders; h++)
 			masters += strcmp(lab->nodes[vip->holders[h]].vrrp, "MASTER") == 0;
+		bool lone = vip->n_holders == 1;
 		for (int i = 0; i < lab->n_links; i++) {
 			struct lab_link *l = &lab->links[i];
-			bool lone = vip->n_holders == 1;
 			if (lab->topo->nodes[l->node].ifaces[l->iface].net != vip->net ||
 			    (!lone && !topo_vip_held_by(lab->topo, vip, &lab->topo->nodes[l->node])))
 				continue;

@@ -383,6 +383,8 @@ static bool site_answers(struct lab *lab, int client, const char *url, char *las
 	return status == 200 && rows && atoi(rows + 16) > 0;
 }
 
+static int test_hold(struct lab *lab, const char *phase, struct sl_error *err);
+
 /* When the lab is the whole stack, it is ready only once the site answers
  * from the client through DNS, the VIP or the lb (if any), a web and an app
  * server, and the database. */
@@ -399,12 +401,15 @@ static int wait_site(struct lab *lab, struct sl_error *err)
 	char url[128], last[128] = "";
 	snprintf(url, sizeof(url), "%s://www.%s/", topo_scheme(t), t->domain);
 	lab_progress("waiting for %s to answer the client", url);
+	int r = test_hold(lab, "site", err);
+	if (r < 0)
+		return r;
 	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
 	while (!site_answers(lab, client, url, last, sizeof(last))) {
 		if (now_ms() > deadline)
 			return sl_err(err, ETIMEDOUT, "%s did not answer the client in %d s (last try: %s)", url,
 				      START_TIMEOUT_MS / 1000, last);
-		int r = lab_pump(lab, 20);
+		r = lab_pump(lab, 20);
 		if (r < 0)
 			return sl_err(err, -r, "%s", r == -EINTR ? "interrupted" : strerror(-r));
 		if (lab->failed)
@@ -538,6 +543,25 @@ static int take_root_turn(struct lab *lab, int all, long cores, int *others, str
 
 static int build(struct lab *lab, struct sl_error *err);
 
+/* For tests only: STACKLAB_TEST_HOLD=PHASE (prepare, nodes, daemons, site)
+ * pauses the start at that phase, saying "held at PHASE", still serving,
+ * until it is stopped (Ctrl-C, down) or a minute has gone. A test then
+ * interrupts a start at a phase it names, never after a time that a faster
+ * machine outruns. */
+static int test_hold(struct lab *lab, const char *phase, struct sl_error *err)
+{
+	const char *want = getenv("STACKLAB_TEST_HOLD");
+	if (!want || strcmp(want, phase) != 0)
+		return 0;
+	lab_progress("held at %s (STACKLAB_TEST_HOLD)", phase);
+	for (uint64_t end = now_ms() + 60 * 1000; now_ms() < end;) {
+		int r = lab_pump(lab, 100);
+		if (r < 0)
+			return sl_err(err, -r, "%s", r == -EINTR ? "interrupted" : strerror(-r));
+	}
+	return 0;
+}
+
 static int take_start_turn(struct lab *lab, struct sl_error *err)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -595,7 +619,8 @@ static int build(struct lab *lab, struct sl_error *err)
 	_cleanup_free_ char *logs = xasprintf("%s/logs", lab->dir);
 	if (mkdir(logs, 0750) < 0 || lab_share(lab, -1, logs, 0750) < 0)
 		return sl_err(err, errno, "%s: %s", logs, strerror(errno));
-	if ((r = userns_pick(lab->name, lab->dir, &lab->idmap, err)) < 0 || (r = make_nodes_fs(lab, err)) < 0 ||
+	if ((r = test_hold(lab, "prepare", err)) < 0 || (r = userns_pick(lab->name, lab->dir, &lab->idmap, err)) < 0 ||
+	    (r = make_nodes_fs(lab, err)) < 0 ||
 	    (r = prepare_shared(lab, err)) < 0)
 		return r;
 	for (int i = 0; i < t->n_nodes; i++)
@@ -609,7 +634,9 @@ static int build(struct lab *lab, struct sl_error *err)
 	for (int i = 0; i < t->n_nodes; i++)
 		if ((r = spawn_node(lab, i, err)) < 0)
 			return r;
-	lab_progress("wiring %d networks", t->n_nets);
+	if ((r = test_hold(lab, "nodes", err)) < 0)
+		return r;
+	lab_progress("wiring %d network%s", t->n_nets, t->n_nets == 1 ? "" : "s");
 	lab->n_links = 0;
 	for (int i = 0; i < t->n_nodes; i++)
 		for (int k = 0; k < t->nodes[i].n_ifaces && lab->n_links < LINKS_MAX; k++)
@@ -618,7 +645,7 @@ static int build(struct lab *lab, struct sl_error *err)
 		if ((r = wire_node(lab, i, err)) < 0)
 			return r;
 	lab_progress("starting the daemons");
-	if ((r = wait_ready(lab, err)) < 0)
+	if ((r = test_hold(lab, "daemons", err)) < 0 || (r = wait_ready(lab, err)) < 0)
 		return r;
 	return wait_site(lab, err);
 }

@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/wait.h>
 
 #include "cli.h"
@@ -399,6 +400,14 @@ int cmd_up(int argc, char **argv)
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		die("pipe: %s", strerror(errno));
+	/* For tests: hold here, the lab's directory made and no daemon yet,
+	 * until interrupted (see test_hold in build.c for the later phases). */
+	const char *hold = getenv("STACKLAB_TEST_HOLD");
+	if (hold && strcmp(hold, "cli") == 0) {
+		fprintf(stderr, "held at cli (STACKLAB_TEST_HOLD)\n");
+		for (int i = 0; i < 600 && !interrupted; i++)
+			nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	}
 	if (interrupted) {
 		rm_rf(dir);
 		_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", run_dir(), lab);

@@ -329,14 +329,18 @@ static void command(struct service_set *set, const char *cmd)
 	char name[32] = "";
 	if (strcmp(cmd, "crash") == 0) {
 		kill(-1, SIGKILL);
+		for (int i = 0; i < set->n; i++)
+			set->s[i].stopping = set->s[i].pid > 0;
 	} else if (strcmp(cmd, "freeze") == 0) {
 		kill(-1, SIGSTOP);
 	} else if (strcmp(cmd, "thaw") == 0) {
 		kill(-1, SIGCONT);
 	} else if (sscanf(cmd, "stop %31s", name) == 1 || sscanf(cmd, "kill %31s", name) == 1) {
 		for (int i = 0; i < set->n; i++)
-			if (strcmp(set->s[i].name, name) == 0 && set->s[i].pid > 0)
+			if (strcmp(set->s[i].name, name) == 0 && set->s[i].pid > 0) {
 				kill(-set->s[i].pid, cmd[0] == 's' ? SIGTERM : SIGKILL);
+				set->s[i].stopping = true;
+			}
 	} else if (sscanf(cmd, "reload %31s", name) == 1) {
 		/* re-read its config: the signal its services entry names
 		 * (HAProxy's master: USR2; NSD: HUP) */
@@ -344,9 +348,14 @@ static void command(struct service_set *set, const char *cmd)
 			if (strcmp(set->s[i].name, name) == 0 && set->s[i].pid > 0 && set->s[i].reload_sig)
 				kill(set->s[i].pid, set->s[i].reload_sig);
 	} else if (strcmp(cmd, "start") == 0) {
+		/* A daemon asked to stop may not have exited yet (MariaDB takes
+		 * a while): it starts again once it is reaped, or a heal that
+		 * came too soon would leave it dead for good. */
 		for (int i = 0; i < set->n; i++)
 			if (set->s[i].pid <= 0)
 				start_service(&set->s[i]);
+			else if (set->s[i].stopping)
+				set->s[i].restart = true;
 	}
 }
 
@@ -432,6 +441,11 @@ static void __attribute__((noreturn)) init_loop(void)
 				char msg[128];
 				snprintf(msg, sizeof(msg), "%s%s %s", NODE_MSG_EXIT, s->name, how);
 				(void)send(SYNC_FD, msg, strlen(msg), MSG_NOSIGNAL);
+				s->stopping = false;
+				if (s->restart) {
+					s->restart = false;
+					start_service(s);
+				}
 			}
 		}
 		if (pfd[0].revents & (POLLIN | POLLHUP)) {

@@ -31,6 +31,8 @@ struct service {
 	pid_t pid;
 	int output;                /* its stdout and stderr (the lab's pipe), -1: /dev/null */
 	bool ready;
+	bool stopping;             /* asked to stop (stop, kill, crash), not reaped yet */
+	bool restart;              /* a start came while it was stopping: start it once reaped */
 	int status;                /* wait status once it exited */
 };
 

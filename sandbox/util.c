@@ -102,11 +102,19 @@ char *xasprintf(const char *fmt, ...)
 
 int str_copy(char *dst, size_t size, const char *src)
 {
-	size_t n = strlen(src);
-	if (n >= size)
+	if (size == 0)
 		return -ENAMETOOLONG;
-	memcpy(dst, src, n + 1);
-	return 0;
+	size_t n = strnlen(src, size);
+	if (n < size) {
+		memcpy(dst, src, n + 1);
+		return 0;
+	}
+	/* Whatever the caller does next, dst is a string: cut, and not
+	 * inside a character. */
+	memcpy(dst, src, size - 1);
+	dst[size - 1] = '\0';
+	utf8_trim(dst);
+	return -ENAMETOOLONG;
 }
 
 bool str_has_prefix(const char *s, const char *prefix)

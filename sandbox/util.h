@@ -59,7 +59,10 @@ void *xcalloc(size_t n, size_t size);
 char *xstrdup(const char *s);
 __attribute__((format(printf, 1, 2))) char *xasprintf(const char *fmt, ...);
 
-/* Copy src into a fixed buffer; returns -ENAMETOOLONG if it does not fit. */
+/* Copy src into a fixed buffer of `size` bytes. dst is always a string
+ * afterwards (for size > 0): when src does not fit it holds src's first
+ * size - 1 bytes, cut back to a whole UTF-8 character, and str_copy returns
+ * -ENAMETOOLONG; 0 when all of src fit. */
 int str_copy(char *dst, size_t size, const char *src);
 bool str_has_prefix(const char *s, const char *prefix);
 /* The candidate closest to a mistyped `word` (at most 2 edits away, and

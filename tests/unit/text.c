@@ -1,5 +1,7 @@
-/* Unit tests of util.c's text helpers: "did you mean" and cutting a string
- * cut short back to whole UTF-8 characters. */
+/* Unit tests of util.c's text helpers: "did you mean", cutting a string
+ * cut short back to whole UTF-8 characters, and str_copy's contract (dst is
+ * a string whatever src was). */
+#include <errno.h>
 #include <string.h>
 
 #include "tap.h"
@@ -22,6 +24,18 @@ static void trim(const char *in, const char *want)
 		diag("got '%s'", buf);
 }
 
+/* str_copy into 8 bytes: what dst holds after, and what it returns. */
+static void copy(const char *src, const char *want, int want_r)
+{
+	char buf[8 + 1];
+	memset(buf, 'X', sizeof(buf)); /* not a string until str_copy makes it one */
+	buf[8] = 'Y';
+	int r = str_copy(buf, 8, src);
+	if (!ok(r == want_r && memchr(buf, '\0', 8) && strcmp(buf, want) == 0 && buf[8] == 'Y',
+		"str_copy('%s', 8) is '%s', %d", src, want, want_r))
+		diag("got '%.8s', %d", memchr(buf, '\0', 8) ? buf : "(no end)", r);
+}
+
 int main(void)
 {
 	closest("stauts", "status");      /* a swap */
@@ -36,5 +50,11 @@ int main(void)
 	trim("arrow \xe2\x86", "arrow ");                                /* → cut after two of three */
 	trim("arrow \xe2\x86\x92", "arrow \xe2\x86\x92");
 	trim("", "");
+	copy("qps", "qps", 0);
+	copy("1234567", "1234567", 0);                  /* exactly fits */
+	copy("12345678", "1234567", -ENAMETOOLONG);     /* cut, and still a string */
+	copy("qps web-01=10.0 web-02=9.9", "qps web", -ENAMETOOLONG);
+	copy("abcde\xc2\xb1xyz", "abcde\xc2\xb1", -ENAMETOOLONG);
+	copy("abcdef\xc2\xb1", "abcdef", -ENAMETOOLONG); /* not inside the ± */
 	return done_testing();
 }

@@ -50,11 +50,13 @@ build/%.o: sandbox/%.c $(wildcard sandbox/*.h) Makefile | build
 build/tui_%.o: tui/%.c $(wildcard tui/*.h) sandbox/ctl.h sandbox/util.h Makefile | build
 	$(CC) $(CFLAGS) -Isandbox -c -o $@ $<
 
-build/tests/%.t: tests/unit/%.c tests/tap.h $(ENGINE_OBJ) | build
+build/tests/%.t: tests/unit/%.c tests/tap.h $(ENGINE_OBJ) | build/tests
 	$(CC) $(CFLAGS) -Isandbox -Itests -o $@ $< $(ENGINE_OBJ) $(LDFLAGS) $(PKG_LIBS) -lm
 
-build:
-	mkdir -p build/tests
+# Each its own target: the fuzzers may have made build/ before the tests
+# ask for build/tests (make check in a tree never built).
+build build/tests:
+	mkdir -p $@
 
 # Debian packages the lab needs, installed only when missing.
 deps:
@@ -93,9 +95,9 @@ FUZZ_TIME ?= 12
 FUZZ_CFLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_ENGINE := error util inifile role topo render lesson
-FUZZ_LIBS = $(shell pkg-config --libs inih)
+FUZZ_LIBS = $(shell pkg-config --libs inih jansson) -lm
 
-fuzz: build/fuzz/topo build/fuzz/lesson
+fuzz: build/fuzz/topo build/fuzz/lesson build/fuzz/capture build/fuzz/watch
 
 build/fuzz/%.o: sandbox/%.c $(wildcard sandbox/*.h) Makefile
 	@mkdir -p build/fuzz
@@ -103,6 +105,13 @@ build/fuzz/%.o: sandbox/%.c $(wildcard sandbox/*.h) Makefile
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_ENGINE:%=build/fuzz/%.o) Makefile
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isandbox -o $@ $< $(FUZZ_ENGINE:%=build/fuzz/%.o) $(FUZZ_LIBS)
+
+# The packet decoder and the daemons' lines: what nodes send the lab daemon.
+build/fuzz/capture: tests/fuzz/capture.c $(FUZZ_ENGINE:%=build/fuzz/%.o) build/fuzz/capture.o Makefile
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isandbox -o $@ $< $(filter %.o,$^) $(FUZZ_LIBS)
+
+build/fuzz/watch: tests/fuzz/watch.c build/fuzz/error.o build/fuzz/util.o build/fuzz/watch.o Makefile
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isandbox -o $@ $< $(filter %.o,$^) $(FUZZ_LIBS)
 
 # deps first, then a make of its own, as for check: the fuzzer needs inih's headers.
 fuzz-run: deps
@@ -114,6 +123,11 @@ fuzz-run: deps
 		-dict=tests/fuzz/topo.dict -artifact_prefix=build/fuzz/ build/fuzz/corpus
 	build/fuzz/lesson -max_total_time=$(FUZZ_TIME) -timeout=10 -print_final_stats=1 \
 		-artifact_prefix=build/fuzz/lesson- build/fuzz/lesson-corpus
+	@mkdir -p build/fuzz/capture-corpus build/fuzz/watch-corpus
+	build/fuzz/capture -max_total_time=$(FUZZ_TIME) -timeout=10 -print_final_stats=1 \
+		-artifact_prefix=build/fuzz/capture- build/fuzz/capture-corpus
+	build/fuzz/watch -max_total_time=$(FUZZ_TIME) -timeout=10 -print_final_stats=1 \
+		-artifact_prefix=build/fuzz/watch- build/fuzz/watch-corpus
 
 check: fuzz-run
 

@@ -5,6 +5,7 @@
 #include "watch.h"
 #include "util.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,4 +76,30 @@ long long watch_gtid_seq(const char *gtid)
 	char *end;
 	long long seq = strtoll(dash + 1, &end, 10);
 	return *end == '\0' && seq >= 0 ? seq : -1;
+}
+
+int watch_qps_pairs(const char *pairs, struct watch_qps *out, int max)
+{
+	int n = 0;
+	for (const char *w = pairs; *w && n < max;) {
+		w += strspn(w, " ");
+		size_t len = strcspn(w, " ");
+		const char *eq = memchr(w, '=', len);
+		if (eq && eq > w && (size_t)(eq - w) < sizeof(out->name)) {
+			char num[32], *end;
+			size_t vlen = len - (size_t)(eq + 1 - w);
+			if (vlen > 0 && vlen < sizeof(num)) {
+				memcpy(num, eq + 1, vlen);
+				num[vlen] = '\0';
+				double v = strtod(num, &end);
+				if (!*end && isfinite(v) && v >= 0 && v <= 1e7) {
+					memcpy(out[n].name, w, (size_t)(eq - w));
+					out[n].name[eq - w] = '\0';
+					out[n++].value = v;
+				}
+			}
+		}
+		w += len;
+	}
+	return n;
 }

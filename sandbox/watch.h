@@ -31,6 +31,18 @@ struct watch_event {
  * -1. Two positions of one replication stream differ by transactions. */
 long long watch_gtid_seq(const char *gtid);
 
+/* One "name=value" of a monitor's qps line. */
+struct watch_qps {
+	char name[32];
+	double value;
+};
+
+/* The pairs of a qps line ("web-01=10.0 web-02=9.9", of any length, from a
+ * node) into out, at most `max`: pairs that are not name=number, with a
+ * name of at most 31 bytes and a finite value from 0 to 1e7, are skipped.
+ * Returns how many it filled. */
+int watch_qps_pairs(const char *pairs, struct watch_qps *out, int max);
+
 /* Does `line`, printed by `daemon`, change live state? Fills *ev if so. */
 bool watch_parse(const char *daemon, const char *line, struct watch_event *ev);
 

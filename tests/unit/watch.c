@@ -39,5 +39,22 @@ int main(void)
 	ok(!watch_parse("nginx", "primary binlog=0-1-1", &ev), "only the watcher's lines count");
 	ok(watch_gtid_seq("0-4-310") == 310 && watch_gtid_seq("0-1-5,1-2-9") == 9 && watch_gtid_seq("-") == -1 &&
 		   watch_gtid_seq("0-4-") == -1 && watch_gtid_seq("0-4-x") == -1, "a GTID's sequence number, or -1");
+	/* A monitor's qps line, as long as a node makes it (600+ bytes overran
+	 * a 512-byte buffer of the lab daemon's). */
+	struct watch_qps q[4];
+	int n = watch_qps_pairs("web-01=10.0 web-02=9.9", q, 4);
+	ok(n == 2 && strcmp(q[0].name, "web-01") == 0 && q[0].value == 10.0 && strcmp(q[1].name, "web-02") == 0 &&
+		   q[1].value == 9.9, "qps pairs: names and values");
+	char big[4096];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[600] = '=';
+	ok(watch_qps_pairs(big, q, 4) == 0, "qps: a 4 KiB word is no pair (its name is too long)");
+	n = watch_qps_pairs("x=1e70 y=-1 z=nan =5 w= v=3abc web1=2 web2=3 web3=4 web4=5 web5=6", q, 4);
+	ok(n == 4 && strcmp(q[0].name, "web1") == 0 && strcmp(q[3].name, "web4") == 0, "qps: what is not name=number is skipped, and at most max are kept");
+	char spaces[2000];
+	memset(spaces, ' ', sizeof(spaces) - 1);
+	spaces[sizeof(spaces) - 1] = '\0';
+	ok(watch_qps_pairs(spaces, q, 4) == 0, "qps: only spaces");
 	return done_testing();
 }

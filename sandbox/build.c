@@ -448,7 +448,10 @@ static int wire_node(struct lab *lab, int i, struct sl_error *err)
 	const struct topo_node *tn = &t->nodes[i];
 	for (int k = 0; k < tn->n_ifaces; k++) {
 		const struct topo_iface *ifc = &tn->ifaces[k];
-		int r = net_veth_add(lab->net, ifc->peer, t->nets[ifc->net].bridge, ifc->name, lab->nodes[i].pid, err);
+		/* Locally administered, unique in the lab: 02:73:6c ("sl"), the
+		 * node, the interface. */
+		const uint8_t mac[6] = { 0x02, 0x73, 0x6c, (uint8_t)(i >> 8), (uint8_t)i, (uint8_t)k };
+		int r = net_veth_add(lab->net, ifc->peer, t->nets[ifc->net].bridge, ifc->name, mac, lab->nodes[i].pid, err);
 		if (r < 0)
 			return r;
 	}
@@ -493,8 +496,9 @@ int lab_node_respawn(struct lab *lab, int i, struct sl_error *err)
  * Users' labs: a turn is one of `cores` abstract Unix socket names in the
  * host's network namespace, bound by the lab that holds it, so every
  * user's labs take turns together. Anyone may bind such a name: a user's
- * lab waits TURN_WAIT_MAX_MS at most, then goes without. */
-#define TURN_WAIT_MAX_MS (5 * 60 * 1000)
+ * lab waits TURN_WAIT_MAX_MS at most, then goes without (a class's thirty
+ * labs took 94 s to start two at a time: bench/classroom.sh). */
+#define TURN_WAIT_MAX_MS (120 * 1000)
 
 static int others_starting(const struct lab *lab)
 {
@@ -636,6 +640,11 @@ static int build(struct lab *lab, struct sl_error *err)
 			return r;
 	if ((r = test_hold(lab, "nodes", err)) < 0)
 		return r;
+	lab->memory_bounded = cgroup_memory_bounded(&lab->cgroups, t->nodes[0].name);
+	if (!lab->memory_bounded)
+		lab_progress("note: its nodes' memory is not bounded (%s): a node may take all of the machine's; "
+			     "systemd-run --user --scope -p Delegate=yes stacklab up gives them a bound",
+			     rootless() ? "no cgroup with the memory controller is delegated to you" : "no memory cgroup here");
 	lab_progress("wiring %d network%s", t->n_nets, t->n_nets == 1 ? "" : "s");
 	lab->n_links = 0;
 	for (int i = 0; i < t->n_nodes; i++)

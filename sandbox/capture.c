@@ -175,7 +175,11 @@ static void dns_what(struct frame *f, const unsigned char *p, size_t len)
 		return;
 	}
 	dns_answer(p, len, at + 4, f);
+	utf8_trim(f->dns_info); /* its " …" may have been cut */
 	snprintf(f->what, sizeof(f->what), "answer %s %.60s (id %u): %.72s", t, f->qname, f->dns_id, f->dns_info);
+	/* %.60s and %.72s cut where they must, inside a character too: what is
+	 * left of it is not text (and would not go into JSON at all). */
+	text_clean(f->what);
 }
 
 static void tcp_what(struct frame *f, const unsigned char *p, size_t len)

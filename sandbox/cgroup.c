@@ -173,6 +173,20 @@ int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid, struct sl_
 	return r;
 }
 
+bool cgroup_memory_bounded(const struct cgroups *cg, const char *node)
+{
+	if (cg->mode == CGROUP_NONE)
+		return false;
+	char path[PATH_MAX];
+	if (cg->mode == CGROUP_V2)
+		snprintf(path, sizeof(path), "%s/%s/memory.max", cg->base, node);
+	else /* v1: the memory hierarchy's own directory */
+		snprintf(path, sizeof(path), "/sys/fs/cgroup/memory/%s/%s/memory.limit_in_bytes", strrchr(cg->base, '/') + 1,
+			 node);
+	_cleanup_free_ char *text = read_file(path, NULL);
+	return text && strtoull(text, NULL, 10) > 0 && strtoull(text, NULL, 10) <= strtoull(NODE_MEMORY_MAX, NULL, 10);
+}
+
 int cgroup_freeze(const struct cgroups *cg, const char *node, bool frozen)
 {
 	if (cg->mode == CGROUP_V2)

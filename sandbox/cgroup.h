@@ -34,6 +34,9 @@ bool cgroup_exists(const char *lab);
  * when the host has no freezer. */
 int cgroup_join(const char *lab, const char *node, struct sl_error *err);
 
+/* Is node `node`'s memory bounded (a memory.max, or v1's limit, in force)? */
+bool cgroup_memory_bounded(const struct cgroups *cg, const char *node);
+
 /* Freeze or thaw every process of the node. */
 int cgroup_freeze(const struct cgroups *cg, const char *node, bool frozen);
 

@@ -188,7 +188,7 @@ json_t *cli_node(const char *cmd, const char *lab, json_t *st, const char *name)
 	size_t i;
 	json_t *n;
 	json_array_foreach(json_object_get(st, "nodes"), i, n)
-		if (strcmp(json_string_value(json_object_get(n, "name")), name) == 0)
+		if (strcmp(ctl_str(n, "name"), name) == 0)
 			return n;
 	fprintf(stderr, "stacklab %s: no node '%s' in lab %s (nodes:", cmd, name, lab);
 	json_array_foreach(json_object_get(st, "nodes"), i, n)
@@ -221,7 +221,7 @@ int cli_door(const char *cmd, const char *lab, const char *node, const char *rol
 		n = cli_node(cmd, lab, st, node);
 	} else {
 		json_array_foreach(json_object_get(st, "nodes"), i, it)
-			if (!n && strcmp(json_string_value(json_object_get(it, "role")), role) == 0)
+			if (!n && strcmp(ctl_str(it, "role"), role) == 0)
 				n = it;
 		if (!n)
 			fprintf(stderr, "stacklab %s: lab %s has no %s node\n", cmd, lab, role);
@@ -351,7 +351,7 @@ int cli_follow(const char *cmd, const char *lab, int fd, bool (*fn)(json_t *ev, 
 			code = r == 0 ? EXIT_OK : EXIT_FAIL;
 			break;
 		}
-		json_t *ev = json_loads(line, 0, NULL);
+		json_t *ev = ctl_parse(line);
 		if (!first && ev) /* the first line is the reply to subscribe */
 			more = fn(ev, line, ctx);
 		first = false;

@@ -27,6 +27,7 @@
 
 #include "capture.h"
 #include "cli.h"
+#include "ctl.h"
 #include "util.h"
 
 #define CAPTURE_SNAP 65535
@@ -63,7 +64,7 @@ static const char *find_link(json_t *st, const char *name, char *buf, size_t siz
 		const char *link = json_string_value(json_object_get(l, "link"));
 		if (strcmp(link, alt) == 0)
 			return str_copy(buf, size, link) == 0 ? buf : NULL;
-		if (strcmp(json_string_value(json_object_get(l, "node")), name) == 0 && mine++ == 0)
+		if (strcmp(ctl_str(l, "node"), name) == 0 && mine++ == 0)
 			str_copy(buf, size, link);
 	}
 	return mine == 1 ? buf : NULL;
@@ -78,11 +79,11 @@ static void name_of(json_t *st, uint32_t ip, uint16_t port, char *buf, size_t si
 	size_t i, k;
 	json_t *n, *ifc;
 	json_array_foreach(json_object_get(st, "vips"), i, n)
-		if (strcmp(json_string_value(json_object_get(n, "address")), a) == 0)
+		if (strcmp(ctl_str(n, "address"), a) == 0)
 			who = "VIP";
 	json_array_foreach(json_object_get(st, "nodes"), i, n)
 		json_array_foreach(json_object_get(n, "interfaces"), k, ifc)
-			if (!who && strcmp(json_string_value(json_object_get(ifc, "address")), a) == 0)
+			if (!who && strcmp(ctl_str(ifc, "address"), a) == 0)
 				who = json_string_value(json_object_get(n, "name"));
 	if (port)
 		snprintf(buf, size, "%s:%u", who ? who : a, port);

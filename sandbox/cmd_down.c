@@ -7,6 +7,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -55,7 +56,7 @@ static bool lock_held(const char *path)
 /* No daemon answers for `lab`: remove what a killed one left behind, but
  * only once its lock says no daemon lives (an `up` still starting holds
  * it and has no socket yet: wait for it to answer, or to fail). */
-static int clean_stale(const char *lab, json_t **reply)
+static int clean_stale(const char *lab, json_t **reply, struct ucred *peer)
 {
 	_cleanup_free_ char *dir = ctl_lab_dir(lab);
 	_cleanup_free_ char *lock = xasprintf("%s/%s.lock", run_dir(), lab);
@@ -79,7 +80,7 @@ static int clean_stale(const char *lab, json_t **reply)
 		int r = -ENOENT;
 		for (int i = 0; i < 600 && lock_held(lock) && (r == -ENOENT || r == -ECONNREFUSED); i++) {
 			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
-			r = ctl_call(lab, req, reply);
+			r = ctl_call_peer(lab, req, reply, peer);
 		}
 		json_decref(req);
 		if (r == 0)
@@ -136,7 +137,8 @@ int cmd_down(int argc, char **argv)
 	uint64_t t0 = now_ms();
 	json_t *req = json_pack("{s:s}", "cmd", "down");
 	json_t *reply = NULL;
-	int r = ctl_call(lab, req, &reply);
+	struct ucred peer = { 0 };
+	int r = ctl_call_peer(lab, req, &reply, &peer);
 	json_decref(req);
 	if ((r == -ENOENT || r == -ECONNREFUSED) && strchr(lab, '/') && (!rootless() || !cli_owns(lab))) {
 		/* Another user's files are theirs to clean: what they hold
@@ -145,7 +147,7 @@ int cmd_down(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (r == -ENOENT || r == -ECONNREFUSED) {
-		int code = clean_stale(lab, &reply);
+		int code = clean_stale(lab, &reply, &peer);
 		if (code != 1)
 			return code;
 		r = 0;
@@ -155,15 +157,24 @@ int cmd_down(int argc, char **argv)
 		json_decref(reply);
 		return EXIT_FAIL;
 	}
-	pid_t pid = (pid_t)json_integer_value(json_object_get(reply, "pid"));
 	json_decref(reply);
-	/* The reply comes once the nodes are reaped and the files removed; the
+	/* The daemon is the process the kernel says answered (a daemon's reply
+	 * could name any pid), and it is killed only if it is our own: root
+	 * never kills on a user's daemon's word, nor a user's daemon at all.
+	 * The reply comes once the nodes are reaped and the files removed; the
 	 * switch namespace goes when the daemon exits, right after. */
-	for (int i = 0; pid > 0 && !gone(pid) && i < 1000; i++)
+	pid_t pid = peer.pid;
+	_cleanup_close_ int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+	for (int i = 0; pidfd >= 0 && !gone(pid) && i < 1000; i++)
 		nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 }, NULL);
-	if (pid > 0 && !gone(pid)) {
+	if (pidfd >= 0 && !gone(pid)) {
+		if (peer.uid != geteuid()) {
+			fprintf(stderr, "stacklab down: lab %s: its daemon (pid %d, uid %u) did not exit; it is its owner's to stop\n",
+				lab, (int)pid, (unsigned)peer.uid);
+			return EXIT_FAIL;
+		}
 		fprintf(stderr, "stacklab down: lab daemon %d did not exit; killing it\n", (int)pid);
-		kill(pid, SIGKILL);
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 	}
 	printf("lab %s is down (%llu ms)\n", lab, (unsigned long long)(now_ms() - t0));
 	return EXIT_OK;

@@ -15,15 +15,18 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: stacklab exec [--lab NAME] NODE [--] [COMMAND [ARG...]]\n\n"
+	fprintf(out, "usage: stacklab exec [--lab NAME] [--rc] NODE [--] [COMMAND [ARG...]]\n\n"
 		     "Run COMMAND inside NODE (its namespaces and its root), or an interactive\n"
 		     "shell when none is given. Inside, ip, tc, tcpdump and nft act on the node's\n"
 		     "own network; mounting, loading modules and leaving the root are refused.\n\n"
+		     "The shell reads none of the node's rc files: what the node's root wrote\n"
+		     "there would run with exec's network capabilities.\n\n"
 		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
+		     "      --rc        the shell reads the node's /etc/bash.bashrc and ~/.bashrc\n"
 		     "  -h, --help      show this help\n");
 }
 
-static void __attribute__((noreturn)) run_inside(const char *node, char **cmd)
+static void __attribute__((noreturn)) run_inside(const char *node, char **cmd, bool rc)
 {
 	const char *term = getenv("TERM");
 	clearenv();
@@ -36,7 +39,10 @@ static void __attribute__((noreturn)) run_inside(const char *node, char **cmd)
 		execvp(cmd[0], cmd);
 		die("exec %s in node %s: %s", cmd[0], node, strerror(errno));
 	}
-	execl("/bin/bash", "bash", "-i", (char *)NULL);
+	if (rc)
+		execl("/bin/bash", "bash", "-i", (char *)NULL);
+	else
+		execl("/bin/bash", "bash", "--norc", "-i", (char *)NULL);
 	execl("/bin/sh", "sh", "-i", (char *)NULL);
 	die("no shell in node %s: %s", node, strerror(errno));
 }
@@ -45,16 +51,19 @@ int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "lab", required_argument, NULL, 'l' },
+		{ "rc", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *given = NULL;
+	bool rc = false;
 	int c;
 	optind = 1;
 	/* '+': options end at NODE, so the command's own options pass through. */
 	while ((c = getopt_long(argc, argv, "+l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': given = optarg; break;
+		case 'r': rc = true; break;
 		case 'h': help(stdout); return EXIT_OK;
 		default: help(stderr); return EXIT_USAGE;
 		}
@@ -88,7 +97,7 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (child == 0) {
 		tty_relay_child(&tty);
-		run_inside(node, argv + optind);
+		run_inside(node, argv + optind, rc);
 	}
 	/* Ctrl-C is for the command inside, not for us waiting on it. */
 	signal(SIGINT, SIG_IGN);

@@ -55,13 +55,16 @@ int cmd_list(int argc, char **argv)
 		printf("%-24s %-16s %-6s %s\n", "LAB", "TOPOLOGY", "NODES", "PID");
 	for (char **l = labs; *l; l++) {
 		json_t *req = json_pack("{s:s}", "cmd", "status"), *st = NULL;
-		int r = ctl_call(*l, req, &st);
+		struct ucred peer = { 0 };
+		int r = ctl_call_peer(*l, req, &st, &peer);
 		json_decref(req);
 		bool shown = r == 0 && json_is_true(json_object_get(st, "ok"));
-		/* Not shared with root: who listens still shows (the kernel's
-		 * word, not a file of the user's). */
-		long long pid = shown ? json_integer_value(json_object_get(st, "pid")) : ctl_peer_pid(*l);
+		/* Who listens is the kernel's word (SO_PEERCRED), never the
+		 * daemon's: a user's daemon may say anything of itself. */
+		long long pid = r == 0 ? peer.pid : ctl_peer_pid(*l);
 		const char *topology = shown ? json_string_value(json_object_get(st, "topology")) : NULL;
+		if (shown && !topology)
+			topology = "?";
 		int nodes = shown ? (int)json_array_size(json_object_get(st, "nodes")) : -1;
 		if (r == 0 || all) {
 			if (json) {

@@ -50,6 +50,7 @@ static void print_log(const char *path, const char *prefix, int lines)
 		return;
 	if (lines > 0)
 		tail_text(text, len, lines);
+	text_clean(text); /* a node's daemons wrote it */
 	for (char *line = text, *nl; *line; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (!nl)

@@ -59,6 +59,8 @@ static const char *header(const char *headers, const char *name, char *buf, size
 				v++;
 			size_t len = strcspn(v, "\r\n");
 			snprintf(buf, size, "%.*s", (int)(len < size ? len : size - 1), v);
+			utf8_trim(buf);
+			text_clean(buf); /* what a node (an lb's root) answered */
 			return buf;
 		}
 	}
@@ -167,6 +169,7 @@ int cmd_request(int argc, char **argv)
 	char *content = sep ? sep + 4 : out + strlen(out);
 	if (sep)
 		sep[2] = '\0';
+	text_clean(content);
 	char lb[64], web[64], app[64], rows[32];
 	if (json) {
 		json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:i, s:f, s:s, s:s, s:s, s:s}", "method", method, "url", url,

@@ -27,7 +27,7 @@ static void print_replication(json_t *r)
 	char paint[64], lag[64] = "";
 	json_t *h;
 	size_t k;
-	if (strcmp(json_string_value(json_object_get(r, "role")), "primary") == 0) {
+	if (strcmp(ctl_str(r, "role"), "primary") == 0) {
 		printf("%-10s primary: copied by", "");
 		json_array_foreach(json_object_get(r, "replicas"), k, h)
 			printf(" %s", json_string_value(h));
@@ -57,14 +57,17 @@ static void print_status(json_t *st)
 	long up = (long)(time(NULL) - started);
 	printf("lab %s — topology %s: %s\n", json_string_value(json_object_get(st, "lab")),
 	       json_string_value(json_object_get(st, "topology")), json_string_value(json_object_get(st, "title")));
-	printf("daemon pid %lld, up %ldm%02lds\n\n", json_integer_value(json_object_get(st, "pid")), up / 60, up % 60);
+	printf("daemon pid %lld, up %ldm%02lds\n", json_integer_value(json_object_get(st, "pid")), up / 60, up % 60);
+	if (json_is_false(json_object_get(st, "memory_bounded")))
+		printf("nodes' memory: not bounded (no memory cgroup for the lab: a node may take all of the machine's)\n");
+	putchar('\n');
 
 	size_t i, k;
 	json_t *n, *ifc, *d;
 	int rw = 7; /* a server of several roles: "web app db" */
 	json_array_foreach(json_object_get(st, "nodes"), i, n)
-		if ((int)strlen(json_string_value(json_object_get(n, "role"))) > rw)
-			rw = (int)strlen(json_string_value(json_object_get(n, "role")));
+		if ((int)strlen(ctl_str(n, "role")) > rw)
+			rw = (int)strlen(ctl_str(n, "role"));
 	printf("%-10s %-*s %-9s %-8s %s\n", "NODE", rw, "ROLE", "STATE", "PID", "INTERFACES");
 	json_array_foreach(json_object_get(st, "nodes"), i, n) {
 		char paint[64];
@@ -100,7 +103,7 @@ static void print_status(json_t *st)
 		json_t *fw = json_object_get(n, "firewall");
 		if (fw) {
 			printf("%-10s firewall %s: allows", "", cli_paint(paint, sizeof(paint),
-									 strcmp(json_string_value(json_object_get(fw, "state")), "on") == 0
+									 strcmp(ctl_str(fw, "state"), "on") == 0
 										 ? "on" : "OFF", 0));
 			json_array_foreach(json_object_get(fw, "allow"), k, d)
 				printf("%s %s", k ? "," : "", json_string_value(d));

@@ -3,6 +3,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <time.h>
 #include <string.h>
 #include <poll.h>
 #include <pwd.h>
@@ -111,17 +113,27 @@ int ctl_listen(const char *path, gid_t gid, struct sl_error *err)
 	return fd;
 }
 
+#define CTL_CONNECT_WAIT_MS 3000
+
 int ctl_connect(const char *lab)
 {
 	_cleanup_free_ char *path = ctl_lab_path(lab, "ctl.sock");
 	struct sockaddr_un sa;
 	if (sockaddr_for(path, &sa) < 0)
 		return -ENAMETOOLONG;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a daemon whose backlog is full (stalled, or another
+	 * user's filled on purpose) makes connect say EAGAIN rather than
+	 * hold the caller; it is tried again for CTL_CONNECT_WAIT_MS. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
+	int r;
+	for (int waited = 0; (r = connect(fd, (struct sockaddr *)&sa, sizeof(sa))) < 0 && errno == EAGAIN &&
+			     waited < CTL_CONNECT_WAIT_MS;
+	     waited += 10)
+		nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+	if (r < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		int e = errno == EAGAIN ? ETIMEDOUT : errno;
 		close(fd);
 		return -e;
 	}
@@ -208,11 +220,54 @@ pid_t ctl_peer_pid(const char *lab)
  * slowest request, takes seconds): its daemon is theirs to stall. */
 #define CTL_OTHERS_REPLY_S 30
 
+static json_t *clean_strings(json_t *j)
+{
+	if (json_is_string(j)) {
+		_cleanup_free_ char *text = xstrdup(json_string_value(j));
+		text_clean(text);
+		if (strcmp(text, json_string_value(j)) != 0)
+			json_string_set(j, text);
+	} else if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v)
+			clean_strings(v);
+	} else if (json_is_object(j)) {
+		const char *key;
+		json_t *v;
+		void *tmp;
+		json_object_foreach_safe(j, tmp, key, v) {
+			clean_strings(v);
+			_cleanup_free_ char *k = xstrdup(key);
+			text_clean(k);
+			if (strcmp(k, key) != 0) {
+				json_object_set(j, k, v);
+				json_object_del(j, key);
+			}
+		}
+	}
+	return j;
+}
+
+json_t *ctl_parse(const char *line)
+{
+	json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+	return j ? clean_strings(j) : NULL;
+}
+
 int ctl_call(const char *lab, json_t *req, json_t **reply)
+{
+	return ctl_call_peer(lab, req, reply, NULL);
+}
+
+int ctl_call_peer(const char *lab, json_t *req, json_t **reply, struct ucred *peer)
 {
 	_cleanup_close_ int fd = ctl_connect(lab);
 	if (fd < 0)
 		return fd;
+	socklen_t len = sizeof(*peer);
+	if (peer && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, peer, &len) < 0)
+		return -errno;
 	struct timeval limit = { CTL_OTHERS_REPLY_S, 0 };
 	if (strchr(lab, '/'))
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
@@ -225,8 +280,7 @@ int ctl_call(const char *lab, json_t *req, json_t **reply)
 	free(rd);
 	if (r <= 0)
 		return r == 0 ? -ECONNRESET : r;
-	json_error_t jerr;
-	*reply = json_loads(line, 0, &jerr);
+	*reply = ctl_parse(line);
 	free(line);
 	return *reply ? 0 : -EPROTO;
 }

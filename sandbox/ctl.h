@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -41,6 +42,14 @@ int ctl_connect(const char *lab);
  * socket; 0 if it does not answer. */
 pid_t ctl_peer_pid(const char *lab);
 
+/* The string `key` of object `o`, or "" when there is none: what a lab
+ * daemon sent may lack anything (another user's daemon is theirs). */
+static inline const char *ctl_str(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
 /* Send `msg` as one line. Does not take ownership. */
 int ctl_send(int fd, json_t *msg);
 
@@ -61,8 +70,18 @@ struct ctl_reader {
  * yet on a non-blocking fd, -errno on error, -E2BIG for an overlong line. */
 int ctl_read_line(int fd, struct ctl_reader *rd, char **line);
 
+/* One line of the protocol as JSON, every string in it (keys too) made
+ * safe for a terminal by text_clean: whatever a client prints of it came
+ * from a lab daemon, which may be another user's, carrying what its nodes
+ * wrote. NULL if the line is not JSON. */
+json_t *ctl_parse(const char *line);
+
 /* Connect to `lab`, send `req` and wait for its reply. On success *reply is
  * the reply (which may say ok:false). Returns -errno if the lab is not up. */
 int ctl_call(const char *lab, json_t *req, json_t **reply);
+
+/* ctl_call, and who answered as the kernel tells it (SO_PEERCRED): the
+ * daemon's own word on its pid or user is never to be acted on. */
+int ctl_call_peer(const char *lab, json_t *req, json_t **reply, struct ucred *peer);
 
 #endif

@@ -50,8 +50,10 @@ static bool matches(const struct client *c, json_t *ev)
 static bool send_some(struct client *c, const char *text, size_t len)
 {
 	ssize_t w = send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (w <= 0)
+	if (w <= 0) {
+		c->gone |= w < 0 && errno != EAGAIN && errno != EINTR;
 		return false;
+	}
 	if ((size_t)w < len) {
 		c->rest_len = len - (size_t)w;
 		c->rest = xmalloc(c->rest_len);
@@ -77,15 +79,37 @@ static bool flush_rest(struct client *c)
 	return c->rest == NULL;
 }
 
-int lab_client_settle(struct client *c)
+int lab_client_flush(struct client *c)
 {
-	for (int tries = 0; c->rest && tries < 10; tries++) {
-		if (flush_rest(c))
-			return 0;
-		struct pollfd p = { c->fd, POLLOUT, 0 };
-		poll(&p, 1, 100);
+	bool done = flush_rest(c);
+	return c->gone ? -EPIPE : done;
+}
+
+int lab_client_reply(struct client *c, json_t *reply)
+{
+	if (c->gone) /* hung up, or let go while it was answered */
+		return -EPIPE;
+	_cleanup_free_ char *text = json_dumps(reply, CTL_JSON_FLAGS);
+	if (!text)
+		return -ENOMEM;
+	size_t n = strlen(text);
+	text[n++] = '\n'; /* json_dumps' terminator becomes the line end */
+	if (c->rest) {
+		/* After what it is owed: a reply never cuts into an event. */
+		if (c->rest_len + n > CLIENT_OWED_MAX)
+			return -ENOBUFS;
+		c->rest = realloc(c->rest, c->rest_len + n);
+		if (!c->rest)
+			return -ENOMEM;
+		memcpy(c->rest + c->rest_len, text, n);
+		c->rest_len += n;
+		return lab_client_flush(c) < 0 ? -EPIPE : 0;
 	}
-	return c->rest ? -EAGAIN : 0;
+	if (!send_some(c, text, n) && !c->gone) {
+		c->rest = steal_ptr(&text); /* none of it went: all of it is owed */
+		c->rest_len = n;
+	}
+	return c->gone ? -EPIPE : 0;
 }
 
 /* An event to one subscriber, whole or not at all. */
@@ -411,22 +435,16 @@ static void set_replica(struct lab *lab, int node, const struct watch_replica *r
  * from a node). */
 static void set_qps(struct lab *lab, const char *pairs, bool errors)
 {
-	char buf[512];
-	str_copy(buf, sizeof(buf), pairs);
+	struct watch_qps q[TOPO_NODES_MAX];
+	int n = watch_qps_pairs(pairs, q, TOPO_NODES_MAX);
 	const char *what = errors ? "qps_5xx" : "qps";
 	json_t *ev = json_pack("{s:s, s:{}}", "kind", "qps", what);
-	char *save = NULL;
-	for (char *w = strtok_r(buf, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-		char *eq = strchr(w, '='), *end;
-		if (!eq)
+	for (int k = 0; k < n; k++) {
+		const struct topo_node *tn = topo_node_find(lab->topo, q[k].name);
+		if (!tn)
 			continue;
-		*eq = '\0';
-		double v = strtod(eq + 1, &end);
-		const struct topo_node *n = topo_node_find(lab->topo, w);
-		if (!n || *end || !isfinite(v) || v < 0 || v > 1e7)
-			continue;
-		*(errors ? &lab->nodes[n - lab->topo->nodes].qps_5xx : &lab->nodes[n - lab->topo->nodes].qps) = v;
-		json_object_set_new(json_object_get(ev, what), n->name, json_real(round(v * 10) / 10));
+		*(errors ? &lab->nodes[tn - lab->topo->nodes].qps_5xx : &lab->nodes[tn - lab->topo->nodes].qps) = q[k].value;
+		json_object_set_new(json_object_get(ev, what), tn->name, json_real(round(q[k].value * 10) / 10));
 	}
 	lab_emit(lab, ev);
 }
@@ -600,6 +618,8 @@ static void links_tick(struct lab *lab, void *ctx)
 	if (read(lab->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
 	lab_incidents_tick(lab);
+	requests_tick(lab);
+	publish_tick(lab);
 	if (!followed(lab, "links", NULL))
 		return;
 	bool fresh = now_ms() - lab->links_sampled_ms <= 2 * LINK_SAMPLE_MS; /* else rates over a long quiet */
@@ -725,5 +745,6 @@ json_t *lab_status(struct lab *lab)
 	 * the host, the teacher). */
 	if (rootless())
 		json_object_set_new(st, "allow", json_string(lab_allow_names[lab->allow]));
+	json_object_set_new(st, "memory_bounded", json_boolean(lab->memory_bounded));
 	return st;
 }

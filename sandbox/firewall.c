@@ -12,6 +12,7 @@
  * tc and nft): status says what the lab loaded. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -100,14 +101,20 @@ char *firewall_ruleset(const struct topo *t, const struct topo_node *n)
 /* Run the host's nft in node i's network namespace (and nowhere else of
  * it: not its files, not its processes), `script` on its standard input as
  * one transaction. Its output lands in out. 0, or -errno: -ETIMEDOUT after
- * max_ms, -EIO if nft refused (out says why). */
+ * max_ms, -EIO if nft refused (out says why).
+ *
+ * nft reads back the node's nftables state, which the node's root may have
+ * made as it likes: it runs as root of the node's user namespace, not of
+ * the host, so whatever a crafted ruleset did to it stays in the node. */
 static int nft_in(const struct lab *lab, int i, const char *script, char *out, size_t size, int max_ms)
 {
-	char ns[64];
+	char ns[64], user[64];
 	snprintf(ns, sizeof(ns), "/proc/%d/ns/net", (int)lab->nodes[i].pid);
+	snprintf(user, sizeof(user), "/proc/%d/ns/user", (int)lab->nodes[i].pid);
 	_cleanup_close_ int nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int userfd = open(user, O_RDONLY | O_CLOEXEC);
 	int in[2], res[2];
-	if (nsfd < 0)
+	if (nsfd < 0 || userfd < 0)
 		return -errno;
 	if (pipe2(in, O_CLOEXEC) < 0)
 		return -errno;
@@ -119,7 +126,12 @@ static int nft_in(const struct lab *lab, int i, const char *script, char *out, s
 	pid_t pid = fork();
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (setns(nsfd, CLONE_NEWNET) < 0 || dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0 || dup2(res[1], 2) < 0)
+		/* The node's user namespace first (it owns the network one),
+		 * then its root there: root of a namespace keeps its
+		 * capabilities across exec, an unmapped id would not. */
+		(void)setgroups(0, NULL);
+		if (setns(userfd, CLONE_NEWUSER) < 0 || setns(nsfd, CLONE_NEWNET) < 0 || setresgid(0, 0, 0) < 0 ||
+		    setresuid(0, 0, 0) < 0 || dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0 || dup2(res[1], 2) < 0)
 			_exit(126);
 		close_range(3, ~0U, 0);
 		char *const argv[] = { "nft", "-f", "-", NULL }, *const envp[] = { "PATH=/usr/sbin:/usr/bin", NULL };

@@ -28,6 +28,7 @@
 #include "firewall.h"
 
 #define MAX_CLIENTS 64
+#define CLIENT_OWED_MAX (8 << 20) /* bytes a client may be owed: a reply and events' ends */
 /* A daemon's log on the host is kept to two files of this size at most:
  * NAME.log, and NAME.log.1 before it (the older lines are gone). */
 #define LOG_ROTATE (8 << 20)
@@ -140,6 +141,9 @@ struct lab_traffic {
 
 struct publish_conn {
 	int fd[2];                     /* 0: the host's side, 1: from the client node */
+	char *pend[2];                 /* what came from side k that side !k has not taken yet */
+	size_t pend_len[2];
+	uint64_t active_ms;            /* when it last carried anything */
 };
 
 /* A subscriber's socket holds up to SUBSCRIBER_BUFFER bytes of events; one
@@ -157,6 +161,10 @@ struct client {
 	size_t rest_len;
 	unsigned long lost;            /* whole events dropped since the last one sent */
 	bool busy;                     /* its request is being answered (and may serve others meanwhile) */
+	uint64_t window_ms;            /* when its current second of requests began */
+	int in_window;                 /* requests it made in that second */
+	bool held;                     /* past its rate: not read until the next second */
+	bool gone;                     /* a send failed: it hung up */
 };
 
 struct lab;
@@ -214,6 +222,7 @@ struct lab {
 	struct lab_incident incident_next;   /* it is still here */
 	int switch_ns;                 /* the daemon's own network namespace */
 	bool has_netem;                /* the kernel has the netem qdisc (delay, loss) */
+	bool memory_bounded;           /* its nodes' memory is bounded (a cgroup of the lab's has the memory controller) */
 	struct cgroups cgroups;        /* for freezing nodes */
 	struct idmap idmap;            /* host ids of the nodes' user namespace */
 	gid_t watch_gid;               /* may watch (status, events…); 0: root only */
@@ -234,9 +243,13 @@ extern const char *const lab_node_state_names[];
 /* Send `ev` (taken over) to every subscriber whose filter it matches, with
  * "time" added. */
 void lab_emit(struct lab *lab, json_t *ev);
-/* Before a reply to a subscriber: send it the end of an event it got part
- * of, waiting up to a second for room. 0, or -EAGAIN if it cannot take it. */
-int lab_client_settle(struct client *c);
+/* A reply to client c, after whatever it is owed already: sent as far as
+ * its socket takes it now, the rest owed (never waited for). 0, or -errno
+ * when the client is gone or owes more than CLIENT_OWED_MAX. */
+int lab_client_reply(struct client *c, json_t *reply);
+/* Send what c is owed, as far as its socket takes it: 1 once nothing is
+ * owed, 0 if some still is, -errno if the client is gone. */
+int lab_client_flush(struct client *c);
 /* A daemon printed `text` (one or more lines, already cleaned): log
  * events for whoever follows them, live state. */
 void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char *text, size_t len);
@@ -317,6 +330,13 @@ json_t *publish_json(struct lab *lab);
  * and its hops read back from the daemons' logs (bounded in time). */
 json_t *trace_request(struct lab *lab, json_t *req);
 
+/* publish.c: connections idle too long are closed (the links' timer). */
+void publish_tick(struct lab *lab);
+
+/* requests.c: clients held past their rate are read again once their
+ * second is over (called from the links' timer). */
+void requests_tick(struct lab *lab);
+
 /* labd.c: the core */
 /* Call fn(lab, ctx) whenever fd is readable; `early`: also while the lab
  * is starting (lab_pump). Returns 0 or -errno. */
@@ -325,6 +345,9 @@ int lab_watch(struct lab *lab, int fd, lab_handler *fn, void *ctx, bool early);
 void lab_unwatch(struct lab *lab, int fd);
 /* Leave fd out of the loop for now (paused), or take it back. */
 int lab_watch_pause(struct lab *lab, int fd, bool paused);
+/* What fd's handler is called for: EPOLLIN, EPOLLOUT, both, or 0 (none but
+ * a hang-up). Returns 0 or -errno. */
+int lab_watch_events(struct lab *lab, int fd, uint32_t events);
 /* While starting: handle node messages and signals for up to timeout_ms.
  * Returns -EINTR if a signal asks the lab to stop. */
 int lab_pump(struct lab *lab, int timeout_ms);

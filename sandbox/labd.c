@@ -74,6 +74,18 @@ int lab_watch_pause(struct lab *lab, int fd, bool paused)
 	return -ENOENT;
 }
 
+int lab_watch_events(struct lab *lab, int fd, uint32_t events)
+{
+	for (int k = 0; k < LAB_WATCHES_MAX; k++) {
+		struct lab_watch *w = &lab->watches[k];
+		if (w->fn && w->fd == fd) {
+			struct epoll_event ev = { .events = events, .data.ptr = w };
+			return epoll_ctl(lab->ep, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+		}
+	}
+	return -ENOENT;
+}
+
 /* Delete first: a forked child (a traffic generator, a node_run waiter) may
  * hold a copy of the same file, and epoll would go on reporting a closed fd
  * for as long as that copy lives. */

@@ -84,6 +84,29 @@ static bool copy(char *dst, size_t size, const char *src)
  * lesson's regex needs a few hundred at most. */
 #define REGEX_SIZE_MAX 4000
 
+/* A backreference (\1 … \9) makes matching exponential in glibc, whatever
+ * the pattern's size: (.*)(.*)(.*)(.*)(.*)\5\4\3\2\1x took 39 s on
+ * HAProxy's log. Outside a bracket expression, where \1 is two characters. */
+static bool regex_has_backref(const char *re)
+{
+	for (const char *c = re; *c; c++) {
+		if (*c == '[') { /* []…] and [^]…]: a ']' first is a member */
+			const char *e = c + 1 + (c[1] == '^');
+			e += *e == ']';
+			while (*e && *e != ']')
+				e++;
+			if (!*e)
+				return false;
+			c = e;
+		} else if (*c == '\\' && c[1]) {
+			if (c[1] >= '1' && c[1] <= '9')
+				return true;
+			c++;
+		}
+	}
+	return false;
+}
+
 static bool regex_too_costly(const char *re)
 {
 	double size = 0, last = 0, outer[32];
@@ -157,6 +180,8 @@ static bool regex_part(const char *text, struct pred *p, char *why, size_t size,
 		return WHY("the regular expression is empty or too long");
 	if (regex_too_costly(p->regex))
 		return WHY("'%s' repeats too much (repetitions of repetitions, like a++ or (x{9}){9})", p->regex);
+	if (regex_has_backref(p->regex))
+		return WHY("'%s' has a backreference (\\1 … \\9): matching one can take minutes on a long log", p->regex);
 	regex_t re;
 	if (regcomp(&re, p->regex, REG_EXTENDED | REG_NOSUB) != 0)
 		return WHY("'%s' is not an extended regular expression", p->regex);

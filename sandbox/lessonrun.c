@@ -30,6 +30,7 @@
 #define POLL_CMD_MS 200
 #define STEADY_WITHIN_S 10.0
 #define MEASURE_WITHIN_S 15.0
+#define EVENT_SKEW_MAX_S (24 * 3600.0) /* an event further from now is not the lab's */
 
 struct seen {
 	double t;
@@ -317,9 +318,15 @@ static int pump(struct run *r, int timeout_ms)
 			break;
 		if (e <= 0)
 			return e == 0 ? -ECONNRESET : e;
-		json_t *ev = json_loads(line, 0, NULL);
+		json_t *ev = ctl_parse(line);
 		free(line);
 		const char *kind = json_string_value(json_object_get(ev, "kind"));
+		/* An event's time is the lab's clock, near ours: a time that is
+		 * not (a user's daemon may send 1e70) would make every measure
+		 * from it nonsense. */
+		double when = json_number_value(json_object_get(ev, "time"));
+		if (kind && (!isfinite(when) || fabs(when - now_s()) > EVENT_SKEW_MAX_S))
+			kind = NULL;
 		if (kind && strcmp(kind, "log") != 0 && strcmp(kind, "links") != 0)
 			journal(r, json_pack("{s:s, s:O}", "kind", "event", "event", ev));
 		double t = json_real_value(json_object_get(ev, "time"));
@@ -488,7 +495,7 @@ static bool command_holds(struct run *r, const struct pred *p, char *now, size_t
 	case PRED_TRACE: {
 		char *w[] = { "trace", "--json", (char *)p->a };
 		code = stacklab(r, w, 3, out, sizeof(out));
-		json_t *t = code == 0 ? json_loads(out, 0, NULL) : NULL, *h;
+		json_t *t = code == 0 ? ctl_parse(out) : NULL, *h;
 		size_t i;
 		int k = 0;
 		snprintf(now, size, "through");
@@ -520,6 +527,7 @@ static bool command_holds(struct run *r, const struct pred *p, char *now, size_t
 		char *w[] = { "exec", (char *)p->a, "--", "sh", "-c", (char *)p->command };
 		stacklab(r, w, 6, out, sizeof(out));
 		snprintf(now, size, "%.*s", (int)strcspn(out, "\n"), out);
+		text_clean(now); /* what a node's command printed */
 		return regex_finds(p->regex, out);
 	}
 	default:
@@ -770,10 +778,10 @@ static void explain(struct run *r, const char *text)
 			char name[LESSON_NAME_MAX];
 			snprintf(name, sizeof(name), "%.*s", (int)(close - p - 1), p + 1);
 			const struct value *v = value_of(r, name);
-			if (v)
-				o += (size_t)snprintf(out + o, sizeof(out) - o, "%.0f%s%s", v->v, *v->unit ? " " : "", v->unit);
-			else
-				o += (size_t)snprintf(out + o, sizeof(out) - o, "{%s}", name);
+			int n = v ? snprintf(out + o, sizeof(out) - o, "%.0f%s%s", v->v, *v->unit ? " " : "", v->unit)
+				  : snprintf(out + o, sizeof(out) - o, "{%s}", name);
+			/* snprintf says what it would have written: never past out */
+			o = n < 0 ? o : o + (size_t)n < sizeof(out) - 1 ? o + (size_t)n : sizeof(out) - 1;
 			p = close;
 		} else {
 			out[o++] = *p;
@@ -979,7 +987,7 @@ int lesson_report(const char *path, FILE *out)
 	int held = -1, of = 0, n = 0;
 	bool started = false;
 	while (fgets(line, sizeof(line), f)) {
-		json_t *j = json_loads(line, 0, NULL);
+		json_t *j = ctl_parse(line);
 		const char *kind = json_string_value(json_object_get(j, "kind"));
 		n++;
 		if (!kind) {

@@ -106,8 +106,40 @@ int net_bridge_add(struct net *n, const char *name, struct sl_error *err)
 	return 0;
 }
 
-int net_veth_add(struct net *n, const char *name, const char *master, const char *peer, pid_t peer_pid,
-		 struct sl_error *err)
+/* Set one bridge-port attribute of port `idx` (IFLA_PROTINFO, u8): libnl
+ * has setters for few of them. Returns a libnl code. */
+static int port_set_u8(struct net *n, int idx, int attr, uint8_t value)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg)
+		return -NLE_NOMEM;
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = idx };
+	struct nlattr *proto = NULL;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    !(proto = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) || nla_put_u8(msg, attr, value) < 0) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	nla_nest_end(msg, proto);
+	return nl_send_sync(n->sock, msg); /* frees msg */
+}
+
+/* A static forwarding entry: frames for `mac` leave by port `idx`. */
+static int fdb_add_static(struct net *n, int idx, const uint8_t mac[6])
+{
+	struct nl_msg *msg = nlmsg_alloc_simple(RTM_NEWNEIGH, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE);
+	if (!msg)
+		return -NLE_NOMEM;
+	struct ndmsg ndm = { .ndm_family = AF_BRIDGE, .ndm_ifindex = idx, .ndm_state = NUD_NOARP, .ndm_flags = NTF_MASTER };
+	if (nlmsg_append(msg, &ndm, sizeof(ndm), NLMSG_ALIGNTO) < 0 || nla_put(msg, NDA_LLADDR, 6, mac) < 0) {
+		nlmsg_free(msg);
+		return -NLE_NOMEM;
+	}
+	return nl_send_sync(n->sock, msg);
+}
+
+int net_veth_add(struct net *n, const char *name, const char *master, const char *peer, const uint8_t peer_mac[6],
+		 pid_t peer_pid, struct sl_error *err)
 {
 	int master_idx = ifindex_of(n, master);
 	if (master_idx < 0)
@@ -125,10 +157,25 @@ int net_veth_add(struct net *n, const char *name, const char *master, const char
 	struct rtnl_link *p = rtnl_link_veth_get_peer(link);
 	rtnl_link_set_name(p, peer);
 	rtnl_link_set_ns_pid(p, peer_pid);
+	struct nl_addr *lladdr = nl_addr_build(AF_LLC, peer_mac, 6);
+	if (lladdr) {
+		rtnl_link_set_addr(p, lladdr);
+		nl_addr_put(lladdr);
+	}
 	rtnl_link_put(p);
-	int r = rtnl_link_add(n->sock, link, NLM_F_CREATE | NLM_F_EXCL);
+	int r = lladdr ? rtnl_link_add(n->sock, link, NLM_F_CREATE | NLM_F_EXCL) : -NLE_NOMEM;
 	if (r < 0)
 		return sl_err(err, -nl_to_errno(r), "veth %s → %s in pid %d: %s", name, peer, (int)peer_pid, nl_geterror(r));
+	/* The switch learns nothing from what a node sends: a node sending
+	 * frames from a million source addresses would otherwise grow the
+	 * bridge's table by a million entries, in kernel memory no cgroup of
+	 * the lab counts. The lab knows the node's address: one static entry
+	 * (a node that changes its address is still reached, by flooding). */
+	int idx = ifindex_of(n, name);
+	if (idx < 0)
+		return sl_err(err, -idx, "veth %s: %s", name, strerror(-idx));
+	if ((r = port_set_u8(n, idx, IFLA_BRPORT_LEARNING, 0)) < 0 || (r = fdb_add_static(n, idx, peer_mac)) < 0)
+		return sl_err(err, -nl_to_errno(r), "bridge port %s: %s", name, nl_geterror(r));
 	return 0;
 }
 
@@ -202,21 +249,7 @@ int net_port_isolate(struct net *n, const char *name, bool isolated, struct sl_e
 	int idx = ifindex_of(n, name);
 	if (idx < 0)
 		return sl_err(err, -idx, "isolate bridge port %s: %s", name, strerror(-idx));
-	/* libnl has no setter for IFLA_BRPORT_ISOLATED: one attribute, by hand. */
-	struct nl_msg *msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
-	if (!msg)
-		return -ENOMEM;
-	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = idx };
-	int r = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO);
-	struct nlattr *proto = r < 0 ? NULL : nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED);
-	if (!proto || nla_put_u8(msg, IFLA_BRPORT_ISOLATED, isolated) < 0)
-		r = -NLE_NOMEM;
-	else {
-		nla_nest_end(msg, proto);
-		r = nl_send_sync(n->sock, msg); /* frees msg */
-		msg = NULL;
-	}
-	nlmsg_free(msg);
+	int r = port_set_u8(n, idx, IFLA_BRPORT_ISOLATED, isolated);
 	if (r < 0)
 		return sl_err(err, -nl_to_errno(r), "isolate bridge port %s: %s", name, nl_geterror(r));
 	return 0;

@@ -31,9 +31,11 @@ int net_neigh_get(struct net *n, const char *name, struct in_addr addr, char mac
 int net_bridge_add(struct net *n, const char *name, struct sl_error *err);
 
 /* Make a veth pair in one request: `name` here, enslaved to `master` and up;
- * its peer `peer` (down) inside the network namespace of process `peer_pid`. */
+ * its peer `peer` (down), with link-layer address `peer_mac`, inside the
+ * network namespace of process `peer_pid`. The bridge port learns no
+ * address: it holds one static entry, peer_mac. */
 int net_veth_add(struct net *n, const char *name, const char *master,
-		 const char *peer, pid_t peer_pid, struct sl_error *err);
+		 const char *peer, const uint8_t peer_mac[6], pid_t peer_pid, struct sl_error *err);
 
 /* Bring link `name` up or down. */
 int net_link_set_up(struct net *n, const char *name, bool up, struct sl_error *err);

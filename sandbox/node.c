@@ -37,6 +37,9 @@
 #include "util.h"
 
 #define SYNC_FD 3
+#define NODE_PTYS_MAX 8 /* terminals a node may open at once (its devpts' max) */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 __attribute__((noreturn, format(printf, 1, 2))) static void fail(const char *fmt, ...)
 {
@@ -151,9 +154,13 @@ static void root_op_run(const struct node_spec *spec, const struct root_op *op)
 			r = bind_mount(op->path, dst, op->set, op->clr);
 		break;
 	case DEVPTS:
-		/* gid 5 is tty in the node's own /etc/group. */
-		if ((r = make_dir(dst, 0755)) == 0 && mount("devpts", dst, "devpts", MS_NOSUID | MS_NOEXEC,
-							     "newinstance,ptmxmode=0666,mode=0620,gid=5") < 0)
+		/* gid 5 is tty in the node's own /etc/group. Every devpts but
+		 * the host's shares kernel.pty.max - kernel.pty.reserve (3072 by
+		 * default): a node has NODE_PTYS_MAX, or one node could take
+		 * every other lab's terminals (300 nodes, thirty labs, fit). */
+		if ((r = make_dir(dst, 0755)) == 0 &&
+		    mount("devpts", dst, "devpts", MS_NOSUID | MS_NOEXEC,
+			  "newinstance,ptmxmode=0666,mode=0620,gid=5,max=" STRINGIFY(NODE_PTYS_MAX)) < 0)
 			r = -errno;
 		break;
 	case SYMLINK:

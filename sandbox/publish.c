@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include "lab.h"
@@ -112,6 +113,38 @@ static void conn_close(struct lab *lab, int i)
 	lab_unwatch(lab, c->fd[0]);
 	lab_unwatch(lab, c->fd[1]);
 	c->fd[0] = c->fd[1] = -1;
+	for (int k = 0; k < 2; k++) {
+		free(c->pend[k]);
+		c->pend[k] = NULL;
+		c->pend_len[k] = 0;
+	}
+}
+
+/* Every local user can reach a published port: slots held by connections
+ * that carry nothing must not lock the others out. A connection idle for
+ * PUBLISH_IDLE_MS is closed (the publish tick), and when every slot is
+ * taken a new connection takes the slot of the one idle longest. */
+#define PUBLISH_IDLE_MS (60 * 1000)
+
+static int free_slot(struct lab *lab)
+{
+	int idlest = 0;
+	for (int i = 0; i < PUBLISH_CONNS_MAX; i++) {
+		if (lab->publish.conns[i].fd[0] < 0)
+			return i;
+		if (lab->publish.conns[i].active_ms < lab->publish.conns[idlest].active_ms)
+			idlest = i;
+	}
+	conn_close(lab, idlest);
+	return idlest;
+}
+
+void publish_tick(struct lab *lab)
+{
+	uint64_t now = now_ms();
+	for (int i = 0; i < PUBLISH_CONNS_MAX; i++)
+		if (lab->publish.conns[i].fd[0] >= 0 && now - lab->publish.conns[i].active_ms > PUBLISH_IDLE_MS)
+			conn_close(lab, i);
 }
 
 static void publish_accept(struct lab *lab, void *ctx)
@@ -122,31 +155,76 @@ static void publish_accept(struct lab *lab, void *ctx)
 							  : lab->publish.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (a < 0)
 		return;
-	int i;
-	for (i = 0; i < PUBLISH_CONNS_MAX; i++)
-		if (lab->publish.conns[i].fd[0] < 0)
-			break;
-	int b = i < PUBLISH_CONNS_MAX ? connect_from_client(lab, port) : -EMFILE;
+	int b = connect_from_client(lab, port);
 	if (b < 0) {
 		close(a);
 		return;
 	}
+	int i = free_slot(lab);
 	struct publish_conn *c = &lab->publish.conns[i];
 	c->fd[0] = a;
 	c->fd[1] = b;
+	c->active_ms = now_ms();
 	/* Each side's watch is handed its tag: connection * 2 + side. */
 	lab_watch(lab, a, publish_relay, (void *)(intptr_t)(i * 2), false);
 	lab_watch(lab, b, publish_relay, (void *)(intptr_t)(i * 2 + 1), false);
 }
 
-/* Side `side` of connection `i` is readable: pass what came to the other
- * side. The peers are local and fast; a full buffer is waited for briefly. */
+/* Send what side `from` is owed to the other side, as far as it takes it
+ * now: 1 once all went, 0 if some waits, -1 if the other side is gone. */
+static int pass_pending(struct publish_conn *c, int from)
+{
+	while (c->pend_len[from]) {
+		ssize_t w = send(c->fd[!from], c->pend[from], c->pend_len[from], MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w < 0 && (errno == EAGAIN || errno == ENOTCONN || errno == EINTR))
+			return 0;
+		if (w < 0)
+			return -1;
+		memmove(c->pend[from], c->pend[from] + w, c->pend_len[from] - (size_t)w);
+		c->pend_len[from] -= (size_t)w;
+	}
+	return 1;
+}
+
+/* What each side is watched for: to be read while what it sent has gone,
+ * to take what the other side sent while some waits. */
+static void rewatch(struct lab *lab, struct publish_conn *c)
+{
+	for (int k = 0; k < 2; k++)
+		lab_watch_events(lab, c->fd[k], (c->pend_len[k] ? 0 : EPOLLIN) | (c->pend_len[!k] ? EPOLLOUT : 0));
+}
+
+/* Side `side` of connection `i` is ready: to read, or to take what the
+ * other side sent. Nothing waits: what a side does not take now is kept,
+ * and the side it came from is not read until it has gone (a slow reader
+ * slows its own connection, never the lab). */
 static void publish_relay(struct lab *lab, void *ctx)
 {
 	int tag = (int)(intptr_t)ctx, i = tag / 2, side = tag % 2;
 	struct publish_conn *c = &lab->publish.conns[i];
 	if (c->fd[0] < 0)
 		return;
+	/* Into this side first: what the other side sent. */
+	int p = pass_pending(c, !side);
+	if (p < 0) {
+		conn_close(lab, i);
+		return;
+	}
+	if (p == 1 && c->pend[!side]) {
+		free(c->pend[!side]);
+		c->pend[!side] = NULL;
+	}
+	if (c->pend_len[side]) {
+		/* Not read until the other side takes what it sent: only a
+		 * hang-up wakes it for that. */
+		char byte;
+		ssize_t n = recv(c->fd[side], &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			conn_close(lab, i);
+		else
+			rewatch(lab, c);
+		return;
+	}
 	char buf[16384];
 	ssize_t n = recv(c->fd[side], buf, sizeof(buf), MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -155,23 +233,20 @@ static void publish_relay(struct lab *lab, void *ctx)
 		conn_close(lab, i);
 		return;
 	}
-	int out = c->fd[!side];
-	for (ssize_t off = 0; off < n;) {
-		ssize_t w = send(out, buf + off, (size_t)(n - off), MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w < 0 && (errno == EAGAIN || errno == ENOTCONN)) {
-			struct pollfd p = { out, POLLOUT, 0 };
-			if (poll(&p, 1, 1000) <= 0) {
-				conn_close(lab, i);
-				return;
-			}
-			continue;
-		}
-		if (w < 0) {
-			conn_close(lab, i);
-			return;
-		}
-		off += w;
+	c->active_ms = now_ms();
+	c->pend[side] = xmalloc((size_t)n);
+	memcpy(c->pend[side], buf, (size_t)n);
+	c->pend_len[side] = (size_t)n;
+	p = pass_pending(c, side);
+	if (p < 0) {
+		conn_close(lab, i);
+		return;
 	}
+	if (p == 1) {
+		free(c->pend[side]);
+		c->pend[side] = NULL;
+	}
+	rewatch(lab, c);
 }
 
 json_t *publish_json(struct lab *lab)

@@ -4,6 +4,7 @@
  * of faults, traffic and traces in their own files. */
 #include <dirent.h>
 #include <errno.h>
+#include <sys/epoll.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
@@ -151,8 +152,12 @@ static json_t *do_allow(struct lab *lab, json_t *req)
 			/* Taken back: root's TUI, events and logs that follow the
 			 * lab end now, not at their next request. */
 			for (int i = 0; k == ALLOW_NONE && i < MAX_CLIENTS; i++)
-				if (lab->clients[i] && lab->clients[i]->uid != 0 && !lab->clients[i]->busy)
-					client_close(lab, i);
+				if (lab->clients[i] && lab->clients[i]->uid != 0) {
+					if (lab->clients[i]->busy) /* in a trace: let go once it is answered */
+						lab->clients[i]->gone = true;
+					else
+						client_close(lab, i);
+				}
 			return json_pack("{s:b, s:s}", "ok", 1, "allow", who);
 		}
 	return lab_reply_error("allow: \"allow\" must be none, watch or lessons");
@@ -326,17 +331,71 @@ static void on_accept(struct lab *lab, void *ctx)
 	close(fd); /* too many clients */
 }
 
+/* Fairness: a client is served at most REQUESTS_PER_TURN requests, then
+ * the others have their turn (its own comes back as soon as the loop goes
+ * round: it is watched for room to write, which it has). A client that is
+ * not root makes WATCHER_REQUESTS_PER_S at most; past that it is not read
+ * until the next second. A client that does not read its replies is not
+ * read either (nothing is ever waited for): a watcher pipelining requests
+ * it never reads costs the lab nothing but its slot. */
+#define REQUESTS_PER_TURN 4
+#define WATCHER_REQUESTS_PER_S 50
+
+/* Whether c may make one more request now (and count it). */
+static bool within_rate(struct client *c)
+{
+	uint64_t now = now_ms();
+	if (now - c->window_ms >= 1000) {
+		c->window_ms = now;
+		c->in_window = 0;
+	}
+	return c->uid == 0 || c->in_window++ < WATCHER_REQUESTS_PER_S;
+}
+
+void requests_tick(struct lab *lab)
+{
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = lab->clients[i];
+		if (c && c->held && now_ms() - c->window_ms >= 1000) {
+			c->held = false;
+			lab_watch_events(lab, c->fd, EPOLLOUT); /* ready at once: its handler reads on */
+		}
+	}
+}
+
 static void on_client(struct lab *lab, void *ctx)
 {
 	int i = (int)(intptr_t)ctx;
 	struct client *c = lab->clients[i];
 	if (!c || c->busy)
 		return;
-	for (;;) {
+	if (c->held) { /* watched for nothing: only a hang-up wakes it */
+		char byte;
+		if (recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+			client_close(lab, i);
+		return;
+	}
+	/* What it is owed first: until it has read that, it is not read. */
+	int f = lab_client_flush(c);
+	if (f <= 0) {
+		if (f < 0)
+			client_close(lab, i);
+		else
+			lab_watch_events(lab, c->fd, EPOLLOUT);
+		return;
+	}
+	for (int served = 0;; served++) {
+		if (served == REQUESTS_PER_TURN || !within_rate(c)) {
+			c->held = served < REQUESTS_PER_TURN;
+			lab_watch_events(lab, c->fd, c->held ? 0 : EPOLLOUT);
+			return;
+		}
 		char *line = NULL;
 		int r = ctl_read_line(c->fd, &c->rd, &line);
-		if (r == -EAGAIN)
+		if (r == -EAGAIN) {
+			lab_watch_events(lab, c->fd, EPOLLIN);
 			return;
+		}
 		if (r <= 0) {
 			client_close(lab, i);
 			return;
@@ -350,15 +409,16 @@ static void on_client(struct lab *lab, void *ctx)
 		lab_watch_pause(lab, c->fd, false);
 		c->busy = false;
 		free(line);
-		/* A subscriber owed the end of an event gets it before the
-		 * reply; one that cannot take a whole reply is let go rather
-		 * than left with half of it. */
-		int e = lab_client_settle(c);
-		if (e == 0)
-			e = ctl_send(c->fd, reply);
+		/* After what it is owed; what the socket does not take now is
+		 * owed too. */
+		int e = lab_client_reply(c, reply);
 		json_decref(reply);
 		if (e < 0) {
 			client_close(lab, i);
+			return;
+		}
+		if (c->rest) {
+			lab_watch_events(lab, c->fd, EPOLLOUT);
 			return;
 		}
 		if (lab->stopping)

@@ -155,8 +155,12 @@ static void stamp(json_t *h, double t0, double at)
 static json_t *hop(const char *kind, const struct lab *lab, int node, const char *link, const char *line,
 		   double ms, json_t *why)
 {
+	/* A line cut short, or crafted, is still a hop: cleaned, never
+	 * dropped (json_pack refuses what is not UTF-8). */
+	_cleanup_free_ char *text = xstrdup(line);
+	text_clean(text);
 	json_t *h = json_pack("{s:s, s:s, s:s, s:s, s:o}", "hop", kind, "node", lab->topo->nodes[node].name, "link", link,
-			      "line", line, "explain", why);
+			      "line", text, "explain", why);
 	if (ms >= 0)
 		json_object_set_new(h, "ms", json_real(ms));
 	return h;

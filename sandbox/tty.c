@@ -29,10 +29,18 @@ int tty_relay_open(struct tty_relay *t)
 	memset(t, 0, sizeof(*t));
 	t->master = t->channel[0] = t->channel[1] = -1;
 	t->pipe_in[0] = t->pipe_in[1] = t->pipe_out[0] = t->pipe_out[1] = t->pipe_err[0] = t->pipe_err[1] = -1;
-	t->pty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	/* Only the terminal's foreground may take it (make it raw, read it):
+	 * anything else is stopped by SIGTTOU or SIGTTIN, and stays stopped
+	 * (`timeout 5 stacklab exec …` runs in a group of its own, `exec … &`
+	 * in the background). There the command gets no input and a pipe for
+	 * its output. */
+	bool fg = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+	t->pty = fg && isatty(STDOUT_FILENO);
+	t->null_in = isatty(STDIN_FILENO) && !fg;
 	if (!t->pty) {
 		int r;
-		if ((r = pipe_if_tty(STDIN_FILENO, t->pipe_in)) < 0 || (r = pipe_if_tty(STDOUT_FILENO, t->pipe_out)) < 0 ||
+		if ((!t->null_in && (r = pipe_if_tty(STDIN_FILENO, t->pipe_in)) < 0) ||
+		    (r = pipe_if_tty(STDOUT_FILENO, t->pipe_out)) < 0 ||
 		    (r = pipe_if_tty(STDERR_FILENO, t->pipe_err)) < 0)
 			return r;
 		return 0;
@@ -96,8 +104,9 @@ void tty_relay_child(struct tty_relay *t)
 			_exit(126);
 		return;
 	}
-	if ((t->pipe_in[0] >= 0 && dup2(t->pipe_in[0], 0) < 0) || (t->pipe_out[1] >= 0 && dup2(t->pipe_out[1], 1) < 0) ||
-	    (t->pipe_err[1] >= 0 && dup2(t->pipe_err[1], 2) < 0))
+	int null = t->null_in ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+	if ((t->null_in && (null < 0 || dup2(null, 0) < 0)) || (t->pipe_in[0] >= 0 && dup2(t->pipe_in[0], 0) < 0) ||
+	    (t->pipe_out[1] >= 0 && dup2(t->pipe_out[1], 1) < 0) || (t->pipe_err[1] >= 0 && dup2(t->pipe_err[1], 2) < 0))
 		_exit(126);
 }
 
@@ -183,7 +192,7 @@ int tty_relay_run(struct tty_relay *t, pid_t child)
 		if (t->pipe_err[0] >= 0)
 			from[n] = t->pipe_err[0], to[n++] = STDERR_FILENO;
 	}
-	int status = -1;
+	int status = -1, hangups = 0;
 	bool done = false;
 	while (!done) {
 		struct pollfd p[4];
@@ -205,7 +214,8 @@ int tty_relay_run(struct tty_relay *t, pid_t child)
 			if (si.ssi_signo == SIGWINCH && t->pty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 				ioctl(t->master, TIOCSWINSZ, &ws);
 			else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP)
-				kill(child, SIGHUP); /* the waiter hangs the command up */
+				/* the waiter hangs the command up; asked again, it ends it */
+				kill(child, hangups++ ? SIGKILL : SIGHUP);
 		}
 		if (waitpid(child, &status, WNOHANG) == child)
 			done = true;

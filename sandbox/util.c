@@ -511,6 +511,21 @@ size_t utf8_char_len(const unsigned char *s)
 	return n;
 }
 
+/* A character a terminal acts on rather than shows, beyond C0 and DEL:
+ * the C1 controls (U+0080-U+009F: U+009B is CSI, U+009D OSC) and the
+ * bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069),
+ * which make a line read other than it is. */
+static bool text_is_control(const unsigned char *s, size_t n)
+{
+	if (n == 2)
+		return s[0] == 0xc2 && s[1] < 0xa0;
+	if (n == 3 && s[0] == 0xe2 && s[1] == 0x80)
+		return s[2] >= 0xaa && s[2] <= 0xae;
+	if (n == 3 && s[0] == 0xe2 && s[1] == 0x81)
+		return s[2] >= 0xa6 && s[2] <= 0xa9;
+	return false;
+}
+
 void text_clean(char *text)
 {
 	unsigned char *s = (unsigned char *)text, *out;
@@ -523,6 +538,11 @@ void text_clean(char *text)
 		if (n == 0 || (n == 1 && ((*s < 0x20 && *s != '\n' && *s != '\t') || *s == 0x7f))) {
 			*out++ = '?';
 			s++;
+			continue;
+		}
+		if (text_is_control(s, n)) { /* one '?' for the whole character */
+			*out++ = '?';
+			s += n;
 			continue;
 		}
 		memmove(out, s, n);

@@ -110,9 +110,10 @@ char *tail_text(char *text, size_t len, int n);
  * there (overlong forms and surrogates are not valid). */
 size_t utf8_char_len(const unsigned char *s);
 
-/* Make text from elsewhere (a node, a file) safe for a terminal and for
- * JSON: bytes that are not valid UTF-8, and control characters other than
- * newline and tab, become '?'. In place. */
+/* Make text from elsewhere (a node, a file, another user's daemon) safe for
+ * a terminal and for JSON: bytes that are not valid UTF-8, and control
+ * characters other than newline and tab (C0, DEL, C1, and the bidirectional
+ * overrides and isolates), become '?'. In place. */
 void text_clean(char *text);
 
 /* A rate in bits a second, short: "830", "12k", "3.4M". */

@@ -76,6 +76,12 @@ if [ "$(cat /proc/sys/kernel/apparmor_restrict_unprivileged_userns 2>/dev/null |
 	command -v apparmor_parser >/dev/null; then
 	# Only the installed program, which is root's: a user's own build may
 	# not make user namespaces there, or any program could.
+	# Plainly: this lifts Ubuntu's restriction for whatever runs as that
+	# program, and a user can make it run other code (LD_PRELOAD, ptrace
+	# of their own stacklab, aa-exec -p stacklab-0). On such a machine
+	# every user can make user namespaces, as on Debian or Ubuntu before
+	# 24.04; the restriction guards against kernel bugs reached through
+	# them, and this script gives that up for the users it sets up.
 	make install PREFIX="${PREFIX:-/usr/local}" >/dev/null
 	profile=/etc/apparmor.d/stacklab
 	bins=("${PREFIX:-/usr/local}/bin/stacklab")
@@ -89,4 +95,6 @@ if [ "$(cat /proc/sys/kernel/apparmor_restrict_unprivileged_userns 2>/dev/null |
 	} >"$profile"
 	apparmor_parser -r "$profile"
 	echo "setup-users: AppArmor lets ${bins[*]} make user namespaces ($profile): users run that one"
+	echo "setup-users: note: a user can run other code as that program (LD_PRELOAD, ptrace): this gives" \
+		"every user user namespaces again, as before Ubuntu 24.04 restricted them" >&2
 fi

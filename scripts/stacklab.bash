@@ -32,7 +32,7 @@ _stacklab()
 	up) opts="--topology --lab --timing --publish --group --allow --tui --help" ;;
 	down) opts="--lab --help" ;;
 	status) opts="--lab --json --nodes --help" ;;
-	exec) opts="--lab --help" ;;
+	exec) opts="--lab --rc --help" ;;
 	request) opts="--lab --data --body --json --help" ;;
 	trace|incidents) opts="--lab --json --help" ;;
 	logs) opts="--lab --lines --follow --help" ;;

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../sandbox/ctl.h"
 #include "../sandbox/util.h"
 
 int pane_start(struct lesson_pane *p, const char *lab, const char *path, const char *title, int steps,
@@ -86,7 +87,7 @@ static void add(struct lesson_pane *p, const char *kind, bool ok, const char *te
 
 static void take(struct lesson_pane *p, const char *line)
 {
-	json_t *j = json_loads(line, 0, NULL);
+	json_t *j = ctl_parse(line);
 	const char *kind = json_string_value(json_object_get(j, "kind"));
 	const char *text = json_string_value(json_object_get(j, "text"));
 	if (!kind || !text) { /* not the runner's words: an error it printed */

@@ -94,7 +94,7 @@ static int pump(int fd, struct ctl_reader *rd, struct tm_model *m, bool *first)
 			return 0;
 		if (r <= 0)
 			return -1;
-		json_t *ev = json_loads(line, 0, NULL);
+		json_t *ev = ctl_parse(line);
 		free(line);
 		if (ev && !*first)
 			model_event(m, ev);
@@ -173,7 +173,7 @@ static void act(const char *lab, struct tm_model *m, struct view_state *v, int k
 		size_t i;
 		json_t *jn;
 		json_array_foreach(json_object_get(st, "nodes"), i, jn)
-			if (strcmp(json_string_value(json_object_get(jn, "name")), n->name) == 0)
+			if (strcmp(ctl_str(jn, "name"), n->name) == 0)
 				daemon = json_string_value(json_object_get(json_array_get(json_object_get(jn, "daemons"), 0), "name"));
 		if (!daemon) {
 			snprintf(v->message, sizeof(v->message), "%s runs no daemon", n->name);

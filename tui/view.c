@@ -113,7 +113,7 @@ static bool on_trace(const struct view_state *v, const struct tm_node *n, int *c
 	size_t k;
 	json_t *h;
 	json_array_foreach(json_object_get(v->trace, "hops"), k, h) {
-		bool here = strcmp(json_string_value(json_object_get(h, "node")), n->name) == 0;
+		bool here = strcmp(ctl_str(h, "node"), n->name) == 0;
 		on |= here;
 		*current |= here && (int)k == v->step;
 	}

@@ -133,6 +133,34 @@ t0=$(date +%s%N); sl status --lab $LAB >/dev/null; took=$((($(date +%s%N) - t0) 
 kill $stopper 2>/dev/null; wait $stopper 2>/dev/null
 in_node client 'pkill -CONT -x curl; cp /tmp/resolv.keep /etc/resolv.conf' >/dev/null
 
+# --- the switch learns no address a node sends from ------------------------------
+# Root in the client sends 20000 frames, each from a source address of its
+# own: a bridge that learned them would keep 20000 entries for 5 minutes,
+# in kernel memory no cgroup of the lab counts.
+dpid=$(sl status --lab $LAB --json | jq '.pid')
+fdb_size() { nsenter -t "$dpid" -n bridge fdb show br br-public | wc -l; }
+n0=$(fdb_size)
+in_node client 'perl -e '\''
+	my ($idx, $n) = @ARGV;
+	socket(my $s, 17, 3, 0) or die "socket: $!";              # AF_PACKET, SOCK_RAW
+	my $to = pack("SnIsCCa8", 17, 0x88b5, $idx, 0, 0, 6, "\xff" x 6);
+	for my $i (1 .. $n) {
+		my $f = ("\xff" x 6) . pack("CCN", 2, 0x99, $i) . pack("n", 0x88b5) . ("x" x 46);
+		send($s, $f, 0, $to) or die "send: $!";
+	}
+	print "sent $n\n";'\'' $(ip -o link show eth0 | cut -d: -f1) 20000' >/tmp/stacklab-flood-$$
+like "$(cat /tmp/stacklab-flood-$$)" "^sent 20000" "root in the client sends 20000 frames from 20000 source addresses"
+rm -f /tmp/stacklab-flood-$$
+n1=$(fdb_size)
+[ "$n1" -le $((n0 + 8)) ]; ok $? "br-public's table stays as it was ($n0 entries, then $n1)"
+out=$(sl request --lab $LAB 2>&1); like "$out" " 200 in " "the site still answers through the switch"
+
+# --- a node has a few terminals, not every lab's ----------------------------------
+# Every devpts but the host's shares 3072 terminals (kernel.pty.max less its
+# reserve): one node opening them all would leave none to any other lab.
+out=$(in_node client 'perl -e '\''my $n = 0; while ($n < 50) { open(my $f, "+<", "/dev/ptmx") or last; push @f, $f; $n++ } print "opened $n: $!\n"'\''')
+like "$out" "^opened 8: No space left on device" "a node opens 8 terminals at most ($out)"
+
 # --- exec keeps the user's terminal out of the node ---------------------------------
 command -v tmux >/dev/null; ok $? "tmux is here (the terminal tests below need it)"
 if command -v tmux >/dev/null; then
@@ -151,8 +179,25 @@ if command -v tmux >/dev/null; then
 	wait_until 3 sh -c "tmux capture-pane -p -t $S | grep -q '^host\\$'"; ok $? "exit returns to the host's shell"
 	sleep 1.5
 	unlike "$(screen)" "LEAK42" "a process left in the node cannot write to the user's terminal"
+	# exec in the background of an interactive shell: it must not take
+	# the terminal (SIGTTOU would stop it there for good).
+	tmux send-keys -t $S "clear; $STACKLAB exec --lab $LAB client -- sleep 1 & sleep 4; jobs; echo JOBS-LISTED" Enter
+	wait_until 10 sh -c "tmux capture-pane -p -t $S | grep -q '^JOBS-LISTED'"
+	unlike "$(screen)" "Stopped" "exec in the background of a shell is not stopped by the terminal"
+	like "$(screen)" "Done +$STACKLAB exec" "and runs to its end"
+	tmux send-keys -t $S "kill -9 %1 2>/dev/null" Enter
 	tmux kill-session -t $S
 fi
 out=$(echo piped | sl exec --lab $LAB client -- cat); is "$out" "piped" "exec without a terminal passes stdin and stdout through"
+# Under timeout on a terminal, exec is in a process group of its own, in
+# the terminal's background: it must not take the terminal (SIGTTOU would
+# stop it for good), and timeout's SIGTERM must end it.
+t0=$(date +%s)
+timeout -k 1 20 script -qec "timeout 5 $STACKLAB exec --lab $LAB client -- sleep 1" /dev/null >/dev/null 2>&1
+rc=$?; took=$(($(date +%s) - t0))
+[ $rc -eq 0 ] && [ $took -lt 10 ]; ok $? "exec under timeout on a terminal runs and ends (status $rc, ${took} s)"
+timeout -k 1 20 script -qec "timeout 2 $STACKLAB exec --lab $LAB client -- sleep 30" /dev/null >/dev/null 2>&1
+rc=$?; took=$(($(date +%s) - t0 - took))
+[ $rc -eq 124 ] && [ $took -lt 10 ]; ok $? "and timeout's SIGTERM ends it (status $rc, ${took} s)"
 
 done_testing

@@ -143,4 +143,46 @@ wait_until 15 unanswered; ok $? "a watcher's 17th connection is closed unanswere
 like "$(sl status --lab $LAB)" "web1 +web +up" "root is still answered"
 kill "${holders[@]}" 2>/dev/null; pkill -u $U 2>/dev/null; wait 2>/dev/null
 
+# A watcher that pipelines requests it never reads, on every connection it
+# may hold, while traffic runs: the lab goes on serving everyone else.
+sl traffic --lab $LAB start --rate 20 --seconds 60 >/dev/null
+runuser -u $U -- sh -c "for i in \$(seq 1 15); do (for k in \$(seq 1 400); do echo '{\"cmd\":\"inspect\",\"node\":\"lb1\"}'; done; sleep 20) | socat -u - UNIX-CONNECT:/run/stacklab/$LAB/ctl.sock & done; wait" >/dev/null 2>&1 &
+flooder=$!
+sleep 3
+t0=$(date +%s%N); out=$(sl status --lab $LAB 2>&1); took=$((($(date +%s%N) - t0) / 1000000))
+like "$out" "web1 +web +up" "with a watcher flooding requests it never reads, root's status is answered"
+[ "$took" -lt 2000 ]; ok $? "at once (${took} ms)"
+t0=$(date +%s%N); out=$(sl fail --lab $LAB web1 stop nginx 2>&1); sl heal --lab $LAB web1 >/dev/null; took=$((($(date +%s%N) - t0) / 1000000))
+[ "$took" -lt 3000 ]; ok $? "a fault and its heal take ${took} ms"
+oks=$(sl events --lab $LAB --json --filter traffic --count 10 2>/dev/null | jq -r .result | grep -c '^ok$')
+ok $([ "${oks:-0}" -ge 5 ]; echo $?) "and the site keeps answering its traffic (${oks:-0} of the next 10 ok)"
+kill $flooder 2>/dev/null; pkill -u $U 2>/dev/null; wait 2>/dev/null
+sl traffic --lab $LAB stop >/dev/null
+
+# A hostile user's own "lab daemon": a socket of theirs that answers every
+# request with escape sequences and someone else's pid. Root's list, status
+# and down print none of it raw, take the pid from the kernel, and kill
+# nothing on its word.
+uid_u=$(id -u $U)
+made_run_u=; [ -d /run/user/$uid_u ] || made_run_u=1
+install -d -m 0700 -o $U /run/user/$uid_u
+sleep 300 &
+victim=$!
+printf '{"ok":true,"lab":"atkfake","topology":"scale-up\\u001b]0;PWNED-TITLE\\u0007\\u001b[2J\\u001b[31mRED\\u00c2\\u009b2J","title":"x\\u001b[5m","nodes":[],"pid":%d,"started":0}\n' $victim >$bin/reply
+chmod 644 $bin/reply
+runuser -u $U -- sh -c "mkdir -p /run/user/$uid_u/stacklab/atkfake && exec socat UNIX-LISTEN:/run/user/$uid_u/stacklab/atkfake/ctl.sock,fork SYSTEM:'cat $bin/reply'" >/dev/null 2>&1 &
+fake=$!
+wait_until 5 test -S /run/user/$uid_u/stacklab/atkfake/ctl.sock
+listed=$("$TOP/stacklab" list --all 2>&1)
+like "$listed" "$U/atkfake" "root's list --all shows the hostile user's socket as a lab"
+unlike "$(printf '%s' "$listed" | cat -v)" '\^\[|M-\^\[|\^G' "and prints none of its control characters"
+fakepid=$(echo "$listed" | awk -v l="$U/atkfake" '$1 == l {print $NF}')
+unlike "$fakepid" "^$victim\$" "the pid it shows is the kernel's (the listener, ${fakepid:-none}), not the one it claims ($victim)"
+unlike "$("$TOP/stacklab" status --lab $U/atkfake 2>&1 | cat -v)" '\^\[|\^G' "root's status of it prints no control character"
+"$TOP/stacklab" down --lab $U/atkfake >/dev/null 2>&1
+kill -0 $victim 2>/dev/null; ok $? "root's down of it kills nothing it names (pid $victim lives)"
+kill $victim $fake 2>/dev/null; pkill -u $U 2>/dev/null; wait 2>/dev/null
+rm -rf /run/user/$uid_u/stacklab
+[ -n "$made_run_u" ] && rm -rf /run/user/$uid_u
+
 done_testing

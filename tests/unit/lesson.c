@@ -111,6 +111,10 @@ static void test_predicates(void)
 		{ "log lb1/haproxy ~ (((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+", false },
 		{ "run client: dig +trace www.foobar.com ~ root-servers.*IN[[:space:]]+A[[:space:]]+203", true },
 		{ "log lb1/haproxy ~ [+*]+ x{2,40} a\\++", true },
+		/* Backreferences: exponential to match (39 s on HAProxy's log). */
+		{ "log lb1/haproxy ~ (.*)(.*)(.*)(.*)(.*)\\5\\4\\3\\2\\1x", false },
+		{ "log lb1/haproxy ~ (a)\\1", false },
+		{ "log lb1/haproxy ~ [\\1] \\. a\\\\1", true }, /* in brackets, escaped dot, an escaped backslash */
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct pred p;

@@ -36,6 +36,15 @@ static void copy(const char *src, const char *want, int want_r)
 		diag("got '%.8s', %d", memchr(buf, '\0', 8) ? buf : "(no end)", r);
 }
 
+static void clean(const char *in, const char *want, const char *what)
+{
+	char buf[64];
+	snprintf(buf, sizeof(buf), "%s", in);
+	text_clean(buf);
+	if (!ok(strcmp(buf, want) == 0, "text_clean: %s", what))
+		diag("got '%s'", buf);
+}
+
 int main(void)
 {
 	closest("stauts", "status");      /* a swap */
@@ -50,6 +59,12 @@ int main(void)
 	trim("arrow \xe2\x86", "arrow ");                                /* → cut after two of three */
 	trim("arrow \xe2\x86\x92", "arrow \xe2\x86\x92");
 	trim("", "");
+	clean("\x1b]0;PWNED\x07\x1b[2J", "?]0;PWNED??[2J", "C0 controls (ESC, BEL)");
+	clean("a\xc2\x9b" "2J b\xc2\x9d" "0;x", "a?2J b?0;x", "C1 controls (U+009B CSI, U+009D OSC)");
+	clean("\xe2\x80\xae" "evil\xe2\x81\xa6" "x\xe2\x81\xa9", "?evil?x?", "bidirectional overrides and isolates");
+	clean("caf\xc3\xa9 \xc2\xb1 \xc2\xa0\xe2\x86\x92 \xe2\x80\xa6", "caf\xc3\xa9 \xc2\xb1 \xc2\xa0\xe2\x86\x92 \xe2\x80\xa6",
+	      "letters, \xc2\xb1, no-break space, arrows and \xe2\x80\xa6 stay");
+	clean("line\n\tnext\r", "line\n\tnext?", "newline and tab stay, CR goes");
 	copy("qps", "qps", 0);
 	copy("1234567", "1234567", 0);                  /* exactly fits */
 	copy("12345678", "1234567", -ENAMETOOLONG);     /* cut, and still a string */

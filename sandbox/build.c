@@ -438,7 +438,11 @@ static int spawn_node(struct lab *lab, int i, struct sl_error *err)
 	if ((r = logstore_watch(lab, i, err)) < 0)
 		return r;
 	/* Before its init is released: whatever it starts is in there. */
-	return cgroup_add(&lab->cgroups, ln->spec.node->name, ln->pid, err);
+	if ((r = cgroup_add(&lab->cgroups, ln->spec.node->name, ln->pid, err)) < 0)
+		return r;
+	ln->cpu_capped = ln->spec.node->cpu > 0 &&
+			 cgroup_cpu_limit(&lab->cgroups, ln->spec.node->name, ln->pid, ln->spec.node->cpu) == 0;
+	return 0;
 }
 
 /* Give node i its links, then let its init go on. */
@@ -640,6 +644,10 @@ static int build(struct lab *lab, struct sl_error *err)
 			return r;
 	if ((r = test_hold(lab, "nodes", err)) < 0)
 		return r;
+	for (int i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].cpu > 0 && !lab->nodes[i].cpu_capped)
+			lab_progress("note: node %s is sized cpu = %g, but this lab has no cpu cgroup: it may use every core, "
+				     "and lessons about capacity may not hold here", t->nodes[i].name, t->nodes[i].cpu);
 	lab->memory_bounded = cgroup_memory_bounded(&lab->cgroups, t->nodes[0].name);
 	if (!lab->memory_bounded)
 		lab_progress("note: its nodes' memory is not bounded (%s): a node may take all of the machine's; "

@@ -44,6 +44,8 @@ static size_t roots(const char *out[], size_t max)
 		out[n++] = places[i].root;
 	for (size_t i = 0; i < ARRAY_SIZE(limits) && n < max; i++)
 		out[n++] = limits[i].v1_root;
+	if (n < max) /* cgroup_cpu_limit's, on v1 */
+		out[n++] = "/sys/fs/cgroup/cpu";
 	return n;
 }
 
@@ -171,6 +173,32 @@ int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid, struct sl_
 	if (r == 0)
 		limit_node(cg, node, value);
 	return r;
+}
+
+#define CPU_PERIOD_US 100000
+
+int cgroup_cpu_limit(const struct cgroups *cg, const char *node, pid_t pid, double cores)
+{
+	char value[64];
+	long quota = (long)(cores * CPU_PERIOD_US + 0.5);
+	if (cg->mode == CGROUP_V2 && v2_delegates(cg->base, "cpu")) {
+		snprintf(value, sizeof(value), "%ld %d", quota, CPU_PERIOD_US);
+		return write_to(cg->base, node, "cpu.max", value, NULL);
+	}
+	if (cg->mode == CGROUP_NONE || access("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", W_OK) < 0)
+		return -EOPNOTSUPP;
+	char lab[PATH_MAX], dir[PATH_MAX + 64], p[32];
+	snprintf(lab, sizeof(lab), "/sys/fs/cgroup/cpu/%s", strrchr(cg->base, '/') + 1);
+	snprintf(dir, sizeof(dir), "%s/%s", lab, node);
+	if ((mkdir(lab, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST))
+		return -errno;
+	snprintf(value, sizeof(value), "%d", CPU_PERIOD_US);
+	snprintf(p, sizeof(p), "%d", (int)pid);
+	int r = write_to(lab, node, "cpu.cfs_period_us", value, NULL);
+	snprintf(value, sizeof(value), "%ld", quota);
+	if (r == 0)
+		r = write_to(lab, node, "cpu.cfs_quota_us", value, NULL);
+	return r == 0 ? write_to(lab, node, "cgroup.procs", p, NULL) : r;
 }
 
 bool cgroup_memory_bounded(const struct cgroups *cg, const char *node)

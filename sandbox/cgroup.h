@@ -26,6 +26,10 @@ int cgroup_open(struct cgroups *cg, const char *lab);
 /* Put process `pid` (a node's init) in the node's cgroup. */
 int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid, struct sl_error *err);
 
+/* Give node `node` `cores` of CPU time (cpu.max, or v1's CFS quota).
+ * 0, -EOPNOTSUPP where the lab has no cpu controller, or -errno. */
+int cgroup_cpu_limit(const struct cgroups *cg, const char *node, pid_t pid, double cores);
+
 /* Does the lab have a cgroup left anywhere? */
 bool cgroup_exists(const char *lab);
 

@@ -100,6 +100,10 @@ static void print_status(json_t *st)
 			putchar('\n');
 		}
 		print_replication(json_object_get(n, "replication"));
+		json_t *cpu = json_object_get(n, "cpu");
+		if (cpu)
+			printf("%-10s cpu %g cores%s\n", "", json_number_value(json_object_get(cpu, "cores")),
+			       json_is_true(json_object_get(cpu, "capped")) ? "" : " asked, not in force (no cpu cgroup here)");
 		json_t *fw = json_object_get(n, "firewall");
 		if (fw) {
 			printf("%-10s firewall %s: allows", "", cli_paint(paint, sizeof(paint),

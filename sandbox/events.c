@@ -684,6 +684,8 @@ json_t *lab_status(struct lab *lab)
 		json_t *n = json_pack("{s:s, s:s, s:i, s:i, s:s, s:o, s:o}", "name", tn->name, "role",
 				      topo_roles(tn, roles, sizeof(roles)), "tier", tn->role->tier, "pid", (int)ln->pid,
 				      "state", lab_node_state_names[ln->state], "interfaces", ifaces, "daemons", daemons);
+		if (tn->cpu > 0) /* its size: the cores it may use, and whether that holds here */
+			json_object_set_new(n, "cpu", json_pack("{s:f, s:b}", "cores", tn->cpu, "capped", ln->cpu_capped));
 		if (topo_has_role(tn, ROLE_LB))
 			json_object_set_new(n, "balance", json_string(lab_balance(lab, tn)));
 		if (topo_has_role(tn, ROLE_WEB) && topo_monitored(t)) { /* what the monitor's Prometheus says */

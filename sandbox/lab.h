@@ -65,6 +65,7 @@ struct lab_node {
 	struct lab_service services[SERVICES_MAX];
 	int n_services;
 	char vrrp[16];                 /* keepalived's state, "" if none */
+	bool cpu_capped;               /* its topology's cpu = N is in force (a cpu cgroup) */
 	char balance[16];              /* HAProxy's algorithm as `set` made it, "" = the topology's */
 	struct watch_replica replica;  /* a replica's last state (replica.io "" until it says) */
 	enum { FIREWALL_NONE, FIREWALL_ON, FIREWALL_OFF } firewall;   /* its nftables rules, if it has allow lines */

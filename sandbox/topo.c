@@ -376,6 +376,16 @@ static void handle_node(struct parser *p, const char *name, const char *key, con
 					    "would balance over itself: give each a node", name);
 	} else if (strcmp(key, "allow") == 0) {
 		parse_rule(p, n, value);
+	} else if (strcmp(key, "cpu") == 0) {
+		/* A server's size, the same on every machine: lessons about
+		 * capacity hold on a fast laptop and on a class's server. */
+		char *end;
+		double v = strtod(value, &end);
+		if (end == value || *end || !(v >= TOPO_CPU_MIN && v <= TOPO_CPU_MAX))
+			perr(p, p->in.line, "node %s: cpu is the cores it may use, from %g to %g (e.g. cpu = 0.5), not '%s'",
+			     name, TOPO_CPU_MIN, TOPO_CPU_MAX, value);
+		else
+			n->cpu = v;
 	} else if (is_iface_key(key)) {
 		for (int k = 0; k < n->n_ifaces; k++)
 			if (strcmp(n->ifaces[k].name, key) == 0) {

@@ -14,6 +14,8 @@
 #define TOPO_NETS_MAX 16
 #define TOPO_NODES_MAX 254
 #define TOPO_IFACES_MAX 8
+#define TOPO_CPU_MIN 0.05  /* cores a node may be given: cpu = N */
+#define TOPO_CPU_MAX 64.0
 #define TOPO_VIPS_MAX 16
 #define TOPO_HOLDERS_MAX 8
 #define TOPO_SETTINGS_MAX 16
@@ -65,6 +67,7 @@ struct topo_node {
 	int n_settings;
 	struct topo_rule rules[TOPO_RULES_MAX];
 	int n_rules;                   /* > 0: the node has a firewall */
+	double cpu;                    /* cores it may use (cpu = 0.5), 0: unbounded */
 	int line;
 };
 

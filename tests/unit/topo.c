@@ -97,6 +97,10 @@ static void test_errors(void)
 	bad("[node x]\nrole = lbb\neth0 = public 203.0.113.9\n", "t.lab:17: unknown role 'lbb'", "unknown role, with its line");
 	bad("[node x]\nrole = web\ncolour = red\neth0 = private 10.0.0.9\n", "t.lab:18: unknown key 'colour'", "unknown key");
 	bad("[node lb1]\nrole = lb\n", "t.lab:17: 'role' is set twice", "duplicate node section key");
+	bad("[node w2]\nrole = web\ncpu = lots\neth0 = private 10.0.0.22\n", "t.lab:18: node w2: cpu is the cores it may use",
+	    "cpu that is not a number");
+	bad("[node w2]\nrole = web\ncpu = 0\neth0 = private 10.0.0.22\n", "t.lab:18: node w2: cpu is the cores it may use, from 0.05 to 64",
+	    "cpu out of range");
 	bad("[node w2]\nrole = web\neth0 = private 10.0.0.21\n", "t.lab:18: address 10.0.0.21 is already used on line 11", "duplicate address");
 	bad("[node w2]\nrole = web\neth0 = private 10.1.0.5\n", "t.lab:18: address 10.1.0.5 is outside network private", "address outside its network");
 	bad("[node w2]\nrole = web\neth0 = private 10.0.0.255\n", "broadcast address", "broadcast address");

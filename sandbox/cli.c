@@ -151,8 +151,13 @@ char *cli_pick_lab(const char *cmd, const char *given)
 
 json_t *cli_request(const char *cmd, const char *lab, json_t *req)
 {
+	return cli_request_peer(cmd, lab, req, NULL);
+}
+
+json_t *cli_request_peer(const char *cmd, const char *lab, json_t *req, struct ucred *peer)
+{
 	json_t *reply = NULL;
-	int r = ctl_call(lab, req, &reply);
+	int r = ctl_call_peer(lab, req, &reply, peer);
 	if (r == -ENOENT || r == -ECONNREFUSED) {
 		fprintf(stderr, "stacklab %s: lab %s is not up\n", cmd, lab);
 		return NULL;
@@ -203,7 +208,13 @@ int cli_door(const char *cmd, const char *lab, const char *node, const char *rol
 		fprintf(stderr, "stacklab %s: lab %s is not yours: only its owner (and root) may enter its nodes\n", cmd, lab);
 		return -1;
 	}
-	json_t *st = cli_status(cmd, lab);
+	/* Who answers is the kernel's word: the daemon's pid and user come
+	 * from SO_PEERCRED, never from its reply (another user's daemon may
+	 * name any process, a third user's node among them). */
+	struct ucred peer = { 0 };
+	json_t *req = json_pack("{s:s}", "cmd", "status");
+	json_t *st = cli_request_peer(cmd, lab, req, &peer);
+	json_decref(req);
 	if (!st)
 		return -1;
 	/* Root in a user's lab enters its nodes (a lesson's requests, exec)
@@ -235,7 +246,8 @@ int cli_door(const char *cmd, const char *lab, const char *node, const char *rol
 			 json_is_false(json_object_get(st, "https")) ? "http" : "https");
 		out->door = (struct node_door){
 			.init = (pid_t)json_integer_value(json_object_get(n, "pid")),
-			.daemon = (pid_t)json_integer_value(json_object_get(st, "pid")),
+			.daemon = peer.pid,
+			.owner = peer.uid,
 			.lab = lab,
 			.node = out->node,
 			.roles = role_mask(json_string_value(json_object_get(n, "role"))),

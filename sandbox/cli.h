@@ -3,6 +3,7 @@
 #define STACKLAB_CLI_H
 
 #include <jansson.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 
 #include "node.h"
@@ -66,6 +67,8 @@ const char *cli_paint(char *buf, size_t size, const char *word, int width);
 /* Ask lab `lab` for `cmd` and return the reply if it says ok; otherwise print
  * "stacklab CMD: …" and return NULL. */
 json_t *cli_request(const char *cmd, const char *lab, json_t *req);
+/* cli_request, and who answered as the kernel tells it. */
+json_t *cli_request_peer(const char *cmd, const char *lab, json_t *req, struct ucred *peer);
 
 /* The lab's status (see `status --json`), or NULL after printing why. */
 json_t *cli_status(const char *cmd, const char *lab);

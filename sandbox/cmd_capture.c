@@ -176,7 +176,12 @@ int cmd_capture(int argc, char **argv)
 		fprintf(stderr, "stacklab capture: lab %s is not yours: only its owner (and root) may capture on its links\n", lab);
 		return EXIT_FAIL;
 	}
-	json_t *st = cli_status("capture", lab);
+	/* The switch to join is the daemon the kernel says answered, not a
+	 * pid its reply names (any network namespace of the host's). */
+	struct ucred peer = { 0 };
+	json_t *req = json_pack("{s:s}", "cmd", "status");
+	json_t *st = cli_request_peer("capture", lab, req, &peer);
+	json_decref(req);
 	if (!st)
 		return EXIT_FAIL;
 	char link[32];
@@ -191,7 +196,7 @@ int cmd_capture(int argc, char **argv)
 	 * joins both. Root joins the network namespace alone, and is not
 	 * dumpable meanwhile: in the user's namespace, it would be theirs
 	 * to trace. */
-	pid_t daemon = (pid_t)json_integer_value(json_object_get(st, "pid"));
+	pid_t daemon = peer.pid;
 	char theirs[64];
 	snprintf(theirs, sizeof(theirs), "/proc/%d/ns/user", (int)daemon);
 	struct stat a, b;

@@ -26,6 +26,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/close_range.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
 
 #include "caps.h"
 #include "cgroup.h"
@@ -623,6 +625,15 @@ static int open_init(const struct node_door *d)
 		close(fd);
 		return -ESRCH;
 	}
+	/* And its namespaces are the lab owner's: a node of another user's
+	 * lab is refused even with the right parent. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)d->init);
+	_cleanup_close_ int userns = open(path, O_RDONLY | O_CLOEXEC);
+	uid_t owner = (uid_t)-1;
+	if (d->daemon > 0 && (userns < 0 || ioctl(userns, NS_GET_OWNER_UID, &owner) < 0 || owner != d->owner)) {
+		close(fd);
+		return -EPERM;
+	}
 	return fd;
 }
 
@@ -654,6 +665,11 @@ pid_t node_enter(const struct node_door *d)
 		_exit(126);
 	}
 	int init = open_init(d);
+	if (init == -ESRCH || init == -EPERM) {
+		log_err("node %s: pid %d is not a node of the lab daemon that answered (pid %d)", d->node, (int)d->init,
+			(int)d->daemon);
+		_exit(126);
+	}
 	if (init < 0) {
 		log_err("node %s: its init (pid %d) is gone: %s", d->node, (int)d->init, strerror(-init));
 		_exit(126);

@@ -69,6 +69,7 @@ int node_command(int sync_fd, const char *cmd);
 struct node_door {
 	pid_t init;                 /* the node's init */
 	pid_t daemon;               /* the lab daemon, its parent (checked), or 0 */
+	uid_t owner;                /* who owns the node's user namespace (checked) when daemon > 0 */
 	const char *lab, *node;     /* for its cgroup; lab NULL: none to join */
 	unsigned roles;             /* its roles (1 << enum role_id): their capabilities */
 	const int *extra_caps;      /* beyond the roles', or NULL */

@@ -168,9 +168,12 @@ made_run_u=; [ -d /run/user/$uid_u ] || made_run_u=1
 install -d -m 0700 -o $U /run/user/$uid_u
 sleep 300 &
 victim=$!
-printf '{"ok":true,"lab":"atkfake","topology":"scale-up\\u001b]0;PWNED-TITLE\\u0007\\u001b[2J\\u001b[31mRED\\u00c2\\u009b2J","title":"x\\u001b[5m","nodes":[],"pid":%d,"started":0}\n' $victim >$bin/reply
+# It names root's own lab daemon and its web1 as its own, and lets root in.
+labd=$(sl status --lab $LAB --json | jq .pid)
+web1=$(sl status --lab $LAB --json | jq '.nodes[] | select(.name == "web1") | .pid')
+printf '{"ok":true,"lab":"atkfake","topology":"scale-up\\u001b]0;PWNED-TITLE\\u0007\\u001b[2J\\u001b[31mRED\\u00c2\\u009b2J","title":"x\\u001b[5m","domain":"foobar.com","allow":"lessons","nodes":[{"name":"web1","role":"web","state":"up","pid":%d,"tier":3,"interfaces":[],"daemons":[]}],"pid":%d,"started":0}\n' $web1 $victim >$bin/reply
 chmod 644 $bin/reply
-runuser -u $U -- sh -c "mkdir -p /run/user/$uid_u/stacklab/atkfake && exec socat UNIX-LISTEN:/run/user/$uid_u/stacklab/atkfake/ctl.sock,fork SYSTEM:'cat $bin/reply'" >/dev/null 2>&1 &
+runuser -u $U -- sh -c "mkdir -p /run/user/$uid_u/stacklab/atkfake && exec socat UNIX-LISTEN:/run/user/$uid_u/stacklab/atkfake/ctl.sock,fork SYSTEM:'head -n1 >/dev/null; cat $bin/reply'" >/dev/null 2>&1 &
 fake=$!
 wait_until 5 test -S /run/user/$uid_u/stacklab/atkfake/ctl.sock
 listed=$("$TOP/stacklab" list --all 2>&1)
@@ -181,6 +184,10 @@ unlike "$fakepid" "^$victim\$" "the pid it shows is the kernel's (the listener, 
 unlike "$("$TOP/stacklab" status --lab $U/atkfake 2>&1 | cat -v)" '\^\[|\^G' "root's status of it prints no control character"
 "$TOP/stacklab" down --lab $U/atkfake >/dev/null 2>&1
 kill -0 $victim 2>/dev/null; ok $? "root's down of it kills nothing it names (pid $victim lives)"
+sed -i "s/\"pid\":$victim,/\"pid\":$labd,/" $bin/reply
+out=$("$TOP/stacklab" exec --lab $U/atkfake web1 -- cat /etc/hostname 2>&1)
+unlike "$out" "^web1$" "root's exec into it is not steered into another lab's node it names (root's web1)"
+like "$out" "is not a node of the lab daemon that answered" "it is refused ($out)"
 kill $victim $fake 2>/dev/null; pkill -u $U 2>/dev/null; wait 2>/dev/null
 rm -rf /run/user/$uid_u/stacklab
 [ -n "$made_run_u" ] && rm -rf /run/user/$uid_u

@@ -120,19 +120,6 @@ for n in web1; do   # nginx blocks nothing of its own (keepalived and HAProxy do
 	is "$blocked" "0000000000000000 " "$n's daemons ($(echo $procs | wc -w) processes) have no signal blocked"
 done
 
-# --- a client node that stops the trace's curl holds the lab a few seconds at most ---
-in_node client 'cp /etc/resolv.conf /tmp/resolv.keep; echo "nameserver 203.0.113.99" > /etc/resolv.conf' >/dev/null
-in_node client 'end=$(($(date +%s) + 10)); while [ $(date +%s) -lt $end ]; do pkill -STOP -x curl; sleep 0.05; done' >/dev/null 2>&1 &
-stopper=$!
-t0=$(date +%s%N)
-sl trace --lab $LAB >/dev/null 2>&1
-took=$((($(date +%s%N) - t0) / 1000000))
-[ "$took" -lt 8000 ]; ok $? "a trace whose curl the client node stops ends in ${took} ms (under 8 s)"
-t0=$(date +%s%N); sl status --lab $LAB >/dev/null; took=$((($(date +%s%N) - t0) / 1000000))
-[ "$took" -lt 2000 ]; ok $? "and the lab answers again at once (${took} ms)"
-kill $stopper 2>/dev/null; wait $stopper 2>/dev/null
-in_node client 'pkill -CONT -x curl; cp /tmp/resolv.keep /etc/resolv.conf' >/dev/null
-
 # --- the switch learns no address a node sends from ------------------------------
 # Root in the client sends 20000 frames, each from a source address of its
 # own: a bridge that learned them would keep 20000 entries for 5 minutes,
@@ -155,11 +142,32 @@ n1=$(fdb_size)
 [ "$n1" -le $((n0 + 8)) ]; ok $? "br-public's table stays as it was ($n0 entries, then $n1)"
 out=$(sl request --lab $LAB 2>&1); like "$out" " 200 in " "the site still answers through the switch"
 
+# --- what a node's daemons print reaches no terminal raw ------------------------
+# Root in web1 writes to Nginx's own stderr: C0 and C1 controls (U+009B is
+# CSI), an OSC title, a bidi override. logs shows each as '?'.
+in_node web1 'printf "evil-\302\233-2J \033]0;TITLE\007 \342\200\256rev\n" > /proc/$(pgrep -o nginx)/fd/2' >/dev/null
+wait_until 3 sh -c "$STACKLAB logs --lab $LAB web1 nginx | grep -aq evil-"
+line=$(sl logs --lab $LAB web1 nginx | grep -a evil- | tail -1)
+is "$(printf '%s' "$line" | cat -v)" "evil-?-2J ?]0;TITLE? ?rev" "a node's C0, C1 and bidi controls reach logs as '?'"
+
 # --- a node has a few terminals, not every lab's ----------------------------------
 # Every devpts but the host's shares 3072 terminals (kernel.pty.max less its
 # reserve): one node opening them all would leave none to any other lab.
 out=$(in_node client 'perl -e '\''my $n = 0; while ($n < 50) { open(my $f, "+<", "/dev/ptmx") or last; push @f, $f; $n++ } print "opened $n: $!\n"'\''')
 like "$out" "^opened 8: No space left on device" "a node opens 8 terminals at most ($out)"
+
+# --- a client node that stops the trace's curl holds the lab a few seconds at most ---
+in_node client 'cp /etc/resolv.conf /tmp/resolv.keep; echo "nameserver 203.0.113.99" > /etc/resolv.conf' >/dev/null
+in_node client 'end=$(($(date +%s) + 10)); while [ $(date +%s) -lt $end ]; do pkill -STOP -x curl; sleep 0.05; done' >/dev/null 2>&1 &
+stopper=$!
+t0=$(date +%s%N)
+sl trace --lab $LAB >/dev/null 2>&1
+took=$((($(date +%s%N) - t0) / 1000000))
+[ "$took" -lt 8000 ]; ok $? "a trace whose curl the client node stops ends in ${took} ms (under 8 s)"
+t0=$(date +%s%N); sl status --lab $LAB >/dev/null; took=$((($(date +%s%N) - t0) / 1000000))
+[ "$took" -lt 2000 ]; ok $? "and the lab answers again at once (${took} ms)"
+kill $stopper 2>/dev/null; wait $stopper 2>/dev/null
+in_node client 'pkill -CONT -x curl; cp /tmp/resolv.keep /etc/resolv.conf' >/dev/null
 
 # --- exec keeps the user's terminal out of the node ---------------------------------
 command -v tmux >/dev/null; ok $? "tmux is here (the terminal tests below need it)"

@@ -217,6 +217,11 @@ int cli_door(const char *cmd, const char *lab, const char *node, const char *rol
 	json_decref(req);
 	if (!st)
 		return -1;
+	if (peer.pid <= 0) {
+		fprintf(stderr, "stacklab %s: lab %s: the kernel does not say which process answered\n", cmd, lab);
+		json_decref(st);
+		return -1;
+	}
 	/* Root in a user's lab enters its nodes (a lesson's requests, exec)
 	 * only as far as the owner lets it change the lab. */
 	const char *allow = json_string_value(json_object_get(st, "allow"));

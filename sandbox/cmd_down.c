@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
@@ -24,23 +25,6 @@ static void help(FILE *out)
 		     "  -h, --help      show this help\n");
 }
 
-/* A daemon is gone when its pid is free or a zombie (which holds nothing). */
-static bool gone(pid_t pid)
-{
-	char path[64], buf[256];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return true;
-	bool zombie = false;
-	if (fgets(buf, sizeof(buf), f)) {
-		char *paren = strrchr(buf, ')');
-		zombie = paren && paren[1] == ' ' && paren[2] == 'Z';
-	}
-	fclose(f);
-	return zombie;
-}
-
 /* Is the lab's lock held, that is, does a daemon (starting or serving)
  * live for it? */
 static bool lock_held(const char *path)
@@ -56,7 +40,7 @@ static bool lock_held(const char *path)
 /* No daemon answers for `lab`: remove what a killed one left behind, but
  * only once its lock says no daemon lives (an `up` still starting holds
  * it and has no socket yet: wait for it to answer, or to fail). */
-static int clean_stale(const char *lab, json_t **reply, struct ucred *peer)
+static int clean_stale(const char *lab, json_t **reply, struct ucred *peer, int *pidfd)
 {
 	_cleanup_free_ char *dir = ctl_lab_dir(lab);
 	_cleanup_free_ char *lock = xasprintf("%s/%s.lock", run_dir(), lab);
@@ -80,7 +64,7 @@ static int clean_stale(const char *lab, json_t **reply, struct ucred *peer)
 		int r = -ENOENT;
 		for (int i = 0; i < 600 && lock_held(lock) && (r == -ENOENT || r == -ECONNREFUSED); i++) {
 			nanosleep(&(struct timespec){ 0, 50 * 1000 * 1000 }, NULL);
-			r = ctl_call_peer(lab, req, reply, peer);
+			r = ctl_call_pidfd(lab, req, reply, peer, pidfd);
 		}
 		json_decref(req);
 		if (r == 0)
@@ -138,7 +122,8 @@ int cmd_down(int argc, char **argv)
 	json_t *req = json_pack("{s:s}", "cmd", "down");
 	json_t *reply = NULL;
 	struct ucred peer = { 0 };
-	int r = ctl_call_peer(lab, req, &reply, &peer);
+	_cleanup_close_ int pidfd = -1;
+	int r = ctl_call_pidfd(lab, req, &reply, &peer, &pidfd);
 	json_decref(req);
 	if ((r == -ENOENT || r == -ECONNREFUSED) && strchr(lab, '/') && (!rootless() || !cli_owns(lab))) {
 		/* Another user's files are theirs to clean: what they hold
@@ -147,7 +132,7 @@ int cmd_down(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	if (r == -ENOENT || r == -ECONNREFUSED) {
-		int code = clean_stale(lab, &reply, &peer);
+		int code = clean_stale(lab, &reply, &peer, &pidfd);
 		if (code != 1)
 			return code;
 		r = 0;
@@ -164,10 +149,8 @@ int cmd_down(int argc, char **argv)
 	 * The reply comes once the nodes are reaped and the files removed; the
 	 * switch namespace goes when the daemon exits, right after. */
 	pid_t pid = peer.pid;
-	_cleanup_close_ int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-	for (int i = 0; pidfd >= 0 && !gone(pid) && i < 1000; i++)
-		nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 }, NULL);
-	if (pidfd >= 0 && !gone(pid)) {
+	struct pollfd exited = { pidfd, POLLIN, 0 }; /* a pidfd is readable once its process has exited */
+	if (pidfd >= 0 && poll(&exited, 1, 2000) == 0) {
 		if (peer.uid != geteuid()) {
 			fprintf(stderr, "stacklab down: lab %s: its daemon (pid %d, uid %u) did not exit; it is its owner's to stop\n",
 				lab, (int)pid, (unsigned)peer.uid);

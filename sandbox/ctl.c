@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -262,12 +263,24 @@ int ctl_call(const char *lab, json_t *req, json_t **reply)
 
 int ctl_call_peer(const char *lab, json_t *req, json_t **reply, struct ucred *peer)
 {
+	return ctl_call_pidfd(lab, req, reply, peer, NULL);
+}
+
+int ctl_call_pidfd(const char *lab, json_t *req, json_t **reply, struct ucred *peer, int *pidfd)
+{
+	if (pidfd)
+		*pidfd = -1;
 	_cleanup_close_ int fd = ctl_connect(lab);
 	if (fd < 0)
 		return fd;
-	socklen_t len = sizeof(*peer);
-	if (peer && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, peer, &len) < 0)
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	if ((peer || pidfd) && getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return -errno;
+	if (peer)
+		*peer = cred;
+	if (pidfd && cred.pid > 0)
+		*pidfd = (int)syscall(SYS_pidfd_open, cred.pid, 0);
 	struct timeval limit = { CTL_OTHERS_REPLY_S, 0 };
 	if (strchr(lab, '/'))
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));

@@ -84,4 +84,9 @@ int ctl_call(const char *lab, json_t *req, json_t **reply);
  * daemon's own word on its pid or user is never to be acted on. */
 int ctl_call_peer(const char *lab, json_t *req, json_t **reply, struct ucred *peer);
 
+/* ctl_call_peer, and a pidfd of the peer opened before the request is sent
+ * (a daemon that exits on it, as after down, cannot have its pid taken by
+ * another process meanwhile): *pidfd is -1 when there is none. */
+int ctl_call_pidfd(const char *lab, json_t *req, json_t **reply, struct ucred *peer, int *pidfd);
+
 #endif

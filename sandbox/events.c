@@ -98,9 +98,10 @@ int lab_client_reply(struct client *c, json_t *reply)
 		/* After what it is owed: a reply never cuts into an event. */
 		if (c->rest_len + n > CLIENT_OWED_MAX)
 			return -ENOBUFS;
-		c->rest = realloc(c->rest, c->rest_len + n);
-		if (!c->rest)
+		char *more = realloc(c->rest, c->rest_len + n);
+		if (!more)
 			return -ENOMEM;
+		c->rest = more;
 		memcpy(c->rest + c->rest_len, text, n);
 		c->rest_len += n;
 		return lab_client_flush(c) < 0 ? -EPIPE : 0;

@@ -133,6 +133,7 @@ static int nft_in(const struct lab *lab, int i, const char *script, char *out, s
 		if (setns(userfd, CLONE_NEWUSER) < 0 || setns(nsfd, CLONE_NEWNET) < 0 || setresgid(0, 0, 0) < 0 ||
 		    setresuid(0, 0, 0) < 0 || dup2(in[0], 0) < 0 || dup2(res[1], 1) < 0 || dup2(res[1], 2) < 0)
 			_exit(126);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* the change of ids cleared it */
 		close_range(3, ~0U, 0);
 		char *const argv[] = { "nft", "-f", "-", NULL }, *const envp[] = { "PATH=/usr/sbin:/usr/bin", NULL };
 		execve("/usr/sbin/nft", argv, envp);

@@ -338,8 +338,10 @@ static void command(struct service_set *set, const char *cmd)
 	char name[32] = "";
 	if (strcmp(cmd, "crash") == 0) {
 		kill(-1, SIGKILL);
-		for (int i = 0; i < set->n; i++)
+		for (int i = 0; i < set->n; i++) {
 			set->s[i].stopping = set->s[i].pid > 0;
+			set->s[i].restart = false; /* a heal before this one is undone by it */
+		}
 	} else if (strcmp(cmd, "freeze") == 0) {
 		kill(-1, SIGSTOP);
 	} else if (strcmp(cmd, "thaw") == 0) {
@@ -349,6 +351,7 @@ static void command(struct service_set *set, const char *cmd)
 			if (strcmp(set->s[i].name, name) == 0 && set->s[i].pid > 0) {
 				kill(-set->s[i].pid, cmd[0] == 's' ? SIGTERM : SIGKILL);
 				set->s[i].stopping = true;
+				set->s[i].restart = false;
 			}
 	} else if (sscanf(cmd, "reload %31s", name) == 1) {
 		/* re-read its config: the signal its services entry names
@@ -502,6 +505,28 @@ static void become_node_root(void)
 
 #define NODE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+/* The init is a copy of the lab daemon, whose command line (`stacklab up
+ * --topology /home/…`) a node's /proc/1/cmdline would show: it says
+ * "stacklab-init" instead. The kernel tells where the arguments are
+ * (/proc/self/stat, fields 48 and 49); they are the init's own copy. */
+static void hide_cmdline(void)
+{
+	_cleanup_free_ char *stat = read_file("/proc/self/stat", NULL);
+	char *p = stat ? strrchr(stat, ')') : NULL;
+	unsigned long start = 0, end = 0;
+	for (int field = 2; p && field < 49; field++) {
+		p = strchr(p + 1, ' ');
+		if (p && field + 1 == 48)
+			start = strtoul(p + 1, NULL, 10);
+		else if (p && field + 1 == 49)
+			end = strtoul(p + 1, NULL, 10);
+	}
+	if (start && end > start) {
+		memset((void *)start, 0, end - start);
+		snprintf((char *)start, end - start, "stacklab-init");
+	}
+}
+
 static void __attribute__((noreturn)) node_main(const struct node_spec *spec, int sync)
 {
 	char prefix[64];
@@ -510,6 +535,7 @@ static void __attribute__((noreturn)) node_main(const struct node_spec *spec, in
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	prctl(PR_SET_DUMPABLE, 0);
 	prctl(PR_SET_NAME, "stacklab-init");
+	hide_cmdline();
 
 	/* Keep only the sync socket, as fd 3, and the lab's pipes for the
 	 * daemons' output, as fds 4 on. Nothing of the host's files (not the

@@ -125,6 +125,7 @@ static void conn_close(struct lab *lab, int i)
  * PUBLISH_IDLE_MS is closed (the publish tick), and when every slot is
  * taken a new connection takes the slot of the one idle longest. */
 #define PUBLISH_IDLE_MS (60 * 1000)
+#define PUBLISH_EVICT_MS (5 * 1000)   /* idle that long, a full relay's connection gives way */
 
 static int free_slot(struct lab *lab)
 {
@@ -135,6 +136,8 @@ static int free_slot(struct lab *lab)
 		if (lab->publish.conns[i].active_ms < lab->publish.conns[idlest].active_ms)
 			idlest = i;
 	}
+	if (now_ms() - lab->publish.conns[idlest].active_ms < PUBLISH_EVICT_MS)
+		return -1; /* every one is in use: the newcomer is refused */
 	conn_close(lab, idlest);
 	return idlest;
 }
@@ -155,12 +158,12 @@ static void publish_accept(struct lab *lab, void *ctx)
 							  : lab->publish.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (a < 0)
 		return;
-	int b = connect_from_client(lab, port);
+	int i = free_slot(lab);
+	int b = i < 0 ? -EMFILE : connect_from_client(lab, port);
 	if (b < 0) {
 		close(a);
 		return;
 	}
-	int i = free_slot(lab);
 	struct publish_conn *c = &lab->publish.conns[i];
 	c->fd[0] = a;
 	c->fd[1] = b;
@@ -205,21 +208,22 @@ static void publish_relay(struct lab *lab, void *ctx)
 	if (c->fd[0] < 0)
 		return;
 	/* Into this side first: what the other side sent. */
+	size_t owed = c->pend_len[!side];
 	int p = pass_pending(c, !side);
 	if (p < 0) {
 		conn_close(lab, i);
 		return;
 	}
+	bool passed = c->pend_len[!side] < owed;
 	if (p == 1 && c->pend[!side]) {
 		free(c->pend[!side]);
 		c->pend[!side] = NULL;
 	}
 	if (c->pend_len[side]) {
-		/* Not read until the other side takes what it sent: only a
-		 * hang-up wakes it for that. */
-		char byte;
-		ssize_t n = recv(c->fd[side], &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		/* Not read until the other side takes what it sent: woken
+		 * for no input, a wake that passed nothing in is a hang-up or
+		 * an error (its unread data would show to a peek). */
+		if (!passed)
 			conn_close(lab, i);
 		else
 			rewatch(lab, c);
@@ -227,8 +231,10 @@ static void publish_relay(struct lab *lab, void *ctx)
 	}
 	char buf[16384];
 	ssize_t n = recv(c->fd[side], buf, sizeof(buf), MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		rewatch(lab, c); /* woken to take the other side's: it has */
 		return;
+	}
 	if (n <= 0) {
 		conn_close(lab, i);
 		return;

@@ -341,7 +341,7 @@ static void on_accept(struct lab *lab, void *ctx)
 #define REQUESTS_PER_TURN 4
 #define WATCHER_REQUESTS_PER_S 50
 
-/* Whether c may make one more request now (and count it). */
+/* Whether c may make one more request now (counted once it is read). */
 static bool within_rate(struct client *c)
 {
 	uint64_t now = now_ms();
@@ -349,7 +349,7 @@ static bool within_rate(struct client *c)
 		c->window_ms = now;
 		c->in_window = 0;
 	}
-	return c->uid == 0 || c->in_window++ < WATCHER_REQUESTS_PER_S;
+	return c->uid == 0 || c->in_window < WATCHER_REQUESTS_PER_S;
 }
 
 void requests_tick(struct lab *lab)
@@ -369,10 +369,8 @@ static void on_client(struct lab *lab, void *ctx)
 	struct client *c = lab->clients[i];
 	if (!c || c->busy)
 		return;
-	if (c->held) { /* watched for nothing: only a hang-up wakes it */
-		char byte;
-		if (recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
-			client_close(lab, i);
+	if (c->held) { /* watched for nothing: only a hang-up or an error wakes it */
+		client_close(lab, i);
 		return;
 	}
 	/* What it is owed first: until it has read that, it is not read. */
@@ -400,6 +398,7 @@ static void on_client(struct lab *lab, void *ctx)
 			client_close(lab, i);
 			return;
 		}
+		c->in_window++;
 		/* A request may serve others while it waits (trace): this
 		 * client is left out of the loop, hang-ups included, until its
 		 * reply is sent; nothing else closes a client. */

@@ -27,7 +27,7 @@ static int pipe_if_tty(int fd, int p[2])
 int tty_relay_open(struct tty_relay *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->master = t->channel[0] = t->channel[1] = -1;
+	t->master = t->channel[0] = t->channel[1] = t->null_fd = -1;
 	t->pipe_in[0] = t->pipe_in[1] = t->pipe_out[0] = t->pipe_out[1] = t->pipe_err[0] = t->pipe_err[1] = -1;
 	/* Only the terminal's foreground may take it (make it raw, read it):
 	 * anything else is stopped by SIGTTOU or SIGTTIN, and stays stopped
@@ -37,6 +37,9 @@ int tty_relay_open(struct tty_relay *t)
 	bool fg = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
 	t->pty = fg && isatty(STDOUT_FILENO);
 	t->null_in = isatty(STDIN_FILENO) && !fg;
+	t->null_fd = t->null_in ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
+	if (t->null_in && t->null_fd < 0)
+		return -errno;
 	if (!t->pty) {
 		int r;
 		if ((!t->null_in && (r = pipe_if_tty(STDIN_FILENO, t->pipe_in)) < 0) ||
@@ -104,8 +107,7 @@ void tty_relay_child(struct tty_relay *t)
 			_exit(126);
 		return;
 	}
-	int null = t->null_in ? open("/dev/null", O_RDONLY | O_CLOEXEC) : -1;
-	if ((t->null_in && (null < 0 || dup2(null, 0) < 0)) || (t->pipe_in[0] >= 0 && dup2(t->pipe_in[0], 0) < 0) ||
+	if ((t->null_in && dup2(t->null_fd, 0) < 0) || (t->pipe_in[0] >= 0 && dup2(t->pipe_in[0], 0) < 0) ||
 	    (t->pipe_out[1] >= 0 && dup2(t->pipe_out[1], 1) < 0) || (t->pipe_err[1] >= 0 && dup2(t->pipe_err[1], 2) < 0))
 		_exit(126);
 }
@@ -150,6 +152,7 @@ int tty_relay_run(struct tty_relay *t, pid_t child)
 	close_fd(&t->pipe_in[0]);
 	close_fd(&t->pipe_out[1]);
 	close_fd(&t->pipe_err[1]);
+	close_fd(&t->null_fd);
 
 	sigset_t mask;
 	sigemptyset(&mask);

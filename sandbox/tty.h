@@ -14,6 +14,7 @@
 struct tty_relay {
 	bool pty;              /* interactive: stdin and stdout are a terminal, and we are its foreground */
 	bool null_in;          /* stdin is a terminal we are in the background of: the command reads nothing */
+	int null_fd;           /* then: the host's /dev/null (a node's could be anything) */
 	int master;            /* the pty's master, when pty (from the command) */
 	int channel[2];        /* the command sends the master over it */
 	int pipe_in[2], pipe_out[2], pipe_err[2];   /* else, for whichever stdio is a terminal */

@@ -94,6 +94,7 @@ for d in /proc/acpi /proc/irq /proc/bus /sys/firmware; do
 	is "$(in_node web1 "ls -A $d 2>/dev/null | wc -l")" "0" "$d is masked (empty)"
 done
 is "$(in_node web1 cat /proc/self/cgroup | grep -v ':/$' | wc -l)" "0" "cgroup paths show the node's own cgroup as / (cgroup namespace)"
+is "$(in_node web1 "tr -d '\\0' </proc/1/cmdline")" "stacklab-init" "the node's init shows no command line of the host's (/proc/1/cmdline)"
 like "$(in_node web1 'touch /usr/x')" "Read-only" "the host's /usr cannot be written"
 like "$(in_node web1 'echo 60 > /proc/sys/vm/swappiness')" "Read-only|Permission denied" "the host's sysctls cannot be written"
 in_node web1 'echo 1 > /proc/sys/net/ipv4/ip_forward' >/dev/null; ok $? "the node's own network sysctls can"

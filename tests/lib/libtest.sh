@@ -67,7 +67,8 @@ host_back_to() {
 		[ "$now" = "$want" ] && return 0
 		sleep 0.1
 	done
-	diff <(echo "$want") <(echo "$now") | sed 's/^/# /'
+	# On stderr: prove shows it without -v, so a CI log says what stayed.
+	diff <(echo "$want") <(echo "$now") | sed 's/^/# /' >&2
 	return 1
 }
 

@@ -28,6 +28,7 @@ static const struct {
  * host delegates the controller, else cgroup v1's hierarchy of its own. */
 #define NODE_PIDS_MAX "1024"
 #define NODE_MEMORY_MAX "1073741824"   /* 1 GiB */
+#define CPU_V1_ROOT "/sys/fs/cgroup/cpu"  /* where a node's cpu = N goes on v1 */
 
 static const struct {
 	const char *controller, *v1_root, *v1_file, *v2_file, *value;
@@ -45,7 +46,7 @@ static size_t roots(const char *out[], size_t max)
 	for (size_t i = 0; i < ARRAY_SIZE(limits) && n < max; i++)
 		out[n++] = limits[i].v1_root;
 	if (n < max) /* cgroup_cpu_limit's, on v1 */
-		out[n++] = "/sys/fs/cgroup/cpu";
+		out[n++] = CPU_V1_ROOT;
 	return n;
 }
 
@@ -140,6 +141,19 @@ static bool v2_delegates(const char *base, const char *controller)
 	return write_file(path, want, 0644) == 0;
 }
 
+/* Node `node`'s directory in the v1 hierarchy at `root` (made if need be),
+ * into lab as root/stacklab-LAB: 0, or -errno where that hierarchy is not
+ * there to write. */
+static int v1_node_dir(const char *root, const struct cgroups *cg, const char *node, char *lab, size_t size)
+{
+	char dir[PATH_MAX + 64];
+	snprintf(lab, size, "%s/%s", root, strrchr(cg->base, '/') + 1);
+	snprintf(dir, sizeof(dir), "%s/%s", lab, node);
+	if (access(root, W_OK) < 0 || (mkdir(lab, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST))
+		return -errno;
+	return 0;
+}
+
 /* Bound what node `node` (process pid) may take: pids and memory. */
 static void limit_node(const struct cgroups *cg, const char *node, const char *pid)
 {
@@ -148,11 +162,8 @@ static void limit_node(const struct cgroups *cg, const char *node, const char *p
 			write_to(cg->base, node, limits[i].v2_file, limits[i].value, NULL);
 			continue;
 		}
-		char lab[PATH_MAX], dir[PATH_MAX + 64];
-		snprintf(lab, sizeof(lab), "%s/%s", limits[i].v1_root, strrchr(cg->base, '/') + 1);
-		snprintf(dir, sizeof(dir), "%s/%s", lab, node);
-		if (access(limits[i].v1_root, W_OK) < 0 || (mkdir(lab, 0755) < 0 && errno != EEXIST) ||
-		    (mkdir(dir, 0755) < 0 && errno != EEXIST))
+		char lab[PATH_MAX];
+		if (v1_node_dir(limits[i].v1_root, cg, node, lab, sizeof(lab)) < 0)
 			continue; /* no such controller here: the node goes without this bound */
 		if (write_to(lab, node, limits[i].v1_file, limits[i].value, NULL) == 0)
 			write_to(lab, node, "cgroup.procs", pid, NULL);
@@ -185,16 +196,15 @@ int cgroup_cpu_limit(const struct cgroups *cg, const char *node, pid_t pid, doub
 		snprintf(value, sizeof(value), "%ld %d", quota, CPU_PERIOD_US);
 		return write_to(cg->base, node, "cpu.max", value, NULL);
 	}
-	if (cg->mode == CGROUP_NONE || access("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", W_OK) < 0)
+	char lab[PATH_MAX], p[32];
+	if (cg->mode == CGROUP_NONE || access(CPU_V1_ROOT "/cpu.cfs_quota_us", W_OK) < 0)
 		return -EOPNOTSUPP;
-	char lab[PATH_MAX], dir[PATH_MAX + 64], p[32];
-	snprintf(lab, sizeof(lab), "/sys/fs/cgroup/cpu/%s", strrchr(cg->base, '/') + 1);
-	snprintf(dir, sizeof(dir), "%s/%s", lab, node);
-	if ((mkdir(lab, 0755) < 0 && errno != EEXIST) || (mkdir(dir, 0755) < 0 && errno != EEXIST))
-		return -errno;
+	int r = v1_node_dir(CPU_V1_ROOT, cg, node, lab, sizeof(lab));
+	if (r < 0)
+		return r;
 	snprintf(value, sizeof(value), "%d", CPU_PERIOD_US);
 	snprintf(p, sizeof(p), "%d", (int)pid);
-	int r = write_to(lab, node, "cpu.cfs_period_us", value, NULL);
+	r = write_to(lab, node, "cpu.cfs_period_us", value, NULL);
 	snprintf(value, sizeof(value), "%ld", quota);
 	if (r == 0)
 		r = write_to(lab, node, "cpu.cfs_quota_us", value, NULL);

@@ -181,6 +181,7 @@ struct lab_watch {
 	void *ctx;
 	bool early;                    /* handled while the lab starts, too (lab_pump) */
 	bool dead;                     /* freed in this round of events: not reused yet */
+	uint32_t events;               /* what epoll reports for it (EPOLLIN at first) */
 };
 
 struct lab {

@@ -46,7 +46,7 @@ int lab_watch(struct lab *lab, int fd, lab_handler *fn, void *ctx, bool early)
 		 * by one of them: it is taken again only in the next round. */
 		if (w->fn || w->dead)
 			continue;
-		*w = (struct lab_watch){ .fd = fd, .fn = fn, .ctx = ctx, .early = early };
+		*w = (struct lab_watch){ .fd = fd, .fn = fn, .ctx = ctx, .early = early, .events = EPOLLIN };
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
 		if (epoll_ctl(lab->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
 			w->fn = NULL;
@@ -58,32 +58,39 @@ int lab_watch(struct lab *lab, int fd, lab_handler *fn, void *ctx, bool early)
 	return -EMFILE;
 }
 
+static struct lab_watch *watch_of(struct lab *lab, int fd)
+{
+	for (int k = 0; k < LAB_WATCHES_MAX; k++)
+		if (lab->watches[k].fn && lab->watches[k].fd == fd)
+			return &lab->watches[k];
+	return NULL;
+}
+
 /* Paused, fd leaves epoll altogether: with no events asked for, epoll
  * would still report a hang-up (a client that went away while its
- * request waits), and its handler would run under the request. */
+ * request waits), and its handler would run under the request. Taken
+ * back, it is watched for input again. */
 int lab_watch_pause(struct lab *lab, int fd, bool paused)
 {
-	for (int k = 0; k < LAB_WATCHES_MAX; k++) {
-		struct lab_watch *w = &lab->watches[k];
-		if (w->fn && w->fd == fd) {
-			struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
-			int r = paused ? epoll_ctl(lab->ep, EPOLL_CTL_DEL, fd, NULL) : epoll_ctl(lab->ep, EPOLL_CTL_ADD, fd, &ev);
-			return r < 0 && errno != ENOENT && errno != EEXIST ? -errno : 0;
-		}
-	}
-	return -ENOENT;
+	struct lab_watch *w = watch_of(lab, fd);
+	if (!w)
+		return -ENOENT;
+	w->events = EPOLLIN;
+	struct epoll_event ev = { .events = w->events, .data.ptr = w };
+	int r = paused ? epoll_ctl(lab->ep, EPOLL_CTL_DEL, fd, NULL) : epoll_ctl(lab->ep, EPOLL_CTL_ADD, fd, &ev);
+	return r < 0 && errno != ENOENT && errno != EEXIST ? -errno : 0;
 }
 
 int lab_watch_events(struct lab *lab, int fd, uint32_t events)
 {
-	for (int k = 0; k < LAB_WATCHES_MAX; k++) {
-		struct lab_watch *w = &lab->watches[k];
-		if (w->fn && w->fd == fd) {
-			struct epoll_event ev = { .events = events, .data.ptr = w };
-			return epoll_ctl(lab->ep, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
-		}
-	}
-	return -ENOENT;
+	struct lab_watch *w = watch_of(lab, fd);
+	if (!w)
+		return -ENOENT;
+	if (w->events == events) /* most calls: no system call */
+		return 0;
+	w->events = events;
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+	return epoll_ctl(lab->ep, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
 }
 
 /* Delete first: a forked child (a traffic generator, a node_run waiter) may

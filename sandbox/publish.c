@@ -123,7 +123,9 @@ static void conn_close(struct lab *lab, int i)
 /* Every local user can reach a published port: slots held by connections
  * that carry nothing must not lock the others out. A connection idle for
  * PUBLISH_IDLE_MS is closed (the publish tick), and when every slot is
- * taken a new connection takes the slot of the one idle longest. */
+ * taken a new connection takes the slot of the one idle longest, if it has
+ * been idle PUBLISH_EVICT_MS (else the newcomer is refused: no one may cut
+ * a connection in use by connecting). */
 #define PUBLISH_IDLE_MS (60 * 1000)
 #define PUBLISH_EVICT_MS (5 * 1000)   /* idle that long, a full relay's connection gives way */
 

@@ -65,7 +65,7 @@ deps:
 # deps first, then a make of its own: -j must not build before the headers exist.
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT)
-	prove -f $(UNIT) tests/lab/*.t
+	prove -f --timer $(UNIT) tests/lab/*.t
 	tests/rootless.sh
 
 # The one root step of a shared machine: users then run labs without root.

@@ -325,7 +325,7 @@ const char *cli_paint(char *buf, size_t size, const char *word, int width)
 	}
 	static const char *const good[] = { "up", "UP", "running", "MASTER", "BACKUP", "ok", NULL };
 	static const char *const bad[] = { "crashed", "down", "DOWN", "exited", "FAULT", "failed", NULL };
-	static const char *const odd[] = { "frozen", "DRAIN", "MAINT", "starting", NULL };
+	static const char *const odd[] = { "frozen", "DRAIN", "MAINT", "starting", "stopping", NULL };
 	const char *colour = NULL;
 	for (int i = 0; !colour && good[i]; i++)
 		colour = strcmp(word, good[i]) == 0 ? "32" : NULL;

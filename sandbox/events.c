@@ -191,8 +191,9 @@ void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid
 		return;
 	s->pid = pid;
 	s->how[0] = '\0';
+	s->serving = s->stopping = false;
 	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", "daemon", "node", node_name(lab, node), "daemon",
-				daemon, "state", "running", "pid", (int)pid));
+				daemon, "state", "starting", "pid", (int)pid));
 	/* A fresh HAProxy starts its servers UP without saying so; a failed
 	 * check is logged as DOWN later. Its backend "web" holds the lab's web
 	 * nodes (rootfs/lb/etc/haproxy/haproxy.cfg). */
@@ -228,12 +229,36 @@ static void set_vrrp(struct lab *lab, int node, const char *instance, const char
 	vip_event(lab);
 }
 
+const char *lab_daemon_state(const struct lab_service *s)
+{
+	return !s->pid ? "exited" : s->stopping ? "stopping" : s->serving ? "running" : "starting";
+}
+
+void lab_daemon_serving(struct lab *lab, int node, struct lab_service *s)
+{
+	if (!s->pid || s->serving)
+		return;
+	s->serving = true;
+	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", "daemon", "node", node_name(lab, node), "daemon",
+				s->name, "state", "running", "pid", (int)s->pid));
+}
+
+void lab_daemon_stopping(struct lab *lab, int node, struct lab_service *s, const char *how)
+{
+	if (!s->pid)
+		return;
+	s->stopping = true;
+	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "daemon", "node", node_name(lab, node), "daemon",
+				s->name, "state", "stopping", "how", how));
+}
+
 void lab_daemon_exited(struct lab *lab, int node, const char *daemon, const char *how)
 {
 	struct lab_service *s = lab_service_find(lab, node, daemon, strlen(daemon));
 	if (!s)
 		return;
 	s->pid = 0;
+	s->serving = s->stopping = false;
 	str_copy(s->how, sizeof(s->how), how);
 	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "daemon", "node", node_name(lab, node), "daemon",
 				daemon, "state", "exited", "how", how));
@@ -676,7 +701,7 @@ json_t *lab_status(struct lab *lab)
 		}
 		for (int k = 0; k < ln->n_services; k++)
 			json_array_append_new(daemons, json_pack("{s:s, s:s, s:i, s:s}", "name", ln->services[k].name,
-								 "state", ln->services[k].pid ? "running" : "exited",
+								 "state", lab_daemon_state(&ln->services[k]),
 								 "pid", (int)ln->services[k].pid, "how", ln->services[k].how));
 		for (int k = 0; k < ln->n_servers; k++)
 			json_array_append_new(servers, json_pack("{s:s, s:s, s:s}", "backend", ln->servers[k].backend,

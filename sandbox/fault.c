@@ -239,6 +239,7 @@ static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *a
 		char cmd[64];
 		snprintf(cmd, sizeof(cmd), "stop %s", daemon);
 		node_command(ln->sync, cmd);
+		lab_daemon_stopping(lab, node, &ln->services[k], "asked to stop (SIGTERM)");
 		return ok_reply(lab, f, "fail");
 	}
 	char known[256] = "";

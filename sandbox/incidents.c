@@ -158,7 +158,7 @@ void lab_incident_note(struct lab *lab, json_t *ev, double t)
 		snprintf(what, sizeof(what), "%s %s", str(ev, "node"), str(ev, "state"));
 	} else if (strcmp(kind, "daemon") == 0) {
 		snprintf(what, sizeof(what), "%s: %s %s", str(ev, "node"), str(ev, "daemon"),
-			 strcmp(str(ev, "state"), "running") == 0 ? "running" : str(ev, "how"));
+			 strcmp(str(ev, "state"), "exited") == 0 ? str(ev, "how") : str(ev, "state"));
 	} else if (strcmp(kind, "vrrp") == 0) {
 		snprintf(what, sizeof(what), "%s %s", str(ev, "node"), str(ev, "state"));
 	} else if (strcmp(kind, "vip") == 0) {

@@ -54,6 +54,8 @@ struct lab_service {
 	size_t part_len;               /* an unfinished line it printed, waiting for its end */
 	char part[4096];
 	pid_t pid;                     /* as the node reports it; 0 when not running */
+	bool serving;                  /* its ready check held since it started (else: starting) */
+	bool stopping;                 /* asked to stop (fail stop), not gone yet */
 	char how[64];                  /* how it last ended */
 };
 
@@ -260,6 +262,12 @@ void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char
  * lab did not give the node is ignored. */
 void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid);
 void lab_daemon_exited(struct lab *lab, int node, const char *daemon, const char *how);
+/* A started daemon serves (its ready check holds): "running" from now. */
+void lab_daemon_serving(struct lab *lab, int node, struct lab_service *s);
+/* It was asked to stop (`how`: by what) and has not gone yet. */
+void lab_daemon_stopping(struct lab *lab, int node, struct lab_service *s, const char *how);
+/* What status says of it: running, starting, stopping or exited. */
+const char *lab_daemon_state(const struct lab_service *s);
 /* Node `node` is now in `state`: live state, and an event. */
 void lab_node_state(struct lab *lab, int node, enum node_state state);
 /* Every LINK_SAMPLE_MS, while someone follows them, every link's counters are

@@ -47,6 +47,12 @@ struct node_spec {
 #define NODE_MSG_GO "go"
 #define NODE_MSG_EXIT "exit "   /* SERVICE HOW: a daemon exited after it was ready */
 #define NODE_MSG_START "start " /* SERVICE PID: a daemon was started */
+#define NODE_MSG_SERVING "serving " /* SERVICE: a daemon started again serves (its ready check holds) */
+#define NODE_MSG_KILLED "killed " /* SERVICE: asked to stop, it had not gone in time: SIGKILL */
+
+/* A daemon asked to stop (SIGTERM) that is still there this long after is
+ * killed, as systemd does after TimeoutStopSec (node.c). */
+#define NODE_STOP_TIMEOUT_MS 10000
 
 /* Clone the node's init. It waits, in its fresh namespaces, until
  * node_release(); meanwhile the caller moves its links in. On success returns
@@ -56,7 +62,7 @@ pid_t node_spawn(const struct node_spec *spec, int *sync_fd, struct sl_error *er
 /* Let the init go on: configure addresses, build and enter its root, drop
  * privileges, start the daemons of /etc/stacklab/services, then report
  * NODE_MSG_READY once they all serve (or NODE_MSG_FAIL) on sync_fd, and
- * NODE_MSG_START / NODE_MSG_EXIT after that. It takes the
+ * NODE_MSG_START / SERVING / KILLED / EXIT after that. It takes the
  * commands of node_command(). */
 int node_release(int sync_fd);
 

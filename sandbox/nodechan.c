@@ -65,7 +65,23 @@ static void on_node_message(struct lab *lab, int i, char *msg, size_t len)
 		long pid = strtol(rest, &end, 10);
 		if (end != rest && *end == '\0' && pid > 0 && pid < (1L << 22))
 			lab_daemon_started(lab, i, s->name, (pid_t)pid);
+	} else if (str_has_prefix(msg, NODE_MSG_SERVING)) {
+		const char *body = msg + strlen(NODE_MSG_SERVING);
+		if ((s = named_service(lab, i, body, len - strlen(NODE_MSG_SERVING), &rest)) && !*rest)
+			lab_daemon_serving(lab, i, s);
+	} else if (str_has_prefix(msg, NODE_MSG_KILLED)) {
+		const char *body = msg + strlen(NODE_MSG_KILLED);
+		if ((s = named_service(lab, i, body, len - strlen(NODE_MSG_KILLED), &rest)) && !*rest && s->pid) {
+			char how[96];
+			snprintf(how, sizeof(how), "not gone %d s after its SIGTERM: killed (SIGKILL)",
+				 NODE_STOP_TIMEOUT_MS / 1000);
+			log_err("node %s: %s %s, as systemd does at its stop timeout", ln->spec.node->name, s->name, how);
+			lab_daemon_stopping(lab, i, s, how);
+		}
 	} else if (strcmp(msg, NODE_MSG_READY) == 0 && ln->state == NODE_STARTING) {
+		/* each of its daemons serves */
+		for (int k = 0; k < ln->n_services; k++)
+			lab_daemon_serving(lab, i, &ln->services[k]);
 		if (lab->serving)
 			lab_node_state(lab, i, NODE_UP); /* started again by a heal */
 		else

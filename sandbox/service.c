@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <poll.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -56,14 +57,15 @@ static int parse_ready(struct loader *l, struct service *s, const char *value)
 		s->ready_kind = READY_RUNNING;
 		return 1;
 	}
-	if (sscanf(value, "tcp %63[0-9.]:%u", addr, &port) == 2 && port > 0 && port < 65536) {
-		s->ready_kind = READY_TCP;
+	bool greets = sscanf(value, "greets %63[0-9.]:%u", addr, &port) == 2;
+	if ((greets || sscanf(value, "tcp %63[0-9.]:%u", addr, &port) == 2) && port > 0 && port < 65536) {
+		s->ready_kind = greets ? READY_GREETS : READY_TCP;
 		s->ready_addr.sin_family = AF_INET;
 		s->ready_addr.sin_port = htons((uint16_t)port);
 		if (inet_pton(AF_INET, addr, &s->ready_addr.sin_addr) == 1)
 			return 1;
 	}
-	return load_error(l, "ready = '%s': expected 'running' or 'tcp ADDRESS:PORT'", value);
+	return load_error(l, "ready = '%s': expected 'running', 'tcp ADDRESS:PORT' or 'greets ADDRESS:PORT'", value);
 }
 
 static int handler(void *user, const char *section, const char *key, const char *value)
@@ -204,6 +206,14 @@ bool service_is_ready(const struct service *s)
 		return false;
 	/* Addresses are the node's own: connect answers at once. */
 	bool ok = connect(fd, (const struct sockaddr *)&s->ready_addr, sizeof(s->ready_addr)) == 0;
+	if (ok && s->ready_kind == READY_GREETS) {
+		/* The kernel completes a connection as soon as the daemon
+		 * listens; only a daemon that takes it says hello (MariaDB
+		 * listens before it is ready to). */
+		struct pollfd p = { fd, POLLIN, 0 };
+		char hello;
+		ok = poll(&p, 1, SERVICE_GREETING_WAIT_MS) == 1 && recv(fd, &hello, 1, MSG_DONTWAIT) == 1;
+	}
 	close(fd);
 	return ok;
 }

@@ -3,7 +3,9 @@
  *
  *   [NAME]
  *   command = /usr/sbin/daemon --foreground …   (indented lines continue it)
- *   ready = tcp ADDRESS:PORT | running
+ *   ready = tcp ADDRESS:PORT | greets ADDRESS:PORT | running
+ *           (it takes connections | it says something first on one, as
+ *           MariaDB does | its process runs)
  *   rundir = DIR USER                           (optional: /run/DIR owned by USER)
  *   reload = HUP | USR1 | USR2                  (optional: the signal that makes it re-read its config)
  */
@@ -12,12 +14,17 @@
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define SERVICES_MAX 8
 #define SERVICE_ARGS_MAX 32
 
-enum ready_kind { READY_RUNNING, READY_TCP };
+enum ready_kind { READY_RUNNING, READY_TCP, READY_GREETS };
+
+/* How long a look for a greeting waits for its first byte: a look is a
+ * moment of the init's loop, and a busy daemon is simply looked at again. */
+#define SERVICE_GREETING_WAIT_MS 20
 
 struct service {
 	char name[32];
@@ -30,8 +37,10 @@ struct service {
 	struct sockaddr_in ready_addr;
 	pid_t pid;
 	int output;                /* its stdout and stderr (the lab's pipe), -1: /dev/null */
-	bool ready;
+	bool ready;                /* it served once since it last started */
+	uint64_t started_ms;       /* when it last started (the init's clock) */
 	bool stopping;             /* asked to stop (stop, kill, crash), not reaped yet */
+	uint64_t kill_at_ms;       /* asked to stop: when it is killed if still there; 0 none */
 	bool restart;              /* a start came while it was stopping: start it once reaped */
 	int status;                /* wait status once it exited */
 };

@@ -60,4 +60,4 @@ chmod 0700 "$tree/home"
 echo "# rootless pass: every lab test again, stacklab run by $U (uid $uid)"
 # (tests/rootless.sh tests/lab/40-stack.t runs one)
 [ $# -gt 0 ] || set -- tests/lab/*.t
-cd "$tree" && STACKLAB_AS=$U STACKLAB_CMD=$tree/bin/stacklab prove -f "$@"
+cd "$tree" && STACKLAB_AS=$U STACKLAB_CMD=$tree/bin/stacklab prove -f --timer "$@"

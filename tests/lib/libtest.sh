@@ -78,16 +78,19 @@ lab_cleanup() {
 	for lab in "$@"; do "$STACKLAB" down --lab "$lab" >/dev/null 2>&1; done
 }
 
-# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds or time
-# runs out; returns CMD's last status.
+# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds or
+# SECONDS of wall time have gone (however long each try takes: a request
+# that times out in 10 s is tried once in a 10 s wait, not a hundred
+# times); returns CMD's last status.
 wait_until() {
-	local limit=$1 i
+	local end=$((${EPOCHREALTIME/./} + $1 * 1000000)) rc
 	shift
-	for i in $(seq 1 $((limit * 10))); do
+	while :; do
 		"$@" && return 0
+		rc=$?
+		[ "${EPOCHREALTIME/./}" -lt "$end" ] || return $rc
 		sleep 0.1
 	done
-	"$@"
 }
 
 # How many lines of stdin are wider than $1 columns. Characters, not bytes,

@@ -1,16 +1,22 @@
 /* cmd_up.c — `stacklab up`: check the topology, take the lab's lock, start
  * the lab daemon and relay its progress until the lab is ready. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
 #include <getopt.h>
 #include <limits.h>
 #include <grp.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include "cli.h"
@@ -101,6 +107,90 @@ static int take_lock(const char *lab, int *fd_out)
 	return -EBUSY;
 }
 
+/* The lab's keeper: a small child of the lab daemon that waits for it to
+ * end. A daemon that ends as it should (down, Ctrl-C, a failed up) has
+ * taken everything apart and tells the keeper so, which then goes; one
+ * killed (kill -9, the OOM killer) could not, and the keeper removes what
+ * it left: its cgroups, its files, its lock (its nodes die with it, and
+ * their namespaces and links with them). As conmon outlives a container's
+ * runtime. Until then it holds the lab's lock, so no `up` of the same lab
+ * starts on what it still removes; it holds nothing else, or an `up` whose
+ * output is piped would wait for it. Without a keeper (bye = -1) the
+ * next up or down cleans, as before. */
+struct keeper {
+	pid_t pid;
+	int bye; /* what tells it the daemon took itself apart */
+};
+
+static struct keeper keeper_start(const char *lab, int lock)
+{
+	pid_t daemon = getpid();
+	int bye[2];
+	if (pipe2(bye, O_CLOEXEC | O_NONBLOCK) < 0)
+		return (struct keeper){ 0, -1 };
+	pid_t pid = fork();
+	if (pid != 0) {
+		close(bye[0]);
+		if (pid < 0) {
+			close(bye[1]);
+			return (struct keeper){ 0, -1 };
+		}
+		return (struct keeper){ pid, bye[1] };
+	}
+	prctl(PR_SET_NAME, "stacklab-keep");
+	int watch = (int)syscall(SYS_pidfd_open, daemon, 0);
+	if (watch < 0 || getppid() != daemon)
+		_exit(0);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int fd = 0; fd < 3; fd++)
+		if (null >= 0)
+			dup2(null, fd);
+	DIR *fds = opendir("/proc/self/fd");
+	struct dirent *e;
+	while (fds && (e = readdir(fds))) {
+		int fd = atoi(e->d_name);
+		if (fd > 2 && fd != bye[0] && fd != watch && fd != lock && fd != dirfd(fds))
+			close(fd);
+	}
+	if (fds)
+		closedir(fds);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	/* Told it may go (the daemon then waits for it), or the daemon gone.
+	 * Nothing else ends the wait: a node holding the pipe's other end
+	 * (a clone of the daemon) neither tells nor hangs it up. */
+	struct pollfd p[2] = { { bye[0], POLLIN, 0 }, { watch, POLLIN, 0 } };
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			_exit(1);
+		char b;
+		if (read(bye[0], &b, 1) == 1)
+			_exit(0); /* it took itself apart */
+		if (p[1].revents & POLLIN)
+			break; /* gone without a word: killed */
+		if (p[0].revents & (POLLHUP | POLLERR))
+			p[0].fd = -1; /* a hang-up alone says nothing: wait for the daemon */
+	}
+	cgroup_remove(lab); /* first: a user's lab records where it is in its directory */
+	_cleanup_free_ char *dir = ctl_lab_dir(lab);
+	_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", run_dir(), lab);
+	rm_rf(dir);
+	unlink(lockpath);
+	rmdir(run_dir());
+	_exit(0);
+}
+
+/* The daemon took the lab apart: the keeper may go; wait until it has. */
+static void keeper_dismiss(struct keeper k)
+{
+	if (k.bye < 0)
+		return;
+	if (write(k.bye, "k", 1) == 1)
+		while (waitpid(k.pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	close(k.bye);
+}
+
 static volatile sig_atomic_t interrupted;
 static char **original_argv;
 
@@ -164,6 +254,13 @@ static int relay_progress(int fd, const char *lab, pid_t daemon, uint64_t t0)
 			       json_string_value(json_object_get(st, "domain")), json_string_value(json_object_get(pub, "ca")),
 			       json_string_value(json_object_get(pub, "resolve")), json_string_value(json_object_get(pub, "ca")),
 			       json_string_value(json_object_get(pub, "url")));
+		/* A port is the machine's, not the user's: on a shared server
+		 * every account reaches it. */
+		const char *where = json_string_value(json_object_get(pub, "address"));
+		if (where && strncmp(where, "127.", 4) == 0)
+			printf("  note: every user of this machine can open it too: a loopback port is not yours alone\n");
+		else
+			printf("  note: anyone who reaches %s can open it, from this machine or another\n", where ? where : "it");
 		if (json_object_get(pub, "prometheus_url"))
 			printf("the monitor's Prometheus: %s (try the query: sum by (server) "
 			       "(rate(haproxy_server_http_responses_total{proxy=\"web\"}[5s])))\n",
@@ -426,11 +523,13 @@ int cmd_up(int argc, char **argv)
 		setsid();
 		if (chdir("/") < 0)
 			_exit(1);
+		struct keeper keeper = keeper_start(lab, lock);
 		struct labd_options o = { .lab = lab, .topo = topo, .progress_fd = pipefd[1], .timing = &timing,
 					  .publish_addr = publish_addr, .publish_port = publish_port,
 					  .publish_http_port = publish_http_port, .publish_prom_port = publish_prom_port,
 					  .watch_gid = watch_gid, .allow = (enum lab_allow)allow };
 		int code = labd_main(&o);
+		keeper_dismiss(keeper);
 		/* The lock file goes with the lab; the run dir if it is empty. */
 		_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", run_dir(), lab);
 		unlink(lockpath);

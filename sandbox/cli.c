@@ -91,18 +91,6 @@ void cli_labs_free(char **labs)
 	free(labs);
 }
 
-bool cli_any_lab_dir(void)
-{
-	DIR *d = opendir(SYSTEM_RUN_DIR);
-	struct dirent *e;
-	bool any = false;
-	while (d && !any && (e = readdir(d)))
-		any = e->d_type == DT_DIR && ctl_lab_name_ok(e->d_name);
-	if (d)
-		closedir(d);
-	return any;
-}
-
 bool cli_owns(const char *lab)
 {
 	if (!rootless())
@@ -132,9 +120,10 @@ char *cli_pick_lab(const char *cmd, const char *given)
 	}
 	char **labs = cli_labs_up();
 	char *pick = NULL;
-	if (!labs[0] && rootless() && cli_any_lab_dir()) {
-		fprintf(stderr, "stacklab %s: needs root (or a lab's watch group): labs are up, but none you may "
-				"watch (try: sudo stacklab %s; see stacklab up --group)\n", cmd, cmd);
+	/* A student on a shared server: the labs up are others', and none
+	 * of their business; what they can do is start their own. */
+	if (!labs[0] && rootless()) {
+		fprintf(stderr, "stacklab %s: no lab of yours is up (start one with: stacklab up)\n", cmd);
 	} else if (!labs[0]) {
 		fprintf(stderr, "stacklab %s: no lab is up (start one with: stacklab up)\n", cmd);
 	} else if (labs[1]) {

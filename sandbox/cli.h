@@ -47,9 +47,6 @@ char **cli_labs_all(void);
 /* The lab a command acts on: `given` if set (checked), else $STACKLAB_LAB,
  * else the only lab that is up. Prints why not and returns NULL. */
 char *cli_pick_lab(const char *cmd, const char *given);
-/* Is there a directory of root's labs at all (up, or one the caller cannot
- * see)? */
-bool cli_any_lab_dir(void);
 
 /* Subscribe to lab `lab`'s events of `filter` ("" for all): the socket,
  * or -1 after saying why. */

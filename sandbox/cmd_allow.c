@@ -33,7 +33,7 @@ int cmd_allow(int argc, char **argv)
 	const char *given = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': given = optarg; break;
 		case 'h': allow_help(stdout); return EXIT_OK;

@@ -71,7 +71,7 @@ int cmd_fail(int argc, char **argv)
 	const char *given = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+l:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': given = optarg; break;
 		case 'h': fail_help(stdout); return EXIT_OK;

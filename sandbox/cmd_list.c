@@ -47,8 +47,8 @@ int cmd_list(int argc, char **argv)
 	}
 	char **labs = all ? cli_labs_all() : cli_labs_up();
 	json_t *out = json_array();
-	if (!labs[0] && !json && rootless() && cli_any_lab_dir())
-		fprintf(stderr, "stacklab list: needs root (or a lab's watch group) to see the labs that are up (try: sudo stacklab list)\n");
+	if (!labs[0] && !json && rootless())
+		printf("no lab of yours is up (stacklab up starts one)\n");
 	else if (!labs[0] && !json)
 		printf("no lab is up\n");
 	else if (!json)

@@ -42,6 +42,11 @@ like "$out" "lab t-cli is not up" "status: says the lab is not up"
 out=$(sl down --lab t-cli 2>&1); ok $([ $? -eq 1 ]; echo $?) "down of a lab that is not up: exit 1"
 like "$out" "lab t-cli is not up" "down: says the lab is not up"
 out=$(sl exec --lab t-cli web1 true 2>&1); ok $([ $? -eq 1 ]; echo $?) "exec in a lab that is not up: exit 1"
+# Options after the arguments, as in every command (allow watch --lab X
+# once took --lab for an allow word).
+for args in "allow watch" "fail web1 crash" "set lb1 balance first" "logs web1" "status"; do
+	like "$(sl $args --lab t-cli 2>&1)" "lab t-cli is not up" "$args --lab X: the option after the arguments is taken"
+done
 
 # (a copy the other user can reach: the checkout may be under /root)
 bin=$(command mktemp -d) && cp "$TOP/stacklab" "$bin/" && chmod 755 "$bin" "$bin/stacklab"

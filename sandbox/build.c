@@ -303,6 +303,12 @@ static int prepare_shared(struct lab *lab, struct sl_error *err)
 {
 	const struct topo *t = lab->topo;
 	int r = pki_ensure(t->domain, lab->ca_pem, sizeof(lab->ca_pem), lab->site_pem, sizeof(lab->site_pem), say, err);
+	/* The CA lives in a 0700 cache of root's (or the user's): whoever
+	 * opens the published site in a browser needs a copy they can read,
+	 * and a certificate is no secret. */
+	snprintf(lab->ca_public, sizeof(lab->ca_public), "%s/ca.pem", lab->dir);
+	if (r == 0 && ((r = copy_file(lab->ca_pem, lab->ca_public)) < 0 || (r = chmod(lab->ca_public, 0644) < 0 ? -errno : 0) < 0))
+		r = sl_err(err, -r, "%s: %s", lab->ca_public, strerror(-r));
 	bool has_db = false;
 	for (int i = 0; i < t->n_nodes; i++)
 		has_db |= topo_has_role(&t->nodes[i], ROLE_DB);

@@ -43,7 +43,9 @@ static void card(json_t *i)
 	}
 	printf("    users: %lld of %lld requests failed, longest gap between answers %.0f ms", failed, ok + failed,
 	       json_real_value(json_object_get(u, "longest_gap_ms")));
-	if (json_is_number(json_object_get(u, "recovered_ms")))
+	if (json_is_true(json_object_get(u, "still_failing")))
+		printf(", %s", json_is_true(json_object_get(i, "open")) ? "still failing" : "still failing when the card closed");
+	else if (json_is_number(json_object_get(u, "recovered_ms")))
 		printf(", answered again after the last failure at +%.0f ms", json_number_value(json_object_get(u, "recovered_ms")));
 	printf("\n");
 }

@@ -83,6 +83,21 @@ static char *journal_path(const char *lesson)
 }
 
 /* Load and lint a lesson and its topology; print what is wrong. */
+/* What the lesson's first acting step acts on: the node or link of its
+ * first solve line (fail NODE …, fail partition A B, heal NODE), or NULL. */
+static const char *first_target(const struct lesson *l)
+{
+	for (int i = 0; i < l->n_steps; i++) {
+		const struct words *w = l->steps[i].n_solve ? &l->steps[i].solve[0] : NULL;
+		if (!w || w->argc < 2 || strcmp(w->argv[1], "--all") == 0)
+			continue;
+		if (strcmp(w->argv[1], "partition") == 0)
+			return w->argc >= 3 ? w->argv[2] : NULL;
+		return w->argv[1];
+	}
+	return NULL;
+}
+
 static struct lesson *load(const char *name, struct topo **topo)
 {
 	_cleanup_free_ char *path = lesson_resolve(name);
@@ -312,7 +327,7 @@ int cmd_lesson(int argc, char **argv)
 		else if (st && how == RUN_TUI) {
 			/* The TUI runs the lesson as its child, in --feed. */
 			struct tui_options tui = { .lab = picked, .lesson = l->path, .lesson_title = l->title,
-						   .lesson_steps = l->n_steps, .slack = slack };
+						   .lesson_steps = l->n_steps, .lesson_node = first_target(l), .slack = slack };
 			r = tui_main(&tui) == 0 ? EXIT_OK : EXIT_FAIL;
 		} else if (st) {
 			_cleanup_free_ char *journal = journal_path(l->name);

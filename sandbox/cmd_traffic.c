@@ -10,14 +10,17 @@
 static void help(FILE *out)
 {
 	fprintf(out, "usage: stacklab traffic [--lab NAME]                      show how the traffic fares\n"
-		     "       stacklab traffic [--lab NAME] start [--rate N] [--path P] [--seconds S]\n"
-		     "       stacklab traffic [--lab NAME] stop\n\n"
+		     "       stacklab traffic [--lab NAME] start [--rate N] [--path P] [--seconds S] [--lease L]\n"
+		     "       stacklab traffic [--lab NAME] stop\n"
+		     "       stacklab traffic [--lab NAME] renew\n\n"
 		     "A steady stream of HTTPS requests from the client node to www.DOMAIN,\n"
 		     "resolved through the lab's DNS, each on a fresh connection; every result\n"
 		     "is an event (stacklab events --filter traffic).\n\n"
 		     "  -r, --rate N      requests a second, 1 to 1000 (default 10)\n"
 		     "      --path P      the path to ask for (default /)\n"
 		     "  -s, --seconds S   stop by itself after S seconds (default 600, at most 3600)\n"
+		     "      --lease L     and sooner, unless renewed (stacklab traffic renew) within L\n"
+		     "                    seconds: traffic that lasts as long as what keeps it (a lesson)\n"
 		     "  -j, --json        the answer as JSON\n"
 		     "  -l, --lab NAME    the lab (default: the only lab that is up)\n"
 		     "  -h, --help        show this help\n");
@@ -31,6 +34,8 @@ static void print_summary(json_t *s)
 		return;
 	}
 	printf("traffic %s", running ? "running" : "stopped");
+	if (!running && json_string_value(json_object_get(s, "why")))
+		printf(" (%s)", json_string_value(json_object_get(s, "why")));
 	if (running)
 		printf(": %lld requests/s to %s", json_integer_value(json_object_get(s, "rate")),
 		       json_string_value(json_object_get(s, "path")));
@@ -70,30 +75,32 @@ int cmd_traffic(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'r' },
 		{ "path", required_argument, NULL, 'p' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "lease", required_argument, NULL, 'L' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *given = NULL, *path = "/";
-	long rate = 10, seconds = 600;
+	long rate = 10, seconds = 600, lease = 0;
 	bool json = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:r:s:jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:r:s:L:jh", opts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'l': given = optarg; break;
 		case 'p': path = optarg; break;
 		case 'j': json = true; break;
 		case 'r':
-		case 's': {
+		case 's':
+		case 'L': {
 			long v = strtol(optarg, &end, 10);
 			if (*end || end == optarg) {
 				fprintf(stderr, "stacklab traffic: --%s takes a whole number, not '%s'\n",
-					c == 'r' ? "rate" : "seconds", optarg);
+					c == 'r' ? "rate" : c == 's' ? "seconds" : "lease", optarg);
 				return EXIT_USAGE;
 			}
-			*(c == 'r' ? &rate : &seconds) = v;
+			*(c == 'r' ? &rate : c == 's' ? &seconds : &lease) = v;
 			break;
 		}
 		case 'h': help(stdout); return EXIT_OK;
@@ -101,16 +108,17 @@ int cmd_traffic(int argc, char **argv)
 		}
 	}
 	const char *action = optind < argc ? argv[optind++] : "status";
-	if (optind < argc || (strcmp(action, "start") && strcmp(action, "stop") && strcmp(action, "status"))) {
-		fprintf(stderr, "stacklab traffic: expected start, stop or nothing, not '%s'\n",
+	if (optind < argc ||
+	    (strcmp(action, "start") && strcmp(action, "stop") && strcmp(action, "renew") && strcmp(action, "status"))) {
+		fprintf(stderr, "stacklab traffic: expected start, stop, renew or nothing, not '%s'\n",
 			optind < argc ? argv[optind] : action);
 		return EXIT_USAGE;
 	}
 	_cleanup_free_ char *lab = cli_pick_lab("traffic", given);
 	if (!lab)
 		return EXIT_FAIL;
-	json_t *req = json_pack("{s:s, s:s, s:I, s:s, s:I}", "cmd", "traffic", "action", action, "rate",
-				(json_int_t)rate, "path", path, "seconds", (json_int_t)seconds);
+	json_t *req = json_pack("{s:s, s:s, s:I, s:s, s:I, s:I}", "cmd", "traffic", "action", action, "rate",
+				(json_int_t)rate, "path", path, "seconds", (json_int_t)seconds, "lease", (json_int_t)lease);
 	json_t *reply = cli_request("traffic", lab, req);
 	json_decref(req);
 	if (!reply)
@@ -119,10 +127,16 @@ int cmd_traffic(int argc, char **argv)
 		json_object_del(reply, "ok");
 		json_dumpf(reply, stdout, CTL_JSON_PRETTY);
 		putchar('\n');
-	} else if (strcmp(action, "start") == 0)
-		printf("traffic started: %lld requests/s from %s to %s for at most %lld s\n",
+	} else if (strcmp(action, "start") == 0) {
+		printf("traffic started: %lld requests/s from %s to %s for at most %lld s",
 		       json_integer_value(json_object_get(reply, "rate")), json_string_value(json_object_get(reply, "node")),
 		       json_string_value(json_object_get(reply, "url")), json_integer_value(json_object_get(reply, "seconds")));
+		if (json_integer_value(json_object_get(reply, "lease")) > 0)
+			printf(", and %lld s after its last renewal (stacklab traffic renew)",
+			       json_integer_value(json_object_get(reply, "lease")));
+		putchar('\n');
+	} else if (strcmp(action, "renew") == 0)
+		printf("traffic renewed: it goes on %lld s more, unless renewed again\n", json_integer_value(json_object_get(reply, "lease")));
 	else
 		print_summary(reply);
 	json_decref(reply);

@@ -644,6 +644,7 @@ static void links_tick(struct lab *lab, void *ctx)
 	if (read(lab->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
 		return;
 	lab_incidents_tick(lab);
+	lab_traffic_tick(lab);
 	requests_tick(lab);
 	publish_tick(lab);
 	if (!followed(lab, "links", NULL))
@@ -764,7 +765,7 @@ json_t *lab_status(struct lab *lab)
 	json_t *st = json_pack("{s:b, s:s, s:s, s:s, s:s, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:{s:b}, s:b, s:o}", "ok", 1, "lab",
 			 lab->name, "topology", t->name, "title", t->title, "domain", t->domain, "pid", (int)getpid(),
 			 "started", (json_int_t)lab->started, "networks", nets, "nodes", nodes, "vips", vips, "links",
-			 links_json(lab), "faults", faults, "publish", publish_json(lab), "ca", lab->ca_pem, "kernel",
+			 links_json(lab), "faults", faults, "publish", publish_json(lab), "ca", lab->ca_public, "kernel",
 			 "netem", lab->has_netem, "https", strcmp(t->https, "yes") == 0, "www", www_text(t));
 	json_t *zone = zone_json(lab);
 	if (zone)

@@ -32,14 +32,25 @@ static struct lab_incident *current(struct lab *lab)
 	return i->open ? i : NULL;
 }
 
+/* Still failing: nothing answered since its last failure. The gap so far
+ * is then an outage still going on (to now, or to the card's close), and
+ * an outage is one gap even when a heal's card opens in the middle of it. */
+static bool still_failing(const struct lab_incident *i)
+{
+	return i->failed && i->last_fail > i->last_ok;
+}
+
 json_t *lab_incident_json(const struct lab_incident *i)
 {
+	double gap = i->longest_gap_ms;
+	if (still_failing(i))
+		gap = fmax(gap, ((i->open ? now_s() : i->last_fail) - i->last_ok) * 1000);
 	json_t *followed = json_array();
 	for (int k = 0; k < i->n_followed; k++)
 		json_array_append_new(followed, json_pack("{s:f, s:s}", "ms", round(i->followed[k].ms * 10) / 10, "what",
 							  i->followed[k].what));
-	json_t *users = json_pack("{s:I, s:I, s:f}", "ok", (json_int_t)i->ok, "failed", (json_int_t)i->failed,
-				  "longest_gap_ms", round(i->longest_gap_ms));
+	json_t *users = json_pack("{s:I, s:I, s:f, s:b}", "ok", (json_int_t)i->ok, "failed", (json_int_t)i->failed,
+				  "longest_gap_ms", round(gap), "still_failing", still_failing(i));
 	json_object_set_new(users, "recovered_ms", i->recovered_ms >= 0 ? json_real(round(i->recovered_ms)) : json_null());
 	return json_pack("{s:i, s:f, s:s, s:b, s:o, s:o}", "id", i->id, "at", i->at, "what", i->what, "open", i->open,
 			 "followed", followed, "users", users);
@@ -75,17 +86,26 @@ static void follow(struct lab *lab, struct lab_incident *i, double t, const char
 	tell(lab, i);
 }
 
+/* Where a card's gaps start: users' last answer, while traffic runs (an
+ * outage that began before the card is counted whole); else its opening. */
+#define TRAFFIC_RUNS_S 2.0 /* traffic counts as running when its last request is this recent */
+static double gaps_from(const struct lab *lab, double t)
+{
+	return lab->traffic_last_ok > 0 && t - lab->traffic_last_seen < TRAFFIC_RUNS_S ? lab->traffic_last_ok : t;
+}
+
 static struct lab_incident *open_card(struct lab *lab, double t)
 {
 	struct lab_incident *i = &lab->incidents[lab->n_incidents % INCIDENTS_MAX];
-	*i = (struct lab_incident){ .id = ++lab->n_incidents, .at = t, .open = true, .recovered_ms = -1, .last_ok = t };
+	*i = (struct lab_incident){ .id = ++lab->n_incidents, .at = t, .open = true, .recovered_ms = -1,
+				    .last_ok = gaps_from(lab, t) };
 	return i;
 }
 
 void lab_incident_begin(struct lab *lab)
 {
 	double t = now_s();
-	lab->incident_next = (struct lab_incident){ .at = t, .recovered_ms = -1, .last_ok = t };
+	lab->incident_next = (struct lab_incident){ .at = t, .recovered_ms = -1, .last_ok = gaps_from(lab, t) };
 	lab->incident_pending = true;
 	lab->incident_acted = false;
 }
@@ -138,6 +158,11 @@ void lab_incident_note(struct lab *lab, json_t *ev, double t)
 		return;
 	}
 	struct lab_incident *to = lab->incident_pending && !lab->incident_acted ? &lab->incident_next : i;
+	if (strcmp(kind, "traffic") == 0) { /* the lab's own memory of users, card or not */
+		lab->traffic_last_seen = t;
+		if (strcmp(str(ev, "result"), "ok") == 0)
+			lab->traffic_last_ok = t;
+	}
 	if (strcmp(kind, "traffic") == 0 && !i)
 		return;
 	if (strcmp(kind, "traffic") == 0) {

@@ -116,7 +116,7 @@ struct lab_incident {
 	int n_followed;
 	long ok, failed;               /* users' requests since `at` */
 	double last_ok, last_fail, recovered_at;
-	double longest_gap_ms;         /* between two answered requests */
+	double longest_gap_ms;         /* between two answered requests: an outage's length */
 	double recovered_ms;           /* the first answer after the last failure; -1: none failed */
 	bool open;
 };
@@ -128,6 +128,9 @@ struct lab_traffic {
 	int fd;                        /* its results, one JSON object a line */
 	struct ctl_reader *rd;
 	int rate, seconds;
+	int lease_s;                   /* >0: it stops unless renewed within this (a lesson keeps it alive) */
+	uint64_t lease_until_ms;
+	char why[96];                  /* why it last stopped */
 	char path[128];
 	uint64_t started_ms;
 	unsigned long long total, by_kind[TK_COUNT];
@@ -212,6 +215,7 @@ struct lab {
 	bool serving;                  /* started: past `up` */
 	const struct timing *timing;
 	char ca_pem[PATH_MAX], site_pem[PATH_MAX], db_datadir[PATH_MAX];
+	char ca_public[PATH_MAX];      /* a copy of the CA's certificate anyone may read (the lab's directory, 0644) */
 	struct lab_link links[LINKS_MAX];
 	int n_links;
 	uint64_t links_sampled_ms;
@@ -224,6 +228,8 @@ struct lab {
 	bool incident_pending;         /* a fail or heal request is acting: */
 	bool incident_acted;           /* its card is in incidents now, or */
 	struct lab_incident incident_next;   /* it is still here */
+	double traffic_last_ok;        /* users' last answered request (s since the epoch), 0: none yet */
+	double traffic_last_seen;      /* their last request, answered or not: is traffic running? */
 	int switch_ns;                 /* the daemon's own network namespace */
 	bool has_netem;                /* the kernel has the netem qdisc (delay, loss) */
 	bool memory_bounded;           /* its nodes' memory is bounded (a cgroup of the lab's has the memory controller) */
@@ -325,6 +331,8 @@ const char *lab_balance(const struct lab *lab, const struct topo_node *n);
 json_t *traffic_request(struct lab *lab, json_t *req);
 /* Stop the generator if it runs (its waiter killed and reaped), with an event. */
 void lab_traffic_stop(struct lab *lab);
+/* Once a tick: traffic whose lease ran out stops. */
+void lab_traffic_tick(struct lab *lab);
 /* Rate, results by kind and latencies of the last 10 s, for status. */
 json_t *lab_traffic_summary(struct lab *lab);
 

@@ -24,7 +24,11 @@
 #include "cli.h"
 #include "inifile.h"
 #include "ctl.h"
+#include "traffic.h"
 #include "util.h"
+
+/* Traffic a lesson starts stops this long after the runner last renewed it. */
+#define LESSON_TRAFFIC_LEASE_S 30
 
 #define RING 8192
 #define POLL_CMD_MS 200
@@ -64,11 +68,30 @@ struct run {
 	int n_values;
 	int n_tap, n_failed;
 	FILE *journal;            /* JSON lines: events used, verdicts, measures */
-	double faults[16];        /* when the last faults and heals happened */
+	struct fault_seen {
+		double t;
+		char action[8], node[32], what[64], link[40], other[32];
+	} faults[16];             /* the last faults and heals, a ring */
 	int n_faults;
+	int n_told;               /* faults up to here were looked at against the step */
+	bool paused;              /* p: the lesson's clocks stand still */
 	char inbuf[256];          /* the student's keys, not yet a whole line */
 	size_t n_in;
 	bool in_done;             /* input ended: go on without asking */
+	bool traffic_leased;      /* the lesson started traffic, and keeps it alive */
+	double traffic_renewed;   /* when it last renewed it */
+	char traffic_why[96];     /* why the lesson's traffic stopped, "" while it runs */
+	bool cleaning;            /* in the cleanup: a stop is the lesson's own */
+	const struct words *traffic_start; /* the lesson's traffic start line */
+	/* Measures of later steps ("from @healed until …"), watched from
+	 * their mark on: a teacher who talks before the next step does not
+	 * lengthen them. at: when it first held; NAN while it has not. */
+	struct ahead {
+		const struct measure *m;
+		double from, at, probed;
+	} ahead[LESSON_STEPS_MAX];
+	int n_ahead;
+	bool looking;             /* probing them now (a probe never pumps, but be sure) */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -135,7 +158,8 @@ static void emit(struct run *r, const char *kind, bool good, const char *text, c
 		else if (strcmp(kind, "step") == 0)
 			fprintf(out, "\n== %s\n", text);
 		else if (strcmp(kind, "ask") == 0)
-			fprintf(out, "→ %s\n  (the lesson waits for it to happen; Enter does it for you, ? and Enter shows a hint)\n", text);
+			fprintf(out, "→ %s\n  (the lesson waits for it to happen; Enter does it for you, ? and Enter shows a hint,\n"
+				     "   r and Enter undoes a wrong fault to try again, p and Enter pauses its clocks)\n", text);
 		else if (strcmp(kind, "waiting") == 0)
 			fprintf(out, "    waiting for: %s — now %s\n", text, extra);
 		else if (strcmp(kind, "hint") == 0)
@@ -181,9 +205,56 @@ static void tell(struct run *r, const char *kind, const char *fmt, ...)
 	emit(r, kind, true, text, NULL);
 }
 
+/* What the lesson itself ran and saw: shown (in the pane, in the text)
+ * and kept in the journal. */
+#define EVIDENCE_LINES 8
+static void evidence(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void evidence(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char text[1024];
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	utf8_trim(text);
+	emit(r, "evidence", true, text, NULL);
+	journal(r, json_pack("{s:s, s:s}", "kind", "evidence", "text", text));
+}
+
+/* A trace the lesson ran: each hop in words, and in the TUI its stepper
+ * (the pane hands the whole trace over). */
+static void show_trace(struct run *r, json_t *t)
+{
+	if (r->opt->mode == LESSON_FEED) {
+		json_t *j = json_pack("{s:s, s:s, s:O}", "kind", "trace", "text", "the lesson's trace", "trace", t);
+		char *line = json_dumps(j, JSON_COMPACT);
+		if (line)
+			fprintf(r->opt->out, "%s\n", line);
+		free(line);
+		json_decref(j);
+		fflush(r->opt->out);
+	}
+	size_t i;
+	json_t *h;
+	evidence(r, "trace of %s: %s", json_string_value(json_object_get(t, "url")) ?: "the request",
+		 json_string_value(json_object_get(t, "rid")) ?: "");
+	json_array_foreach(json_object_get(t, "hops"), i, h) {
+		char line[256];
+		snprintf(line, sizeof(line), "%s", json_string_value(json_object_get(h, "line")) ?: "");
+		text_clean(line);
+		json_t *ms = json_object_get(h, "ms");
+		if (json_is_number(ms))
+			evidence(r, "  %2zu %-9s %-10s +%6.1f ms  %.100s", i + 1, json_string_value(json_object_get(h, "hop")) ?: "?",
+				 json_string_value(json_object_get(h, "node")) ?: "?", json_number_value(ms), line);
+		else
+			evidence(r, "  %2zu %-9s %-10s            %.100s", i + 1, json_string_value(json_object_get(h, "hop")) ?: "?",
+				 json_string_value(json_object_get(h, "node")) ?: "?", line);
+	}
+}
+
 /* --- the student's keys (TEXT: lines on a terminal; FEED: words from the TUI) --- */
 
-enum in_key { IN_NONE, IN_ENTER, IN_NEXT, IN_HINT, IN_SKIP };
+enum in_key { IN_NONE, IN_ENTER, IN_NEXT, IN_HINT, IN_SKIP, IN_RETRY, IN_PAUSE };
 
 /* The student's next key, if one comes within timeout_ms. Once input ends
  * (a transcript, a closed pipe) the lesson goes on by itself. */
@@ -226,6 +297,10 @@ static enum in_key key_in(struct run *r, int timeout_ms)
 		return IN_HINT;
 	if (strcmp(word, "skip") == 0 || strcmp(word, ">") == 0)
 		return IN_SKIP;
+	if (strcmp(word, "retry") == 0 || strcmp(word, "r") == 0)
+		return IN_RETRY;
+	if (strcmp(word, "pause") == 0 || strcmp(word, "p") == 0)
+		return IN_PAUSE;
 	return IN_NONE;
 }
 
@@ -240,10 +315,45 @@ static int stacklab(struct run *r, char *const words[], int n, char *out, size_t
 	args[k++] = words[0];
 	args[k++] = "--lab";
 	args[k++] = (char *)r->opt->lab;
-	for (int i = 1; i < n && k < (int)ARRAY_SIZE(args) - 1; i++)
+	for (int i = 1; i < n && k < (int)ARRAY_SIZE(args) - 5; i++)
 		args[k++] = words[i];
+	/* Traffic a lesson starts lasts as long as the lesson, however long
+	 * the teacher talks: the runner renews its lease while it runs, and
+	 * it stops by itself LESSON_TRAFFIC_LEASE_S after the runner is gone
+	 * (later options win over the lesson's --seconds). */
+	bool traffic = n >= 2 && strcmp(words[0], "traffic") == 0 && strcmp(words[1], "start") == 0;
+	if (n >= 2 && strcmp(words[0], "traffic") == 0 && strcmp(words[1], "stop") == 0)
+		r->traffic_leased = false; /* the lesson's own stop: nothing to tell */
+	if (traffic) {
+		static char lease[16], seconds[16];
+		snprintf(lease, sizeof(lease), "%d", LESSON_TRAFFIC_LEASE_S);
+		snprintf(seconds, sizeof(seconds), "%d", TRAFFIC_SECONDS_MAX);
+		args[k++] = "--seconds";
+		args[k++] = seconds;
+		args[k++] = "--lease";
+		args[k++] = lease;
+	}
 	args[k] = NULL;
-	return cli_run_self(args, out, size);
+	int code = cli_run_self(args, out, size);
+	if (traffic && code == 0) {
+		r->traffic_leased = true;
+		r->traffic_renewed = now_s();
+		r->traffic_why[0] = '\0';
+	}
+	return code;
+}
+
+/* While the lesson's traffic runs: renew its lease now and then. */
+static void renew_traffic(struct run *r)
+{
+	if (!r->traffic_leased || now_s() - r->traffic_renewed < LESSON_TRAFFIC_LEASE_S / 3.0)
+		return;
+	r->traffic_renewed = now_s();
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "traffic", "action", "renew"), *reply = NULL;
+	if (ctl_call(r->opt->lab, req, &reply) == 0 && !json_is_true(json_object_get(reply, "ok")))
+		r->traffic_leased = false; /* it stopped: the traffic-state event says why */
+	json_decref(req);
+	json_decref(reply);
 }
 
 /* A lesson's `do` or `solve` line; false (after saying why) if it failed.
@@ -253,6 +363,8 @@ static bool run_words(struct run *r, const struct words *w, bool cleanup)
 {
 	char out[4096];
 	int code = stacklab(r, w->argv, w->argc, out, sizeof(out));
+	if (code == 0 && r->traffic_leased && strcmp(w->argv[0], "traffic") == 0)
+		r->traffic_start = w; /* what a retry starts again */
 	if (code == 0)
 		return true;
 	if (cleanup) {
@@ -305,8 +417,12 @@ static void remember(struct run *r, json_t *ev, double t)
 
 /* Take in the events that are there within timeout_ms. Returns 1 if the
  * lab's state changed, 0 if not, -errno if the lab went away. */
+static void look_ahead(struct run *r);
+
 static int pump(struct run *r, int timeout_ms)
 {
+	renew_traffic(r);
+	look_ahead(r);
 	struct pollfd p = { r->fd, POLLIN, 0 };
 	if (poll(&p, 1, timeout_ms) <= 0)
 		return 0;
@@ -330,8 +446,25 @@ static int pump(struct run *r, int timeout_ms)
 		if (kind && strcmp(kind, "log") != 0 && strcmp(kind, "links") != 0)
 			journal(r, json_pack("{s:s, s:O}", "kind", "event", "event", ev));
 		double t = json_real_value(json_object_get(ev, "time"));
-		if (kind && strcmp(kind, "fault") == 0)
-			r->faults[r->n_faults++ % ARRAY_SIZE(r->faults)] = t;
+		if (kind && strcmp(kind, "fault") == 0) {
+			struct fault_seen *f = &r->faults[r->n_faults++ % ARRAY_SIZE(r->faults)];
+			*f = (struct fault_seen){ .t = t };
+			snprintf(f->action, sizeof(f->action), "%s", json_string_value(json_object_get(ev, "action")) ?: "");
+			snprintf(f->node, sizeof(f->node), "%s", json_string_value(json_object_get(ev, "node")) ?: "");
+			snprintf(f->what, sizeof(f->what), "%s", json_string_value(json_object_get(ev, "what")) ?: "");
+			snprintf(f->link, sizeof(f->link), "%s", json_string_value(json_object_get(ev, "link")) ?: "");
+			snprintf(f->other, sizeof(f->other), "%s", json_string_value(json_object_get(ev, "other")) ?: "");
+			text_clean(f->what);
+		}
+		if (kind && strcmp(kind, "traffic-state") == 0 && strcmp(json_string_value(json_object_get(ev, "state")) ?: "", "stopped") == 0 &&
+		    r->traffic_leased && !r->cleaning) {
+			/* Said at once: a wait on traffic would otherwise only
+			 * see "0 of 0" run out. */
+			r->traffic_leased = false;
+			snprintf(r->traffic_why, sizeof(r->traffic_why), "%s", json_string_value(json_object_get(ev, "why")) ?: "stopped");
+			text_clean(r->traffic_why);
+			tell(r, "note", "the lesson's traffic stopped (%s): what needs traffic now waits for none", r->traffic_why);
+		}
 		if (kind && (strcmp(kind, "traffic") == 0 || strcmp(kind, "log") == 0))
 			remember(r, ev, t);
 		else if (kind && strcmp(kind, "links") != 0 && (e = refresh_status(r, t)) == 0)
@@ -346,7 +479,7 @@ static int subscribe(struct run *r)
 	r->fd = ctl_connect(r->opt->lab);
 	if (r->fd < 0)
 		return r->fd;
-	json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", "vip,vrrp,backend,node,daemon,fault,traffic,log,replication,set,qps");
+	json_t *req = json_pack("{s:s, s:s}", "cmd", "subscribe", "filter", "vip,vrrp,backend,node,daemon,fault,traffic,traffic-state,log,replication,set,qps");
 	int e = ctl_send(r->fd, req);
 	json_decref(req);
 	char *line = NULL;
@@ -505,6 +638,8 @@ static bool command_holds(struct run *r, const struct pred *p, char *now, size_t
 			if (k < p->n_list && node && strcmp(node, p->list[k]) == 0)
 				k++;
 		}
+		if (k == p->n_list)
+			show_trace(r, t);
 		json_decref(t);
 		return k == p->n_list;
 	}
@@ -528,7 +663,18 @@ static bool command_holds(struct run *r, const struct pred *p, char *now, size_t
 		stacklab(r, w, 6, out, sizeof(out));
 		snprintf(now, size, "%.*s", (int)strcspn(out, "\n"), out);
 		text_clean(now); /* what a node's command printed */
-		return regex_finds(p->regex, out);
+		bool found = regex_finds(p->regex, out);
+		if (found) {
+			/* What the lesson ran, and what it printed: the
+			 * evidence, on screen and in the journal. */
+			evidence(r, "%s$ %s", p->a, p->command);
+			int lines = 0;
+			for (char *l = strtok(out, "\n"); l && lines < EVIDENCE_LINES; l = strtok(NULL, "\n"), lines++) {
+				text_clean(l);
+				evidence(r, "  %s", l);
+			}
+		}
+		return found;
 	}
 	default:
 		return false;
@@ -570,8 +716,12 @@ static bool holds(struct run *r, const struct pred *p, double since, char *now, 
 			return strcmp(p->b, ">=") == 0 ? v >= p->ms : v <= p->ms;
 		}
 		size_t all = count(r, NULL, t - p->over_s, t), some = count(r, p->want, t - p->over_s, t);
+		if (all == 0 && r->traffic_why[0])
+			return snprintf(now, size, "no traffic: it stopped (%s)", r->traffic_why), false;
+		if (all == 0)
+			return snprintf(now, size, "no traffic in the last %g s", p->over_s), false;
 		snprintf(now, size, "%zu of %zu in the last %g s", some, all, p->over_s);
-		return all > 0 && 100.0 * (double)some / (double)all >= p->percent;
+		return 100.0 * (double)some / (double)all >= p->percent;
 	}
 	case PRED_SHARE: {
 		double t = now_s();
@@ -632,13 +782,118 @@ static bool stateful(const struct pred *p)
  * for and what it sees now, and the step's hint after its delay or when
  * asked; with `skipped`, a skip (Enter in text) returns early with it set. */
 /* When the first fault or heal since `since` happened, or 0. */
-static double first_fault(const struct run *r, double since)
+/* Is `w` one of the words of `text` ("stop nginx" holds "stop")? */
+static bool has_word(const char *text, const char *w)
+{
+	size_t n = strlen(w);
+	for (const char *p = text; (p = strstr(p, w)); p += n)
+		if ((p == text || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+			return true;
+	return false;
+}
+
+/* Is fault f what the solve line asks ("fail lb1 crash", "fail partition
+ * lb1 lb2", "fail lb1-eth0 down", "heal --all", "heal lb1")? */
+static bool fault_is(const struct fault_seen *f, const struct words *w)
+{
+	if (w->argc < 2 || strcmp(f->action, w->argv[0]) != 0)
+		return false;
+	if (strcmp(w->argv[0], "heal") == 0)
+		return strcmp(w->argv[1], "--all") == 0 || strcmp(w->argv[1], f->node) == 0 || strcmp(w->argv[1], f->link) == 0;
+	if (strcmp(w->argv[1], "partition") == 0)
+		return w->argc >= 4 && has_word(f->what, "partition") &&
+		       ((strcmp(w->argv[2], f->node) == 0 && strcmp(w->argv[3], f->other) == 0) ||
+			(strcmp(w->argv[3], f->node) == 0 && strcmp(w->argv[2], f->other) == 0));
+	if (strcmp(w->argv[1], f->node) != 0 && strcmp(w->argv[1], f->link) != 0)
+		return false;
+	for (int k = 2; k < w->argc; k++) /* crash, stop nginx, down, rate 512 */
+		if (!has_word(f->what, w->argv[k]))
+			return false;
+	return true;
+}
+
+/* Does fault f do what step s asks? A step that names no way to do it
+ * takes anything. */
+static bool fault_asked(const struct step *s, const struct fault_seen *f)
+{
+	if (!s || s->n_solve == 0)
+		return true;
+	for (int k = 0; k < s->n_solve; k++)
+		if (fault_is(f, &s->solve[k]))
+			return true;
+	return false;
+}
+
+/* The first fault or heal since `since` that does what step s asks. */
+static double first_fault(const struct run *r, const struct step *s, double since)
 {
 	double at = 0;
-	for (int k = 0; k < (int)ARRAY_SIZE(r->faults) && k < r->n_faults; k++)
-		if (r->faults[k] >= since && (!at || r->faults[k] < at))
-			at = r->faults[k];
+	for (int k = 0; k < (int)ARRAY_SIZE(r->faults) && k < r->n_faults; k++) {
+		const struct fault_seen *f = &r->faults[k];
+		if (f->t >= since && (!at || f->t < at) && fault_asked(s, f))
+			at = f->t;
+	}
 	return at;
+}
+
+/* A student did something the step does not ask (crashed the client, not
+ * lb1; froze it, not crashed it): say what, and what is asked, once. */
+static void tell_wrong(struct run *r, const struct step *s, double since)
+{
+	for (; r->n_told < r->n_faults; r->n_told++) {
+		const struct fault_seen *f = &r->faults[r->n_told % ARRAY_SIZE(r->faults)];
+		if (f->t < since || fault_asked(s, f) || r->n_faults - r->n_told > (int)ARRAY_SIZE(r->faults))
+			continue;
+		tell(r, "note", "that was %s %s: %s%s%s, not what this step asks (%s); %s undoes it and lets you try again",
+		     f->action, f->node, f->what, f->link[0] ? " on " : "", f->link, s->solve[0].text,
+		     r->opt->mode == LESSON_FEED ? "u" : "r");
+	}
+}
+
+/* r: undo what the student did since `since` that the step does not ask
+ * (heal those nodes and links), and start the step's wait again. */
+static void retry(struct run *r, const struct step *s, double since)
+{
+	char done[ARRAY_SIZE(r->faults)][40];
+	int n_done = 0;
+	for (int k = 0; k < (int)ARRAY_SIZE(r->faults) && k < r->n_faults; k++) {
+		const struct fault_seen *f = &r->faults[k];
+		if (f->t < since || fault_asked(s, f) || strcmp(f->action, "fail") != 0)
+			continue;
+		const char *target = f->link[0] ? f->link : f->node;
+		bool again = false;
+		for (int d = 0; d < n_done; d++)
+			again |= strcmp(done[d], target) == 0;
+		if (again)
+			continue;
+		snprintf(done[n_done++], sizeof(done[0]), "%s", target);
+		char *words[] = { "heal", (char *)target };
+		char out[1024];
+		int code = stacklab(r, words, 2, out, sizeof(out));
+		tell(r, "note", "undone: heal %s%s%.*s", target, code ? ": " : "", code ? (int)strcspn(out, "\n") : 0, out);
+	}
+	/* The wrong node may have been the client, and the lesson's traffic
+	 * with it: once the nodes healed are up again, it starts again. */
+	if (r->traffic_why[0] && r->traffic_start) {
+		for (double until = now_s() + 20; now_s() < until && !interrupted;) {
+			bool all_up = true;
+			size_t i;
+			json_t *n;
+			json_array_foreach(json_object_get(r->status, "nodes"), i, n) {
+				const char *state = json_string_value(json_object_get(n, "state"));
+				for (int d = 0; d < n_done; d++)
+					if (strcmp(json_string_value(json_object_get(n, "name")) ?: "", done[d]) == 0)
+						all_up &= state && strcmp(state, "up") == 0;
+			}
+			if (all_up)
+				break;
+			if (pump(r, 100) < 0)
+				break;
+		}
+		if (run_words(r, r->traffic_start, false))
+			tell(r, "note", "the lesson's traffic runs again");
+	}
+	tell(r, "note", "try the step again: %s", s->ask ? s->ask : s->solve[0].text);
 }
 
 static bool wait_for(struct run *r, const struct pred *p, double since, double within, double *at, char *now,
@@ -646,24 +901,40 @@ static bool wait_for(struct run *r, const struct pred *p, double since, double w
 {
 	double deadline = now_s() + within * r->opt->slack;
 	/* A step that asks a student to act waits for the student: its time
-	 * limit starts when they break or heal something. */
+	 * limit starts when they do what it asks (another fault is told, and
+	 * r undoes it); p stops its clocks. */
 	bool student = hinted && hinted->ask && r->opt->mode != LESSON_CHECK && skipped;
-	bool hint_shown = false;
-	double shown = 0;
+	bool hint_shown = false, told_other_way = false;
+	double shown = 0, paused_at = 0, paused = 0; /* paused: the seconds the clocks stood still */
 	char last[256] = "";
+	if (student)
+		r->n_told = r->n_faults; /* what came before the step is not the student's answer */
 	for (;;) {
-		if (holds(r, p, since, now, size)) {
-			/* The event it held after; not before we started looking. */
-			if (at)
-				*at = fmax(stateful(p) ? r->status_time : now_s(), since);
-			return true;
-		}
 		double t = now_s();
+		double acted = student ? first_fault(r, hinted, since) : 0;
+		if (holds(r, p, since, now, size)) {
+			/* What the lab shows, reached another way than the step
+			 * asks (frozen, not crashed), is not the answer. */
+			if (!student || acted || hinted->n_solve == 0) {
+				/* The event it held after; not before we started looking. */
+				if (at)
+					*at = fmax(stateful(p) ? r->status_time : now_s(), since);
+				return true;
+			}
+			if (!told_other_way)
+				tell(r, "note", "the lab shows it, but not by what this step asks: %s undoes what you did",
+				     r->opt->mode == LESSON_FEED ? "u" : "r");
+			told_other_way = true;
+		}
 		if (student) {
-			double acted = first_fault(r, since);
+			tell_wrong(r, hinted, since);
 			deadline = acted ? acted + within * r->opt->slack : INFINITY;
 		}
-		if (t > deadline || interrupted)
+		if (r->paused) { /* the clocks stand still: the time paused is given back */
+			paused += t - paused_at;
+			paused_at = t;
+		}
+		if (t > deadline + paused || interrupted)
 			return false;
 		if (r->opt->mode != LESSON_CHECK) {
 			/* What it sees now: for the TUI as it changes, in text
@@ -675,7 +946,8 @@ static bool wait_for(struct run *r, const struct pred *p, double since, double w
 				snprintf(last, sizeof(last), "%s", now);
 			}
 			enum in_key k = key_in(r, 0);
-			if (hinted && hinted->hint && !hint_shown && (t - since >= hinted->hint_after_s || k == IN_HINT)) {
+			if (hinted && hinted->hint && !hint_shown &&
+			    (t - since - paused >= hinted->hint_after_s || k == IN_HINT)) {
 				tell(r, "hint", "%s", hinted->hint);
 				hint_shown = true;
 			} else if (k == IN_HINT) {
@@ -687,6 +959,21 @@ static bool wait_for(struct run *r, const struct pred *p, double since, double w
 			}
 			if (k == IN_SKIP || k == IN_NEXT)
 				tell(r, "note", "the lesson waits for %s (nothing to skip: it happens by itself)", p->text);
+			if (k == IN_PAUSE) {
+				r->paused = !r->paused;
+				paused_at = t;
+				tell(r, "note", r->paused ? "paused: the lesson's clocks stand still (%s again: go on)"
+							  : "going on: the clocks run again", r->opt->mode == LESSON_FEED ? "P" : "p");
+			}
+			if (k == IN_RETRY && student) {
+				retry(r, hinted, since);
+				since = now_s();
+				paused = 0;
+				r->n_told = r->n_faults;
+				hint_shown = told_other_way = false;
+			} else if (k == IN_RETRY) {
+				tell(r, "note", "nothing to retry: this step waits for the lab, not for you");
+			}
 		}
 		int e = pump(r, stateful(p) || p->kind == PRED_TRAFFIC || p->kind == PRED_SHARE || p->kind == PRED_LOG
 				       ? 100 : POLL_CMD_MS);
@@ -698,6 +985,36 @@ static bool wait_for(struct run *r, const struct pred *p, double since, double w
 }
 
 /* --- marks and measures ------------------------------------------------------------------- */
+
+/* The step that set `mark` is over: watch every later measure from it. */
+static void watch_ahead(struct run *r, const struct step *s, double from)
+{
+	const struct lesson *l = r->l;
+	for (int i = (int)(s - l->steps) + 1; i < l->n_steps; i++)
+		for (int k = 0; k < l->steps[i].n_measures; k++) {
+			const struct measure *m = &l->steps[i].measures[k];
+			if (m->kind == MEASURE_UNTIL && strcmp(m->mark, s->mark) == 0 && r->n_ahead < LESSON_STEPS_MAX)
+				r->ahead[r->n_ahead++] = (struct ahead){ m, from, NAN, 0 };
+		}
+}
+
+static void look_ahead(struct run *r)
+{
+	if (r->looking)
+		return;
+	r->looking = true;
+	for (int i = 0; i < r->n_ahead; i++) {
+		struct ahead *a = &r->ahead[i];
+		double t = now_s();
+		if (!isnan(a->at) || t - a->from > MEASURE_WITHIN_S * r->opt->slack || t - a->probed < POLL_CMD_MS / 1000.0)
+			continue;
+		a->probed = t;
+		char now[256];
+		if (holds(r, &a->m->until, a->from, now, sizeof(now)))
+			a->at = fmax(stateful(&a->m->until) ? r->status_time : now_s(), a->from);
+	}
+	r->looking = false;
+}
 
 static double mark_time(struct run *r, const char *name)
 {
@@ -721,7 +1038,14 @@ static bool measure(struct run *r, const struct measure *m)
 	char now[256];
 	struct value *out = &r->values[r->n_values];
 	snprintf(out->name, sizeof(out->name), "%s", m->name);
-	if (m->kind == MEASURE_UNTIL) {
+	const struct ahead *seen = NULL;
+	for (int i = 0; i < r->n_ahead; i++)
+		if (r->ahead[i].m == m && r->ahead[i].from == from && !isnan(r->ahead[i].at))
+			seen = &r->ahead[i];
+	if (m->kind == MEASURE_UNTIL && seen) {
+		v = (seen->at - from) * 1000; /* it held while the class was still talking */
+		out->unit = "ms";
+	} else if (m->kind == MEASURE_UNTIL) {
 		double at;
 		if (!wait_for(r, &m->until, from, MEASURE_WITHIN_S, &at, now, sizeof(now), NULL, NULL)) {
 			tap(r, false, "measure %s: %s never held (now %s)", m->name, m->until.text, now);
@@ -869,7 +1193,7 @@ static bool step(struct run *r, const struct step *s)
 		if (s->mark[0] && !acted) {
 			/* Measured from when the student (or the skip) broke or healed
 			 * something: the lab's own time of the first fault since. */
-			double at = first_fault(r, start) ?: start;
+			double at = first_fault(r, s, start) ?: start;
 			for (int k = 0; k < r->n_marks; k++)
 				if (strcmp(r->marks[k].name, s->mark) == 0)
 					r->marks[k].t = at;
@@ -878,6 +1202,8 @@ static bool step(struct run *r, const struct step *s)
 	} else if (!s->has_wait) {
 		tap(r, good, "step %s", s->name);
 	}
+	if (good && s->mark[0])
+		watch_ahead(r, s, mark_time(r, s->mark));
 	for (int k = 0; k < s->n_measures && good; k++)
 		good = measure(r, &s->measures[k]);
 	for (int k = 0; k < s->n_checks && good; k++)
@@ -945,6 +1271,7 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 			tell(r, "note", "step %s not run (%s)", l->steps[i].name, why);
 	}
 	/* Cleanup whatever happened, then the lab must be as it was. */
+	r->cleaning = true;
 	for (int k = 0; k < l->n_cleanup; k++)
 		run_words(r, &l->cleanup[k], true);
 	if (!interrupted)

@@ -265,7 +265,7 @@ json_t *publish_json(struct lab *lab)
 	snprintf(url, sizeof(url), "%s://www.%s:%d/", topo_scheme(lab->topo), lab->topo->domain, lab->publish.port);
 	snprintf(resolve, sizeof(resolve), "www.%s:%d:%s", lab->topo->domain, lab->publish.port, lab->publish.addr);
 	json_t *j = json_pack("{s:s, s:i, s:s, s:s, s:s}", "address", lab->publish.addr, "port", lab->publish.port, "url",
-			      url, "resolve", resolve, "ca", lab->ca_pem);
+			      url, "resolve", resolve, "ca", lab->ca_public);
 	if (lab->publish.http_fd >= 0) {
 		char http[160];
 		snprintf(http, sizeof(http), "http://www.%s:%d/", lab->topo->domain, lab->publish.http_port);

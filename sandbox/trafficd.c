@@ -29,6 +29,7 @@ static json_t *start(struct lab *lab, json_t *req)
 				       lab_node_state_names[lab->nodes[client].state]);
 	json_int_t rate = json_is_integer(json_object_get(req, "rate")) ? json_integer_value(json_object_get(req, "rate")) : 10;
 	json_int_t seconds = json_is_integer(json_object_get(req, "seconds")) ? json_integer_value(json_object_get(req, "seconds")) : 600;
+	json_int_t lease = json_is_integer(json_object_get(req, "lease")) ? json_integer_value(json_object_get(req, "lease")) : 0;
 	const char *path = json_string_value(json_object_get(req, "path"));
 	if (!path)
 		path = "/";
@@ -36,6 +37,9 @@ static json_t *start(struct lab *lab, json_t *req)
 		return lab_reply_error("rate %lld is out of range: 1 to %d requests/s", (long long)rate, TRAFFIC_RATE_MAX);
 	if (seconds < 1 || seconds > TRAFFIC_SECONDS_MAX)
 		return lab_reply_error("duration %lld s is out of range: 1 to %d s", (long long)seconds, TRAFFIC_SECONDS_MAX);
+	if (lease < 0 || lease > seconds)
+		return lab_reply_error("lease %lld s is out of range: 1 to the duration (%lld s)", (long long)lease,
+				       (long long)seconds);
 	if (path[0] != '/' || strlen(path) >= sizeof(tr->path) || strpbrk(path, " \t\r\n"))
 		return lab_reply_error("path '%s' must start with '/', hold no spaces, and be short", path);
 
@@ -69,23 +73,28 @@ static json_t *start(struct lab *lab, json_t *req)
 	tr->rd = xcalloc(1, sizeof(*tr->rd));
 	tr->rate = (int)rate;
 	tr->seconds = (int)seconds;
+	tr->lease_s = (int)lease;
+	tr->lease_until_ms = now_ms() + (uint64_t)lease * 1000;
 	str_copy(tr->path, sizeof(tr->path), path);
 	tr->started_ms = now_ms();
 	if (lab_watch(lab, tr->fd, traffic_input, NULL, false) < 0) {
 		lab_traffic_stop(lab);
 		return lab_reply_error("too many descriptors to watch the traffic");
 	}
-	lab_emit(lab, json_pack("{s:s, s:s, s:i, s:s, s:i}", "kind", "traffic-state", "state", "started", "rate",
-				(int)rate, "path", path, "seconds", (int)seconds));
-	return json_pack("{s:b, s:i, s:s, s:s, s:i}", "ok", 1, "rate", (int)rate, "url", url, "node",
-			 lab->topo->nodes[client].name, "seconds", (int)seconds);
+	lab_emit(lab, json_pack("{s:s, s:s, s:i, s:s, s:i, s:i}", "kind", "traffic-state", "state", "started", "rate",
+				(int)rate, "path", path, "seconds", (int)seconds, "lease", (int)lease));
+	return json_pack("{s:b, s:i, s:s, s:s, s:i, s:i}", "ok", 1, "rate", (int)rate, "url", url, "node",
+			 lab->topo->nodes[client].name, "seconds", (int)seconds, "lease", (int)lease);
 }
 
-void lab_traffic_stop(struct lab *lab)
+/* Stop it, saying why (the traffic-state event and the summary carry it:
+ * a lesson's pane says at once that its traffic ended, and why). */
+static void stop_because(struct lab *lab, const char *why)
 {
 	struct lab_traffic *tr = &lab->traffic;
 	if (!tr->pid)
 		return;
+	str_copy(tr->why, sizeof(tr->why), why);
 	if (!tr->reaped) {
 		kill(tr->pid, SIGKILL);
 		while (waitpid(tr->pid, NULL, 0) < 0 && errno == EINTR)
@@ -96,7 +105,19 @@ void lab_traffic_stop(struct lab *lab)
 	tr->rd = NULL;
 	tr->pid = 0;
 	tr->fd = -1;
-	lab_emit(lab, json_pack("{s:s, s:s}", "kind", "traffic-state", "state", "stopped"));
+	lab_emit(lab, json_pack("{s:s, s:s, s:s}", "kind", "traffic-state", "state", "stopped", "why", tr->why));
+}
+
+void lab_traffic_stop(struct lab *lab)
+{
+	stop_because(lab, "stopped");
+}
+
+void lab_traffic_tick(struct lab *lab)
+{
+	struct lab_traffic *tr = &lab->traffic;
+	if (tr->pid && tr->lease_s && now_ms() > tr->lease_until_ms)
+		stop_because(lab, "its lease ran out: what started it (a lesson) stopped renewing it");
 }
 
 static void record(struct lab_traffic *tr, int kind, double ms, int web)
@@ -129,7 +150,10 @@ static void traffic_input(struct lab *lab, void *ctx)
 		if (r == -EAGAIN)
 			return;
 		if (r <= 0) { /* the generator finished its time, or died */
-			lab_traffic_stop(lab);
+			bool done = now_ms() + 1000 >= tr->started_ms + (uint64_t)tr->seconds * 1000;
+			char why[96];
+			snprintf(why, sizeof(why), done ? "its %d s ran out" : "the generator ended early", tr->seconds);
+			stop_because(lab, why);
 			return;
 		}
 		json_t *ev = json_loads(line, 0, NULL);
@@ -209,13 +233,18 @@ json_t *lab_traffic_summary(struct lab *lab)
 	for (int i = 0; i < lab->topo->n_nodes; i++)
 		if (topo_has_role(&lab->topo->nodes[i], ROLE_WEB))
 			json_object_set_new(spread, lab->topo->nodes[i].name, json_integer(by_web[i]));
-	return json_pack("{s:b, s:b, s:i, s:s, s:f, s:I, s:I, s:o, s:f, s:f, s:I, s:I, s:o, s:i, s:o}", "ok", 1, "running",
+	json_t *j = json_pack("{s:b, s:b, s:i, s:s, s:f, s:I, s:I, s:o, s:f, s:f, s:I, s:I, s:o, s:i, s:o}", "ok", 1, "running",
 			 tr->pid != 0, "rate", tr->rate, "path", tr->path, "window_rate", span > 0 ? n_all / span : 0.0,
 			 "window_ok", (json_int_t)window[TK_OK], "window_errors",
 			 (json_int_t)(n_all - window[TK_OK]), "errors", errors, "p50_ms",
 			 n_ok ? lat[n_ok / 2] : 0.0, "p99_ms", n_ok ? lat[(n_ok * 99) / 100] : 0.0, "total",
 			 (json_int_t)tr->total, "total_ok", (json_int_t)tr->by_kind[TK_OK], "total_errors", total_errors,
 			 "window_s", TRAFFIC_WINDOW_MS / 1000, "by_web", spread);
+	if (tr->pid && tr->lease_s)
+		json_object_set_new(j, "lease", json_integer(tr->lease_s));
+	if (!tr->pid && tr->why[0])
+		json_object_set_new(j, "why", json_string(tr->why));
+	return j;
 }
 
 json_t *traffic_request(struct lab *lab, json_t *req)
@@ -231,5 +260,14 @@ json_t *traffic_request(struct lab *lab, json_t *req)
 		lab_traffic_stop(lab);
 		return lab_traffic_summary(lab);
 	}
-	return lab_reply_error("unknown traffic action '%s' (known: start, stop, status)", action);
+	if (strcmp(action, "renew") == 0) {
+		struct lab_traffic *tr = &lab->traffic;
+		if (!tr->pid)
+			return lab_reply_error("no traffic is running%s%s", tr->why[0] ? ": " : "", tr->why);
+		if (!tr->lease_s)
+			return lab_reply_error("the traffic has no lease to renew (it runs its %d s)", tr->seconds);
+		tr->lease_until_ms = now_ms() + (uint64_t)tr->lease_s * 1000;
+		return json_pack("{s:b, s:i}", "ok", 1, "lease", tr->lease_s);
+	}
+	return lab_reply_error("unknown traffic action '%s' (known: start, stop, renew, status)", action);
 }

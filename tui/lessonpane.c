@@ -96,7 +96,13 @@ static void take(struct lesson_pane *p, const char *line)
 		return;
 	}
 	bool ok = json_is_true(json_object_get(j, "ok"));
-	if (strcmp(kind, "waiting") == 0) {
+	if (strcmp(kind, "trace") == 0) { /* the lesson's own trace: for the stepper */
+		json_t *t = json_object_get(j, "trace");
+		if (json_is_object(t)) {
+			json_decref(p->trace);
+			p->trace = json_incref(t);
+		}
+	} else if (strcmp(kind, "waiting") == 0) {
 		snprintf(p->waiting, sizeof(p->waiting), "%s", text);
 		snprintf(p->now, sizeof(p->now), "%s", json_string_value(json_object_get(j, "now")) ?: "");
 	} else if (strcmp(kind, "pause") == 0) {

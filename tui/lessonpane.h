@@ -5,6 +5,7 @@
 #ifndef STACKLAB_TUI_LESSONPANE_H
 #define STACKLAB_TUI_LESSONPANE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -33,6 +34,7 @@ struct lesson_pane {
 	bool ended, passed;
 	int status;                   /* the runner's exit status, once ended */
 	unsigned long long done_ms;   /* when its output ended */
+	json_t *trace;                /* a trace the lesson ran, not yet in the stepper */
 };
 
 /* Start the runner for lesson `path` (with `steps` steps) on `lab`. Returns

@@ -93,6 +93,7 @@ void model_incident(struct tm_model *m, json_t *c)
 	i->ok = (long)json_integer_value(json_object_get(u, "ok"));
 	i->failed = (long)json_integer_value(json_object_get(u, "failed"));
 	i->gap_ms = json_number_value(json_object_get(u, "longest_gap_ms"));
+	i->still_failing = json_is_true(json_object_get(u, "still_failing"));
 	i->recovered_ms = json_is_number(json_object_get(u, "recovered_ms")) ? json_number_value(json_object_get(u, "recovered_ms")) : -1;
 }
 

@@ -37,7 +37,7 @@ struct tm_node {
 };
 
 struct tm_model {
-	char lab[32], topology[32], title[128], vip[20];
+	char lab[80], topology[32], title[128], vip[20]; /* lab: as the watcher named it (USER/NAME) */
 	char www[64];                 /* where www points when there is no VIP: "lb1 203.0.113.11" */
 	bool https;
 	struct tm_node nodes[TM_NODES];
@@ -76,6 +76,7 @@ struct tm_model {
 		int n_followed;
 		long ok, failed;
 		double gap_ms, recovered_ms;  /* recovered_ms < 0: nothing failed */
+		bool still_failing;           /* nothing answered since the last failure */
 	} incidents[TM_INCIDENTS];    /* newest last */
 	int n_incidents;
 	struct {

@@ -58,6 +58,10 @@ static void load(const char *lab, struct tm_model *m, json_t *status)
 {
 	char msg[256];
 	model_init(m, status);
+	/* A teacher watching a student's lab: whose it is (alice/walks1),
+	 * not the name its daemon knows itself by. */
+	if (strchr(lab, '/'))
+		snprintf(m->lab, sizeof(m->lab), "%s", lab);
 	json_t *tr = call(lab, json_pack("{s:s, s:s}", "cmd", "traffic", "action", "status"), msg, sizeof(msg));
 	if (tr) {
 		m->traffic_running = json_is_true(json_object_get(tr, "running"));
@@ -358,6 +362,15 @@ int tui_main(const struct tui_options *opt)
 			       sizeof(v.message)) == 0)
 			v.lesson = &pane;
 		v.message_ms = now_ms();
+		/* Selected: the node its first step acts on (a node, or a
+		 * link NODE-IFACE), so that the fault key the step asks for
+		 * lands on it. */
+		const char *target = opt->lesson_node;
+		for (int i = 0; target && i < m.n_nodes; i++) {
+			size_t n = strlen(m.nodes[i].name);
+			if (strncmp(target, m.nodes[i].name, n) == 0 && (target[n] == '\0' || target[n] == '-'))
+				v.selected = i;
+		}
 	}
 	uint64_t stop_asked = 0;
 	v.color = has_colors();
@@ -384,6 +397,14 @@ int tui_main(const struct tui_options *opt)
 		poll(p, 3, 250);
 		if (v.lesson && pane_pump(v.lesson))
 			dirty = true;
+		if (v.lesson && v.lesson->trace && !v.trace) { /* the lesson traced a request: step through it */
+			v.trace = v.lesson->trace;
+			v.lesson->trace = NULL;
+			v.step = 0;
+			v.playing = false;
+			v.scroll = 0;
+			v.speed = v.speed ? v.speed : 1;
+		}
 		if (v.lesson && v.lesson->from < 0 && v.lesson->pid > 0 && pane_check(v.lesson))
 			dirty = true;
 		if (!m.gone && (p[1].revents & (POLLIN | POLLHUP)) && pump(fd, rd, &m, &first) < 0) {
@@ -416,9 +437,11 @@ int tui_main(const struct tui_options *opt)
 				continue;
 			}
 			MEVENT me;
-			if (v.lesson && !v.trace && !v.lesson->ended &&
-			    (key == 'n' || key == '\n' || key == KEY_ENTER || key == '?' || key == '>')) {
-				pane_say(v.lesson, key == '?' ? "hint" : key == '>' ? "skip" : "next");
+			/* r (trace) and p (partition) are the map's, which lessons
+			 * ask for: retry is u (undo), pause P. */
+			if (v.lesson && !v.lesson->ended &&
+			    (key == 'n' || key == '\n' || key == KEY_ENTER || key == '?' || key == '>' || key == 'u' || key == 'P')) {
+				pane_say(v.lesson, key == '?' ? "hint" : key == '>' ? "skip" : key == 'u' ? "retry" : key == 'P' ? "pause" : "next");
 				v.lesson_events = false;
 				v.help = false;
 				continue;

@@ -11,6 +11,7 @@ struct tui_options {
 	const char *lesson;     /* a lesson file to run in a pane, or NULL */
 	const char *lesson_title;
 	int lesson_steps;
+	const char *lesson_node; /* what its first step acts on (selected at start), or NULL */
 	double slack;           /* the lesson's deadlines times this */
 };
 

@@ -153,8 +153,11 @@ static void draw_dns_server(WINDOW *w, struct tm_model *m, struct view_state *v,
 	word_x[t] += len + 1;
 }
 
-static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols)
+/* Draws the map, in boxes when `boxes` and there is room for them; returns
+ * how many nodes found no room. */
+static int draw_map_as(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols, int boxes)
 {
+	int dropped = 0;
 	static const char *const tier_names[] = { "clients", "load balancers", "web", "app", "database" };
 	static const char *const tier_short[] = { "clients", "lbs", "web", "app", "db" };
 	/* A column for each tier the lab has: one server of three roles (the
@@ -177,7 +180,8 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 	bool roomy = height >= 18;    /* 120x40 and up: each node's daemons too */
 	/* 200x60 and up: each node in a box of its own, big enough to read
 	 * from the back of a classroom. */
-	bool boxed = height >= 30 && colw >= 28;
+	bool boxed = boxes > 0 && height >= 30 && colw >= 28;
+	bool dns_boxed = boxes > 1; /* else the DNS servers a line each, under the boxes */
 	if (boxed)
 		iw = colw - 6;
 	for (int t = 0; t < 5; t++) {
@@ -195,7 +199,7 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		int tier = n->tier < 0 || n->tier > 4 ? 4 : n->tier, t = col_of[tier];
 		int y = row[t] + boxed, x = t * colw + 2 * boxed;
 		v->at[i].y = -1;
-		if (strcmp(n->role, "dns") == 0 && !boxed) {
+		if (strcmp(n->role, "dns") == 0 && !(boxed && dns_boxed)) {
 			draw_dns_server(w, m, v, i, t, x, iw, roomy, top + height - reserve, row, word_x);
 			continue;
 		}
@@ -203,8 +207,10 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 			word_x[t] = -1;
 			y = ++row[t];
 		}
-		if (y + 3 + boxed > top + height - reserve)
+		if (y + 3 + boxed > top + height - reserve) {
+			dropped++;
 			continue; /* no room left in this column */
+		}
 		v->at[i].y = (short)y;
 		v->at[i].x = (short)x;
 		v->at[i].w = (short)colw;
@@ -373,7 +379,7 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 		}
 	}
 	if (!reserve)
-		return;
+		return dropped;
 	/* The networks, with their bridges and who is on them. */
 	int y = top + height - reserve;
 	for (int k = 0; k < m->n_nets; k++) {
@@ -385,6 +391,24 @@ static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int to
 	put_fit(w, y, 0, cols, A_DIM,
 		v->unicode ? "■ node  ▶ link (bold: busy)  ╳ down  ↑ from node ↓ to it, bit/s  ✓ UP ✗ DOWN  ? all keys"
 			   : "# node  > link (bold: busy)  x down  ^ from node v to it, bit/s  + UP - DOWN  ? all keys");
+	return dropped;
+}
+
+/* Boxes where every node fits in one; else boxes with the DNS servers a
+ * line each; else the plain map, which holds the most: nothing may vanish
+ * because the screen is big (five boxes overran the clients' column at
+ * 200x60). */
+static void draw_map(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols)
+{
+	for (int boxes = 2; boxes >= 0; boxes--) {
+		if (boxes < 2)
+			for (int y = top; y < top + height; y++) {
+				wmove(w, y, 0);
+				wclrtoeol(w);
+			}
+		if (draw_map_as(w, m, v, top, height, cols, boxes) == 0 || boxes == 0)
+			return;
+	}
 }
 
 static void draw_traffic(WINDOW *w, struct tm_model *m, struct view_state *v, int y, int cols)
@@ -590,7 +614,8 @@ static const char *const help_lines[] = {
 	"l  daemon lines instead of events    n  only the selected node's lines",
 	"PgUp PgDn  scroll    Esc  back out of anything    ?  F1  this help    q  quit",
 	"In a lesson: n, Enter  next step   ?  hint now   >  let the lesson do the step",
-	"             e  events instead of the lesson    q  stop it (its cleanup runs)",
+	"             u  undo a wrong fault, try again   P  pause its clocks   e  events",
+	"             q  stop it (its cleanup runs)",
 	"",
 	"Legend",
 	"■ a node (colour: green up, red down/crashed, cyan frozen, yellow degraded)",
@@ -686,6 +711,9 @@ static void draw_incidents(WINDOW *w, struct tm_model *m, struct view_state *v, 
 		else if (i->failed == 0)
 			snprintf(lines[n], sizeof(lines[0]), "  users: none of %ld failed %s longest gap %.0f ms", i->ok,
 				 v->unicode ? "·" : "|", i->gap_ms);
+		else if (i->still_failing)
+			snprintf(lines[n], sizeof(lines[0]), "  users: %ld of %ld failed %s longest gap %.0f ms %s still failing",
+				 i->failed, i->ok + i->failed, v->unicode ? "·" : "|", i->gap_ms, v->unicode ? "·" : "|");
 		else
 			snprintf(lines[n], sizeof(lines[0]), "  users: %ld of %ld failed %s longest gap %.0f ms %s answered "
 				 "again after the last failure at +%.0f ms", i->failed, i->ok + i->failed, v->unicode ? "·" : "|",
@@ -862,7 +890,7 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 	static const char *const keys_main[] = { "Tab select", "c crash", "h heal", "t traffic", "I incidents", "r trace",
 						 "f freeze", "d link down", "Enter inspect", "H heal all", NULL };
 	static const char *const keys_lesson[] = { "n/Enter next", "? hint", "> skip", "Tab select", "c crash", "h heal",
-						   "e events", "f freeze", NULL };
+						   "u undo", "P pause", "e events", "f freeze", NULL };
 	bool in_lesson = v->lesson && !v->lesson->ended;
 	const char *const *keys = in_lesson ? keys_lesson : keys_main;
 	const char *last = in_lesson ? "F1 keys  q quit" : "? help  q quit";

@@ -36,7 +36,7 @@ if [ -n "${STACKLAB_AS:-}" ]; then
 	like "$(as_user socat -t 5 - UNIX-CONNECT:$RUN_DIR/$LAB/ctl.sock <<<'{"cmd":"down"}')" "Permission denied" \
 		"nor reach its socket"
 	like "$(as_user cat $RUN_DIR/$LAB/logs/web1/nginx.log)" "Permission denied" "nor read a daemon's log"
-	like "$(as_user "$SL_USER" list)" "no lab is up" "their list shows none of it"
+	like "$(as_user "$SL_USER" list)" "no lab of yours is up" "their list shows none of it"
 	like "$(as_user "$SL_USER" exec --lab $ME/$LAB web1 id)" "not yours" "nor enter its nodes"
 	nginx=$(pgrep -u "$(stat -c %u /proc/$(sl status --lab $LAB --json | jq '.nodes[] | select(.name == "web1") | .pid'))" -x nginx | head -1)
 	like "$nginx" "^[0-9]+$" "web1's Nginx runs as the user's subordinate ids"
@@ -56,7 +56,9 @@ if [ -n "${STACKLAB_AS:-}" ]; then
 	sl allow --lab $LAB watch >/dev/null; ok $? "the owner lets root watch"
 	like "$("$TOP/stacklab" status --lab $ME/$LAB)" "web1 +web +up" "root watches the lab"
 	like "$("$TOP/stacklab" list --all)" "$ME/$LAB +scale-up +10" "and lists it whole"
-	like "$("$TOP/stacklab" tui --lab $ME/$LAB --once)" "lb1.*VIP" "the teacher's TUI shows the student's lab"
+	out=$("$TOP/stacklab" tui --lab $ME/$LAB --once)
+	like "$out" "lb1.*VIP" "the teacher's TUI shows the student's lab"
+	like "$out" "lab $ME/$LAB " "and says whose it is in its title"
 	like "$("$TOP/stacklab" capture --lab $ME/$LAB --count 1 --seconds 2 lb1-eth0 2>&1)" "capturing on lb1-eth0" \
 		"and captures on its links (joining its switch, not the user's namespace)"
 	like "$("$TOP/stacklab" exec --lab $ME/$LAB web1 true 2>&1)" "has not let others into its nodes" \
@@ -111,8 +113,12 @@ is "$(stat -c %a /run/stacklab/$LAB/lab.log)" "600" "so is the lab's log"
 is "$(stat -c %a /run/stacklab/$LAB/logs)" "700" "and the daemons' logs"
 like "$(as_user "$SL_USER" status --lab $LAB)" "permission denied" "a stranger cannot even watch"
 like "$(as_user "$SL_USER" fail --lab $LAB web1 crash)" "permission denied" "nor crash a node"
-like "$(as_user "$SL_USER" list)" "needs root" "list says it needs root, not that no lab is up"
-like "$(as_user "$SL_USER" status)" "needs root" "so does status without --lab"
+# A student among others' labs: they hear of their own, never of sudo.
+out=$(as_user "$SL_USER" list); ok $? "list, with no lab of one's own: exit 0"
+like "$out" "^no lab of yours is up \(stacklab up starts one\)$" "list says no lab of theirs is up, and how to start one"
+out=$(as_user "$SL_USER" status 2>&1)
+like "$out" "no lab of yours is up \(start one with: stacklab up\)" "so does status without --lab"
+unlike "$out" "sudo" "and suggests no sudo"
 like "$(as_user cat /run/stacklab/$LAB/logs/web1/nginx.log)" "Permission denied" "nor read a daemon's log"
 sl down --lab $LAB >/dev/null
 

@@ -41,6 +41,18 @@ wait_until 5 shows "waiting for: vip www on lb2 — now held by lb1"; ok $? "TUI
 wait_until 5 shows "hint: Fault keys act on the selected node"; ok $? "TUI: the hint comes after its delay"
 sleep 4 # longer than the step's 5 s: a student's time limit starts when they act
 shows "✗ step crash"; ok $([ $? -ne 0 ]; echo $?) "TUI: a student who takes longer than the deadline is still waited for"
+shows "\[lb1\]"; ok $? "TUI: the node selected is the one the lesson's first step acts on (lb1)"
+# The wrong key: c with the client selected crashes the client.
+tmux send-keys -t $S BTab BTab BTab BTab BTab
+wait_until 3 shows "\[client\]"
+tmux send-keys -t $S c
+wait_until 5 shows "that was fail client: crash"; ok $? "TUI: a fault on the wrong node is named, with what the step asks"
+sleep 6 # past the step's 5 s after the wrong crash
+shows "✗ step crash"; ok $([ $? -ne 0 ]; echo $?) "TUI: a wrong fault does not start the step's clock"
+tmux send-keys -t $S u
+wait_until 10 shows "undone: heal client"; ok $? "TUI: u undoes it (heals the client)"
+wait_until 10 sh -c "$STACKLAB status --lab $LAB --json | jq -e '.nodes[] | select(.name == \"client\" and .state == \"up\")' >/dev/null"
+ok $? "TUI: the client is up again"
 tmux send-keys -t $S Tab Tab Tab Tab Tab c  # lb1 is the sixth node (after client and the DNS chain): the student's own crash
 wait_until 10 shows "✓ step crash: vip www on lb2"; ok $? "TUI: the student's fault key crashed lb1, the VIP moved"
 ms=$(screen | sed -n 's/.*= takeover \([0-9]*\) ms.*/\1/p' | tail -1)
@@ -67,12 +79,52 @@ tmux send-keys -t $S "clear; $STACKLAB lesson run --text --lab $LAB $tmp/kill-ma
 wait_until 10 shows "\(Enter: begin the lesson\)"; ok $? "text: it waits to begin"
 tmux send-keys -t $S Enter
 wait_until 15 shows "\(Enter: next step\)"; ok $? "text: the baseline step ran"
+# Its traffic lasts with the lesson, however long the teacher talks: the
+# lesson renews a lease rather than trusting its --seconds.
+like "$(sl traffic --lab $LAB --json | jq -c '{running, lease}')" '{"running":true,"lease":30}' \
+	"text: the lesson's traffic runs on a lease the lesson renews"
 tmux send-keys -t $S Enter
 wait_until 10 shows "→ Crash lb1"; ok $? "text: the lesson asks"
 tmux send-keys -t $S Enter
 wait_until 10 shows "✓ step crash: vip www on lb2"; ok $? "text: Enter lets the lesson do it"
+sl traffic --lab $LAB stop >/dev/null
+wait_until 5 shows "the lesson's traffic stopped \(stopped\)"; ok $? "text: traffic stopped under the lesson is said at once"
+sleep 2.5 # past the next step's window of 2 s, which its last requests still fill
+tmux send-keys -t $S Enter
+wait_until 10 shows "no traffic: it stopped \(stopped\)"; ok $? "text: and a wait on traffic says no traffic, not 0 of 0"
 tmux send-keys -t $S C-c
 wait_until 20 shows "TEXT-EXIT=1"; ok $? "text: Ctrl-C stops the lesson, exit 1"
 rm -f "$(screen | sed -n 's/^journal: //p' | tail -1)"
 as_before "text: the cleanup ran after Ctrl-C (lb1 healed and holds the VIP)"
+
+# Lessons show their evidence: what they ran, and what it printed.
+out=$(yes "" | head -20 | timeout 90 "$STACKLAB" lesson run --text --lab $LAB follow-request 2>&1)
+like "$out" "client\\$ dig \+short www.foobar.com" "evidence: the lesson shows the command it ran"
+like "$out" "  203\.0\.113\.100" "and what it printed"
+like "$out" "trace of https://www.foobar.com/" "and the trace it took"
+like "$out" "db +db1 " "hop by hop"
+journal=$(echo "$out" | sed -n 's/^journal: //p' | tail -1)
+grep -q '"kind":"evidence"' "$journal"; ok $? "the evidence is in the journal too"
+rm -f "$journal"
+
+# A measure runs from the event it names: the teacher heals, talks for 4 s,
+# then goes on; "answered" is the time from the heal to the first answer,
+# not the talk (it once said 4103 ms and failed its check).
+tmux send-keys -t $S "clear; $STACKLAB lesson run --text --lab $LAB split-brain; echo SPLIT-EXIT=\$?" Enter
+wait_until 10 shows "\(Enter: begin the lesson\)"; ok $? "split-brain: it waits to begin"
+tmux send-keys -t $S Enter
+wait_until 10 shows "→ Partition them"; tmux send-keys -t $S Enter
+wait_until 10 shows "✓ step partition"
+wait_until 10 shows "\(Enter: next step\)"; tmux send-keys -t $S Enter
+wait_until 10 shows "→ Heal"; tmux send-keys -t $S Enter
+wait_until 15 shows "✓ step heal"; ok $? "split-brain: the heal"
+sleep 4
+tmux send-keys -t $S Enter
+wait_until 15 shows "answered [0-9]+ ms"; ok $? "split-brain: the next step measures"
+ms=$(screen | sed -n 's/.*answered \([0-9]*\) ms.*/\1/p' | tail -1)
+ok $([ -n "$ms" ] && [ "$ms" -lt 2000 ]; echo $?) "split-brain: from the heal, not from after the teacher's 4 s (${ms:-?} ms)"
+wait_until 10 shows "\(Enter: clean up and finish\)"; tmux send-keys -t $S Enter
+wait_until 20 shows "SPLIT-EXIT=0"; ok $? "split-brain: passed"
+rm -f "$(screen | sed -n 's/^journal: //p' | tail -1)"
+as_before "split-brain: the lab is as it was"
 done_testing

@@ -84,8 +84,18 @@ sl fail --lab $LAB web1 crash >/dev/null; ok $? "fail web1 crash"
 failing() { traffic_next $LAB 5 | grep -c "^ok " | grep -qx 0; }
 wait_until 5 failing; ok $? "with web1 down every request fails: a single point of failure"
 wait_until 5 grep -q '"kind":"backend","node":"lb1","backend":"web","server":"web1","state":"DOWN"' "$ev"; ok $? "HAProxy marks web1 DOWN (event)"
+# A total outage's card: the gap so far, still failing (not "0 ms").
+sleep 1
+card=$(sl incidents --lab $LAB --json | jq -c '.[-1]')
+ok $(echo "$card" | jq -e '.users.still_failing and .users.ok == 0 and .users.longest_gap_ms >= 1000' >/dev/null; echo $?) 	"an outage's card counts its gap so far, still failing ($(echo "$card" | jq -c .users))"
+like "$(sl incidents --lab $LAB | tail -1)" "longest gap between answers [1-9][0-9]{3,} ms, still failing" "incidents says so"
 sl heal --lab $LAB web1 >/dev/null; ok $? "heal web1"
 wait_until 10 ok_via lb1; ok $? "traffic recovers"
+# The heal's card holds the whole outage, from the last answer before it.
+card=$(sl incidents --lab $LAB --json | jq -c '.[-1]')
+gap=$(echo "$card" | jq '.users.longest_gap_ms')
+ok $(awk -v g="$gap" 'BEGIN {exit !(g >= 1000)}'; echo $?) "the heal's card counts one outage, from before the heal ($gap ms)"
+ok $(echo "$card" | jq -e '.users.still_failing | not' >/dev/null; echo $?) "and it is over"
 
 # one daemon
 sl fail --lab $LAB web1 stop nginx >/dev/null; ok $? "fail web1 stop nginx"
@@ -180,6 +190,18 @@ is "$(sl incidents --lab $LAB --json | jq length)" "$n" "a refused fault makes n
 
 out=$(sl traffic --lab $LAB stop); ok $? "traffic stops"
 like "$out" "since start: [0-9]+ requests" "the summary counts the requests"
+
+# A lease: traffic that lasts as long as what renews it (a lesson), and
+# stops by itself when nothing does.
+like "$(sl traffic --lab $LAB start --rate 5 --seconds 600 --lease 2)" "and 2 s after its last renewal" "traffic start --lease 2"
+sleep 1.2; sl traffic --lab $LAB renew >/dev/null; ok $? "renew"
+sleep 1.2; sl traffic --lab $LAB renew >/dev/null
+sleep 1.2
+is "$(sl traffic --lab $LAB --json | jq -c '{running, lease}')" '{"running":true,"lease":2}' "renewed, it runs past its lease"
+stopped() { [ "$(sl traffic --lab $LAB --json | jq .running)" = false ]; }
+wait_until 5 stopped; ok $? "not renewed, it stops by itself"
+like "$(sl traffic --lab $LAB)" "traffic stopped \(its lease ran out" "and says why"
+like "$(sl traffic --lab $LAB renew 2>&1)" "no traffic is running: its lease ran out" "a renewal after that says so"
 kill $evpid 2>/dev/null
 sl down --lab $LAB >/dev/null; ok $? "down"
 host_back_to "$before"; ok $? "the host is as before"

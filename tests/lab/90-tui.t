@@ -17,6 +17,13 @@ like "$once" "lab $LAB" "--once renders the title"
 like "$once" "lb1 VIP" "--once shows the VIP at lb1"
 is "$(echo "$once" | wc -l)" "24" "--once renders 80x24 by default"
 is "$(echo "$once" | lines_wider_than 80)" "0" "no line is wider than 80"
+# Nothing vanishes at any size (at 200x60 the boxes once had no room for ns1).
+for size in 120x40 160x50 200x60 200x70; do
+	once=$(sl tui --lab $LAB --once --size $size)
+	missing=$(for n in client resolver root com ns1 lb1 lb2 web1 app1 db1; do
+		grep -Eq "(■|#|◆|●|\*|@) $n( |$)" <<<"$once" || echo -n "$n "; done)
+	is "$missing" "" "--once at $size: every node is on the map"
+done
 
 tmux new-session -d -s $S -x 120 -y 36 "bash --norc --noprofile"
 tmux send-keys -t $S "PS1='prompt\$ '; clear; $STACKLAB tui --lab $LAB; echo TUI-EXITED" Enter

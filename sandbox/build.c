@@ -444,7 +444,7 @@ static int spawn_node(struct lab *lab, int i, struct sl_error *err)
 	if ((r = logstore_watch(lab, i, err)) < 0)
 		return r;
 	/* Before its init is released: whatever it starts is in there. */
-	if ((r = cgroup_add(&lab->cgroups, ln->spec.node->name, ln->pid, err)) < 0)
+	if ((r = cgroup_add(&lab->cgroups, ln->spec.node->name, ln->pid, ln->spec.node->memory, err)) < 0)
 		return r;
 	ln->cpu_capped = ln->spec.node->cpu > 0 &&
 			 cgroup_cpu_limit(&lab->cgroups, ln->spec.node->name, ln->pid, ln->spec.node->cpu) == 0;

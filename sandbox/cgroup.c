@@ -154,23 +154,27 @@ static int v1_node_dir(const char *root, const struct cgroups *cg, const char *n
 	return 0;
 }
 
-/* Bound what node `node` (process pid) may take: pids and memory. */
-static void limit_node(const struct cgroups *cg, const char *node, const char *pid)
+/* Bound what node `node` (process pid) may take: pids and memory (its
+ * topology's memory = MiB, or the default). */
+static void limit_node(const struct cgroups *cg, const char *node, const char *pid, int memory_mib)
 {
+	char sized[32];
+	snprintf(sized, sizeof(sized), "%llu", (unsigned long long)memory_mib << 20);
 	for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
+		const char *value = memory_mib > 0 && strcmp(limits[i].controller, "memory") == 0 ? sized : limits[i].value;
 		if (cg->mode == CGROUP_V2 && v2_delegates(cg->base, limits[i].controller)) {
-			write_to(cg->base, node, limits[i].v2_file, limits[i].value, NULL);
+			write_to(cg->base, node, limits[i].v2_file, value, NULL);
 			continue;
 		}
 		char lab[PATH_MAX];
 		if (v1_node_dir(limits[i].v1_root, cg, node, lab, sizeof(lab)) < 0)
 			continue; /* no such controller here: the node goes without this bound */
-		if (write_to(lab, node, limits[i].v1_file, limits[i].value, NULL) == 0)
+		if (write_to(lab, node, limits[i].v1_file, value, NULL) == 0)
 			write_to(lab, node, "cgroup.procs", pid, NULL);
 	}
 }
 
-int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid, struct sl_error *err)
+int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid, int memory_mib, struct sl_error *err)
 {
 	char value[32];
 	snprintf(value, sizeof(value), "%d", (int)pid);
@@ -182,7 +186,7 @@ int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid, struct sl_
 		return sl_err(err, errno, "cgroup %s: %s", dir, strerror(errno));
 	int r = write_to(cg->base, node, "cgroup.procs", value, err);
 	if (r == 0)
-		limit_node(cg, node, value);
+		limit_node(cg, node, value, memory_mib);
 	return r;
 }
 

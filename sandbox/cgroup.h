@@ -23,8 +23,9 @@ struct cgroups {
  * 0) if there is none: freezing then falls back to SIGSTOP. */
 int cgroup_open(struct cgroups *cg, const char *lab);
 
-/* Put process `pid` (a node's init) in the node's cgroup. */
-int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid, struct sl_error *err);
+/* Put process `pid` (a node's init) in the node's cgroup, its memory
+ * bounded to memory_mib (0: the default, 1 GiB). */
+int cgroup_add(const struct cgroups *cg, const char *node, pid_t pid, int memory_mib, struct sl_error *err);
 
 /* Give node `node` `cores` of CPU time (cpu.max, or v1's CFS quota).
  * 0, -EOPNOTSUPP where the lab has no cpu controller, or -errno. */

@@ -100,6 +100,10 @@ static void print_status(json_t *st)
 			putchar('\n');
 		}
 		print_replication(json_object_get(n, "replication"));
+		json_t *mem = json_object_get(n, "memory");
+		if (mem)
+			printf("%-10s memory %lld MiB%s\n", "", json_integer_value(json_object_get(mem, "mib")),
+			       json_is_true(json_object_get(mem, "bounded")) ? "" : " asked, not in force (no memory cgroup here)");
 		json_t *cpu = json_object_get(n, "cpu");
 		if (cpu)
 			printf("%-10s cpu %g cores%s\n", "", json_number_value(json_object_get(cpu, "cores")),

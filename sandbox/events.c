@@ -713,6 +713,8 @@ json_t *lab_status(struct lab *lab)
 				      "state", lab_node_state_names[ln->state], "interfaces", ifaces, "daemons", daemons);
 		if (tn->cpu > 0) /* its size: the cores it may use, and whether that holds here */
 			json_object_set_new(n, "cpu", json_pack("{s:f, s:b}", "cores", tn->cpu, "capped", ln->cpu_capped));
+		if (tn->memory > 0) /* and the memory it may use, where the lab bounds memory */
+			json_object_set_new(n, "memory", json_pack("{s:i, s:b}", "mib", tn->memory, "bounded", lab->memory_bounded));
 		if (topo_has_role(tn, ROLE_LB))
 			json_object_set_new(n, "balance", json_string(lab_balance(lab, tn)));
 		if (topo_has_role(tn, ROLE_WEB) && topo_monitored(t)) { /* what the monitor's Prometheus says */

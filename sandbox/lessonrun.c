@@ -320,8 +320,9 @@ static int stacklab(struct run *r, char *const words[], int n, char *out, size_t
 	/* Traffic a lesson starts lasts as long as the lesson, however long
 	 * the teacher talks: the runner renews its lease while it runs, and
 	 * it stops by itself LESSON_TRAFFIC_LEASE_S after the runner is gone
-	 * (later options win over the lesson's --seconds). */
-	bool traffic = n >= 2 && strcmp(words[0], "traffic") == 0 && strcmp(words[1], "start") == 0;
+	 * (later options win over the lesson's --seconds). Not the class's
+	 * own, started again after the cleanup: that one is theirs. */
+	bool traffic = !r->cleaning && n >= 2 && strcmp(words[0], "traffic") == 0 && strcmp(words[1], "start") == 0;
 	if (n >= 2 && strcmp(words[0], "traffic") == 0 && strcmp(words[1], "stop") == 0)
 		r->traffic_leased = false; /* the lesson's own stop: nothing to tell */
 	if (traffic) {
@@ -1247,11 +1248,16 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 			starts_traffic |= l->steps[i].do_[k].argc >= 2 && strcmp(l->steps[i].do_[k].argv[0], "traffic") == 0 &&
 					  strcmp(l->steps[i].do_[k].argv[1], "start") == 0;
 	json_t *tr = NULL, *treq = json_pack("{s:s, s:s}", "cmd", "traffic", "action", "status");
+	/* The class's own traffic: stopped for the lesson's, and started
+	 * again, at its rate, once the lesson has cleaned up. */
+	char class_rate[16] = "", class_path[128] = "";
 	if (starts_traffic && ctl_call(opt->lab, treq, &tr) == 0 && json_is_true(json_object_get(tr, "running"))) {
 		char *stop[] = { "traffic", "stop" };
 		char out[1024];
 		stacklab(r, stop, 2, out, sizeof(out));
-		tell(r, "note", "traffic was running: the lesson stopped it, and starts its own");
+		snprintf(class_rate, sizeof(class_rate), "%lld", (long long)json_integer_value(json_object_get(tr, "rate")));
+		snprintf(class_path, sizeof(class_path), "%s", json_string_value(json_object_get(tr, "path")) ?: "/");
+		tell(r, "note", "traffic was running: the lesson stopped it, and starts its own (yours starts again after it)");
 	}
 	json_decref(treq);
 	json_decref(tr);
@@ -1274,6 +1280,15 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 	r->cleaning = true;
 	for (int k = 0; k < l->n_cleanup; k++)
 		run_words(r, &l->cleanup[k], true);
+	if (class_rate[0]) {
+		char *again[] = { "traffic", "stop" }, *start[] = { "traffic", "start", "--rate", class_rate, "--path", class_path };
+		char out[1024];
+		stacklab(r, again, 2, out, sizeof(out)); /* the lesson's, if its cleanup left it */
+		if (stacklab(r, start, 6, out, sizeof(out)) == 0)
+			tell(r, "note", "the class's traffic runs again: %s requests/s to %s", class_rate, class_path);
+		else
+			tell(r, "note", "the class's traffic could not start again: %.*s", (int)strcspn(out, "\n"), out);
+	}
 	if (!interrupted)
 		steady(r, "after cleanup");
 	int failed = r->n_failed || interrupted;

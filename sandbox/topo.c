@@ -386,6 +386,14 @@ static void handle_node(struct parser *p, const char *name, const char *key, con
 			     name, TOPO_CPU_MIN, TOPO_CPU_MAX, value);
 		else
 			n->cpu = v;
+	} else if (strcmp(key, "memory") == 0) {
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (end == value || *end || v < TOPO_MEMORY_MIN || v > TOPO_MEMORY_MAX)
+			perr(p, p->in.line, "node %s: memory is the MiB it may use, from %d to %d (e.g. memory = 256), not '%s'",
+			     name, TOPO_MEMORY_MIN, TOPO_MEMORY_MAX, value);
+		else
+			n->memory = (int)v;
 	} else if (is_iface_key(key)) {
 		for (int k = 0; k < n->n_ifaces; k++)
 			if (strcmp(n->ifaces[k].name, key) == 0) {

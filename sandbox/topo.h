@@ -16,6 +16,8 @@
 #define TOPO_IFACES_MAX 8
 #define TOPO_CPU_MIN 0.05  /* cores a node may be given: cpu = N */
 #define TOPO_CPU_MAX 64.0
+#define TOPO_MEMORY_MIN 64  /* MiB a node may be given: memory = N (the default bound is 1024) */
+#define TOPO_MEMORY_MAX 1024
 #define TOPO_VIPS_MAX 16
 #define TOPO_HOLDERS_MAX 8
 #define TOPO_SETTINGS_MAX 16
@@ -68,6 +70,7 @@ struct topo_node {
 	struct topo_rule rules[TOPO_RULES_MAX];
 	int n_rules;                   /* > 0: the node has a firewall */
 	double cpu;                    /* cores it may use (cpu = 0.5), 0: unbounded */
+	int memory;                    /* MiB it may use (memory = 256), 0: the lab's default bound (1 GiB) */
 	int line;
 };
 

@@ -153,6 +153,18 @@ static void draw_dns_server(WINDOW *w, struct tm_model *m, struct view_state *v,
 	word_x[t] += len + 1;
 }
 
+/* Is node `name` one of the VIP's holders (a list of names)? */
+static bool holds_vip(const struct tm_model *m, const char *name)
+{
+	for (const char *h = m->holders; *h;) {
+		size_t len = strcspn(h, " ");
+		if (len == strlen(name) && strncmp(h, name, len) == 0)
+			return true;
+		h += len + (h[len] == ' ');
+	}
+	return false;
+}
+
 /* Draws the map, in boxes when `boxes` and there is room for them; returns
  * how many nodes found no room. */
 static int draw_map_as(WINDOW *w, struct tm_model *m, struct view_state *v, int top, int height, int cols, int boxes)
@@ -234,12 +246,7 @@ static int draw_map_as(WINDOW *w, struct tm_model *m, struct view_state *v, int 
 		attr_t sel = (i == v->selected ? A_REVERSE : 0) | (current ? A_UNDERLINE : 0);
 		attr_t col = v->color ? COLOR_PAIR(state_color(n)) : 0;
 		char line[160];
-		bool vip = false;
-		for (const char *h = m->holders; *h;) { /* is it one of the holders? */
-			size_t len = strcspn(h, " ");
-			vip |= len == strlen(n->name) && strncmp(h, n->name, len) == 0;
-			h += len + (h[len] == ' ');
-		}
+		bool vip = holds_vip(m, n->name);
 		snprintf(line, sizeof(line), "%s%s", current ? (v->unicode ? "◆ " : "@ ") : on_path ? (v->unicode ? "● " : "* ")
 			 : v->unicode ? "■ " : "# ", n->name);
 		put_fit(w, y, x, iw, col | sel | A_BOLD, line);
@@ -840,10 +847,15 @@ void view_draw(WINDOW *w, struct tm_model *m, struct view_state *v, int rows, in
 	char line[400];
 	const char *dot = v->unicode ? "·" : "|";
 	/* The title bar: its parts in order of importance, each whole or not at all. */
-	char vip[128];
+	char vip[160], why[64] = "";
+	/* Two holders, one of them frozen: not a split brain but a stopped
+	 * node that still has the address configured (it answers nothing). */
+	for (int i = 0; m->split_brain && i < m->n_nodes; i++)
+		if (strcmp(m->nodes[i].state, "frozen") == 0 && holds_vip(m, m->nodes[i].name))
+			snprintf(why, sizeof(why), " (%s frozen: it still holds the address)", m->nodes[i].name);
 	if (m->vip[0])
 		snprintf(vip, sizeof(vip), "VIP %s held by %s%s", m->vip, m->holders[0] ? m->holders : "nobody",
-			 !m->split_brain ? "" : time(NULL) - m->two_since >= 2 ? " (SPLIT BRAIN)" : " (handing over)");
+			 !m->split_brain ? "" : why[0] ? why : time(NULL) - m->two_since >= 2 ? " (SPLIT BRAIN)" : " (handing over)");
 	else /* no cluster: www is one node's address */
 		snprintf(vip, sizeof(vip), "www %s %s%s", v->unicode ? "→" : "->", m->www, m->https ? "" : " (http)");
 	const char *parts[] = { m->gone ? "THE LAB WENT AWAY" : NULL, m->title };

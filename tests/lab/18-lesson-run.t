@@ -72,6 +72,8 @@ wait_until 5 shows "LESSON-EXIT=0"; ok $? "TUI: q leaves; exit 0"
 shows "lesson Kill the master load balancer: passed"; ok $? "TUI: the result stays in the terminal"
 rm -f "$(screen | sed -n 's/^journal: //p' | tail -1)"
 as_before "TUI: the lab is as it was (cleanup ran)"
+is "$(sl traffic --lab $LAB --json | jq -c '{running, rate, lease}')" '{"running":true,"rate":5,"lease":null}' \
+	"TUI: the class's own traffic runs again after the lesson, at its rate, on no lease"
 
 # The same lesson as text: Enter does the asked step; Ctrl-C in the middle
 # of the lesson still runs its cleanup.

@@ -20,6 +20,15 @@ st=$(sl status --lab $L0)
 like "$st" "server1 +web app db +up" "status: server1 has three roles"
 like "$st" "nginx running php-fpm running mariadb running" "one init runs the three daemons"
 unlike "$st" "keepalived|haproxy" "and nothing of an lb"
+# Its size (cpu = 0.5, memory = 512), shown, and in force where the lab
+# bounds memory (root's labs here; a user's with a delegated cgroup).
+if [ "$(sl status --lab $L0 --json | jq '.nodes[] | select(.name == "server1") | .memory.bounded')" = true ]; then
+	like "$st" "memory 512 MiB" "status: server1's memory = 512"
+	lim=$(cat /sys/fs/cgroup/memory/stacklab-$L0/server1/memory.limit_in_bytes /sys/fs/cgroup/stacklab-$L0/server1/memory.max 2>/dev/null | head -1)
+	is "$lim" "536870912" "its cgroup holds it to 512 MiB"
+else
+	like "$st" "memory 512 MiB asked, not in force" "status: server1's memory = 512, and that it is not in force here"
+fi
 req=$(sl request --lab $L0 /)
 like "$req" "GET http://www.foobar.com/ → 200" "a DB-backed page answers"
 like "$req" "served by +web server1, app server1" "web and app are server1's own"
@@ -36,6 +45,8 @@ like "$(sl tui --lab $L0 --once --size 120x40)" "nginx php-fpm mariadb" "TUI 120
 tr=$(sl trace --lab $L0 /)
 like "$tr" "app +server1 inside server1" "trace: the app hop is inside server1"
 like "$tr" "db +server1 inside server1" "and so is the database's"
+is "$(sl trace --lab $L0 --json | jq -c '[.hops[] | select(.link | startswith("inside ")) | has("at_ms")] | unique')" "[false]" \
+	"hops inside server1 claim no offset of their own (no packet times them)"
 sl fail --lab $L0 server1 stop mariadb >/dev/null; ok $? "fail server1 stop mariadb"
 wait_until 5 sh -c "$STACKLAB status --lab $L0 | grep -q 'mariadb exited'"; ok $? "status: only mariadb stopped"
 like "$(sl status --lab $L0)" "nginx running php-fpm running mariadb exited" "the others run on"

@@ -25,6 +25,14 @@ for size in 120x40 160x50 200x60 200x70; do
 	is "$missing" "" "--once at $size: every node is on the map"
 done
 
+# A frozen lb still has the VIP's address: two holders, but no split brain.
+sl fail --lab $LAB lb1 freeze >/dev/null
+both() { sl tui --lab $LAB --once --size 160x50 | head -1 | grep -q "held by lb1 lb2 (lb1 frozen: it still holds the address)"; }
+wait_until 10 both; ok $? "a frozen master is named as such in the title, not SPLIT BRAIN"
+sl heal --lab $LAB lb1 >/dev/null
+one() { sl status --lab $LAB --json | jq -e '.vips[0].held_by == ["lb1"]' >/dev/null; }
+wait_until 10 one; ok $? "healed, lb1 alone holds the VIP again"
+
 tmux new-session -d -s $S -x 120 -y 36 "bash --norc --noprofile"
 tmux send-keys -t $S "PS1='prompt\$ '; clear; $STACKLAB tui --lab $LAB; echo TUI-EXITED" Enter
 wait_until 5 shows "held by lb1"; ok $? "the TUI shows the VIP held by lb1"

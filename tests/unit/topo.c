@@ -101,6 +101,10 @@ static void test_errors(void)
 	    "cpu that is not a number");
 	bad("[node w2]\nrole = web\ncpu = 0\neth0 = private 10.0.0.22\n", "t.lab:18: node w2: cpu is the cores it may use, from 0.05 to 64",
 	    "cpu out of range");
+	bad("[node w2]\nrole = web\nmemory = 8\neth0 = private 10.0.0.22\n",
+	    "t.lab:18: node w2: memory is the MiB it may use, from 64 to 1024 (e.g. memory = 256), not '8'", "memory out of range");
+	bad("[node w2]\nrole = web\nmemory = 1G\neth0 = private 10.0.0.22\n", "t.lab:18: node w2: memory is the MiB it may use",
+	    "memory that is not a number of MiB");
 	bad("[node w2]\nrole = web\neth0 = private 10.0.0.21\n", "t.lab:18: address 10.0.0.21 is already used on line 11", "duplicate address");
 	bad("[node w2]\nrole = web\neth0 = private 10.1.0.5\n", "t.lab:18: address 10.1.0.5 is outside network private", "address outside its network");
 	bad("[node w2]\nrole = web\neth0 = private 10.0.0.255\n", "broadcast address", "broadcast address");

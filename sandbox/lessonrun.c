@@ -351,8 +351,9 @@ static void renew_traffic(struct run *r)
 		return;
 	r->traffic_renewed = now_s();
 	json_t *req = json_pack("{s:s, s:s}", "cmd", "traffic", "action", "renew"), *reply = NULL;
-	if (ctl_call(r->opt->lab, req, &reply) == 0 && !json_is_true(json_object_get(reply, "ok")))
-		r->traffic_leased = false; /* it stopped: the traffic-state event says why */
+	/* A refused renewal means it stopped: the traffic-state event, read
+	 * next, says why (and makes a retry start it again). */
+	(void)ctl_call(r->opt->lab, req, &reply);
 	json_decref(req);
 	json_decref(reply);
 }
@@ -815,14 +816,28 @@ static bool fault_is(const struct fault_seen *f, const struct words *w)
 
 /* Does fault f do what step s asks? A step that names no way to do it
  * takes anything. */
+static bool solved_by_faults(const struct step *s);
+
 static bool fault_asked(const struct step *s, const struct fault_seen *f)
 {
-	if (!s || s->n_solve == 0)
+	if (!solved_by_faults(s))
 		return true;
 	for (int k = 0; k < s->n_solve; k++)
 		if (fault_is(f, &s->solve[k]))
 			return true;
 	return false;
+}
+
+/* Is each way to do step s a fail or a heal (what fault events show)? A
+ * `set` step is answered by the lab's state alone. */
+static bool solved_by_faults(const struct step *s)
+{
+	if (!s || s->n_solve == 0)
+		return false;
+	for (int k = 0; k < s->n_solve; k++)
+		if (s->solve[k].argc < 1 || (strcmp(s->solve[k].argv[0], "fail") && strcmp(s->solve[k].argv[0], "heal")))
+			return false;
+	return true;
 }
 
 /* The first fault or heal since `since` that does what step s asks. */
@@ -906,7 +921,7 @@ static bool wait_for(struct run *r, const struct pred *p, double since, double w
 	 * r undoes it); p stops its clocks. */
 	bool student = hinted && hinted->ask && r->opt->mode != LESSON_CHECK && skipped;
 	bool hint_shown = false, told_other_way = false;
-	double shown = 0, paused_at = 0, paused = 0; /* paused: the seconds the clocks stood still */
+	double shown = 0, paused_at = now_s(), paused = 0; /* paused: the seconds the clocks stood still */
 	char last[256] = "";
 	if (student)
 		r->n_told = r->n_faults; /* what came before the step is not the student's answer */
@@ -916,7 +931,7 @@ static bool wait_for(struct run *r, const struct pred *p, double since, double w
 		if (holds(r, p, since, now, size)) {
 			/* What the lab shows, reached another way than the step
 			 * asks (frozen, not crashed), is not the answer. */
-			if (!student || acted || hinted->n_solve == 0) {
+			if (!student || acted || !solved_by_faults(hinted)) {
 				/* The event it held after; not before we started looking. */
 				if (at)
 					*at = fmax(stateful(p) ? r->status_time : now_s(), since);

@@ -171,7 +171,9 @@ static struct keeper keeper_start(const char *lab, int lock)
 		if (p[0].revents & (POLLHUP | POLLERR))
 			p[0].fd = -1; /* a hang-up alone says nothing: wait for the daemon */
 	}
-	cgroup_remove(lab); /* first: a user's lab records where it is in its directory */
+	_cleanup_free_ char *pid_path = ctl_lab_path(lab, "pid");
+	unlink(pid_path); /* first: a down meanwhile must not signal a pid now someone else's */
+	cgroup_remove(lab); /* then: a user's lab records where it is in its directory */
 	_cleanup_free_ char *dir = ctl_lab_dir(lab);
 	_cleanup_free_ char *lockpath = xasprintf("%s/%s.lock", run_dir(), lab);
 	rm_rf(dir);

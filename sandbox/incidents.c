@@ -158,6 +158,8 @@ void lab_incident_note(struct lab *lab, json_t *ev, double t)
 		return;
 	}
 	struct lab_incident *to = lab->incident_pending && !lab->incident_acted ? &lab->incident_next : i;
+	if (strcmp(kind, "traffic-state") == 0 && strcmp(str(ev, "state"), "started") == 0)
+		lab->traffic_last_ok = 0; /* its outages start with it, not at the last run's answer */
 	if (strcmp(kind, "traffic") == 0) { /* the lab's own memory of users, card or not */
 		lab->traffic_last_seen = t;
 		if (strcmp(str(ev, "result"), "ok") == 0)

@@ -193,16 +193,25 @@ static void tap(struct run *r, bool good, const char *fmt, ...)
 }
 
 /* A line of narration or a detail, of one kind (see emit). */
+static void vtell(struct run *r, const char *kind, bool journaled, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void vtell(struct run *r, const char *kind, bool journaled, const char *fmt, va_list ap)
+{
+	char text[1024];
+	vsnprintf(text, sizeof(text), fmt, ap);
+	utf8_trim(text);
+	emit(r, kind, true, text, NULL);
+	if (journaled)
+		journal(r, json_pack("{s:s, s:s}", "kind", kind, "text", text));
+}
+
 static void tell(struct run *r, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void tell(struct run *r, const char *kind, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char text[1024];
-	vsnprintf(text, sizeof(text), fmt, ap);
+	vtell(r, kind, false, fmt, ap);
 	va_end(ap);
-	utf8_trim(text);
-	emit(r, kind, true, text, NULL);
 }
 
 /* What the lesson itself ran and saw: shown (in the pane, in the text)
@@ -211,20 +220,20 @@ static void tell(struct run *r, const char *kind, const char *fmt, ...)
 static void evidence(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void evidence(struct run *r, const char *fmt, ...)
 {
+	if (r->looking)
+		return; /* a later step's measure, probed early: its evidence is not this step's */
 	va_list ap;
 	va_start(ap, fmt);
-	char text[1024];
-	vsnprintf(text, sizeof(text), fmt, ap);
+	vtell(r, "evidence", true, fmt, ap);
 	va_end(ap);
-	utf8_trim(text);
-	emit(r, "evidence", true, text, NULL);
-	journal(r, json_pack("{s:s, s:s}", "kind", "evidence", "text", text));
 }
 
 /* A trace the lesson ran: each hop in words, and in the TUI its stepper
  * (the pane hands the whole trace over). */
 static void show_trace(struct run *r, json_t *t)
 {
+	if (r->looking)
+		return;
 	if (r->opt->mode == LESSON_FEED) {
 		json_t *j = json_pack("{s:s, s:s, s:O}", "kind", "trace", "text", "the lesson's trace", "trace", t);
 		char *line = json_dumps(j, JSON_COMPACT);
@@ -566,9 +575,12 @@ static bool state_holds(struct run *r, const struct pred *p, char *now, size_t s
 	case PRED_DAEMON:
 		snprintf(now, size, "not known");
 		json_array_foreach(json_object_get(n, "daemons"), i, x)
-			if (strcmp(json_string_value(json_object_get(x, "name")), p->b) == 0)
-				snprintf(now, size, "%s", strcmp(json_string_value(json_object_get(x, "state")), "running") == 0
-								  ? "running" : "stopped");
+			if (strcmp(json_string_value(json_object_get(x, "name")), p->b) == 0) {
+				/* stopped is gone, not on its way (a MariaDB may take
+				 * 10 s); starting is not running yet */
+				const char *st = json_string_value(json_object_get(x, "state")) ?: "";
+				snprintf(now, size, "%s", strcmp(st, "exited") == 0 ? "stopped" : st);
+			}
 		return strcmp(now, p->want) == 0;
 	default:
 		return false;
@@ -779,11 +791,6 @@ static bool stateful(const struct pred *p)
 	}
 }
 
-/* Wait until p holds or `within` seconds pass. *at gets the time it first
- * held (the event's, for state predicates). A student sees what it waits
- * for and what it sees now, and the step's hint after its delay or when
- * asked; with `skipped`, a skip (Enter in text) returns early with it set. */
-/* When the first fault or heal since `since` happened, or 0. */
 /* Is `w` one of the words of `text` ("stop nginx" holds "stop")? */
 static bool has_word(const char *text, const char *w)
 {
@@ -912,6 +919,10 @@ static void retry(struct run *r, const struct step *s, double since)
 	tell(r, "note", "try the step again: %s", s->ask ? s->ask : s->solve[0].text);
 }
 
+/* Wait until p holds or `within` seconds pass. *at gets the time it first
+ * held (the event's, for state predicates). A student sees what it waits
+ * for and what it sees now, and the step's hint after its delay or when
+ * asked; with `skipped`, a skip (Enter in text) returns early with it set. */
 static bool wait_for(struct run *r, const struct pred *p, double since, double within, double *at, char *now,
 		     size_t size, const struct step *hinted, bool *skipped)
 {

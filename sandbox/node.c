@@ -343,9 +343,12 @@ static void start_service(struct service *s)
 static void ask_to_stop(struct service *s, int sig)
 {
 	kill(-s->pid, sig);
-	s->stopping = true;
 	s->restart = false; /* a heal before this one is undone by it */
-	s->kill_at_ms = sig == SIGKILL ? 0 : now_ms() + NODE_STOP_TIMEOUT_MS;
+	if (sig == SIGKILL)
+		s->kill_at_ms = 0;
+	else if (!s->stopping) /* asked again: the first ask's time limit holds */
+		s->kill_at_ms = now_ms() + NODE_STOP_TIMEOUT_MS;
+	s->stopping = true;
 }
 
 /* Once the node is up: restarted daemons that serve now, daemons that

@@ -38,7 +38,7 @@ static json_t *start(struct lab *lab, json_t *req)
 	if (seconds < 1 || seconds > TRAFFIC_SECONDS_MAX)
 		return lab_reply_error("duration %lld s is out of range: 1 to %d s", (long long)seconds, TRAFFIC_SECONDS_MAX);
 	if (lease < 0 || lease > seconds)
-		return lab_reply_error("lease %lld s is out of range: 1 to the duration (%lld s)", (long long)lease,
+		return lab_reply_error("lease %lld s is out of range: 0 (none) to the duration (%lld s)", (long long)lease,
 				       (long long)seconds);
 	if (path[0] != '/' || strlen(path) >= sizeof(tr->path) || strpbrk(path, " \t\r\n"))
 		return lab_reply_error("path '%s' must start with '/', hold no spaces, and be short", path);

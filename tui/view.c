@@ -123,8 +123,9 @@ static bool on_trace(const struct view_state *v, const struct tm_node *n, int *c
 /* The authoritative DNS servers (root, com, foobar.com's) are the chain
  * behind the resolver: a word each, side by side, where the map is small
  * (its state in its colour, the selection reversed, the stepper's mark
- * as for any node), a line each with its address where there is room. */
-static void draw_dns_server(WINDOW *w, struct tm_model *m, struct view_state *v, int i, int t, int x, int iw, bool roomy,
+ * as for any node), a line each with its address where there is room.
+ * False when its column had no room left for it. */
+static bool draw_dns_server(WINDOW *w, struct tm_model *m, struct view_state *v, int i, int t, int x, int iw, bool roomy,
 			    int bottom, int row[], int word_x[])
 {
 	struct tm_node *n = &m->nodes[i];
@@ -139,7 +140,7 @@ static void draw_dns_server(WINDOW *w, struct tm_model *m, struct view_state *v,
 	int len = width_of(word) < iw ? width_of(word) : iw;
 	if (roomy || word_x[t] < 0 || word_x[t] + len > x + iw) { /* a new row */
 		if (row[t] >= bottom)
-			return; /* no room left in this column */
+			return false; /* no room left in this column */
 		word_x[t] = x;
 		row[t]++;
 	}
@@ -151,6 +152,7 @@ static void draw_dns_server(WINDOW *w, struct tm_model *m, struct view_state *v,
 	v->at[i].w = (short)len;
 	v->at[i].h = 1;
 	word_x[t] += len + 1;
+	return true;
 }
 
 /* Is node `name` one of the VIP's holders (a list of names)? */
@@ -212,7 +214,7 @@ static int draw_map_as(WINDOW *w, struct tm_model *m, struct view_state *v, int 
 		int y = row[t] + boxed, x = t * colw + 2 * boxed;
 		v->at[i].y = -1;
 		if (strcmp(n->role, "dns") == 0 && !(boxed && dns_boxed)) {
-			draw_dns_server(w, m, v, i, t, x, iw, roomy, top + height - reserve, row, word_x);
+			dropped += !draw_dns_server(w, m, v, i, t, x, iw, roomy, top + height - reserve, row, word_x);
 			continue;
 		}
 		if (word_x[t] >= 0) { /* a line between the DNS servers and the next node */

@@ -31,27 +31,53 @@ CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
 
-ENGINE := error util inifile userns role profile topo net caps filter render service node ctl timing pki dbtemplate dnszone watch events fault traffic trafficd publish cgroup capture trace incidents settings firewall lesson logstore nodechan teardown build requests labd
-CLI := main cli tty lessonrun cmd_up cmd_down cmd_status cmd_exec cmd_list cmd_request cmd_logs cmd_events cmd_fail cmd_traffic cmd_tui cmd_trace cmd_lesson cmd_incidents cmd_set cmd_capture cmd_dns cmd_allow
-ENGINE_OBJ := $(ENGINE:%=build/%.o)
-CLI_OBJ := $(CLI:%=build/%.o)
-TUI_OBJ := $(patsubst tui/%.c,build/tui_%.o,$(wildcard tui/*.c))
+# The layers (HACKING.md): each folder of sandbox/ is compiled with the include
+# paths of the folders it may see, and no others, so an include across a rule
+# does not build. tests/layers.t checks the same table, and cli/'s one
+# allowed header of labd/ (labd.h, to start a daemon).
+SEES_base := base
+SEES_proto := base proto
+SEES_model := base model
+SEES_host := base proto model host
+SEES_labd := base proto model host labd
+SEES_lesson := base proto model lesson
+SEES_tui := base proto tui
+SEES_cli := base proto model host lesson tui labd cli
+ALL_LAYERS := base proto model host labd lesson tui cli
+layer_dir = $(if $(filter tui,$(1)),tui,sandbox/$(1))
+sees = $(foreach l,$(ALL_LAYERS),-I$(call layer_dir,$(l)))
+
+LIB_SRC := $(filter-out sandbox/cli/%,$(wildcard sandbox/*/*.c))
+CLI_SRC := $(wildcard sandbox/cli/*.c)
+LIB_OBJ := $(LIB_SRC:sandbox/%.c=build/%.o)
+CLI_OBJ := $(CLI_SRC:sandbox/%.c=build/%.o)
+TUI_OBJ := $(patsubst tui/%.c,build/tui/%.o,$(wildcard tui/*.c))
 UNIT := $(patsubst tests/unit/%.c,build/tests/%.t,$(wildcard tests/unit/*.c))
 
 all: stacklab
 
-stacklab: $(ENGINE_OBJ) $(CLI_OBJ) $(TUI_OBJ)
+stacklab: $(CLI_OBJ) $(TUI_OBJ) build/libstacklab.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-build/%.o: sandbox/%.c $(wildcard sandbox/*.h) Makefile | build
-	$(CC) $(CFLAGS) -Isandbox -c -o $@ $<
+# Every layer below the command line, as an archive: a unit test links only
+# the files it uses.
+build/libstacklab.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
 
-# The TUI sees only the control protocol (ctl.h) and small helpers (util.h).
-build/tui_%.o: tui/%.c $(wildcard tui/*.h) sandbox/ctl.h sandbox/util.h Makefile | build
-	$(CC) $(CFLAGS) -Isandbox -c -o $@ $<
+# The folder is the first part of the stem: build/model/topo.o is model's.
+build/%.o: sandbox/%.c Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP $(call sees,$(firstword $(subst /, ,$*))) -c -o $@ $<
 
-build/tests/%.t: tests/unit/%.c tests/tap.h $(ENGINE_OBJ) | build/tests
-	$(CC) $(CFLAGS) -Isandbox -Itests -o $@ $< $(ENGINE_OBJ) $(LDFLAGS) $(PKG_LIBS) -lm
+build/tui/%.o: tui/%.c Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP $(call sees,tui) -c -o $@ $<
+
+-include $(wildcard build/*/*.d)
+
+build/tests/%.t: tests/unit/%.c tests/tap.h build/libstacklab.a | build/tests
+	$(CC) $(CFLAGS) $(call sees,labd) -Isandbox/lesson -Itests -o $@ $< build/libstacklab.a $(LDFLAGS) $(PKG_LIBS) -lm
 
 # Each its own target: the fuzzers may have made build/ before the tests
 # ask for build/tests (make check in a tree never built).
@@ -94,24 +120,24 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 12
 FUZZ_CFLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_ENGINE := error util inifile role topo render lesson
+FUZZ_ENGINE := base/error base/util base/inifile model/role model/topo model/render lesson/lesson
 FUZZ_LIBS = $(shell pkg-config --libs inih jansson) -lm
 
 fuzz: build/fuzz/topo build/fuzz/lesson build/fuzz/capture build/fuzz/watch
 
-build/fuzz/%.o: sandbox/%.c $(wildcard sandbox/*.h) Makefile
-	@mkdir -p build/fuzz
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Isandbox -c -o $@ $<
+build/fuzz/%.o: sandbox/%.c Makefile
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call sees,$(firstword $(subst /, ,$*))) -c -o $@ $<
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_ENGINE:%=build/fuzz/%.o) Makefile
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isandbox -o $@ $< $(FUZZ_ENGINE:%=build/fuzz/%.o) $(FUZZ_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(call sees,labd) -Isandbox/lesson -o $@ $< $(FUZZ_ENGINE:%=build/fuzz/%.o) $(FUZZ_LIBS)
 
 # The packet decoder and the daemons' lines: what nodes send the lab daemon.
-build/fuzz/capture: tests/fuzz/capture.c $(FUZZ_ENGINE:%=build/fuzz/%.o) build/fuzz/capture.o Makefile
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isandbox -o $@ $< $(filter %.o,$^) $(FUZZ_LIBS)
+build/fuzz/capture: tests/fuzz/capture.c $(FUZZ_ENGINE:%=build/fuzz/%.o) build/fuzz/labd/capture.o Makefile
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(call sees,labd) -Isandbox/lesson -o $@ $< $(filter %.o,$^) $(FUZZ_LIBS)
 
-build/fuzz/watch: tests/fuzz/watch.c build/fuzz/error.o build/fuzz/util.o build/fuzz/watch.o Makefile
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isandbox -o $@ $< $(filter %.o,$^) $(FUZZ_LIBS)
+build/fuzz/watch: tests/fuzz/watch.c build/fuzz/base/error.o build/fuzz/base/util.o build/fuzz/model/watch.o Makefile
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(call sees,labd) -Isandbox/lesson -o $@ $< $(filter %.o,$^) $(FUZZ_LIBS)
 
 # deps first, then a make of its own, as for check: the fuzzer needs inih's headers.
 fuzz-run: deps

@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../sandbox/ctl.h"
-#include "../sandbox/util.h"
+#include "ctl.h"
+#include "util.h"
 
 int pane_start(struct lesson_pane *p, const char *lab, const char *path, const char *title, int steps,
 	       double slack, char *msg, size_t size)

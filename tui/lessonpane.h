@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "../sandbox/ctl.h"
+#include "ctl.h"
 
 #define PANE_LINES 200
 

@@ -4,7 +4,7 @@
 
 #include "cli.h"
 #include "util.h"
-#include "../tui/tui.h"
+#include "tui.h"
 
 static void help(FILE *out)
 {

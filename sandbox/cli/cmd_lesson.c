@@ -14,7 +14,7 @@
 #include "lesson.h"
 #include "lessonrun.h"
 #include "util.h"
-#include "../tui/tui.h"
+#include "tui.h"
 
 static void help(FILE *out)
 {

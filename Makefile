@@ -45,7 +45,7 @@ SEES_tui := base proto tui
 SEES_cli := base proto model host lesson tui labd cli
 ALL_LAYERS := base proto model host labd lesson tui cli
 layer_dir = $(if $(filter tui,$(1)),tui,sandbox/$(1))
-sees = $(foreach l,$(ALL_LAYERS),-I$(call layer_dir,$(l)))
+sees = $(foreach l,$(SEES_$(1)),-I$(call layer_dir,$(l)))
 
 LIB_SRC := $(filter-out sandbox/cli/%,$(wildcard sandbox/*/*.c))
 CLI_SRC := $(wildcard sandbox/cli/*.c)
@@ -91,7 +91,7 @@ deps:
 # deps first, then a make of its own: -j must not build before the headers exist.
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT)
-	prove -f --timer $(UNIT) tests/lab/*.t
+	prove -f --timer $(UNIT) tests/layers.t tests/lab/*.t
 	tests/rootless.sh
 
 # The one root step of a shared machine: users then run labs without root.
@@ -120,23 +120,24 @@ FUZZ_CC ?= clang
 FUZZ_TIME ?= 12
 FUZZ_CFLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_ENGINE := base/error base/util base/inifile model/role model/topo model/render lesson/lesson
+FUZZ_BASE := base/error base/util base/text base/files base/proc base/clock
+FUZZ_ENGINE := $(FUZZ_BASE) base/inifile model/role model/topo model/render lesson/lesson
 FUZZ_LIBS = $(shell pkg-config --libs inih jansson) -lm
 
 fuzz: build/fuzz/topo build/fuzz/lesson build/fuzz/capture build/fuzz/watch
 
-build/fuzz/%.o: sandbox/%.c Makefile
+build/fuzz/obj/%.o: sandbox/%.c Makefile
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call sees,$(firstword $(subst /, ,$*))) -c -o $@ $<
 
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_ENGINE:%=build/fuzz/%.o) Makefile
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(call sees,labd) -Isandbox/lesson -o $@ $< $(FUZZ_ENGINE:%=build/fuzz/%.o) $(FUZZ_LIBS)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_ENGINE:%=build/fuzz/obj/%.o) Makefile
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(call sees,labd) -Isandbox/lesson -o $@ $< $(FUZZ_ENGINE:%=build/fuzz/obj/%.o) $(FUZZ_LIBS)
 
 # The packet decoder and the daemons' lines: what nodes send the lab daemon.
-build/fuzz/capture: tests/fuzz/capture.c $(FUZZ_ENGINE:%=build/fuzz/%.o) build/fuzz/labd/capture.o Makefile
+build/fuzz/capture: tests/fuzz/capture.c $(FUZZ_ENGINE:%=build/fuzz/obj/%.o) build/fuzz/obj/model/packet.o Makefile
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(call sees,labd) -Isandbox/lesson -o $@ $< $(filter %.o,$^) $(FUZZ_LIBS)
 
-build/fuzz/watch: tests/fuzz/watch.c build/fuzz/base/error.o build/fuzz/base/util.o build/fuzz/model/watch.o Makefile
+build/fuzz/watch: tests/fuzz/watch.c $(FUZZ_BASE:%=build/fuzz/obj/%.o) build/fuzz/obj/model/watch.o Makefile
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(call sees,labd) -Isandbox/lesson -o $@ $< $(filter %.o,$^) $(FUZZ_LIBS)
 
 # deps first, then a make of its own, as for check: the fuzzer needs inih's headers.

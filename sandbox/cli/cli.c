@@ -15,6 +15,7 @@
 
 #include "ctl.h"
 #include "userns.h"
+#include "paths.h"
 #include "util.h"
 
 bool cli_may_run_labs(const char *cmd)
@@ -253,56 +254,6 @@ int cli_door(const char *cmd, const char *lab, const char *node, const char *rol
 	}
 	json_decref(st);
 	return r;
-}
-
-int cli_run_self(char *const args[], char *out, size_t size)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = '\0';
-	char *argv[32];
-	int k = 0;
-	argv[k++] = exe;
-	for (int i = 0; args[i] && k < (int)ARRAY_SIZE(argv) - 1; i++)
-		argv[k++] = args[i];
-	argv[k] = NULL;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
-			_exit(127);
-		/* The running binary itself, even if a rebuild replaced the file. */
-		execv("/proc/self/exe", argv);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t len = 0;
-	ssize_t got;
-	while ((got = read(p[0], out + len, size - 1 - len)) > 0 || (got < 0 && errno == EINTR)) {
-		if (got > 0)
-			len += (size_t)got;
-		if (len == size - 1) { /* keep the start; drain the rest */
-			char sink[4096];
-			while (read(p[0], sink, sizeof(sink)) > 0)
-				;
-			break;
-		}
-	}
-	out[len] = '\0';
-	close(p[0]);
-	int status;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 const char *cli_paint(char *buf, size_t size, const char *word, int width)

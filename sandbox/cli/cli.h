@@ -85,10 +85,6 @@ struct cli_door {
 };
 int cli_door(const char *cmd, const char *lab, const char *node, const char *role, struct cli_door *out);
 
-/* Run this program with args (NULL-terminated, without argv[0]), stdin
- * /dev/null; its stdout and stderr (the first size-1 bytes) land in out.
- * Returns its exit status, or -errno. */
-int cli_run_self(char *const args[], char *out, size_t size);
 
 /* Names of the labs that are up (a NULL-terminated malloc'd array). */
 char **cli_labs_up(void);

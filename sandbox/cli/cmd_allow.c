@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "paths.h"
 #include "util.h"
 
 static void allow_help(FILE *out)

@@ -25,9 +25,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "capture.h"
+#include "packet.h"
 #include "cli.h"
 #include "ctl.h"
+#include "paths.h"
 #include "util.h"
 
 #define CAPTURE_SNAP 65535
@@ -263,7 +264,7 @@ int cmd_capture(int argc, char **argv)
 		struct frame f = { 0 };
 		const unsigned char *payload;
 		size_t plen;
-		if (!capture_decode(frame, len, &f, &payload, &plen))
+		if (!packet_decode(frame, len, &f, &payload, &plen))
 			continue;
 		double t = (double)ts.tv_sec + ts.tv_nsec / 1e9;
 		if (!t0)

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "cgroup.h"
 #include "ctl.h"
+#include "paths.h"
 #include "util.h"
 
 static void help(FILE *out)

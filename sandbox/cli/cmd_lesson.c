@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "lesson.h"
 #include "lessonrun.h"
+#include "paths.h"
 #include "util.h"
 #include "tui.h"
 
@@ -202,7 +203,7 @@ static int check(const char *name, double slack)
 	fflush(stdout);
 	_cleanup_free_ char *tpath = topo_resolve(l->topology);
 	char out[8192];
-	int code = cli_run_self((char *[]){ "up", "--topology", tpath, "--lab", lab, "--timing", l->timing, NULL }, out,
+	int code = run_self((char *[]){ "up", "--topology", tpath, "--lab", lab, "--timing", l->timing, NULL }, out,
 				sizeof(out));
 	int result;
 	if (code != 0) {
@@ -225,7 +226,7 @@ static int check(const char *name, double slack)
 		if (r < 0)
 			printf("Bail out! lab %s: %s\n", lab, strerror(-r));
 	}
-	cli_run_self((char *[]){ "down", "--lab", lab, NULL }, out, sizeof(out));
+	run_self((char *[]){ "down", "--lab", lab, NULL }, out, sizeof(out));
 	lesson_free(l);
 	topo_free(topo);
 	return result;

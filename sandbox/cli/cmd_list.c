@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "ctl.h"
+#include "paths.h"
 #include "util.h"
 
 static void list_help(FILE *out)

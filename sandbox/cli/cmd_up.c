@@ -26,6 +26,7 @@
 #include "timing.h"
 #include "topo.h"
 #include "userns.h"
+#include "paths.h"
 #include "util.h"
 
 static void help(FILE *out)

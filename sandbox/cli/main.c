@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "paths.h"
 #include "util.h"
 
 #ifndef VERSION

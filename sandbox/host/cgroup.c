@@ -11,6 +11,7 @@
 
 #include "ctl.h"
 #include "error.h"
+#include "paths.h"
 #include "util.h"
 
 /* Where each kind of freezer lives, in the order they are tried. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "util.h"
 
 #define INSTALL_DB "/usr/bin/mariadb-install-db"

@@ -3,8 +3,6 @@
 #ifndef STACKLAB_TRAFFIC_H
 #define STACKLAB_TRAFFIC_H
 
-#define TRAFFIC_RATE_MAX 1000
-#define TRAFFIC_SECONDS_MAX 3600
 
 /* Send `rate` requests a second to `url` for at most `seconds`, each on a
  * fresh connection (so each one shows where the VIP and the LB send it now),

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "paths.h"
 #include "util.h"
 
 /* systemd's range for containers' ids (systemd's UIDS-GIDS.md): no host

@@ -27,6 +27,7 @@
 #include "node.h"
 #include "pki.h"
 #include "render.h"
+#include "paths.h"
 #include "util.h"
 
 #define START_TIMEOUT_MS 30000

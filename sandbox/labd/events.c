@@ -18,6 +18,7 @@
 #include <sys/timerfd.h>
 
 #include "lab.h"
+#include "paths.h"
 #include "util.h"
 #include "watch.h"
 

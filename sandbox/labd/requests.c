@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "lab.h"
 #include "render.h"
+#include "paths.h"
 #include "util.h"
 
 #define INSPECT_FILE_MAX (256 << 10)   /* of one config file, for inspect */

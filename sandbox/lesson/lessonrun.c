@@ -21,10 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "inifile.h"
 #include "ctl.h"
-#include "traffic.h"
 #include "util.h"
 
 /* Traffic a lesson starts stops this long after the runner last renewed it. */
@@ -344,7 +342,7 @@ static int stacklab(struct run *r, char *const words[], int n, char *out, size_t
 		args[k++] = lease;
 	}
 	args[k] = NULL;
-	int code = cli_run_self(args, out, size);
+	int code = run_self(args, out, size);
 	if (traffic && code == 0) {
 		r->traffic_leased = true;
 		r->traffic_renewed = now_s();

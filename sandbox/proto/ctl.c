@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "paths.h"
 #include "util.h"
 
 const char *const lab_allow_names[] = { "none", "watch", "lessons" };

@@ -89,4 +89,8 @@ int ctl_call_peer(const char *lab, json_t *req, json_t **reply, struct ucred *pe
  * another process meanwhile): *pidfd is -1 when there is none. */
 int ctl_call_pidfd(const char *lab, json_t *req, json_t **reply, struct ucred *peer, int *pidfd);
 
+/* The bounds of a traffic request: requests a second, and seconds. */
+#define TRAFFIC_RATE_MAX 1000
+#define TRAFFIC_SECONDS_MAX 3600
+
 #endif

@@ -9,19 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
-#include "lab.h"
+#include "packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* capture.c's path through a lab (capture_path) asks the lab daemon's core
- * for a node; the decoder never does, and this target links no daemon. */
-int lab_node_of_role(const struct lab *lab, enum role_id role)
-{
-	(void)lab;
-	(void)role;
-	abort();
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -29,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f, 0, sizeof(f));
 	const unsigned char *payload = NULL;
 	size_t plen = 0;
-	if (!capture_decode(data, size, &f, &payload, &plen))
+	if (!packet_decode(data, size, &f, &payload, &plen))
 		return 0;
 	if (payload && (payload < data || payload + plen > data + size))
 		abort(); /* the payload is inside the frame */

@@ -9,6 +9,7 @@
 #include "ctl.h"
 #include "tap.h"
 #include "userns.h"
+#include "paths.h"
 #include "util.h"
 
 static void forbidden(const char *max, const char *clone, const char *apparmor, const char *want, const char *what)

@@ -29,8 +29,12 @@ int sl_err(struct sl_error *err, int code, const char *fmt, ...)
 
 int sl_err_wrap(struct sl_error *err, const char *fmt, ...)
 {
-	if (!err || !err->code)
-		return err ? -err->code : 0;
+	/* Called on a failure, so never 0: a caller that passed no error
+	 * object (or a callee that recorded none) still fails. */
+	if (!err)
+		return -EIO;
+	if (!err->code)
+		sl_err(err, EIO, "%s", "failed");
 	char old[sizeof(err->msg)];
 	memcpy(old, err->msg, sizeof(old));
 	va_list ap;

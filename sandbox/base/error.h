@@ -17,7 +17,8 @@ struct sl_error {
 int sl_err(struct sl_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Put context in front of a recorded failure ("node web1: " + its
- * message). Returns -err->code. */
+ * message). Returns -err->code, and never 0: called with no error object,
+ * or none recorded, it still reports a failure (-EIO). */
 int sl_err_wrap(struct sl_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The message, or strerror(-r) when nothing was recorded for r < 0. */

@@ -1,4 +1,4 @@
-/* Unit tests of util.c's text helpers: "did you mean", cutting a string
+/* Unit tests of base's text helpers and error object: "did you mean", cutting a string
  * cut short back to whole UTF-8 characters, and str_copy's contract (dst is
  * a string whatever src was). */
 #include <errno.h>
@@ -71,5 +71,17 @@ int main(void)
 	copy("qps web-01=10.0 web-02=9.9", "qps web", -ENAMETOOLONG);
 	copy("abcde\xc2\xb1xyz", "abcde\xc2\xb1", -ENAMETOOLONG);
 	copy("abcdef\xc2\xb1", "abcdef", -ENAMETOOLONG); /* not inside the ± */
+
+	/* sl_err_wrap is called on a failure: it never reports success. */
+	ok(sl_err_wrap(NULL, "make CA: ") == -EIO, "sl_err_wrap with no error object fails (-EIO)");
+	struct sl_error e = { 0 };
+	int r = sl_err_wrap(&e, "make CA: ");
+	if (!ok(r == -EIO && strcmp(e.msg, "make CA: failed") == 0, "sl_err_wrap with nothing recorded fails, with its context"))
+		diag("got %d '%s'", r, e.msg);
+	e = (struct sl_error){ 0 };
+	sl_err(&e, ENOENT, "no file");
+	r = sl_err_wrap(&e, "node web1: ");
+	if (!ok(r == -ENOENT && strcmp(e.msg, "node web1: no file") == 0, "sl_err_wrap puts context in front"))
+		diag("got %d '%s'", r, e.msg);
 	return done_testing();
 }

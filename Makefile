@@ -121,7 +121,7 @@ FUZZ_TIME ?= 12
 FUZZ_CFLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_BASE := base/error base/util base/text base/files base/proc base/clock
-FUZZ_ENGINE := $(FUZZ_BASE) base/inifile model/role model/topo model/render lesson/lesson
+FUZZ_ENGINE := $(FUZZ_BASE) base/inifile proto/faults model/role model/topo model/render lesson/lesson
 FUZZ_LIBS = $(shell pkg-config --libs inih jansson) -lm
 
 fuzz: build/fuzz/topo build/fuzz/lesson build/fuzz/capture build/fuzz/watch

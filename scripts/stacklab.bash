@@ -71,7 +71,7 @@ _stacklab()
 		elif [ "${words[0]}" = partition ]; then
 			COMPREPLY=($(compgen -W "$(nodes)" -- "$cur"))
 		elif [ ${#words[@]} -eq 1 ]; then
-			COMPREPLY=($(compgen -W "crash freeze stop drain down delay loss rate" -- "$cur"))
+			COMPREPLY=($(compgen -W "$(stacklab fail --list 2>/dev/null | grep -vx partition)" -- "$cur"))
 		fi ;;
 	heal|exec|logs)
 		[ ${#words[@]} -eq 0 ] && COMPREPLY=($(compgen -W "$(nodes)" -- "$cur")) ;;

@@ -5,27 +5,15 @@
 #include <string.h>
 
 #include "cli.h"
+#include "faults.h"
 #include "util.h"
 
 static void fail_help(FILE *out)
 {
-	fprintf(out, "usage: stacklab fail [--lab NAME] NODE crash|freeze|stop DAEMON|drain|firewall off\n"
-		     "       stacklab fail [--lab NAME] LINK down|delay MS [JITTER]|loss PCT|rate KBIT\n"
-		     "       stacklab fail [--lab NAME] partition A B\n\n"
-		     "Break part of a running lab on purpose; `stacklab heal` undoes it.\n\n"
-		     "  crash         every process of the node dies and its links go dark\n"
-		     "  freeze        every process of the node stops, keeping its state\n"
-		     "  stop DAEMON   one daemon stops (e.g. stacklab fail web1 stop nginx)\n"
-		     "  drain         a web server gets no new request from the load balancers\n"
-		     "                (a deploy without errors); heal makes it ready again\n"
-		     "  firewall off  the node's nftables firewall (its allow lines) is removed;\n"
-		     "                heal loads it again\n"
-		     "  down          the link loses carrier (a LINK is NODE-IFACE, e.g. lb1-eth0,\n"
-		     "                or a node with one link)\n"
-		     "  delay, loss   netem on the link, toward the node\n"
-		     "  rate          a bandwidth cap on the link, toward the node\n"
-		     "  partition     A and B stay up but cannot reach each other\n\n"
+	fault_words_help(out);
+	fprintf(out, "\n"
 		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
+		     "      --list      the faults' words, one a line (for scripts)\n"
 		     "  -h, --help      show this help\n");
 }
 
@@ -65,6 +53,7 @@ int cmd_fail(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "lab", required_argument, NULL, 'l' },
+		{ "list", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -74,6 +63,10 @@ int cmd_fail(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'l': given = optarg; break;
+		case 'L':
+			for (size_t i = 0; i < fault_words_n; i++)
+				puts(fault_words[i].name);
+			return EXIT_OK;
 		case 'h': fail_help(stdout); return EXIT_OK;
 		default: fail_help(stderr); return EXIT_USAGE;
 		}

@@ -674,7 +674,6 @@ static json_t *addr_json(struct in_addr a)
 	return json_string(buf);
 }
 
-static const char *fault_names[] = { "crash", "freeze", "stop", "down", "shape", "partition", "drain", "firewall" };
 
 json_t *lab_status(struct lab *lab)
 {
@@ -756,7 +755,7 @@ json_t *lab_status(struct lab *lab)
 	}
 	for (int i = 0; i < lab->n_faults; i++) {
 		const struct lab_fault *f = &lab->faults[i];
-		json_t *o = json_pack("{s:s, s:s, s:s}", "fault", fault_names[f->kind], "node", node_name(lab, f->node),
+		json_t *o = json_pack("{s:s, s:s, s:s}", "fault", fault_kind_name(f->kind), "node", node_name(lab, f->node),
 				      "what", f->what);
 		if (f->link >= 0)
 			json_object_set_new(o, "link", json_string(t->nodes[lab->links[f->link].node]

@@ -24,8 +24,6 @@
 #include "lab.h"
 #include "util.h"
 
-static const char *const usage =
-	"crash, freeze, stop DAEMON, drain, firewall off, down, delay MS [JITTER], loss PCT, rate KBIT, partition A B";
 
 static int node_find(struct lab *lab, const char *name)
 {
@@ -163,7 +161,7 @@ static int set_server_state(struct lab *lab, const char *web, const char *state)
 	return told ? 0 : -ENODEV;
 }
 
-static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *args)
+static json_t *fail_node(struct lab *lab, int node, const struct fault_word *w, json_t *args)
 {
 	json_t *unfit = node_unfit(lab, node);
 	if (unfit)
@@ -171,15 +169,15 @@ static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *a
 	struct lab_node *ln = &lab->nodes[node];
 	const char *name = lab->topo->nodes[node].name;
 	struct lab_fault *f;
-	if (strcmp(fault, "crash") == 0) {
+	switch (w->kind) {
+	case FAULT_CRASH:
 		if (!(f = record(lab, FAULT_CRASH, node, -1, "crash")))
 			return lab_reply_error("too many faults at once");
 		node_links(lab, node, false);
 		node_command(ln->sync, "crash");
 		lab_node_state(lab, node, NODE_CRASHED);
 		return ok_reply(lab, f, "fail");
-	}
-	if (strcmp(fault, "freeze") == 0) {
+	case FAULT_FREEZE: {
 		char what[64];
 		snprintf(what, sizeof(what), "freeze (%s)", cgroup_mode_name(lab->cgroups.mode));
 		if (!(f = record(lab, FAULT_FREEZE, node, -1, what)))
@@ -191,7 +189,7 @@ static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *a
 		lab_node_state(lab, node, NODE_FROZEN);
 		return ok_reply(lab, f, "fail");
 	}
-	if (strcmp(fault, "firewall") == 0) {
+	case FAULT_FIREWALL: {
 		const char *how = json_string_value(json_array_get(args, 0));
 		if (!how || strcmp(how, "off") != 0 || json_array_size(args) != 1)
 			return lab_reply_error("firewall takes one word: off (stacklab fail %s firewall off; heal turns it on)", name);
@@ -209,7 +207,7 @@ static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *a
 		}
 		return ok_reply(lab, f, "fail");
 	}
-	if (strcmp(fault, "drain") == 0) {
+	case FAULT_DRAIN: {
 		if (!topo_has_role(ln->spec.node, ROLE_WEB))
 			return lab_reply_error("%s is not a web server: drain takes a web server out of the load balancers' rotation", name);
 		if (!(f = record(lab, FAULT_DRAIN, node, -1, "drain")))
@@ -222,6 +220,11 @@ static json_t *fail_node(struct lab *lab, int node, const char *fault, json_t *a
 			return lab_reply_error("drain %s: %s", name, strerror(-r));
 		}
 		return ok_reply(lab, f, "fail");
+	}
+	case FAULT_STOP:
+		break;
+	default: /* fault_request sends only a node's faults here */
+		return lab_reply_error("%s is not a fault of a node", w->name);
 	}
 	/* stop DAEMON */
 	const char *daemon = json_string_value(json_array_get(args, 0));
@@ -364,25 +367,28 @@ json_t *fault_request(struct lab *lab, json_t *req)
 	json_t *args = json_object_get(req, "args");
 	if (!json_is_array(args))
 		args = NULL;
+	char known[256], why[128];
+	fault_words_list(known, sizeof(known));
 	if (!fault)
-		return lab_reply_error("which fault? (%s)", usage);
-	if (strcmp(fault, "partition") == 0)
+		return lab_reply_error("which fault? (%s)", known);
+	const struct fault_word *w = fault_word_find(fault);
+	if (!w)
+		return lab_reply_error("unknown fault '%s' (known: %s)", fault, known);
+	/* Each fault checks its own words' values; too many is the table's. */
+	int n = args ? (int)json_array_size(args) : 0;
+	if (n > w->max_args && !fault_args_fit(w, n, why, sizeof(why)))
+		return lab_reply_error("%s", why);
+	if (w->on == FAULT_ON_PAIR)
 		return fail_partition(lab, args);
 	if (!target)
 		return lab_reply_error("fail what? (stacklab fail NODE|LINK FAULT)");
-	bool node_fault = strcmp(fault, "crash") == 0 || strcmp(fault, "freeze") == 0 || strcmp(fault, "stop") == 0 ||
-			  strcmp(fault, "drain") == 0 || strcmp(fault, "firewall") == 0;
-	bool link_fault = strcmp(fault, "down") == 0 || strcmp(fault, "delay") == 0 || strcmp(fault, "loss") == 0 ||
-			  strcmp(fault, "rate") == 0;
-	if (!node_fault && !link_fault)
-		return lab_reply_error("unknown fault '%s' (known: %s)", fault, usage);
-	if (node_fault) {
+	if (w->on == FAULT_ON_NODE) {
 		int node = node_find(lab, target);
 		if (node < 0)
 			return lab_link_find(lab, target) >= 0
 				       ? lab_reply_error("'%s' is a link: %s is a fault of a node", target, fault)
 				       : unknown_target(lab, target);
-		return fail_node(lab, node, fault, args);
+		return fail_node(lab, node, w, args);
 	}
 	int link = lab_link_find(lab, target);
 	if (link < 0) {

@@ -17,6 +17,7 @@
 
 #include "cgroup.h"
 #include "ctl.h"
+#include "faults.h"
 #include "net.h"
 #include "node.h"
 #include "service.h"
@@ -85,9 +86,6 @@ struct lab_link {
 	double rx_bps, tx_bps, rx_pps, tx_pps;   /* rx: from the node; tx: to it */
 	bool sampled, up;
 };
-
-enum fault_kind { FAULT_CRASH, FAULT_FREEZE, FAULT_STOP, FAULT_LINK_DOWN, FAULT_SHAPE, FAULT_PARTITION, FAULT_DRAIN,
-		  FAULT_FIREWALL };
 
 struct lab_fault {
 	enum fault_kind kind;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "faults.h"
 #include "inifile.h"
 #include "render.h"
 #include "util.h"
@@ -913,6 +914,41 @@ static void lint_pred(struct linter *x, const struct pred *p)
 	}
 }
 
+/* `fail TARGET FAULT ARGS…`: a fault of the table (faults.h), on what it
+ * breaks (a node's fault on a node, a link's on a link or a node with one
+ * link), with as many words as it takes. node: the target if a node. */
+static void lint_fault(struct linter *x, const struct words *w, const struct topo_node *node)
+{
+	char known[256], why[128];
+	fault_words_list(known, sizeof(known));
+	if (w->argc < 3) {
+		lerr(x, w->line, "fail %s how? (known: %s)", w->argv[1], known);
+		return;
+	}
+	const struct fault_word *f = fault_word_find(w->argv[2]);
+	if (!f) {
+		const char *names[16];
+		size_t n = 0;
+		for (; n < fault_words_n && n < ARRAY_SIZE(names); n++)
+			names[n] = fault_words[n].name;
+		const char *near = str_closest(w->argv[2], names, n);
+		if (near)
+			lerr(x, w->line, "'%s' is not a fault: did you mean '%s'? (known: %s)", w->argv[2], near, known);
+		else
+			lerr(x, w->line, "'%s' is not a fault (known: %s)", w->argv[2], known);
+		return;
+	}
+	if (f->on == FAULT_ON_PAIR)
+		lerr(x, w->line, "a partition is of two nodes: fail partition A B");
+	else if (f->on == FAULT_ON_NODE && !node)
+		lerr(x, w->line, "'%s' is a link: %s is a fault of a node", w->argv[1], f->name);
+	else if (f->on == FAULT_ON_LINK && node && node->n_ifaces != 1)
+		lerr(x, w->line, "node %s has %d links: %s is a fault of a link, name one (e.g. %s)", node->name,
+		     node->n_ifaces, f->name, node->n_ifaces ? node->ifaces[0].peer : "NODE-eth0");
+	else if (!fault_args_fit(f, w->argc - 3, why, sizeof(why)))
+		lerr(x, w->line, "%s", why);
+}
+
 /* The stacklab commands a lesson may run, and what their words name. */
 static void lint_words(struct linter *x, const struct words *w)
 {
@@ -936,16 +972,25 @@ static void lint_words(struct linter *x, const struct words *w)
 		if (strcmp(target, "--all") == 0 || strcmp(target, "partition") == 0) {
 			for (int k = 2; k < w->argc; k++)
 				node_named(x, w->line, w->argv[k]);
+			char why[128];
+			if (strcmp(target, "partition") == 0 && strcmp(w->argv[0], "fail") == 0 &&
+			    !fault_args_fit(fault_word_find("partition"), w->argc - 2, why, sizeof(why)))
+				lerr(x, w->line, "%s", why);
 			return;
 		}
-		if (topo_node_find(x->t, target))
-			return;
+		const struct topo_node *node = topo_node_find(x->t, target);
+		bool link = false;
 		/* a link: NODE-IFACE */
-		for (int i = 0; i < x->t->n_nodes; i++)
+		for (int i = 0; !node && !link && i < x->t->n_nodes; i++)
 			for (int k = 0; k < x->t->nodes[i].n_ifaces; k++)
 				if (strcmp(x->t->nodes[i].ifaces[k].peer, target) == 0)
-					return;
-		lerr(x, w->line, "no node or link '%s' in topology %s", target, x->t->name);
+					link = true;
+		if (!node && !link) {
+			lerr(x, w->line, "no node or link '%s' in topology %s", target, x->t->name);
+			return;
+		}
+		if (strcmp(w->argv[0], "fail") == 0)
+			lint_fault(x, w, node);
 	}
 }
 

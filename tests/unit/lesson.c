@@ -195,6 +195,49 @@ static void test_lint(void)
 	topo_free(t);
 }
 
+/* A fail step's fault is one of the table's, on what it breaks, with as
+ * many words as it takes. */
+static void test_lint_faults(void)
+{
+	struct topo *t = NULL;
+	char *errors = NULL;
+	if (topo_load("scenarios/scale-up.lab", &t, &errors) < 0) {
+		ok(0, "scale-up loads");
+		return;
+	}
+	const char *text = "[lesson]\ntitle = t\ntopology = scale-up\n"
+			   "[step x]\nsay = hi\n"
+			   "do = fail web1 crsh\n"                 /* 6 */
+			   "do = fail lb1-eth0 freeze\n"           /* 7 */
+			   "do = fail lb1 delay 200\n"             /* 8: lb1 has two links */
+			   "do = fail web1 crash now\n"            /* 9 */
+			   "do = fail web1-eth0 delay 1 2 3\n"     /* 10 */
+			   "do = fail partition lb1\n"             /* 11 */
+			   "do = fail web1\n"                      /* 12 */
+			   "do = fail web1 stop nginx\n"           /* 13: fine */
+			   "do = fail web1-eth0 delay 200 20\n";   /* 14: fine */
+	struct lesson *l = NULL;
+	ok(parse(text, &l, &errors) == 0, "a lesson with wrong faults parses");
+	char *lint = NULL;
+	int n = l ? lesson_lint(l, t, ".", &lint) : 0;
+	ok(n == 7, "lint finds seven wrong faults (found %d)", n);
+	const char *want[] = {
+		"t.lesson:6: 'crsh' is not a fault: did you mean 'crash'?",
+		"t.lesson:7: 'lb1-eth0' is a link: freeze is a fault of a node",
+		"t.lesson:8: node lb1 has 2 links: delay is a fault of a link, name one (e.g. lb1-eth0)",
+		"t.lesson:9: 'crash' takes no word after it, not 1: crash",
+		"t.lesson:10: 'delay' takes 1 or 2 words after it, not 3: delay MS [JITTER]",
+		"t.lesson:11: 'partition' takes 2 words after it, not 1: partition A B",
+		"t.lesson:12: fail web1 how? (known: crash, freeze, stop DAEMON",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		if (!ok(lint && strstr(lint, want[i]), "lint: %s", want[i]))
+			diag("got: %s", lint ? lint : "(nothing)");
+	free(lint);
+	lesson_free(l);
+	topo_free(t);
+}
+
 /* Every shipped lesson parses and lints clean against its topology. */
 static void test_shipped(void)
 {
@@ -234,6 +277,7 @@ int main(void)
 	test_predicates();
 	test_errors();
 	test_lint();
+	test_lint_faults();
 	test_shipped();
 	return done_testing();
 }

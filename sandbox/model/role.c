@@ -4,6 +4,7 @@
 
 #include <linux/capability.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util.h"
@@ -72,6 +73,26 @@ const struct role *role_find(const char *name)
 const struct role *role_get(enum role_id id)
 {
 	return (unsigned)id < ROLE_COUNT ? &roles[id] : NULL;
+}
+
+void role_names(char *buf, size_t size)
+{
+	size_t at = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(roles) && at < size; i++) {
+		int n = snprintf(buf + at, size - at, "%s%s", i ? ", " : "", roles[i].name);
+		if (n < 0)
+			break;
+		at += (size_t)n;
+	}
+}
+
+const char *role_closest(const char *word)
+{
+	const char *names[ROLE_COUNT];
+	for (size_t i = 0; i < ARRAY_SIZE(roles); i++)
+		names[i] = roles[i].name;
+	return str_closest(word, names, ARRAY_SIZE(roles));
 }
 
 unsigned role_mask(const char *words)

@@ -4,6 +4,7 @@
 #define STACKLAB_ROLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum role_id { ROLE_CLIENT, ROLE_DNS, ROLE_LB, ROLE_WEB, ROLE_APP, ROLE_DB, ROLE_MONITOR, ROLE_RESOLVER, ROLE_COUNT };
@@ -43,6 +44,10 @@ extern const int role_vrrp_caps[];
 /* The role named `name`, or NULL. */
 const struct role *role_find(const char *name);
 const struct role *role_get(enum role_id id);
+/* "client, dns, lb, …": every role's name, from the table, for errors. */
+void role_names(char *buf, size_t size);
+/* The role closest to a mistyped one ("did you mean"), or NULL. */
+const char *role_closest(const char *word);
 /* The roles named in `words` ("web app db") as a mask of 1 << enum role_id;
  * 0 if one is unknown or there is none. */
 unsigned role_mask(const char *words);

@@ -355,7 +355,11 @@ static void handle_node(struct parser *p, const char *name, const char *key, con
 		for (char *w = strtok_r(buf, " \t,", &save); w; w = strtok_r(NULL, " \t,", &save)) {
 			const struct role *r = role_find(w);
 			if (!r) {
-				perr(p, p->in.line, "unknown role '%s' (known: client, dns, lb, web, app, db, monitor)", w);
+				char known[128];
+				role_names(known, sizeof(known));
+				const char *near = role_closest(w);
+				perr(p, p->in.line, "unknown role '%s'%s%s%s (known: %s)", w, near ? ": did you mean '" : "",
+				     near ? near : "", near ? "'?" : "", known);
 				continue;
 			}
 			unsigned bit = 1u << (r - role_get(0));
@@ -367,8 +371,11 @@ static void handle_node(struct parser *p, const char *name, const char *key, con
 			if (!n->role || r->tier < n->role->tier)
 				n->role = r;
 		}
-		if (!n->roles)
-			perr(p, p->in.line, "node %s: 'role' names no role (known: client, dns, lb, web, app, db, monitor)", name);
+		if (!n->roles) {
+			char known[128];
+			role_names(known, sizeof(known));
+			perr(p, p->in.line, "node %s: 'role' names no role (known: %s)", name, known);
+		}
 		else if ((n->roles & (1u << ROLE_CLIENT)) && n->roles != 1u << ROLE_CLIENT)
 			perr(p, p->in.line, "node %s: a client is a client only (it runs no daemons)", name);
 		else if ((n->roles & (1u << ROLE_LB)) && (n->roles & (1u << ROLE_WEB)))

@@ -95,6 +95,7 @@ static void test_default(void)
 static void test_errors(void)
 {
 	bad("[node x]\nrole = lbb\neth0 = public 203.0.113.9\n", "t.lab:17: unknown role 'lbb'", "unknown role, with its line");
+	bad("[node x]\nrole = resolvr\neth0 = public 203.0.113.9\n", "t.lab:17: unknown role 'resolvr': did you mean 'resolver'? (known: client, dns, lb, web, app, db, monitor, resolver)", "an unknown role: did you mean, and every role of the table");
 	bad("[node x]\nrole = web\ncolour = red\neth0 = private 10.0.0.9\n", "t.lab:18: unknown key 'colour'", "unknown key");
 	bad("[node lb1]\nrole = lb\n", "t.lab:17: 'role' is set twice", "duplicate node section key");
 	bad("[node w2]\nrole = web\ncpu = lots\neth0 = private 10.0.0.22\n", "t.lab:18: node w2: cpu is the cores it may use",

@@ -426,6 +426,11 @@ int requests_listen(struct lab *lab, struct sl_error *err);
 
 /* teardown.c */
 /* Kill every node, remove the lab's cgroups, links and files. Once. */
+/* A lab object for opt, not yet built: its names, its loop (an epoll of
+ * its own), every descriptor closed. labd_main builds it; a unit test may
+ * give it parts by hand. NULL, with errno, if the loop cannot be made. */
+struct labd_options;
+struct lab *lab_new(const struct labd_options *opt);
 void lab_teardown(struct lab *lab);
 
 #endif

@@ -234,9 +234,14 @@ static int watch_signals(struct lab *lab)
 
 /* --- the daemon ----------------------------------------------------------------------- */
 
-static struct lab *lab_new(const struct labd_options *opt)
+struct lab *lab_new(const struct labd_options *opt)
 {
 	struct lab *lab = xcalloc(1, sizeof(*lab));
+	lab->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (lab->ep < 0) {
+		free(lab);
+		return NULL;
+	}
 	lab->name = opt->lab;
 	lab->topo = opt->topo;
 	lab->dir = ctl_lab_dir(opt->lab);
@@ -256,6 +261,10 @@ static struct lab *lab_new(const struct labd_options *opt)
 int labd_main(const struct labd_options *opt)
 {
 	struct lab *lab = lab_new(opt);
+	if (!lab) {
+		log_err("epoll: %s", strerror(errno));
+		return 1;
+	}
 
 	/* While starting, stdout and stderr are the `up` client's pipe. */
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -279,10 +288,9 @@ int labd_main(const struct labd_options *opt)
 	}
 
 	struct sl_error err = { 0 };
-	lab->ep = epoll_create1(EPOLL_CLOEXEC);
 	_cleanup_free_ char *log_path = ctl_lab_path(lab->name, "lab.log");
 	lab->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-	int r = lab->log_fd < 0 || lab->ep < 0 ? sl_err(&err, errno, "%s: %s", log_path, strerror(errno)) : 0;
+	int r = lab->log_fd < 0 ? sl_err(&err, errno, "%s: %s", log_path, strerror(errno)) : 0;
 	if (r == 0 && (r = lab_share(lab, lab->log_fd, NULL, 0640)) < 0)
 		sl_err(&err, -r, "%s: %s", log_path, strerror(-r));
 	if (r == 0 && (r = watch_signals(lab)) < 0)

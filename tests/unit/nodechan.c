@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lab.h"
+#include "labd.h"
 #include "tap.h"
 #include "util.h"
 
@@ -48,20 +49,19 @@ static char *log_text(const char *daemon)
 
 static int setup(void)
 {
-	lab = xcalloc(1, sizeof(*lab));
 	char *errors = NULL;
-	if (topo_load("scenarios/scale-up.lab", &lab->topo, &errors) < 0)
+	struct topo *t = NULL;
+	if (topo_load("scenarios/scale-up.lab", &t, &errors) < 0)
+		return -1;
+	struct labd_options opt = { .lab = "t-nodechan", .topo = t };
+	if (!(lab = lab_new(&opt)))
 		return -1;
 	char tmpl[] = "/tmp/stacklab-nodechan.XXXXXX";
 	if (!mkdtemp(tmpl))
 		return -1;
+	free(lab->dir); /* the test's lab lives in a directory of its own */
 	lab->dir = xstrdup(tmpl);
-	lab->name = "t-nodechan";
-	lab->ep = epoll_create1(EPOLL_CLOEXEC);
-	lab->rest_fd = -1;
 	lab->serving = true;
-	for (int i = 0; i < TOPO_NODES_MAX; i++)
-		lab->nodes[i].sync = -1;
 	node = (int)(topo_node_find(lab->topo, "ns1") - lab->topo->nodes);
 	struct lab_node *ln = &lab->nodes[node];
 	ln->spec.node = &lab->topo->nodes[node];

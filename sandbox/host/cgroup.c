@@ -221,9 +221,12 @@ bool cgroup_memory_bounded(const struct cgroups *cg, const char *node)
 	if (cg->mode == CGROUP_NONE)
 		return false;
 	char path[PATH_MAX];
-	if (cg->mode == CGROUP_V2)
+	/* Where limit_node put it: v2's file if the lab's v2 cgroup hands
+	 * out memory; else (v1, or a hybrid host whose v2 tree has no memory
+	 * controller) the memory hierarchy's own directory. */
+	if (cg->mode == CGROUP_V2 && v2_delegates(cg->base, "memory"))
 		snprintf(path, sizeof(path), "%s/%s/memory.max", cg->base, node);
-	else /* v1: the memory hierarchy's own directory */
+	else
 		snprintf(path, sizeof(path), "/sys/fs/cgroup/memory/%s/%s/memory.limit_in_bytes", strrchr(cg->base, '/') + 1,
 			 node);
 	_cleanup_free_ char *text = read_file(path, NULL);

@@ -51,7 +51,7 @@ int run_argv(char *const argv[], struct sl_error *e)
 	return code;
 }
 
-int run_self(char *const args[], char *out, size_t size)
+pid_t run_self_start(char *const args[], int *out)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -69,8 +69,12 @@ int run_self(char *const args[], char *out, size_t size)
 		return -errno;
 	fflush(NULL);
 	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pid < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		return -e;
+	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
 		if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(p[1], 1) < 0 || dup2(p[1], 2) < 0)
@@ -80,23 +84,38 @@ int run_self(char *const args[], char *out, size_t size)
 		_exit(127);
 	}
 	close(p[1]);
+	*out = p[0];
+	return pid;
+}
+
+int run_status(int status)
+{
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_self(char *const args[], char *out, size_t size)
+{
+	int fd;
+	pid_t pid = run_self_start(args, &fd);
+	if (pid < 0)
+		return pid;
 	size_t len = 0;
 	ssize_t got;
-	while ((got = read(p[0], out + len, size - 1 - len)) > 0 || (got < 0 && errno == EINTR)) {
+	while ((got = read(fd, out + len, size - 1 - len)) > 0 || (got < 0 && errno == EINTR)) {
 		if (got > 0)
 			len += (size_t)got;
 		if (len == size - 1) { /* keep the start; drain the rest */
 			char sink[4096];
-			while (read(p[0], sink, sizeof(sink)) > 0)
+			while (read(fd, sink, sizeof(sink)) > 0)
 				;
 			break;
 		}
 	}
 	out[len] = '\0';
-	close(p[0]);
+	close(fd);
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return run_status(status);
 }

@@ -30,6 +30,9 @@
 
 #define RING 8192
 #define POLL_CMD_MS 200
+#define PROBE_CMD_S 0.5          /* a command probed ahead: at most this often */
+#define PROBE_JOB_S 10.0         /* and killed if it runs longer */
+#define PROBE_OUT_MAX (1 << 16)  /* what of its output is read */
 #define STEADY_WITHIN_S 10.0
 #define MEASURE_WITHIN_S 15.0
 #define EVENT_SKEW_MAX_S (24 * 3600.0) /* an event further from now is not the lab's */
@@ -87,6 +90,11 @@ struct run {
 	struct ahead {
 		const struct measure *m;
 		double from, at, probed;
+		/* a command's probe, running in the background: */
+		pid_t job;         /* 0: none */
+		int job_fd;
+		char *job_out;     /* PROBE_OUT_MAX bytes */
+		size_t job_len;
 	} ahead[LESSON_STEPS_MAX];
 	int n_ahead;
 	bool looking;             /* probing them now (a probe never pumps, but be sure) */
@@ -315,15 +323,26 @@ static enum in_key key_in(struct run *r, int timeout_ms)
 
 /* Run `stacklab WORDS…` against the lesson's lab (--lab goes right after the
  * command). Its output lands in out; returns its exit status. */
-static int stacklab(struct run *r, char *const words[], int n, char *out, size_t size)
+/* A lesson's command words as the stacklab command takes them: on the
+ * lesson's own lab. Returns how many of args are filled (room is left for
+ * 4 more and the NULL). */
+#define ARGS_ROOM (LESSON_ARGS_MAX + 8)
+static int lab_args(const struct run *r, char *const words[], int n, char *args[ARGS_ROOM])
 {
-	char *args[LESSON_ARGS_MAX + 8];
 	int k = 0;
 	args[k++] = words[0];
 	args[k++] = "--lab";
 	args[k++] = (char *)r->opt->lab;
-	for (int i = 1; i < n && k < (int)ARRAY_SIZE(args) - 5; i++)
+	for (int i = 1; i < n && k < ARGS_ROOM - 5; i++)
 		args[k++] = words[i];
+	args[k] = NULL;
+	return k;
+}
+
+static int stacklab(struct run *r, char *const words[], int n, char *out, size_t size)
+{
+	char *args[ARGS_ROOM];
+	int k = lab_args(r, words, n, args);
 	/* Traffic a lesson starts lasts as long as the lesson, however long
 	 * the teacher talks: the runner renews its lease while it runs, and
 	 * it stops by itself LESSON_TRAFFIC_LEASE_S after the runner is gone
@@ -609,15 +628,49 @@ static bool regex_finds(const char *re, const char *text)
 	return found;
 }
 
-/* A predicate that asks the stacklab command: request, connect, trace, run. */
-static bool command_holds(struct run *r, const struct pred *p, char *now, size_t size)
+/* A predicate that asks the stacklab command (request, connect, trace,
+ * capture, run): its words into w, and how many (script: room for
+ * connect's). */
+static int command_words(const struct pred *p, char **w, char *script, size_t size)
 {
-	static char out[1 << 16];
-	int code;
+	switch (p->kind) {
+	case PRED_REQUEST:
+		w[0] = "request", w[1] = (char *)p->a;
+		return 2;
+	case PRED_CONNECT: {
+		char host[64];
+		snprintf(host, sizeof(host), "%s", p->b);
+		char *colon = strrchr(host, ':');
+		*colon = '\0';
+		snprintf(script, size, "exec 3<>/dev/tcp/%s/%s", host, colon + 1);
+		char *c[] = { "exec", (char *)p->a, "--", "timeout", "3", "bash", "-c", script };
+		memcpy(w, c, sizeof(c));
+		return 8;
+	}
+	case PRED_TRACE:
+		w[0] = "trace", w[1] = "--json", w[2] = (char *)p->a;
+		return 3;
+	case PRED_CAPTURE: {
+		char *c[] = { "capture", "--count", "2000", "--seconds", "2", (char *)p->a };
+		memcpy(w, c, sizeof(c));
+		return 6;
+	}
+	case PRED_RUN: {
+		char *c[] = { "exec", (char *)p->a, "--", "sh", "-c", (char *)p->command };
+		memcpy(w, c, sizeof(c));
+		return 6;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* Does p hold, by what its command said (out, written on) and its exit
+ * status? */
+static bool command_judge(struct run *r, const struct pred *p, int code, char *out, char *now, size_t size)
+{
 	switch (p->kind) {
 	case PRED_REQUEST: {
-		char *w[] = { "request", (char *)p->a };
-		code = stacklab(r, w, 2, out, sizeof(out));
 		const char *arrow = strstr(out, "→ ");
 		int status = arrow ? atoi(arrow + strlen("→ ")) : 0;
 		if (status)
@@ -626,20 +679,10 @@ static bool command_holds(struct run *r, const struct pred *p, char *now, size_t
 			snprintf(now, size, "%s", strstr(out, "timeout") || strstr(out, "timed out") ? "timeout" : "refused");
 		return strcmp(now, p->want) == 0;
 	}
-	case PRED_CONNECT: {
-		char host[64], script[160];
-		snprintf(host, sizeof(host), "%s", p->b);
-		char *colon = strrchr(host, ':');
-		*colon = '\0';
-		snprintf(script, sizeof(script), "exec 3<>/dev/tcp/%s/%s", host, colon + 1);
-		char *w[] = { "exec", (char *)p->a, "--", "timeout", "3", "bash", "-c", script };
-		code = stacklab(r, w, 8, out, sizeof(out));
+	case PRED_CONNECT:
 		snprintf(now, size, "%s", code == 0 ? "open" : code == 124 ? "timeout" : "refused");
 		return strcmp(now, p->want) == 0;
-	}
 	case PRED_TRACE: {
-		char *w[] = { "trace", "--json", (char *)p->a };
-		code = stacklab(r, w, 3, out, sizeof(out));
 		json_t *t = code == 0 ? ctl_parse(out) : NULL, *h;
 		size_t i;
 		int k = 0;
@@ -655,9 +698,7 @@ static bool command_holds(struct run *r, const struct pred *p, char *now, size_t
 		json_decref(t);
 		return k == p->n_list;
 	}
-	case PRED_CAPTURE: {
-		char *w[] = { "capture", "--count", "2000", "--seconds", "2", (char *)p->a };
-		stacklab(r, w, 6, out, sizeof(out));
+	case PRED_CAPTURE:
 		snprintf(now, size, "no such packet in 2 s");
 		for (char *l = out, *nl; *l; l = nl + 1) {
 			nl = strchr(l, '\n');
@@ -669,10 +710,7 @@ static bool command_holds(struct run *r, const struct pred *p, char *now, size_t
 				break;
 		}
 		return false;
-	}
 	case PRED_RUN: {
-		char *w[] = { "exec", (char *)p->a, "--", "sh", "-c", (char *)p->command };
-		stacklab(r, w, 6, out, sizeof(out));
 		snprintf(now, size, "%.*s", (int)strcspn(out, "\n"), out);
 		text_clean(now); /* what a node's command printed */
 		bool found = regex_finds(p->regex, out);
@@ -691,6 +729,15 @@ static bool command_holds(struct run *r, const struct pred *p, char *now, size_t
 	default:
 		return false;
 	}
+}
+
+static bool command_holds(struct run *r, const struct pred *p, char *now, size_t size)
+{
+	static char out[PROBE_OUT_MAX];
+	char *w[8], script[160];
+	int n = command_words(p, w, script, sizeof(script));
+	int code = stacklab(r, w, n, out, sizeof(out));
+	return command_judge(r, p, code, out, now, size);
 }
 
 static int by_value(const void *a, const void *b)
@@ -1019,8 +1066,89 @@ static void watch_ahead(struct run *r, const struct step *s, double from)
 		for (int k = 0; k < l->steps[i].n_measures; k++) {
 			const struct measure *m = &l->steps[i].measures[k];
 			if (m->kind == MEASURE_UNTIL && strcmp(m->mark, s->mark) == 0 && r->n_ahead < LESSON_STEPS_MAX)
-				r->ahead[r->n_ahead++] = (struct ahead){ m, from, NAN, 0 };
+				r->ahead[r->n_ahead++] = (struct ahead){ m, from, NAN, 0, 0, -1, NULL, 0 };
 		}
+}
+
+/* A command predicate probed ahead runs in the background, so that the
+ * runner never waits on it (a request to a site that is down takes its
+ * whole timeout): started here, read here as it prints, judged when it
+ * ends. At most one a second, and one that runs past PROBE_JOB_S is
+ * killed. */
+static void probe_stop(struct ahead *a)
+{
+	if (a->job > 0) {
+		kill(a->job, SIGKILL);
+		while (waitpid(a->job, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (a->job_fd >= 0)
+		close(a->job_fd);
+	a->job = 0;
+	a->job_fd = -1;
+	free(a->job_out);
+	a->job_out = NULL;
+}
+
+static void probe_start(struct run *r, struct ahead *a)
+{
+	char *w[8], script[160], *args[ARGS_ROOM];
+	int n = command_words(&a->m->until, w, script, sizeof(script));
+	lab_args(r, w, n, args);
+	int fd;
+	pid_t pid = run_self_start(args, &fd);
+	if (pid < 0)
+		return;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	a->job = pid;
+	a->job_fd = fd;
+	a->job_out = xmalloc(PROBE_OUT_MAX);
+	a->job_len = 0;
+}
+
+/* Read what the probe printed; once it has ended, judge it. */
+static void probe_read(struct run *r, struct ahead *a)
+{
+	char sink[4096];
+	while (a->job_fd >= 0) {
+		size_t room = PROBE_OUT_MAX - 1 - a->job_len;
+		ssize_t got = room ? read(a->job_fd, a->job_out + a->job_len, room) : read(a->job_fd, sink, sizeof(sink));
+		if (got > 0) {
+			if (room)
+				a->job_len += (size_t)got;
+		} else if (got < 0 && errno == EINTR) {
+			continue;
+		} else if (got < 0 && errno == EAGAIN) {
+			break;
+		} else { /* its end, or an error: nothing more will come */
+			close(a->job_fd);
+			a->job_fd = -1;
+		}
+	}
+	int status = 0;
+	pid_t done = a->job_fd < 0 ? waitpid(a->job, &status, WNOHANG) : 0;
+	if (done < 0 && errno != EINTR) { /* not ours to wait for any more */
+		a->job = 0;
+		probe_stop(a);
+		return;
+	}
+	if (done <= 0) { /* still running */
+		if (now_s() - a->probed > PROBE_JOB_S)
+			probe_stop(a);
+		return;
+	}
+	a->job = 0;
+	a->job_out[a->job_len] = '\0';
+	char now[256];
+	if (command_judge(r, &a->m->until, run_status(status), a->job_out, now, sizeof(now)))
+		a->at = fmax(now_s(), a->from);
+	probe_stop(a);
+}
+
+static bool is_command(const struct pred *p)
+{
+	char *w[8], script[160];
+	return command_words(p, w, script, sizeof(script)) > 0;
 }
 
 static void look_ahead(struct run *r)
@@ -1031,14 +1159,34 @@ static void look_ahead(struct run *r)
 	for (int i = 0; i < r->n_ahead; i++) {
 		struct ahead *a = &r->ahead[i];
 		double t = now_s();
-		if (!isnan(a->at) || t - a->from > MEASURE_WITHIN_S * r->opt->slack || t - a->probed < POLL_CMD_MS / 1000.0)
+		bool command = is_command(&a->m->until);
+		if (!isnan(a->at) || t - a->from > MEASURE_WITHIN_S * r->opt->slack) {
+			probe_stop(a);
+			continue;
+		}
+		if (a->job > 0) {
+			probe_read(r, a);
+			continue;
+		}
+		if (t - a->probed < (command ? PROBE_CMD_S : POLL_CMD_MS / 1000.0))
 			continue;
 		a->probed = t;
+		if (command) {
+			probe_start(r, a);
+			continue;
+		}
 		char now[256];
 		if (holds(r, &a->m->until, a->from, now, sizeof(now)))
 			a->at = fmax(stateful(&a->m->until) ? r->status_time : now_s(), a->from);
 	}
 	r->looking = false;
+}
+
+/* Every probe still running, stopped: the lesson is over. */
+static void look_ahead_stop(struct run *r)
+{
+	for (int i = 0; i < r->n_ahead; i++)
+		probe_stop(&r->ahead[i]);
 }
 
 static double mark_time(struct run *r, const char *name)
@@ -1301,6 +1449,7 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 			tell(r, "note", "step %s not run (%s)", l->steps[i].name, why);
 	}
 	/* Cleanup whatever happened, then the lab must be as it was. */
+	look_ahead_stop(r);
 	r->cleaning = true;
 	for (int k = 0; k < l->n_cleanup; k++)
 		run_words(r, &l->cleanup[k], true);

@@ -44,4 +44,33 @@ is "$code" "2" "a broken lesson file exits 2"
 like "$out" "broken.lesson:5: no node 'lb9' in topology scale-up" "and names the file, line and mistake"
 like "$(sl lesson lint "$tmp/broken.lesson" 2>&1)" "broken.lesson:5: no node 'lb9'" "lint says the same"
 host_back_to "$before"; ok $? "the host is as before"
+# A later step's measure is probed ahead in the background: a probe that
+# takes 30 s (a request to a frozen site takes its whole timeout) must not
+# hold up the step before it, whose wait fails in its own 1 s.
+cat >"$tmp/probe.lesson" <<'LESSON'
+[lesson]
+title = A measure probed ahead never holds the lesson up
+topology = single
+[step mark]
+say = From here, a later step measures something slow.
+mark = m
+[step stuck]
+say = This wait cannot hold, and fails in its own time.
+wait = daemon server1/nginx is stopped within 1s
+[step later]
+say = Not reached.
+measure = slow = from @m until run client: sleep 30; echo done ~ done
+LESSON
+marked=0 failed=0
+while IFS= read -r line; do
+	case $line in
+	"ok 1 - step mark") marked=$EPOCHREALTIME ;;
+	"not ok 2 - step stuck"*) failed=$EPOCHREALTIME ;;
+	"# journal: "*) forget_journal "$line" ;;
+	esac
+done < <(sl lesson check "$tmp/probe.lesson" 2>&1)
+gap=$(echo "$failed - $marked" | bc)
+ok $([ "$marked" != 0 ] && [ "$failed" != 0 ] && [ "$(echo "$gap < 15" | bc)" = 1 ]; echo $?) \
+	"a 1 s wait fails in its own time while a 30 s probe of a later measure runs (it took ${gap} s)"
+host_back_to "$before"; ok $? "and the probe is gone with the lab"
 done_testing

@@ -91,7 +91,7 @@ deps:
 # deps first, then a make of its own: -j must not build before the headers exist.
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT)
-	prove -f --timer $(UNIT) tests/layers.t tests/lab/*.t
+	prove -f --timer $(UNIT) tests/layers.t tests/help.t tests/lab/*.t
 	tests/rootless.sh
 
 # The one root step of a shared machine: users then run labs without root.

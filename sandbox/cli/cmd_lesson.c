@@ -42,6 +42,8 @@ static void help(FILE *out)
 		     "      --text     run in this terminal, line by line (over SSH, for a screen\n"
 		     "                 reader, for a transcript): Enter goes on or does the asked\n"
 		     "                 step, ? and Enter shows the hint\n"
+		     "      --feed     run as JSON lines on stdout, keys on stdin: how the TUI\n"
+		     "                 runs a lesson (for a program, not a person)\n"
 		     "  -h, --help     show this help\n");
 }
 

@@ -16,13 +16,14 @@
 
 static void help(FILE *out)
 {
-	fprintf(out, "usage: stacklab request [--lab NAME] [--data K=V...] [--body] [PATH]\n\n"
+	fprintf(out, "usage: stacklab request [--lab NAME] [--data K=V...] [--body] [--json] [PATH]\n\n"
 		     "Send one request from the client node to https://www.DOMAIN/PATH (or\n"
 		     "http:// in a design without HTTPS), resolved by the lab's DNS, and show its\n"
 		     "status, time, request id, and the lb, web and app servers that handled it.\n\n"
 		     "  -l, --lab NAME    the lab (default: the only lab that is up)\n"
 		     "  -d, --data K=V    send a POST with this form field (repeatable)\n"
 		     "  -b, --body        print the response body too\n"
+		     "      --json        the answer as JSON (status, time, id, servers)\n"
 		     "  -h, --help        show this help\n");
 }
 

@@ -13,7 +13,7 @@ static void help(FILE *out)
 		     "state, the VIP, HAProxy's view and link traffic; steady traffic with a\n"
 		     "sparkline; the event log. Keys break and heal things; ? lists them.\n\n"
 		     "  -l, --lab NAME       the lab (default: the only lab that is up)\n"
-		     "  -1, --once           print one screen as plain text and exit\n"
+		     "  -1, --once, --dump   print one screen as plain text and exit\n"
 		     "      --size WxH       the size of that screen (default 80x24)\n"
 		     "  -h, --help           show this help\n");
 }

@@ -28,6 +28,18 @@ broken sandbox/cli/cmd_status.c '#include "lab.h"'
 out=$("$root/scripts/layers.sh" "$tmp" 2>&1)
 like "$out" '^sandbox/cli/cmd_status.c:[0-9]+: cli talks to a lab through proto' "cli including labd's lab.h is refused"
 
+broken sandbox/cli/cmd_status.c '#include <lab.h>'
+out=$("$root/scripts/layers.sh" "$tmp" 2>&1)
+like "$out" '^sandbox/cli/cmd_status.c:[0-9]+: cli talks to a lab through proto' "written <lab.h>, it is refused the same"
+
+broken sandbox/model/topo.c '#include <../host/node.h>'
+out=$("$root/scripts/layers.sh" "$tmp" 2>&1)
+like "$out" '^sandbox/model/topo.c:[0-9]+: includes "../host/node.h" by a path' "and <../host/node.h> by a path too"
+
+broken sandbox/labd/labd.h '#include "lab.h"'
+out=$("$root/scripts/layers.sh" "$tmp" 2>&1)
+like "$out" '^sandbox/labd/labd.h:[0-9]+: labd.h is all cli sees of labd' "labd.h may not hand cli the lab's insides"
+
 broken tui/view.c '#include "../sandbox/host/node.h"'
 out=$("$root/scripts/layers.sh" "$tmp" 2>&1)
 like "$out" '^tui/view.c:[0-9]+: includes "../sandbox/host/node.h" by a path' "an include by a relative path is refused"
@@ -43,10 +55,12 @@ out=$("$root/scripts/layers.sh" "$tmp" 2>&1)
 like "$out" '^clock.h: more than one file has this name' "two files of one name are refused"
 rm "$tmp/sandbox/model/clock.h"
 
+ls "$root"/build/model/*.o >/dev/null 2>&1
+ok $? "the tree is built, so model's objects are read (make check builds first)"
 mkdir -p "$tmp/build/model"
-printf '#include <unistd.h>\nint f(void);\nint f(void) { return fork(); }\n' >"$tmp/f.c"
+printf '#include <spawn.h>\nint f(void);\nint f(void) { return posix_spawnp(0, "x", 0, 0, 0, 0); }\n' >"$tmp/f.c"
 cc -c -o "$tmp/build/model/f.o" "$tmp/f.c"
 out=$("$root/scripts/layers.sh" "$tmp" 2>&1)
-like "$out" 'model calls fork' "a model object that forks is refused"
+like "$out" 'model calls posix_spawnp' "a model object that starts a process is refused"
 
 done_testing

@@ -43,7 +43,6 @@ SEES_labd := base proto model host labd
 SEES_lesson := base proto model lesson
 SEES_tui := base proto tui
 SEES_cli := base proto model host lesson tui labd cli
-ALL_LAYERS := base proto model host labd lesson tui cli
 layer_dir = $(if $(filter tui,$(1)),tui,sandbox/$(1))
 sees = $(foreach l,$(SEES_$(1)),-I$(call layer_dir,$(l)))
 
@@ -128,7 +127,9 @@ fuzz: build/fuzz/topo build/fuzz/lesson build/fuzz/capture build/fuzz/watch
 
 build/fuzz/obj/%.o: sandbox/%.c Makefile
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(call sees,$(firstword $(subst /, ,$*))) -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link $(call sees,$(firstword $(subst /, ,$*))) -c -o $@ $<
+
+-include $(wildcard build/fuzz/obj/*/*.d)
 
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_ENGINE:%=build/fuzz/obj/%.o) Makefile
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(call sees,labd) -Isandbox/lesson -o $@ $< $(FUZZ_ENGINE:%=build/fuzz/obj/%.o) $(FUZZ_LIBS)

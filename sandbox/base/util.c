@@ -2,21 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
-#include <pwd.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <limits.h>
 #include <string.h>
-#include <dirent.h>
-#include <linux/openat2.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-
-#ifndef DATADIR
-#define DATADIR "/usr/local/share/stacklab"
-#endif
 
 static const char *log_prefix = "stacklab";
 

@@ -19,11 +19,17 @@ static void fail_help(FILE *out)
 
 static void heal_help(FILE *out)
 {
+	char node[128] = "", link[128] = "";
+	for (size_t i = 0; i < fault_words_n; i++) {
+		const struct fault_word *w = &fault_words[i];
+		char *list = w->on == FAULT_ON_LINK ? link : node;
+		snprintf(list + strlen(list), sizeof(node) - strlen(list), "%s%s", *list ? ", " : "", w->name);
+	}
 	fprintf(out, "usage: stacklab heal [--lab NAME] NODE|LINK\n"
 		     "       stacklab heal [--lab NAME] --all\n\n"
-		     "Undo the faults on a node (crash, freeze, stopped daemons, its partition)\n"
-		     "or a link (down, delay, loss, rate), or every fault of the lab.\n\n"
-		     "  -a, --all       heal everything\n"
+		     "Undo the faults on a node (%s)\n"
+		     "or a link (%s), or every fault of the lab.\n\n", node, link);
+	fprintf(out, "  -a, --all       heal everything\n"
 		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
 		     "  -h, --help      show this help\n");
 }

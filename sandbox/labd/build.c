@@ -639,8 +639,11 @@ static int build(struct lab *lab, struct sl_error *err)
 	    (r = prepare_shared(lab, err)) < 0)
 		return r;
 	for (int i = 0; i < t->n_nodes; i++)
-		if ((r = prepare_node_dirs(lab, i, err)) < 0)
+		if ((r = prepare_node_dirs(lab, i, err)) < 0) {
+			if (!err->code) /* keep the cause's errno, not wrap's EIO */
+				sl_err(err, -r, "%s", strerror(-r));
 			return sl_err_wrap(err, "node %s: ", t->nodes[i].name);
+		}
 	if ((r = make_switch(lab, err)) < 0 || (r = take_start_turn(lab, err)) < 0)
 		return r;
 

@@ -284,11 +284,13 @@ static json_t *fail_link(struct lab *lab, int link, const char *fault, json_t *a
 			return lab_reply_error("loss takes a percentage from 0.1 to 100 (stacklab fail %s loss PCT)", name);
 		r = net_qdisc_netem(lab->net, name, 0, 0, a, &err);
 		snprintf(what, sizeof(what), "loss %g %%", a);
-	} else {
+	} else if (strcmp(fault, "rate") == 0) {
 		if (!arg_num(args, 0, 8, 10000000, &a))
 			return lab_reply_error("rate takes kbit/s from 8 to 10000000 (stacklab fail %s rate KBIT)", name);
 		r = net_qdisc_rate(lab->net, name, (int)a, &err);
 		snprintf(what, sizeof(what), "rate %g kbit/s", a);
+	} else { /* a link's word of the table this function does not know */
+		return lab_reply_error("%s is not a fault of a link", fault);
 	}
 	if (r == -EOPNOTSUPP)
 		return lab_reply_error("this kernel has no %s qdisc, so '%s' cannot be injected here (CONFIG_NET_SCH_%s)",

@@ -306,7 +306,7 @@ json_t *heal_request(struct lab *lab, json_t *req);
 /* The link called `name` ("lb1-eth0", "lb1:eth0", or a node with one link). */
 int lab_link_find(struct lab *lab, const char *name);
 
-/* firewall.c (and firewall.h) */
+/* nft.c (the ruleset is model's firewall.h) */
 /* Load (on) or delete (off) node i's firewall inside it; 0 for a node
  * without allow lines. 0 or -errno with err. */
 int lab_firewall(struct lab *lab, int i, bool on, struct sl_error *err);
@@ -424,13 +424,15 @@ void logstore_close(struct lab *lab, int i);
 /* Open the control socket and answer it. */
 int requests_listen(struct lab *lab, struct sl_error *err);
 
-/* teardown.c */
-/* Kill every node, remove the lab's cgroups, links and files. Once. */
-/* A lab object for opt, not yet built: its names, its loop (an epoll of
- * its own), every descriptor closed. labd_main builds it; a unit test may
- * give it parts by hand. NULL, with errno, if the loop cannot be made. */
+/* labd.c */
+/* A lab object for opt, not yet built: its names and its loop (an epoll of
+ * its own). labd_main builds it; a unit test may give it parts by hand.
+ * NULL, with errno, if the loop cannot be made. */
 struct labd_options;
 struct lab *lab_new(const struct labd_options *opt);
+
+/* teardown.c */
+/* Kill every node, remove the lab's cgroups, links and files. Once. */
 void lab_teardown(struct lab *lab);
 
 #endif

@@ -237,7 +237,12 @@ static int watch_signals(struct lab *lab)
 struct lab *lab_new(const struct labd_options *opt)
 {
 	struct lab *lab = xcalloc(1, sizeof(*lab));
-	lab->ep = epoll_create1(EPOLL_CLOEXEC);
+	/* Above 0-2, which labd_main points at the `up` client's pipe: a
+	 * caller with stdin closed must not have its loop overwritten. */
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	lab->ep = ep >= 0 && ep <= STDERR_FILENO ? fcntl(ep, F_DUPFD_CLOEXEC, STDERR_FILENO + 1) : ep;
+	if (ep >= 0 && ep != lab->ep)
+		close(ep);
 	if (lab->ep < 0) {
 		free(lab);
 		return NULL;

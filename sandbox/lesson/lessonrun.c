@@ -321,11 +321,9 @@ static enum in_key key_in(struct run *r, int timeout_ms)
 
 /* --- commands ------------------------------------------------------------------------ */
 
-/* Run `stacklab WORDS…` against the lesson's lab (--lab goes right after the
- * command). Its output lands in out; returns its exit status. */
 /* A lesson's command words as the stacklab command takes them: on the
- * lesson's own lab. Returns how many of args are filled (room is left for
- * 4 more and the NULL). */
+ * lesson's own lab (--lab goes right after the command). Returns how many
+ * of args are filled (room is left for 4 more and the NULL). */
 #define ARGS_ROOM (LESSON_ARGS_MAX + 8)
 static int lab_args(const struct run *r, char *const words[], int n, char *args[ARGS_ROOM])
 {
@@ -339,6 +337,8 @@ static int lab_args(const struct run *r, char *const words[], int n, char *args[
 	return k;
 }
 
+/* Run `stacklab WORDS…` against the lesson's lab. Its output lands in out;
+ * returns its exit status. */
 static int stacklab(struct run *r, char *const words[], int n, char *out, size_t size)
 {
 	char *args[ARGS_ROOM];
@@ -1073,7 +1073,7 @@ static void watch_ahead(struct run *r, const struct step *s, double from)
 /* A command predicate probed ahead runs in the background, so that the
  * runner never waits on it (a request to a site that is down takes its
  * whole timeout): started here, read here as it prints, judged when it
- * ends. At most one a second, and one that runs past PROBE_JOB_S is
+ * ends. At most twice a second, and one that runs past PROBE_JOB_S is
  * killed. */
 static void probe_stop(struct ahead *a)
 {

@@ -159,7 +159,9 @@ static void test_errors(void)
 	free(errors);
 }
 
-static void test_lint(void)
+/* Lint `text` against scale-up: it parses, lint finds `n` problems, and
+ * each of want[] is among them. */
+static void lint_finds(const char *text, int n, const char *const want[], size_t n_want, const char *what)
 {
 	struct topo *t = NULL;
 	char *errors = NULL;
@@ -167,18 +169,27 @@ static void test_lint(void)
 		ok(0, "scale-up loads");
 		return;
 	}
+	struct lesson *l = NULL;
+	ok(parse(text, &l, &errors) == 0, "a lesson with %s parses", what);
+	char *lint = NULL;
+	int found = l ? lesson_lint(l, t, ".", &lint) : 0;
+	ok(found == n, "lint finds %d problems of %s (found %d)", n, what, found);
+	for (size_t i = 0; i < n_want; i++)
+		if (!ok(lint && strstr(lint, want[i]), "lint: %s", want[i]))
+			diag("got: %s", lint ? lint : "(nothing)");
+	free(lint);
+	lesson_free(l);
+	topo_free(t);
+}
+
+static void test_lint(void)
+{
 	const char *text = "[lesson]\ntitle = t\ntopology = scale-up\n"
 			   "[step x]\nsay = hi\ndo = fail lb9 crash --lab other\ndo = reboot lb1\n"           /* 4-7 */
 			   "wait = daemon web1/sshd is running within 1s\n"                        /* 8 */
 			   "[cleanup]\ndo = heal lb1-eth7\n"                                     /* 9-10 */
 			   "[steady]\nexpect = vip wwww on lb1\nexpect = server web1/web1 is UP\n"; /* 11-13 */
-	struct lesson *l = NULL;
-	int r = parse(text, &l, &errors);
-	ok(r == 0, "a lesson whose names are wrong parses");
-	char *lint = NULL;
-	int n = l ? lesson_lint(l, t, ".", &lint) : 0;
-	ok(n == 7, "lint finds seven problems (found %d)", n);
-	const char *want[] = {
+	static const char *const want[] = {
 		"t.lesson:6: no node or link 'lb9' in topology scale-up",
 		"t.lesson:6: '--lab': a lesson's commands take no such option",
 		"t.lesson:7: 'reboot' is not a command a lesson runs",
@@ -187,24 +198,13 @@ static void test_lint(void)
 		"t.lesson:12: no vip 'wwww' in topology scale-up",
 		"t.lesson:13: web1 is not a load balancer",
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
-		if (!ok(lint && strstr(lint, want[i]), "lint: %s", want[i]))
-			diag("got: %s", lint ? lint : "(nothing)");
-	free(lint);
-	lesson_free(l);
-	topo_free(t);
+	lint_finds(text, 7, want, ARRAY_SIZE(want), "wrong names");
 }
 
 /* A fail step's fault is one of the table's, on what it breaks, with as
  * many words as it takes. */
 static void test_lint_faults(void)
 {
-	struct topo *t = NULL;
-	char *errors = NULL;
-	if (topo_load("scenarios/scale-up.lab", &t, &errors) < 0) {
-		ok(0, "scale-up loads");
-		return;
-	}
 	const char *text = "[lesson]\ntitle = t\ntopology = scale-up\n"
 			   "[step x]\nsay = hi\n"
 			   "do = fail web1 crsh\n"                 /* 6 */
@@ -216,12 +216,7 @@ static void test_lint_faults(void)
 			   "do = fail web1\n"                      /* 12 */
 			   "do = fail web1 stop nginx\n"           /* 13: fine */
 			   "do = fail web1-eth0 delay 200 20\n";   /* 14: fine */
-	struct lesson *l = NULL;
-	ok(parse(text, &l, &errors) == 0, "a lesson with wrong faults parses");
-	char *lint = NULL;
-	int n = l ? lesson_lint(l, t, ".", &lint) : 0;
-	ok(n == 7, "lint finds seven wrong faults (found %d)", n);
-	const char *want[] = {
+	static const char *const want[] = {
 		"t.lesson:6: 'crsh' is not a fault: did you mean 'crash'?",
 		"t.lesson:7: 'lb1-eth0' is a link: freeze is a fault of a node",
 		"t.lesson:8: node lb1 has 2 links: delay is a fault of a link, name one (e.g. lb1-eth0)",
@@ -230,12 +225,7 @@ static void test_lint_faults(void)
 		"t.lesson:11: 'partition' takes 2 words after it, not 1: partition A B",
 		"t.lesson:12: fail web1 how? (known: crash, freeze, stop DAEMON",
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
-		if (!ok(lint && strstr(lint, want[i]), "lint: %s", want[i]))
-			diag("got: %s", lint ? lint : "(nothing)");
-	free(lint);
-	lesson_free(l);
-	topo_free(t);
+	lint_finds(text, 7, want, ARRAY_SIZE(want), "wrong faults");
 }
 
 /* Every shipped lesson parses and lints clean against its topology. */

@@ -4,6 +4,20 @@
 
 _stacklab_labs() { local d; for d in /run/stacklab/*/; do [ -d "$d" ] && basename "$d"; done 2>/dev/null; }
 
+# A command's options as its --help shows them (written from the rows its
+# parser reads, so this list cannot drift from what it takes): "NAME 1" for
+# one that takes a value, "NAME 0" for a flag; short letters as well.
+_stacklab_options()
+{
+	stacklab "$1" --help 2>/dev/null | awk '
+		/^  -[a-zA-Z0-9], --[a-z]/ { letter = substr($1, 1, 2); rest = substr($0, 7) }
+		/^      --[a-z]/ { letter = ""; rest = substr($0, 7) }
+		/^  -[a-zA-Z0-9], --[a-z]|^      --[a-z]/ {
+			split(rest, w, " "); v = substr(rest, length(w[1]) + 1, 2) ~ /^ [^ ]/ ? 1 : 0
+			print w[1], v; if (letter != "") print letter, v
+		}'
+}
+
 _stacklab()
 {
 	local cur prev cmd lab i
@@ -27,25 +41,13 @@ _stacklab()
 	--timing|-T) COMPREPLY=($(compgen -W "fast calm real" -- "$cur")); return ;;
 	--allow|-a) COMPREPLY=($(compgen -W "none watch lessons" -- "$cur")); return ;;
 	esac
-	local opts
+	local opts valued
+	opts=$(_stacklab_options "$cmd" | awk '$1 ~ /^--/ { print $1 }')
+	valued=" $(_stacklab_options "$cmd" | awk '$2 == 1 { printf "%s ", $1 }')"
 	case $cmd in
-	up) opts="--topology --lab --timing --publish --group --allow --tui --help" ;;
-	down) opts="--lab --help" ;;
-	status) opts="--lab --json --nodes --help" ;;
-	exec) opts="--lab --rc --help" ;;
-	request) opts="--lab --data --body --json --help" ;;
-	trace|incidents) opts="--lab --json --help" ;;
-	logs) opts="--lab --lines --follow --help" ;;
-	tui) opts="--lab --once --size --help" ;;
-	events) opts="--lab --json --traffic --logs --all --filter --count --help" ;;
-	traffic) opts="--lab --rate --path --seconds --json --help start stop" ;;
-	fail|heal) opts="--lab --all --help" ;;
-	lesson) opts="list lint check run report --lab --slack --text --help" ;;
-	list) opts="--all --json --help" ;;
-	allow) opts="--lab --help none watch lessons" ;;
-	set) opts="--lab --help" ;;
-	capture) opts="--lab --count --seconds --write --help" ;;
-	dns) opts="--lab --json --help" ;;
+	traffic) opts="$opts start stop renew" ;;
+	lesson) opts="$opts list lint check run report" ;;
+	allow) opts="$opts none watch lessons" ;;
 	help) opts="$commands" ;;
 	esac
 	if [[ $cur == -* ]]; then
@@ -56,11 +58,11 @@ _stacklab()
 	local words=() w
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
-		case $w in
-		--lab|-l|--data|-d|--lines|-n|--rate|-r|--path|--seconds|-s|--filter|-f|--count|-c|--seconds|--write|--slack|--size|--topology|-t|--timing|-T|--publish|-p|--group|-g|--allow|-a) ((i++)) ;;
-		-*) ;;
-		*) words+=("$w") ;;
-		esac
+		if [[ $valued == *" $w "* ]]; then
+			((i++))
+		elif [[ $w != -* ]]; then
+			words+=("$w")
+		fi
 	done
 	local nodes
 	nodes() { stacklab status ${lab:+--lab "$lab"} --nodes 2>/dev/null; }
@@ -82,7 +84,7 @@ _stacklab()
 			COMPREPLY=($(compgen -W "$(stacklab lesson list 2>/dev/null | awk 'NR > 1 {print $1}')" -- "$cur") $(compgen -f -X '!*.lesson' -- "$cur"))
 		fi ;;
 	traffic)
-		[ ${#words[@]} -eq 0 ] && COMPREPLY=($(compgen -W "start stop" -- "$cur")) ;;
+		[ ${#words[@]} -eq 0 ] && COMPREPLY=($(compgen -W "start stop renew" -- "$cur")) ;;
 	set)
 		if [ ${#words[@]} -eq 0 ]; then
 			COMPREPLY=($(compgen -W "$(nodes)" -- "$cur"))

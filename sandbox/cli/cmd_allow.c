@@ -1,49 +1,42 @@
 /* cmd_allow.c — `stacklab allow`: whom a user's lab lets in besides its
  * owner. A student's lab is theirs alone; they may let the teacher (root of
  * the machine) watch it, or watch it and run lessons on it. */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
 #include "ctl.h"
+#include "options.h"
 #include "paths.h"
 #include "util.h"
 
-static void allow_help(FILE *out)
+static void allow_words(FILE *out)
 {
-	fprintf(out, "usage: stacklab allow [--lab NAME] [none|watch|lessons]\n\n"
-		     "Say whether root of this machine (the teacher) may use your lab, a lab you\n"
-		     "brought up without root. Nobody else can reach it: it lives in your runtime\n"
-		     "directory. With no word, show what the lab allows now.\n\n"
-		     "  none     only you (the default)\n"
+	fprintf(out, "\n  none     only you (the default)\n"
 		     "  watch    root may watch it: status, events, logs, trace, the TUI\n"
 		     "           (stacklab tui --lab %s/NAME)\n"
-		     "  lessons  root may watch it and change it: run a lesson on it, break and heal it\n\n"
-		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
-		     "  -h, --help      show this help\n",
+		     "  lessons  root may watch it and change it: run a lesson on it, break and heal it\n",
 		rootless() ? "YOU" : "USER");
 }
 
 int cmd_allow(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *given = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'h': allow_help(stdout); return EXIT_OK;
-		default: allow_help(stderr); return EXIT_USAGE;
-		}
-	}
-	const char *word = optind < argc ? argv[optind] : NULL;
-	if (argc - optind > 1 || (word && strcmp(word, "none") != 0 && strcmp(word, "watch") != 0 &&
-				  strcmp(word, "lessons") != 0)) {
+	const struct opt opts[] = { OPT_LAB(&given), { 0 } };
+	const struct command_line cl = {
+		.name = "allow",
+		.usage = "stacklab allow [--lab NAME] [none|watch|lessons]",
+		.about = "Say whether root of this machine (the teacher) may use your lab, a lab you\n"
+			 "brought up without root. Nobody else can reach it: it lives in your runtime\n"
+			 "directory. With no word, show what the lab allows now.",
+		.more = allow_words,
+		.opts = opts,
+		.args_max = ARGS_ANY,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
+	const char *word = first < argc ? argv[first] : NULL;
+	if (argc - first > 1 || (word && lab_allow_find(word) < 0)) {
 		fprintf(stderr, "stacklab allow: expected none, watch or lessons%s%s%s (see stacklab allow --help)\n",
 			word ? ", not '" : "", word ? word : "", word ? "'" : "");
 		return EXIT_USAGE;
@@ -73,7 +66,7 @@ int cmd_allow(int argc, char **argv)
 	static const char *const said[] = { "only you may use lab %s now\n",
 					    "root of this machine may watch lab %s now (not change it)\n",
 					    "root of this machine may watch lab %s and run lessons on it now\n" };
-	printf(said[strcmp(word, "none") == 0 ? 0 : strcmp(word, "watch") == 0 ? 1 : 2], lab);
+	printf(said[lab_allow_find(word)], lab);
 	json_decref(reply);
 	return EXIT_OK;
 }

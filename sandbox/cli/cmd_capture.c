@@ -10,7 +10,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -27,28 +26,12 @@
 
 #include "packet.h"
 #include "cli.h"
+#include "options.h"
 #include "ctl.h"
 #include "paths.h"
 #include "util.h"
 
 #define CAPTURE_SNAP 65535
-
-static void help(FILE *out)
-{
-	fprintf(out, "usage: stacklab capture [--lab NAME] [--count N] [--seconds S] [--write FILE.pcap] LINK\n\n"
-		     "Show the packets that cross one link of the lab, as its switch sees them: each\n"
-		     "one in a line, decoded (DNS, ARP, TCP, TLS, HTTP, FastCGI, SQL). A LINK is\n"
-		     "NODE-IFACE (stacklab status --nodes, or the links of stacklab status --json),\n"
-		     "or a node that has one link. Send traffic meanwhile (stacklab request, or\n"
-		     "stacklab traffic start) to have something to see.\n\n"
-		     "  -c, --count N       stop after N packets (default 20, at most 100000)\n"
-		     "  -s, --seconds S     stop after S seconds (default 10, at most 600)\n"
-		     "  -w, --write FILE    also write every packet to FILE in pcap format (Wireshark)\n"
-		     "  -l, --lab NAME      the lab (default: the only lab that is up)\n"
-		     "  -h, --help          show this help\n\n"
-		     "Example: what lb1 sends the web servers, behind the TLS it ends:\n"
-		     "  stacklab capture --count 10 lb1-eth0\n");
-}
 
 /* The link called `name` ("lb1-eth0", "lb1:eth0", or a node of one link). */
 static const char *find_link(json_t *st, const char *name, char *buf, size_t size)
@@ -137,36 +120,35 @@ static int pcap_write(int fd, const struct timespec *ts, const unsigned char *fr
 
 int cmd_capture(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },   { "count", required_argument, NULL, 'c' },
-		{ "seconds", required_argument, NULL, 's' }, { "write", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },        { 0 },
-	};
 	const char *given = NULL, *file = NULL;
 	long count = 20, seconds = 10;
-	char *end;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:c:s:w:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'w': file = optarg; break;
-		case 'c':
-		case 's': {
-			long max = c == 'c' ? 100000 : 600, v = strtol(optarg, &end, 10);
-			if (*end || end == optarg || v < 1 || v > max) {
-				fprintf(stderr, "stacklab capture: --%s takes 1 to %ld, not '%s'\n", c == 'c' ? "count" : "seconds",
-					max, optarg);
-				return EXIT_USAGE;
-			}
-			*(c == 'c' ? &count : &seconds) = v;
-			break;
-		}
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 1) {
+	const struct opt opts[] = {
+		{ .name = "count", .letter = 'c', .kind = OPT_NUMBER, .dest = &count, .value = "N", .min = 1, .max = 100000,
+		  .help = "stop after N packets (default 20, at most 100000)" },
+		{ .name = "seconds", .letter = 's', .kind = OPT_NUMBER, .dest = &seconds, .value = "S", .min = 1, .max = 600,
+		  .help = "stop after S seconds (default 10, at most 600)" },
+		{ .name = "write", .letter = 'w', .kind = OPT_STRING, .dest = &file, .value = "FILE",
+		  .help = "also write every packet to FILE in pcap format (Wireshark)" },
+		OPT_LAB(&given),
+		{ 0 },
+	};
+	const struct command_line cl = {
+		.name = "capture",
+		.usage = "stacklab capture [--lab NAME] [--count N] [--seconds S] [--write FILE.pcap] LINK",
+		.about = "Show the packets that cross one link of the lab, as its switch sees them: each\n"
+			 "one in a line, decoded (DNS, ARP, TCP, TLS, HTTP, FastCGI, SQL). A LINK is\n"
+			 "NODE-IFACE (stacklab status --nodes, or the links of stacklab status --json),\n"
+			 "or a node that has one link. Send traffic meanwhile (stacklab request, or\n"
+			 "stacklab traffic start) to have something to see.",
+		.after = "Example: what lb1 sends the web servers, behind the TLS it ends:\n"
+			 "  stacklab capture --count 10 lb1-eth0",
+		.opts = opts,
+		.args_max = ARGS_ANY,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
+	if (argc - first != 1) {
 		fprintf(stderr, "stacklab capture: expected one LINK (e.g. lb1-eth0; see stacklab capture --help)\n");
 		return EXIT_USAGE;
 	}
@@ -186,9 +168,9 @@ int cmd_capture(int argc, char **argv)
 	if (!st)
 		return EXIT_FAIL;
 	char link[32];
-	if (!find_link(st, argv[optind], link, sizeof(link))) {
+	if (!find_link(st, argv[first], link, sizeof(link))) {
 		fprintf(stderr, "stacklab capture: lab %s has no link '%s' (a LINK is NODE-IFACE, e.g. lb1-eth0, or a node with "
-				"one link)\n", lab, argv[optind]);
+				"one link)\n", lab, argv[first]);
 		json_decref(st);
 		return EXIT_FAIL;
 	}

@@ -2,30 +2,15 @@
  * and making it forget. Both ask Unbound itself (unbound-control, on its
  * own socket inside the resolver node). */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "node.h"
 #include "util.h"
 
 #define DUMP_MAX (256 << 10)       /* a lab's cache is a few dozen records */
-
-static void help(FILE *out)
-{
-	fprintf(out, "usage: stacklab dns [--lab NAME] cache [--json] [DOMAIN]\n"
-		     "       stacklab dns [--lab NAME] flush [DOMAIN]\n\n"
-		     "The lab's resolver (Unbound, on the node of role resolver) keeps each answer\n"
-		     "for its TTL and answers from that cache without asking anyone.\n\n"
-		     "  cache [DOMAIN]   the records it holds (at DOMAIN and below, if given), each\n"
-		     "                   with the seconds it has left\n"
-		     "  flush [DOMAIN]   forget them (everything when no DOMAIN is given): the next\n"
-		     "                   question walks from the root again (see stacklab trace)\n\n"
-		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
-		     "      --json      cache: the records as JSON\n"
-		     "  -h, --help      show this help\n");
-}
 
 /* Is `name` ("www.foobar.com.") at or below `domain` ("foobar.com")? */
 static bool below(const char *name, const char *domain)
@@ -141,27 +126,28 @@ static int flush(struct cli_door *in, const char *domain)
 
 int cmd_dns(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *given = NULL;
 	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'j': json = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
-	const char *what = optind < argc ? argv[optind] : NULL;
-	char *domain = optind + 1 < argc ? argv[optind + 1] : NULL;
-	if (!what || (strcmp(what, "cache") != 0 && strcmp(what, "flush") != 0) || optind + 2 < argc) {
+	const struct opt opts[] = { OPT_LAB(&given), OPT_JSON(&json, "cache: the records as JSON"), { 0 } };
+	const struct command_line cl = {
+		.name = "dns",
+		.usage = "stacklab dns [--lab NAME] cache [--json] [DOMAIN]\n"
+			 "stacklab dns [--lab NAME] flush [DOMAIN]",
+		.about = "The lab's resolver (Unbound, on the node of role resolver) keeps each answer\n"
+			 "for its TTL and answers from that cache without asking anyone.\n\n"
+			 "  cache [DOMAIN]   the records it holds (at DOMAIN and below, if given), each\n"
+			 "                   with the seconds it has left\n"
+			 "  flush [DOMAIN]   forget them (everything when no DOMAIN is given): the next\n"
+			 "                   question walks from the root again (see stacklab trace)",
+		.opts = opts,
+		.args_max = 2,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
+	const char *what = first < argc ? argv[first] : NULL;
+	char *domain = first + 1 < argc ? argv[first + 1] : NULL;
+	if (!what || (strcmp(what, "cache") != 0 && strcmp(what, "flush") != 0) || first + 2 < argc) {
 		fprintf(stderr, "stacklab dns: expected 'cache [DOMAIN]' or 'flush [DOMAIN]' (see stacklab dns --help)\n");
 		return EXIT_USAGE;
 	}

@@ -1,7 +1,6 @@
 /* cmd_down.c — `stacklab down`: ask the daemon to take the lab apart and
  * wait until it is gone; clean up after a lab whose daemon was killed. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,18 +12,11 @@
 #include <time.h>
 
 #include "cli.h"
+#include "options.h"
 #include "cgroup.h"
 #include "ctl.h"
 #include "paths.h"
 #include "util.h"
-
-static void help(FILE *out)
-{
-	fprintf(out, "usage: stacklab down [--lab NAME]\n\n"
-		     "Stop every node of a lab and remove its namespaces, links and files.\n\n"
-		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
-		     "  -h, --help      show this help\n");
-}
 
 /* Is the lab's lock held, that is, does a daemon (starting or serving)
  * live for it? */
@@ -96,25 +88,17 @@ static int clean_stale(const char *lab, json_t **reply, struct ucred *peer, int 
 
 int cmd_down(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *given = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "stacklab down: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
+	const struct opt opts[] = { OPT_LAB(&given), { 0 } };
+	const struct command_line cl = {
+		.name = "down",
+		.usage = "stacklab down [--lab NAME]",
+		.about = "Stop every node of a lab and remove its namespaces, links and files.",
+		.opts = opts,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
 	_cleanup_free_ char *lab = cli_pick_lab("down", given);
 	if (!lab)
 		return EXIT_FAIL;

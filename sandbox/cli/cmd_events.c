@@ -1,34 +1,15 @@
 /* cmd_events.c — `stacklab events`: the lab's event stream, as readable text
  * or as the JSON lines the control socket carries. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "options.h"
 #include "ctl.h"
 #include "util.h"
-
-static void help(FILE *out)
-{
-	fprintf(out, "usage: stacklab events [--lab NAME] [--json] [--traffic] [--logs] [--all]\n"
-		     "                      [--filter KIND|NODE] [--count N]\n\n"
-		     "Print the lab's events as they happen: node and daemon states, VRRP\n"
-		     "states and who holds the VIP, HAProxy's view of its servers, faults and\n"
-		     "heals and their incident cards (stacklab incidents). Traffic results and\n"
-		     "the daemons' own log lines come only when asked for.\n\n"
-		     "  -l, --lab NAME      the lab (default: the only lab that is up)\n"
-		     "  -j, --json          one JSON object per line, as the control socket sends them\n"
-		     "      --traffic       the traffic generator's results too (one per request)\n"
-		     "  -L, --logs          the daemons' log lines too\n"
-		     "  -a, --all           everything, link rates (each second) included\n"
-		     "  -f, --filter WHAT   only events of these kinds (node, daemon, vrrp, vip, backend,\n"
-		     "                      fault, incident, traffic, traffic-state, log, links) or\n"
-		     "                      about these nodes, comma-separated: --filter fault,vrrp,lb1\n"
-		     "  -c, --count N       stop after N events\n"
-		     "  -h, --help          show this help\n");
-}
 
 static const char *str(json_t *ev, const char *key)
 {
@@ -125,41 +106,39 @@ static bool show_event(json_t *ev, const char *line, void *ctx)
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "traffic", no_argument, NULL, 't' },  /* -t is --topology elsewhere */
-		{ "logs", no_argument, NULL, 'L' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *given = NULL, *filter = NULL;
 	bool json = false, traffic = false, logs = false, all = false;
 	long count = -1;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:jf:c:Lah", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'j': json = true; break;
-		case 'f': filter = optarg; break;
-		case 'c':
-			count = strtol(optarg, NULL, 10);
-			if (count <= 0) {
-				fprintf(stderr, "stacklab events: --count takes a positive number, not '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 't': traffic = true; break;
-		case 'L': logs = true; break;
-		case 'a': all = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
+	const struct opt opts[] = {
+		OPT_LAB(&given),
+		OPT_JSON(&json, "one JSON object per line, as the control socket sends them"),
+		/* no -t: it is --topology elsewhere */
+		{ .name = "traffic", .kind = OPT_FLAG, .dest = &traffic,
+		  .help = "the traffic generator's results too (one per request)" },
+		{ .name = "logs", .letter = 'L', .kind = OPT_FLAG, .dest = &logs, .help = "the daemons' log lines too" },
+		{ .name = "all", .letter = 'a', .kind = OPT_FLAG, .dest = &all,
+		  .help = "everything, link rates (each second) included" },
+		{ .name = "filter", .letter = 'f', .kind = OPT_STRING, .dest = &filter, .value = "WHAT",
+		  .help = "only events of these kinds (node, daemon, vrrp, vip, backend,\n"
+			  "fault, incident, traffic, traffic-state, log, links) or\n"
+			  "about these nodes, comma-separated: --filter fault,vrrp,lb1" },
+		{ .name = "count", .letter = 'c', .kind = OPT_NUMBER, .dest = &count, .value = "N", .min = 1, .max = LONG_MAX,
+		  .help = "stop after N events" },
+		{ 0 },
+	};
+	const struct command_line cl = {
+		.name = "events",
+		.usage = "stacklab events [--lab NAME] [--json] [--traffic] [--logs] [--all]\n"
+			 "               [--filter KIND|NODE] [--count N]",
+		.about = "Print the lab's events as they happen: node and daemon states, VRRP\n"
+			 "states and who holds the VIP, HAProxy's view of its servers, faults and\n"
+			 "heals and their incident cards (stacklab incidents). Traffic results and\n"
+			 "the daemons' own log lines come only when asked for.",
+		.opts = opts,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
 	if (filter && (traffic || logs || all)) {
 		fprintf(stderr, "stacklab events: --filter names what to show; add traffic or log to it instead of --traffic or --logs\n");
 		return EXIT_USAGE;
@@ -171,10 +150,6 @@ int cmd_events(int argc, char **argv)
 		 traffic ? ",traffic" : "", logs ? ",log" : "");
 	if (!filter && !all)
 		filter = wanted;
-	if (optind < argc) {
-		fprintf(stderr, "stacklab events: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
 	_cleanup_free_ char *lab = cli_pick_lab("events", given);
 	if (!lab)
 		return EXIT_FAIL;

@@ -1,30 +1,17 @@
 /* cmd_exec.c — `stacklab exec NODE [-- CMD...]`: enter a node like nsenter,
  * with the node's confinement plus the network capabilities a teacher needs. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "cli.h"
+#include "options.h"
 #include "node.h"
 #include "profile.h"
 #include "role.h"
 #include "tty.h"
 #include "util.h"
-
-static void help(FILE *out)
-{
-	fprintf(out, "usage: stacklab exec [--lab NAME] [--rc] NODE [--] [COMMAND [ARG...]]\n\n"
-		     "Run COMMAND inside NODE (its namespaces and its root), or an interactive\n"
-		     "shell when none is given. Inside, ip, tc, tcpdump and nft act on the node's\n"
-		     "own network; mounting, loading modules and leaving the root are refused.\n\n"
-		     "The shell reads none of the node's rc files: what the node's root wrote\n"
-		     "there would run with exec's network capabilities.\n\n"
-		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
-		     "      --rc        the shell reads the node's /etc/bash.bashrc and ~/.bashrc\n"
-		     "  -h, --help      show this help\n");
-}
 
 static void __attribute__((noreturn)) run_inside(const char *node, char **cmd, bool rc)
 {
@@ -49,32 +36,36 @@ static void __attribute__((noreturn)) run_inside(const char *node, char **cmd, b
 
 int cmd_exec(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "rc", no_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *given = NULL;
 	bool rc = false;
-	int c;
-	optind = 1;
-	/* '+': options end at NODE, so the command's own options pass through. */
-	while ((c = getopt_long(argc, argv, "+l:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'r': rc = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
+	const struct opt opts[] = {
+		OPT_LAB(&given),
+		{ .name = "rc", .kind = OPT_FLAG, .dest = &rc,
+		  .help = "the shell reads the node's /etc/bash.bashrc and ~/.bashrc" },
+		{ 0 },
+	};
+	const struct command_line cl = {
+		.name = "exec",
+		.usage = "stacklab exec [--lab NAME] [--rc] NODE [--] [COMMAND [ARG...]]",
+		.about = "Run COMMAND inside NODE (its namespaces and its root), or an interactive\n"
+			 "shell when none is given. Inside, ip, tc, tcpdump and nft act on the node's\n"
+			 "own network; mounting, loading modules and leaving the root are refused.\n\n"
+			 "The shell reads none of the node's rc files: what the node's root wrote\n"
+			 "there would run with exec's network capabilities.",
+		.opts = opts,
+		.stop_at_argument = true, /* the command's own options pass through */
+		.args_max = ARGS_ANY,
+	};
+	int first, parsed = cli_options(&cl, argc, argv, &first);
+	if (parsed != OPTIONS_GO)
+		return parsed;
+	if (first >= argc) {
 		fprintf(stderr, "stacklab exec: which node? (stacklab exec NODE [-- COMMAND])\n");
 		return EXIT_USAGE;
 	}
-	const char *node = argv[optind++];
-	if (optind < argc && strcmp(argv[optind], "--") == 0)
-		optind++;
+	const char *node = argv[first++];
+	if (first < argc && strcmp(argv[first], "--") == 0)
+		first++;
 	_cleanup_free_ char *lab = cli_pick_lab("exec", given);
 	if (!lab)
 		return EXIT_FAIL;
@@ -97,7 +88,7 @@ int cmd_exec(int argc, char **argv)
 	}
 	if (child == 0) {
 		tty_relay_child(&tty);
-		run_inside(node, argv + optind, rc);
+		run_inside(node, argv + first, rc);
 	}
 	/* Ctrl-C is for the command inside, not for us waiting on it. */
 	signal(SIGINT, SIG_IGN);

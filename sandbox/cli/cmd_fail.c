@@ -1,23 +1,15 @@
 /* cmd_fail.c — `stacklab fail` and `stacklab heal`: inject a failure into a
  * running lab, and undo it. The daemon checks the request and says what is
  * wrong with it. */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "faults.h"
 #include "util.h"
 
-static void fail_help(FILE *out)
-{
-	fault_words_help(out);
-	fprintf(out, "\n"
-		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
-		     "      --list      the faults' words, one a line (for scripts)\n"
-		     "  -h, --help      show this help\n");
-}
-
-static void heal_help(FILE *out)
+/* The names of the faults of each kind of target, for heal's help. */
+static void heal_about(char *buf, size_t size)
 {
 	char node[128] = "", link[128] = "";
 	for (size_t i = 0; i < fault_words_n; i++) {
@@ -25,13 +17,7 @@ static void heal_help(FILE *out)
 		char *list = w->on == FAULT_ON_LINK ? link : node;
 		snprintf(list + strlen(list), sizeof(node) - strlen(list), "%s%s", *list ? ", " : "", w->name);
 	}
-	fprintf(out, "usage: stacklab heal [--lab NAME] NODE|LINK\n"
-		     "       stacklab heal [--lab NAME] --all\n\n"
-		     "Undo the faults on a node (%s)\n"
-		     "or a link (%s), or every fault of the lab.\n\n", node, link);
-	fprintf(out, "  -a, --all       heal everything\n"
-		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
-		     "  -h, --help      show this help\n");
+	snprintf(buf, size, "Undo the faults on a node (%s)\nor a link (%s), or every fault of the lab.", node, link);
 }
 
 static int send_request(const char *cmd, const char *given, json_t *req)
@@ -57,40 +43,45 @@ static int send_request(const char *cmd, const char *given, json_t *req)
 
 int cmd_fail(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "list", no_argument, NULL, 'L' },
-		{ "help", no_argument, NULL, 'h' },
+	const char *given = NULL;
+	bool list = false;
+	const struct opt opts[] = {
+		OPT_LAB(&given),
+		{ .name = "list", .kind = OPT_FLAG, .dest = &list, .help = "the faults' words, one a line (for scripts)" },
 		{ 0 },
 	};
-	const char *given = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'L':
-			for (size_t i = 0; i < fault_words_n; i++)
-				puts(fault_words[i].name);
-			return EXIT_OK;
-		case 'h': fail_help(stdout); return EXIT_OK;
-		default: fail_help(stderr); return EXIT_USAGE;
-		}
+	char usage[512];
+	fault_words_usage(usage, sizeof(usage));
+	const struct command_line cl = {
+		.name = "fail",
+		.usage = usage,
+		.about = "Break part of a running lab on purpose; `stacklab heal` undoes it.",
+		.more = fault_words_help,
+		.opts = opts,
+		.args_max = ARGS_ANY,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
+	if (list) {
+		for (size_t i = 0; i < fault_words_n; i++)
+			puts(fault_words[i].name);
+		return EXIT_OK;
 	}
-	if (argc - optind < 2) {
+	if (argc - first < 2) {
 		fprintf(stderr, "stacklab fail: expected NODE|LINK FAULT [ARGS], or partition A B\n");
 		return EXIT_USAGE;
 	}
 	json_t *args = json_array();
 	json_t *req;
-	if (strcmp(argv[optind], "partition") == 0) {
-		for (int i = optind + 1; i < argc; i++)
+	if (strcmp(argv[first], "partition") == 0) {
+		for (int i = first + 1; i < argc; i++)
 			json_array_append_new(args, json_string(argv[i]));
 		req = json_pack("{s:s, s:s, s:o}", "cmd", "fail", "fault", "partition", "args", args);
 	} else {
-		for (int i = optind + 2; i < argc; i++)
+		for (int i = first + 2; i < argc; i++)
 			json_array_append_new(args, json_string(argv[i]));
-		req = json_pack("{s:s, s:s, s:s, s:o}", "cmd", "fail", "target", argv[optind], "fault", argv[optind + 1],
+		req = json_pack("{s:s, s:s, s:s, s:o}", "cmd", "fail", "target", argv[first], "fault", argv[first + 1],
 				"args", args);
 	}
 	return send_request("fail", given, req);
@@ -98,29 +89,31 @@ int cmd_fail(int argc, char **argv)
 
 int cmd_heal(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *given = NULL;
 	bool all = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:ah", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'a': all = true; break;
-		case 'h': heal_help(stdout); return EXIT_OK;
-		default: heal_help(stderr); return EXIT_USAGE;
-		}
-	}
-	if (all == (optind < argc) || argc - optind > 1) {
+	const struct opt opts[] = {
+		{ .name = "all", .letter = 'a', .kind = OPT_FLAG, .dest = &all, .help = "heal everything" },
+		OPT_LAB(&given),
+		{ 0 },
+	};
+	char about[512];
+	heal_about(about, sizeof(about));
+	const struct command_line cl = {
+		.name = "heal",
+		.usage = "stacklab heal [--lab NAME] NODE|LINK\n"
+			 "stacklab heal [--lab NAME] --all",
+		.about = about,
+		.opts = opts,
+		.args_max = ARGS_ANY,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
+	if (all == (first < argc) || argc - first > 1) {
 		fprintf(stderr, "stacklab heal: expected NODE|LINK, or --all\n");
 		return EXIT_USAGE;
 	}
 	json_t *req = all ? json_pack("{s:s, s:b}", "cmd", "heal", "all", 1)
-			  : json_pack("{s:s, s:s}", "cmd", "heal", "target", argv[optind]);
+			  : json_pack("{s:s, s:s}", "cmd", "heal", "target", argv[first]);
 	return send_request("heal", given, req);
 }

@@ -1,26 +1,13 @@
 /* cmd_incidents.c — `stacklab incidents`: every fault and heal of the lab as
  * a card, with what followed and what users felt (incidents.c). */
-#include <getopt.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "options.h"
 #include "ctl.h"
 #include "util.h"
-
-static void help(FILE *out)
-{
-	fprintf(out, "usage: stacklab incidents [--lab NAME] [--json]\n\n"
-		     "Every fault and heal of the lab (the last %d), each as a card: what was\n"
-		     "done and when, what followed in the lab with its delay measured from the\n"
-		     "lab's own events (lb2 MASTER +24 ms, lb1 sees web1 DOWN +160 ms), and what\n"
-		     "users felt: requests answered and failed, the longest gap between two\n"
-		     "answers, when they were answered again. A card stays open 10 s.\n\n"
-		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
-		     "  -j, --json      the cards as JSON\n"
-		     "  -h, --help      show this help\n", 32);
-}
 
 /* One card as text (also what a teacher copies into notes). */
 static void card(json_t *i)
@@ -52,28 +39,22 @@ static void card(json_t *i)
 
 int cmd_incidents(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *given = NULL;
 	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'j': json = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "stacklab incidents: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
+	const struct opt opts[] = { OPT_LAB(&given), OPT_JSON(&json, "the cards as JSON"), { 0 } };
+	const struct command_line cl = {
+		.name = "incidents",
+		.usage = "stacklab incidents [--lab NAME] [--json]",
+		.about = "Every fault and heal of the lab (the last 32), each as a card: what was\n"
+			 "done and when, what followed in the lab with its delay measured from the\n"
+			 "lab's own events (lb2 MASTER +24 ms, lb1 sees web1 DOWN +160 ms), and what\n"
+			 "users felt: requests answered and failed, the longest gap between two\n"
+			 "answers, when they were answered again. A card stays open 10 s.",
+		.opts = opts,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
 	_cleanup_free_ char *lab = cli_pick_lab("incidents", given);
 	if (!lab)
 		return EXIT_FAIL;

@@ -2,7 +2,6 @@
  * scenarios/lessons/, each a demo, a self-check and a test. */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 #include "ctl.h"
 #include "lesson.h"
 #include "lessonrun.h"
@@ -17,34 +17,16 @@
 #include "util.h"
 #include "tui.h"
 
-static void help(FILE *out)
+static bool parse_slack(const char *cmd, const char *value, void *dest)
 {
-	fprintf(out, "usage: stacklab lesson list\n"
-		     "       stacklab lesson lint NAME|FILE...\n"
-		     "       stacklab lesson check [--slack F] NAME|FILE...\n"
-		     "       stacklab lesson run [--text] [--lab NAME] NAME|FILE\n"
-		     "       stacklab lesson report JOURNAL\n\n"
-		     "A lesson (scenarios/lessons/NAME.lesson) narrates steps on a live lab, waits for\n"
-		     "what should happen, measures it and checks the numbers.\n\n"
-		     "  list    every lesson: name, title, topology, steps\n"
-		     "  lint    every mistake in a lesson file, as file:line: what\n"
-		     "  check   bring up the lesson's own lab, run each step's solution, print TAP,\n"
-		     "          take the lab down: exit 0 passed, 1 a wait or check failed, 2 a bad file\n"
-		     "  run     the lesson in the TUI, on a lab that is up (the only one, or --lab\n"
-		     "          NAME; it must be of the lesson's topology): a pane tells each step,\n"
-		     "          what it waits for and sees now, the numbers measured; n or Enter\n"
-		     "          goes on, ? shows the hint, > lets the lesson do the asked step,\n"
-		     "          every fault key still works; q stops it (its cleanup runs)\n"
-		     "  report  the summary of a run from its journal (check and run write one, in\n"
-		     "          the cache's journals/ folder, and print where)\n\n"
-		     "      --slack F  multiply every deadline by F (a slow machine; default 1)\n"
-		     "  -l, --lab NAME the lab to run on (run)\n"
-		     "      --text     run in this terminal, line by line (over SSH, for a screen\n"
-		     "                 reader, for a transcript): Enter goes on or does the asked\n"
-		     "                 step, ? and Enter shows the hint\n"
-		     "      --feed     run as JSON lines on stdout, keys on stdin: how the TUI\n"
-		     "                 runs a lesson (for a program, not a person)\n"
-		     "  -h, --help     show this help\n");
+	char *end;
+	double *slack = dest;
+	*slack = strtod(value, &end);
+	if (*end || end == value || !(*slack >= 0.5 && *slack <= 20)) {
+		fprintf(stderr, "stacklab %s: --slack takes a factor from 0.5 to 20, not '%s'\n", cmd, value);
+		return false;
+	}
+	return true;
 }
 
 #define JOURNALS_KEPT 200
@@ -236,52 +218,70 @@ static int check(const char *name, double slack)
 
 int cmd_lesson(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "slack", required_argument, NULL, 's' },
-		{ "lab", required_argument, NULL, 'l' },
-		{ "text", no_argument, NULL, 'x' },
-		{ "feed", no_argument, NULL, 'f' }, /* the TUI's runner: JSON lines */
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	double slack = 1;
 	const char *lab = NULL;
-	enum { RUN_TUI, RUN_TEXT, RUN_FEED } how = RUN_TUI;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
-		char *end;
-		switch (c) {
-		case 's':
-			slack = strtod(optarg, &end);
-			if (*end || end == optarg || slack < 0.5 || slack > 20) {
-				fprintf(stderr, "stacklab lesson: --slack takes a factor from 0.5 to 20, not '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'l': lab = optarg; break;
-		case 'x': how = RUN_TEXT; break;
-		case 'f': how = RUN_FEED; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
+	bool text = false, feed = false;
+	const struct opt opts[] = {
+		{ .name = "slack", .kind = OPT_PARSE, .dest = &slack, .parse = parse_slack, .value = "F",
+		  .help = "multiply every deadline by F (a slow machine; default 1)" },
+		{ .name = "lab", .letter = 'l', .kind = OPT_STRING, .dest = &lab, .value = "NAME",
+		  .help = "the lab to run on (run)" },
+		{ .name = "text", .kind = OPT_FLAG, .dest = &text,
+		  .help = "run in this terminal, line by line (over SSH, for a screen\n"
+			  "reader, for a transcript): Enter goes on or does the asked\n"
+			  "step, ? and Enter shows the hint" },
+		{ .name = "feed", .kind = OPT_FLAG, .dest = &feed,
+		  .help = "run as JSON lines on stdout, keys on stdin: how the TUI\n"
+			  "runs a lesson (for a program, not a person)" },
+		{ 0 },
+	};
+	const struct command_line cl = {
+		.name = "lesson",
+		.usage = "stacklab lesson list\n"
+			 "stacklab lesson lint NAME|FILE...\n"
+			 "stacklab lesson check [--slack F] NAME|FILE...\n"
+			 "stacklab lesson run [--text] [--lab NAME] NAME|FILE\n"
+			 "stacklab lesson report JOURNAL",
+		.about = "A lesson (scenarios/lessons/NAME.lesson) narrates steps on a live lab, waits for\n"
+			 "what should happen, measures it and checks the numbers.\n\n"
+			 "  list    every lesson: name, title, topology, steps\n"
+			 "  lint    every mistake in a lesson file, as file:line: what\n"
+			 "  check   bring up the lesson's own lab, run each step's solution, print TAP,\n"
+			 "          take the lab down: exit 0 passed, 1 a wait or check failed, 2 a bad file\n"
+			 "  run     the lesson in the TUI, on a lab that is up (the only one, or --lab\n"
+			 "          NAME; it must be of the lesson's topology): a pane tells each step,\n"
+			 "          what it waits for and sees now, the numbers measured; n or Enter\n"
+			 "          goes on, ? shows the hint, > lets the lesson do the asked step,\n"
+			 "          every fault key still works; q stops it (its cleanup runs)\n"
+			 "  report  the summary of a run from its journal (check and run write one, in\n"
+			 "          the cache's journals/ folder, and print where)",
+		.opts = opts,
+		.args_max = ARGS_ANY,
+	};
+	int first, parsed = cli_options(&cl, argc, argv, &first);
+	if (parsed != OPTIONS_GO)
+		return parsed;
+	if (text && feed) {
+		fprintf(stderr, "stacklab lesson: --text or --feed, not both\n");
+		return EXIT_USAGE;
 	}
-	const char *action = optind < argc ? argv[optind++] : NULL;
+	enum { RUN_TUI, RUN_TEXT, RUN_FEED } how = text ? RUN_TEXT : feed ? RUN_FEED : RUN_TUI;
+	const char *action = first < argc ? argv[first++] : NULL;
 	if (!action) {
-		help(stderr);
+		fprintf(stderr, "stacklab lesson: expected list, lint, check, run or report (see stacklab lesson --help)\n");
 		return EXIT_USAGE;
 	}
 	if (strcmp(action, "list") == 0)
 		return list();
 	if (strcmp(action, "report") == 0) {
-		if (optind + 1 != argc) {
+		if (first + 1 != argc) {
 			fprintf(stderr, "stacklab lesson report: which journal? (check and run print where they wrote it)\n");
 			return EXIT_USAGE;
 		}
-		int r = lesson_report(argv[optind], stdout);
+		int r = lesson_report(argv[first], stdout);
 		return r < 0 ? EXIT_USAGE : r ? EXIT_FAIL : EXIT_OK;
 	}
-	if (optind >= argc) {
+	if (first >= argc) {
 		fprintf(stderr, "stacklab lesson %s: which lesson? (stacklab lesson list)\n", action);
 		return EXIT_USAGE;
 	}
@@ -293,9 +293,9 @@ int cmd_lesson(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	if (strcmp(action, "lint") == 0) {
 		int worst = EXIT_OK;
-		for (; optind < argc; optind++) {
+		for (; first < argc; first++) {
 			struct topo *topo = NULL;
-			struct lesson *l = load(argv[optind], &topo);
+			struct lesson *l = load(argv[first], &topo);
 			if (!l)
 				worst = EXIT_USAGE;
 			lesson_free(l);
@@ -307,15 +307,15 @@ int cmd_lesson(int argc, char **argv)
 		if (!cli_may_run_labs("lesson check"))
 			return EXIT_FAIL;
 		int worst = EXIT_OK;
-		for (; optind < argc; optind++) {
-			int r = check(argv[optind], slack);
+		for (; first < argc; first++) {
+			int r = check(argv[first], slack);
 			worst = r > worst ? r : worst;
 		}
 		return worst;
 	}
 	if (strcmp(action, "run") == 0) {
 		struct topo *topo = NULL;
-		struct lesson *l = load(argv[optind], &topo);
+		struct lesson *l = load(argv[first], &topo);
 		if (!l)
 			return EXIT_USAGE;
 		_cleanup_free_ char *picked = cli_pick_lab("lesson run", lab);
@@ -346,6 +346,6 @@ int cmd_lesson(int argc, char **argv)
 		topo_free(topo);
 		return r;
 	}
-	fprintf(stderr, "stacklab lesson: unknown action '%s' (known: list, lint, check, run)\n", action);
+	fprintf(stderr, "stacklab lesson: unknown action '%s' (known: list, lint, check, run, report)\n", action);
 	return EXIT_USAGE;
 }

@@ -1,47 +1,33 @@
 /* cmd_list.c — `stacklab list`: the labs that are up on this machine. */
-#include <getopt.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 #include "ctl.h"
 #include "paths.h"
 #include "util.h"
 
-static void list_help(FILE *out)
-{
-	fprintf(out, "usage: stacklab list [--all] [--json]\n\n"
-		     "List the labs that are up: name, topology, nodes, daemon pid. Your own labs,\n"
-		     "and root's labs whose watch group you are in.\n\n"
-		     "  -a, --all   root: every user's labs too, as USER/NAME (a lab whose owner\n"
-		     "              has not let root watch it shows its name and pid only)\n"
-		     "  -j, --json  as JSON\n"
-		     "  -h, --help  show this help\n");
-}
-
 int cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+	bool json = false, all = false;
+	const struct opt opts[] = {
+		{ .name = "all", .letter = 'a', .kind = OPT_FLAG, .dest = &all,
+		  .help = "root: every user's labs too, as USER/NAME (a lab whose owner\n"
+			  "has not let root watch it shows its name and pid only)" },
+		OPT_JSON(&json, "as JSON"),
 		{ 0 },
 	};
-	bool json = false, all = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ajh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a': all = true; break;
-		case 'j': json = true; break;
-		case 'h': list_help(stdout); return EXIT_OK;
-		default: list_help(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "stacklab list: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
+	const struct command_line cl = {
+		.name = "list",
+		.usage = "stacklab list [--all] [--json]",
+		.about = "List the labs that are up: name, topology, nodes, daemon pid. Your own labs,\n"
+			 "and root's labs whose watch group you are in.",
+		.opts = opts,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
 	if (all && rootless()) {
 		fprintf(stderr, "stacklab list: --all is root's: a user sees their own labs (and root's they may watch)\n");
 		return EXIT_FAIL;

@@ -2,26 +2,14 @@
  * as the lab daemon collected it. */
 #include <dirent.h>
 #include <errno.h>
-#include <getopt.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <fcntl.h>
 
 #include "cli.h"
+#include "options.h"
 #include "ctl.h"
 #include "util.h"
-
-static void help(FILE *out)
-{
-	fprintf(out, "usage: stacklab logs [--lab NAME] [-n LINES] [-f] NODE [DAEMON]\n\n"
-		     "Show what the daemons of NODE printed (or only DAEMON's), oldest first.\n"
-		     "Every line of all of a node's daemons is prefixed with the daemon's name.\n\n"
-		     "  -l, --lab NAME   the lab (default: the only lab that is up)\n"
-		     "  -n, --lines N    only the last N lines of each daemon (default: all)\n"
-		     "  -f, --follow     then print new lines as they come, until Ctrl-C or the\n"
-		     "                   lab goes away\n"
-		     "  -h, --help       show this help\n");
-}
 
 static bool node_exists(const char *lab, const char *node)
 {
@@ -38,7 +26,7 @@ static bool node_exists(const char *lab, const char *node)
 /* A log is read as the lab left it: a regular file, no link followed and
  * nothing waited on (root reading a user's lab reads their files), at most
  * twice what the lab keeps before it rotates. */
-static void print_log(const char *path, const char *prefix, int lines)
+static void print_log(const char *path, const char *prefix, long lines)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	struct stat st;
@@ -49,7 +37,7 @@ static void print_log(const char *path, const char *prefix, int lines)
 	if (!text)
 		return;
 	if (lines > 0)
-		tail_text(text, len, lines);
+		tail_text(text, len, (int)lines);
 	text_clean(text); /* a node's daemons wrote it */
 	for (char *line = text, *nl; *line; line = nl + 1) {
 		nl = strchr(line, '\n');
@@ -83,37 +71,34 @@ static int follow_logs(int fd, const char *lab, const char *node, const char *da
 
 int cmd_logs(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "lines", required_argument, NULL, 'n' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
+	const char *given = NULL;
+	long lines = 0;
+	bool follow = false;
+	const struct opt opts[] = {
+		OPT_LAB(&given),
+		{ .name = "lines", .letter = 'n', .kind = OPT_NUMBER, .dest = &lines, .value = "N", .min = 1, .max = 1000000,
+		  .help = "only the last N lines of each daemon (default: all)" },
+		{ .name = "follow", .letter = 'f', .kind = OPT_FLAG, .dest = &follow,
+		  .help = "then print new lines as they come, until Ctrl-C or the\n"
+			  "lab goes away" },
 		{ 0 },
 	};
-	const char *given = NULL;
-	int lines = 0, c;
-	bool follow = false;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:n:fh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'n':
-			lines = atoi(optarg);
-			if (lines <= 0) {
-				fprintf(stderr, "stacklab logs: --lines takes a positive number, not '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'f': follow = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind >= argc || argc - optind > 2) {
+	const struct command_line cl = {
+		.name = "logs",
+		.usage = "stacklab logs [--lab NAME] [-n LINES] [-f] NODE [DAEMON]",
+		.about = "Show what the daemons of NODE printed (or only DAEMON's), oldest first.\n"
+			 "Every line of all of a node's daemons is prefixed with the daemon's name.",
+		.opts = opts,
+		.args_max = ARGS_ANY,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
+	if (first >= argc || argc - first > 2) {
 		fprintf(stderr, "stacklab logs: expected NODE [DAEMON]\n");
 		return EXIT_USAGE;
 	}
-	const char *node = argv[optind], *daemon = optind + 1 < argc ? argv[optind + 1] : NULL;
+	const char *node = argv[first], *daemon = first + 1 < argc ? argv[first + 1] : NULL;
 	_cleanup_free_ char *lab = cli_pick_lab("logs", given);
 	if (!lab || !node_exists(lab, node))
 		return EXIT_FAIL;

@@ -2,29 +2,33 @@
  * client node to the site, and which load balancer, web and app server
  * answered it. */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
 
 #include "cli.h"
+#include "options.h"
 #include "ctl.h"
 #include "node.h"
 #include "role.h"
 #include "util.h"
 
-static void help(FILE *out)
+/* --data's fields, as given (at most 8). */
+struct form {
+	const char *field[8];
+	int n;
+};
+
+static bool add_field(const char *cmd, const char *value, void *dest)
 {
-	fprintf(out, "usage: stacklab request [--lab NAME] [--data K=V...] [--body] [--json] [PATH]\n\n"
-		     "Send one request from the client node to https://www.DOMAIN/PATH (or\n"
-		     "http:// in a design without HTTPS), resolved by the lab's DNS, and show its\n"
-		     "status, time, request id, and the lb, web and app servers that handled it.\n\n"
-		     "  -l, --lab NAME    the lab (default: the only lab that is up)\n"
-		     "  -d, --data K=V    send a POST with this form field (repeatable)\n"
-		     "  -b, --body        print the response body too\n"
-		     "      --json        the answer as JSON (status, time, id, servers)\n"
-		     "  -h, --help        show this help\n");
+	struct form *f = dest;
+	if (f->n == 8 || !strchr(value, '=')) {
+		fprintf(stderr, "stacklab %s: --data takes KEY=VALUE (at most 8), not '%s'\n", cmd, value);
+		return false;
+	}
+	f->field[f->n++] = value;
+	return true;
 }
 
 /* curl's exit codes, as a student would say them. */
@@ -71,41 +75,30 @@ static const char *header(const char *headers, const char *name, char *buf, size
 
 int cmd_request(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "data", required_argument, NULL, 'd' },
-		{ "body", no_argument, NULL, 'b' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+	const char *given = NULL;
+	struct form form = { .n = 0 };
+	bool body = false, json = false;
+	const struct opt opts[] = {
+		OPT_LAB(&given),
+		{ .name = "data", .letter = 'd', .kind = OPT_PARSE, .dest = &form, .parse = add_field, .value = "K=V",
+		  .help = "send a POST with this form field (repeatable)" },
+		{ .name = "body", .letter = 'b', .kind = OPT_FLAG, .dest = &body, .help = "print the response body too" },
+		OPT_JSON(&json, "the answer as JSON (status, time, id, servers)"),
 		{ 0 },
 	};
-	const char *given = NULL;
-	const char *data[8];
-	int n_data = 0;
-	bool body = false, json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:d:bjh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'd':
-			if (n_data == 8 || !strchr(optarg, '=')) {
-				fprintf(stderr, "stacklab request: --data takes KEY=VALUE (at most 8)\n");
-				return EXIT_USAGE;
-			}
-			data[n_data++] = optarg;
-			break;
-		case 'b': body = true; break;
-		case 'j': json = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
-	const char *path = optind < argc ? argv[optind++] : "/";
-	if (optind < argc) {
-		fprintf(stderr, "stacklab request: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
+	const struct command_line cl = {
+		.name = "request",
+		.usage = "stacklab request [--lab NAME] [--data K=V...] [--body] [--json] [PATH]",
+		.about = "Send one request from the client node to https://www.DOMAIN/PATH (or\n"
+			 "http:// in a design without HTTPS), resolved by the lab's DNS, and show its\n"
+			 "status, time, request id, and the lb, web and app servers that handled it.",
+		.opts = opts,
+		.args_max = 1,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
+	const char *path = first < argc ? argv[first] : "/";
 	if (path[0] != '/' || strpbrk(path, " \t\r\n")) {
 		fprintf(stderr, "stacklab request: PATH must start with '/' and hold no spaces: '%s'\n", path);
 		return EXIT_USAGE;
@@ -142,16 +135,16 @@ int cmd_request(int argc, char **argv)
 	args[n++] = rid_header;
 	args[n++] = "-w";
 	args[n++] = "\n@@stacklab %{http_code} %{time_total} %{remote_ip}\n";
-	for (int i = 0; i < n_data; i++) {
+	for (int i = 0; i < form.n; i++) {
 		args[n++] = "--data-urlencode";
-		args[n++] = (char *)data[i];
+		args[n++] = (char *)form.field[i];
 	}
 	args[n++] = url;
 	args[n] = NULL;
 	static char out[1 << 20];
 	int code = node_run(&client.door, args, out, sizeof(out), 12000); /* curl: 10 s */
 	char *tail = strstr(out, "\n@@stacklab ");
-	const char *method = n_data ? "POST" : "GET";
+	const char *method = form.n ? "POST" : "GET";
 	if (code != 0 || !tail) {
 		if (json)
 			print_json(json_pack("{s:s, s:s, s:s, s:b, s:s, s:i}", "method", method, "url", url, "request_id", rid,

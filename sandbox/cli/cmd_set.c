@@ -1,52 +1,41 @@
 /* cmd_set.c — `stacklab set`: change a setting of a running lab, as an
  * operator changes a live system (config rewritten, daemon reloaded). */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "util.h"
-
-static void set_help(FILE *out)
-{
-	fprintf(out, "usage: stacklab set [--lab NAME] LB balance ALGORITHM\n"
-		     "       stacklab set [--lab NAME] NS www ADDRESS|NODE|VIP\n"
-		     "       stacklab set [--lab NAME] NS ttl SECONDS\n\n"
-		     "Change a running lab as an operator would: the config is rewritten in the\n"
-		     "node, checked, and the daemon told to read it again.\n\n"
-		     "balance, on a load balancer LB: how HAProxy spreads requests over the web\n"
-		     "servers. It is checked (haproxy -c) and reloaded by HAProxy's master: new\n"
-		     "workers take new connections, the old ones finish theirs, so no request is lost.\n"
-		     "  roundrobin    each server in turn\n"
-		     "  leastconn     the server with the fewest connections open\n"
-		     "  source        a hash of the client's address: one client, one server\n"
-		     "  first, static-rr, uri\n\n"
-		     "www and ttl, on NS, a server of the lab's domain: where www and the apex point\n"
-		     "(an address, or a node's or vip's), and the TTL of the domain's records. The\n"
-		     "zone gets a new serial on every server of it, is checked (nsd-checkzone) and\n"
-		     "NSD reads it again. Resolvers keep their cached answer until its TTL runs out:\n"
-		     "`stacklab dns cache` shows how long.\n\n"
-		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
-		     "  -h, --help      show this help\n");
-}
 
 int cmd_set(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *given = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'h': set_help(stdout); return EXIT_OK;
-		default: set_help(stderr); return EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 3) {
+	const struct opt opts[] = { OPT_LAB(&given), { 0 } };
+	const struct command_line cl = {
+		.name = "set",
+		.usage = "stacklab set [--lab NAME] LB balance ALGORITHM\n"
+			 "stacklab set [--lab NAME] NS www ADDRESS|NODE|VIP\n"
+			 "stacklab set [--lab NAME] NS ttl SECONDS",
+		.about = "Change a running lab as an operator would: the config is rewritten in the\n"
+			 "node, checked, and the daemon told to read it again.\n\n"
+			 "balance, on a load balancer LB: how HAProxy spreads requests over the web\n"
+			 "servers. It is checked (haproxy -c) and reloaded by HAProxy's master: new\n"
+			 "workers take new connections, the old ones finish theirs, so no request is lost.\n"
+			 "  roundrobin    each server in turn\n"
+			 "  leastconn     the server with the fewest connections open\n"
+			 "  source        a hash of the client's address: one client, one server\n"
+			 "  first, static-rr, uri\n\n"
+			 "www and ttl, on NS, a server of the lab's domain: where www and the apex point\n"
+			 "(an address, or a node's or vip's), and the TTL of the domain's records. The\n"
+			 "zone gets a new serial on every server of it, is checked (nsd-checkzone) and\n"
+			 "NSD reads it again. Resolvers keep their cached answer until its TTL runs out:\n"
+			 "`stacklab dns cache` shows how long.",
+		.opts = opts,
+		.args_max = ARGS_ANY,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
+	if (argc - first != 3) {
 		fprintf(stderr, "stacklab set: expected NODE KEY VALUE: LB balance ALGORITHM, or NS www|ttl VALUE "
 				"(see stacklab set --help)\n");
 		return EXIT_USAGE;
@@ -54,8 +43,8 @@ int cmd_set(int argc, char **argv)
 	_cleanup_free_ char *lab = cli_pick_lab("set", given);
 	if (!lab)
 		return EXIT_FAIL;
-	json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "cmd", "set", "node", argv[optind], "key", argv[optind + 1], "value",
-				argv[optind + 2]);
+	json_t *req = json_pack("{s:s, s:s, s:s, s:s}", "cmd", "set", "node", argv[first], "key", argv[first + 1], "value",
+				argv[first + 2]);
 	json_t *reply = cli_request("set", lab, req);
 	json_decref(req);
 	if (!reply)

@@ -1,23 +1,11 @@
 /* cmd_status.c — `stacklab status`: the lab's nodes, addresses and state. */
-#include <getopt.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "options.h"
 #include "ctl.h"
 #include "util.h"
-
-static void help(FILE *out)
-{
-	fprintf(out, "usage: stacklab status [--lab NAME] [--json | --nodes]\n\n"
-		     "Show a lab's nodes (role, state, init pid, addresses), networks and VIPs,\n"
-		     "and where the clients send the VIP's packets (their ARP entry).\n\n"
-		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
-		     "  -j, --json      print the daemon's answer as JSON\n"
-		     "      --nodes     only the names of its nodes and links, one a line (what\n"
-		     "                  fail, heal, exec and logs take; for completion)\n"
-		     "  -h, --help      show this help\n");
-}
 
 /* A database's part in replication, on a line of its own. */
 static void print_replication(json_t *r)
@@ -173,30 +161,26 @@ static void print_status(json_t *st)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "nodes", no_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *given = NULL;
 	bool json = false, names = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'j': json = true; break;
-		case 'N': names = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "stacklab status: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
+	const struct opt opts[] = {
+		OPT_LAB(&given),
+		OPT_JSON(&json, "print the daemon's answer as JSON"),
+		{ .name = "nodes", .kind = OPT_FLAG, .dest = &names,
+		  .help = "only the names of its nodes and links, one a line (what\n"
+			  "fail, heal, exec and logs take; for completion)" },
+		{ 0 },
+	};
+	const struct command_line cl = {
+		.name = "status",
+		.usage = "stacklab status [--lab NAME] [--json | --nodes]",
+		.about = "Show a lab's nodes (role, state, init pid, addresses), networks and VIPs,\n"
+			 "and where the clients send the VIP's packets (their ARP entry).",
+		.opts = opts,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
 	_cleanup_free_ char *lab = cli_pick_lab("status", given);
 	if (!lab)
 		return EXIT_FAIL;

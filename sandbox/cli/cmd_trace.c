@@ -1,56 +1,41 @@
 /* cmd_trace.c — `stacklab trace [PATH]`: one request, hop by hop, stitched
  * from the real daemons' log lines. */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "ctl.h"
 #include "util.h"
 
-static void help(FILE *out)
-{
-	fprintf(out, "usage: stacklab trace [--lab NAME] [--json] [PATH]\n\n"
-		     "Send one HTTPS request from the client with a fresh X-Request-ID and show\n"
-		     "its path through the lab: the DNS query, the load balancer, the web server,\n"
-		     "the application and its SQL, and the response. Each hop shows its node, the\n"
-		     "link it crossed, its time and the daemon's own log line, with a short\n"
-		     "explanation (scenarios/trace.ini). A request that failed shows where it\n"
-		     "stopped.\n\n"
-		     "  -l, --lab NAME  the lab (default: the only lab that is up)\n"
-		     "  -p, --packets   also every packet of the request, as the switch saw it:\n"
-		     "                  time, link, from, to, protocol (DNS, ARP, TCP, TLS, HTTP,\n"
-		     "                  FastCGI, SQL) and what it carried\n"
-		     "  -j, --json      the trace as JSON (packets included)\n"
-		     "  -h, --help      show this help\n");
-}
-
 int cmd_trace(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "packets", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *given = NULL;
 	bool json = false, packets = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:jph", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'j': json = true; break;
-		case 'p': packets = true; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
-	const char *path = optind < argc ? argv[optind++] : "/";
-	if (optind < argc) {
-		fprintf(stderr, "stacklab trace: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
+	const struct opt opts[] = {
+		OPT_LAB(&given),
+		{ .name = "packets", .letter = 'p', .kind = OPT_FLAG, .dest = &packets,
+		  .help = "also every packet of the request, as the switch saw it:\n"
+			  "time, link, from, to, protocol (DNS, ARP, TCP, TLS, HTTP,\n"
+			  "FastCGI, SQL) and what it carried" },
+		OPT_JSON(&json, "the trace as JSON (packets included)"),
+		{ 0 },
+	};
+	const struct command_line cl = {
+		.name = "trace",
+		.usage = "stacklab trace [--lab NAME] [--json] [PATH]",
+		.about = "Send one HTTPS request from the client with a fresh X-Request-ID and show\n"
+			 "its path through the lab: the DNS query, the load balancer, the web server,\n"
+			 "the application and its SQL, and the response. Each hop shows its node, the\n"
+			 "link it crossed, its time and the daemon's own log line, with a short\n"
+			 "explanation (scenarios/trace.ini). A request that failed shows where it\n"
+			 "stopped.",
+		.opts = opts,
+		.args_max = 1,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
+	const char *path = first < argc ? argv[first] : "/";
 	_cleanup_free_ char *lab = cli_pick_lab("trace", given);
 	if (!lab)
 		return EXIT_FAIL;

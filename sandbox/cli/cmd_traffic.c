@@ -1,30 +1,11 @@
 /* cmd_traffic.c — `stacklab traffic [start|stop]`: steady HTTPS traffic from
  * the client node, and a summary of how it fares. */
-#include <getopt.h>
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 #include "ctl.h"
 #include "util.h"
-
-static void help(FILE *out)
-{
-	fprintf(out, "usage: stacklab traffic [--lab NAME]                      show how the traffic fares\n"
-		     "       stacklab traffic [--lab NAME] start [--rate N] [--path P] [--seconds S] [--lease L]\n"
-		     "       stacklab traffic [--lab NAME] stop\n"
-		     "       stacklab traffic [--lab NAME] renew\n\n"
-		     "A steady stream of HTTPS requests from the client node to www.DOMAIN,\n"
-		     "resolved through the lab's DNS, each on a fresh connection; every result\n"
-		     "is an event (stacklab events --filter traffic).\n\n"
-		     "  -r, --rate N      requests a second, 1 to 1000 (default 10)\n"
-		     "      --path P      the path to ask for (default /)\n"
-		     "  -s, --seconds S   stop by itself after S seconds (default 600, at most 3600)\n"
-		     "      --lease L     and sooner, unless renewed (stacklab traffic renew) within L\n"
-		     "                    seconds: traffic that lasts as long as what keeps it (a lesson)\n"
-		     "  -j, --json        the answer as JSON\n"
-		     "  -l, --lab NAME    the lab (default: the only lab that is up)\n"
-		     "  -h, --help        show this help\n");
-}
 
 static void print_summary(json_t *s)
 {
@@ -70,48 +51,42 @@ static void print_summary(json_t *s)
 
 int cmd_traffic(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "lab", required_argument, NULL, 'l' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "path", required_argument, NULL, 'p' },
-		{ "seconds", required_argument, NULL, 's' },
-		{ "lease", required_argument, NULL, 'L' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *given = NULL, *path = "/";
 	long rate = 10, seconds = 600, lease = 0;
 	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "l:r:s:L:jh", opts, NULL)) != -1) {
-		char *end;
-		switch (c) {
-		case 'l': given = optarg; break;
-		case 'p': path = optarg; break;
-		case 'j': json = true; break;
-		case 'r':
-		case 's':
-		case 'L': {
-			long v = strtol(optarg, &end, 10);
-			if (*end || end == optarg) {
-				fprintf(stderr, "stacklab traffic: --%s takes a whole number, not '%s'\n",
-					c == 'r' ? "rate" : c == 's' ? "seconds" : "lease", optarg);
-				return EXIT_USAGE;
-			}
-			*(c == 'r' ? &rate : c == 's' ? &seconds : &lease) = v;
-			break;
-		}
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
-	const char *action = optind < argc ? argv[optind++] : "status";
-	if (optind < argc ||
+	const struct opt opts[] = {
+		{ .name = "rate", .letter = 'r', .kind = OPT_NUMBER, .dest = &rate, .value = "N", .min = 1,
+		  .max = TRAFFIC_RATE_MAX, .help = "requests a second, 1 to 1000 (default 10)" },
+		{ .name = "path", .kind = OPT_STRING, .dest = &path, .value = "P", .help = "the path to ask for (default /)" },
+		{ .name = "seconds", .letter = 's', .kind = OPT_NUMBER, .dest = &seconds, .value = "S", .min = 1,
+		  .max = TRAFFIC_SECONDS_MAX, .help = "stop by itself after S seconds (default 600, at most 3600)" },
+		{ .name = "lease", .kind = OPT_NUMBER, .dest = &lease, .value = "L", .min = 0, .max = TRAFFIC_SECONDS_MAX,
+		  .help = "and sooner, unless renewed (stacklab traffic renew) within L\n"
+			  "seconds: traffic that lasts as long as what keeps it (a lesson)" },
+		OPT_JSON(&json, "the answer as JSON"),
+		OPT_LAB(&given),
+		{ 0 },
+	};
+	const struct command_line cl = {
+		.name = "traffic",
+		.usage = "stacklab traffic [--lab NAME]                      show how the traffic fares\n"
+			 "stacklab traffic [--lab NAME] start [--rate N] [--path P] [--seconds S] [--lease L]\n"
+			 "stacklab traffic [--lab NAME] stop\n"
+			 "stacklab traffic [--lab NAME] renew",
+		.about = "A steady stream of HTTPS requests from the client node to www.DOMAIN,\n"
+			 "resolved through the lab's DNS, each on a fresh connection; every result\n"
+			 "is an event (stacklab events --filter traffic).",
+		.opts = opts,
+		.args_max = ARGS_ANY,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
+	const char *action = first < argc ? argv[first++] : "status";
+	if (first < argc ||
 	    (strcmp(action, "start") && strcmp(action, "stop") && strcmp(action, "renew") && strcmp(action, "status"))) {
 		fprintf(stderr, "stacklab traffic: expected start, stop, renew or nothing, not '%s'\n",
-			optind < argc ? argv[optind] : action);
+			first < argc ? argv[first] : action);
 		return EXIT_USAGE;
 	}
 	_cleanup_free_ char *lab = cli_pick_lab("traffic", given);

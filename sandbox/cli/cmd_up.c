@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
-#include <getopt.h>
 #include <limits.h>
 #include <grp.h>
 #include <poll.h>
@@ -20,6 +19,7 @@
 #include <sys/wait.h>
 
 #include "cli.h"
+#include "options.h"
 #include "cgroup.h"
 #include "ctl.h"
 #include "labd.h"
@@ -28,37 +28,6 @@
 #include "userns.h"
 #include "paths.h"
 #include "util.h"
-
-static void help(FILE *out)
-{
-	fprintf(out, "usage: stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|calm|real]\n"
-		     "                   [--publish [ADDR:]PORT[,HTTPPORT[,PROMPORT]]] [--group NAME] [--tui]\n\n"
-		     "Build the lab described by a topology and start it; return when every\n"
-		     "node is ready.\n\n"
-		     "  -t, --topology NAME|FILE  scenarios/NAME.lab, or a .lab file (default: scale-up)\n"
-		     "  -l, --lab NAME            name of this lab (default: the topology's name)\n"
-		     "  -T, --timing fast|calm|real\n"
-		     "                            fast failovers (default); calm ones, for a server where\n"
-		     "                            a class runs labs (in about half a second, for half the\n"
-		     "                            idle CPU or less); or the daemons' stock timings\n"
-		     "  -p, --publish [ADDR:]PORT[,HTTPPORT[,PROMPORT]]\n"
-		     "                            the site on the host at ADDR:PORT (default address\n"
-		     "                            127.0.0.1), relayed from the client to www's port 443\n"
-		     "                            (80 in a design without HTTPS); with HTTPPORT plain HTTP\n"
-		     "                            too, which the load balancer redirects to HTTPS as the\n"
-		     "                            real site does; with PROMPORT the monitor's Prometheus\n"
-		     "                            (its web page and API, port 9090)\n"
-		     "  -g, --group NAME          who may watch the lab (status, events, logs, trace,\n"
-		     "                            the TUI) besides root: members of group NAME\n"
-		     "                            (default: stacklab, if the group exists; none: root only).\n"
-		     "                            Changing a lab (fail, heal, traffic, down) is root's alone\n"
-		     "  -a, --allow none|watch|lessons\n"
-		     "                            a user's lab (up without root): whether root of the\n"
-		     "                            host (the teacher) may watch it, or watch it and run\n"
-		     "                            lessons on it (default: none; stacklab allow changes it)\n"
-		     "      --tui                 open the TUI once the lab is up\n"
-		     "  -h, --help                show this help\n");
-}
 
 /* [ADDR:]PORT[,HTTPPORT[,PROMPORT]]: the address (kept as given when there
  * is none) and up to three distinct ports, each 1 to 65535. */
@@ -84,6 +53,25 @@ static bool parse_publish(const char *arg, char *addr, size_t size, int ports[3]
 		p = end + 1;
 	}
 	return false; /* a fourth port */
+}
+
+/* Where --publish puts the site on the host. */
+struct publish {
+	char addr[64];
+	int ports[3]; /* HTTPS (or HTTP), plain HTTP, Prometheus; 0: none */
+};
+
+static bool take_publish(const char *cmd, const char *value, void *dest)
+{
+	struct publish *pub = dest;
+	int ports[3] = { 0, 0, 0 };
+	if (!parse_publish(value, pub->addr, sizeof(pub->addr), ports)) {
+		fprintf(stderr, "stacklab %s: --publish takes [ADDR:]PORT[,HTTPPORT[,PROMPORT]], e.g. 8443, 8443,8080, "
+				"8443,8080,9090 or 127.0.0.1:8443, not '%s'\n", cmd, value);
+		return false;
+	}
+	memcpy(pub->ports, ports, sizeof(ports));
+	return true;
 }
 
 /* Take /run/stacklab/LAB.lock. The lock lives as long as the daemon (which
@@ -335,63 +323,57 @@ static int run_in_own_userns(int argc)
 
 int cmd_up(int argc, char **argv)
 {
-	/* getopt reorders argv; run_in_own_userns needs it as given. */
+	/* cli_options reorders argv; run_in_own_userns needs it as given. */
 	original_argv = xcalloc((size_t)argc + 1, sizeof(char *));
 	for (int i = 0; i < argc; i++)
 		original_argv[i] = argv[i];
-	static const struct option opts[] = {
-		{ "topology", required_argument, NULL, 't' },
-		{ "lab", required_argument, NULL, 'l' },
-		{ "timing", required_argument, NULL, 'T' },
-		{ "publish", required_argument, NULL, 'p' },
-		{ "tui", no_argument, NULL, 'U' },
-		{ "group", required_argument, NULL, 'g' },
-		{ "allow", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	const char *topology = "scale-up", *lab = NULL, *timing_name = "fast", *group = NULL;
-	char publish_addr[64] = "127.0.0.1";
+	struct publish pub = { .addr = "127.0.0.1" };
 	bool tui = false;
 	int allow = ALLOW_NONE;
-	int publish_port = 0, publish_http_port = 0, publish_prom_port = 0;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:l:T:p:g:a:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p': {
-			int ports[3] = { 0, 0, 0 };
-			if (!parse_publish(optarg, publish_addr, sizeof(publish_addr), ports)) {
-				fprintf(stderr, "stacklab up: --publish takes [ADDR:]PORT[,HTTPPORT[,PROMPORT]], e.g. 8443, 8443,8080, "
-						"8443,8080,9090 or 127.0.0.1:8443, not '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			publish_port = ports[0];
-			publish_http_port = ports[1];
-			publish_prom_port = ports[2];
-			break;
-		}
-		case 't': topology = optarg; break;
-		case 'T': timing_name = optarg; break;
-		case 'U': tui = true; break;
-		case 'g': group = optarg; break;
-		case 'a':
-			for (allow = ALLOW_NONE; allow <= ALLOW_LESSONS && strcmp(optarg, lab_allow_names[allow]) != 0; allow++)
-				;
-			if (allow > ALLOW_LESSONS) {
-				fprintf(stderr, "stacklab up: --allow takes none, watch or lessons, not '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'l': lab = optarg; break;
-		case 'h': help(stdout); return EXIT_OK;
-		default: help(stderr); return EXIT_USAGE;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "stacklab up: unexpected argument '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
+	const struct opt opts[] = {
+		{ .name = "topology", .letter = 't', .kind = OPT_STRING, .dest = &topology, .value = "NAME|FILE",
+		  .help = "scenarios/NAME.lab, or a .lab file (default: scale-up)" },
+		{ .name = "lab", .letter = 'l', .kind = OPT_STRING, .dest = &lab, .value = "NAME",
+		  .help = "name of this lab (default: the topology's name)" },
+		{ .name = "timing", .letter = 'T', .kind = OPT_STRING, .dest = &timing_name, .value = "fast|calm|real",
+		  .help = "fast failovers (default); calm ones, for a server where\n"
+			  "a class runs labs (in about half a second, for half the\n"
+			  "idle CPU or less); or the daemons' stock timings" },
+		{ .name = "publish", .letter = 'p', .kind = OPT_PARSE, .dest = &pub, .parse = take_publish,
+		  .value = "[ADDR:]PORT[,HTTPPORT[,PROMPORT]]",
+		  .help = "the site on the host at ADDR:PORT (default address\n"
+			  "127.0.0.1), relayed from the client to www's port 443\n"
+			  "(80 in a design without HTTPS); with HTTPPORT plain HTTP\n"
+			  "too, which the load balancer redirects to HTTPS as the\n"
+			  "real site does; with PROMPORT the monitor's Prometheus\n"
+			  "(its web page and API, port 9090)" },
+		{ .name = "group", .letter = 'g', .kind = OPT_STRING, .dest = &group, .value = "NAME",
+		  .help = "who may watch the lab (status, events, logs, trace,\n"
+			  "the TUI) besides root: members of group NAME\n"
+			  "(default: stacklab, if the group exists; none: root only).\n"
+			  "Changing a lab (fail, heal, traffic, down) is root's alone" },
+		{ .name = "allow", .letter = 'a', .kind = OPT_WORD, .dest = &allow, .words = lab_allow_names,
+		  .value = "none|watch|lessons",
+		  .help = "a user's lab (up without root): whether root of the\n"
+			  "host (the teacher) may watch it, or watch it and run\n"
+			  "lessons on it (default: none; stacklab allow changes it)" },
+		{ .name = "tui", .kind = OPT_FLAG, .dest = &tui, .help = "open the TUI once the lab is up" },
+		{ 0 },
+	};
+	const struct command_line cl = {
+		.name = "up",
+		.usage = "stacklab up [--topology NAME|FILE] [--lab NAME] [--timing fast|calm|real]\n"
+			 "            [--publish [ADDR:]PORT[,HTTPPORT[,PROMPORT]]] [--group NAME] [--tui]",
+		.about = "Build the lab described by a topology and start it; return when every\n"
+			 "node is ready.",
+		.opts = opts,
+	};
+	int first, rc = cli_options(&cl, argc, argv, &first);
+	if (rc != OPTIONS_GO)
+		return rc;
+	int publish_port = pub.ports[0], publish_http_port = pub.ports[1], publish_prom_port = pub.ports[2];
+	const char *publish_addr = pub.addr;
 	/* Root first: nothing else is worth reading for someone who cannot
 	 * build a lab anyway. */
 	if (rootless() && group) {

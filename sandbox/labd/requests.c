@@ -147,21 +147,20 @@ static json_t *do_allow(struct lab *lab, json_t *req)
 	const char *who = json_string_value(json_object_get(req, "allow"));
 	if (!rootless())
 		return lab_reply_error("allow: root's labs are shared through a watch group (stacklab up --group)");
-	for (int k = ALLOW_NONE; who && k <= ALLOW_LESSONS; k++)
-		if (strcmp(who, lab_allow_names[k]) == 0) {
-			lab->allow = (enum lab_allow)k;
-			/* Taken back: root's TUI, events and logs that follow the
-			 * lab end now, not at their next request. */
-			for (int i = 0; k == ALLOW_NONE && i < MAX_CLIENTS; i++)
-				if (lab->clients[i] && lab->clients[i]->uid != 0) {
-					if (lab->clients[i]->busy) /* in a trace: let go once it is answered */
-						lab->clients[i]->gone = true;
-					else
-						client_close(lab, i);
-				}
-			return json_pack("{s:b, s:s}", "ok", 1, "allow", who);
+	int k = lab_allow_find(who);
+	if (k < 0)
+		return lab_reply_error("allow: \"allow\" must be none, watch or lessons");
+	lab->allow = (enum lab_allow)k;
+	/* Taken back: root's TUI, events and logs that follow the lab end
+	 * now, not at their next request. */
+	for (int i = 0; k == ALLOW_NONE && i < MAX_CLIENTS; i++)
+		if (lab->clients[i] && lab->clients[i]->uid != 0) {
+			if (lab->clients[i]->busy) /* in a trace: let go once it is answered */
+				lab->clients[i]->gone = true;
+			else
+				client_close(lab, i);
 		}
-	return lab_reply_error("allow: \"allow\" must be none, watch or lessons");
+	return json_pack("{s:b, s:s}", "ok", 1, "allow", who);
 }
 
 /* Who may ask what. Watching (status, events, inspect, trace, the traffic's

@@ -18,7 +18,15 @@
 #include "paths.h"
 #include "util.h"
 
-const char *const lab_allow_names[] = { "none", "watch", "lessons" };
+const char *const lab_allow_names[] = { "none", "watch", "lessons", NULL };
+
+int lab_allow_find(const char *word)
+{
+	for (int k = ALLOW_NONE; word && k <= ALLOW_LESSONS; k++)
+		if (strcmp(word, lab_allow_names[k]) == 0)
+			return k;
+	return -1;
+}
 
 int ctl_lab_name_ok(const char *name)
 {

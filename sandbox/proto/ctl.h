@@ -17,7 +17,10 @@
 /* What a user's lab lets root of the host (the teacher) do besides its
  * owner: nothing, watch it, or watch it and run lessons on it (change it). */
 enum lab_allow { ALLOW_NONE, ALLOW_WATCH, ALLOW_LESSONS };
-extern const char *const lab_allow_names[]; /* "none", "watch", "lessons" */
+extern const char *const lab_allow_names[]; /* "none", "watch", "lessons", NULL */
+/* Which allow `word` names, or -1: the one reading of the word, for the
+ * daemon, `allow` and `up --allow`. */
+int lab_allow_find(const char *word);
 
 /* Is `name` usable as a lab name (a-z, 0-9, '-', at most 31)? */
 int ctl_lab_name_ok(const char *name);

@@ -88,15 +88,19 @@ void fault_words_list(char *buf, size_t size)
 	}
 }
 
-void fault_words_help(FILE *out)
+void fault_words_usage(char *buf, size_t size)
 {
 	static const struct {
 		enum fault_target on;
 		const char *what;
 	} forms[] = { { FAULT_ON_NODE, "NODE" }, { FAULT_ON_LINK, "LINK" }, { FAULT_ON_PAIR, "" } };
+	FILE *out = fmemopen(buf, size, "w");
+	if (!out) {
+		snprintf(buf, size, "stacklab fail [--lab NAME] NODE|LINK FAULT [ARGS]");
+		return;
+	}
 	for (size_t f = 0; f < ARRAY_SIZE(forms); f++) {
-		fprintf(out, "%s stacklab fail [--lab NAME] %s%s", f ? "      " : "usage:", forms[f].what,
-			*forms[f].what ? " " : "");
+		fprintf(out, "%sstacklab fail [--lab NAME] %s%s", f ? "\n" : "", forms[f].what, *forms[f].what ? " " : "");
 		bool first = true;
 		for (size_t i = 0; i < fault_words_n; i++) {
 			if (fault_words[i].on != forms[f].on)
@@ -106,9 +110,14 @@ void fault_words_help(FILE *out)
 			fprintf(out, "%s%s", first ? "" : "|", form);
 			first = false;
 		}
-		fputc('\n', out);
 	}
-	fputs("\nBreak part of a running lab on purpose; `stacklab heal` undoes it.\n\n", out);
+	fclose(out);
+	buf[size - 1] = '\0'; /* a full buffer gets no terminator of fmemopen's */
+}
+
+void fault_words_help(FILE *out)
+{
+	fputc('\n', out);
 	for (size_t i = 0; i < fault_words_n; i++) {
 		char form[48];
 		word_with_args(&fault_words[i], form, sizeof(form));

@@ -47,7 +47,9 @@ bool fault_args_fit(const struct fault_word *w, int n, char *why, size_t size);
 /* "crash, freeze, stop DAEMON, …, partition A B": every word, for errors. */
 void fault_words_list(char *buf, size_t size);
 
-/* `stacklab fail`'s usage lines and the table of what each fault does. */
+/* `stacklab fail`'s usage lines, one a kind of target, '\n' between. */
+void fault_words_usage(char *buf, size_t size);
+/* The table of what each fault does, as fail's help shows it. */
 void fault_words_help(FILE *out);
 
 #endif

@@ -12,7 +12,7 @@ like "$out" "usage: stacklab COMMAND" "no command: usage"
 out=$(sl frobnicate 2>&1); ok $([ $? -eq 2 ]; echo $?) "unknown command: exit 2"
 like "$out" "unknown command 'frobnicate'" "unknown command: named"
 out=$(sl up --frob 2>&1); ok $([ $? -eq 2 ]; echo $?) "unknown option: exit 2"
-like "$out" "unrecognized option '--frob'" "unknown option: named"
+like "$out" "stacklab up: unknown option '--frob'" "unknown option: named"
 for c in up down status exec list request logs help; do
 	out=$(sl $c --help 2>&1); ok $? "$c --help exits 0"
 	like "$out" "usage: stacklab" "$c --help shows usage"

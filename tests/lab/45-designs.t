@@ -165,7 +165,7 @@ like "$cap" "client:[0-9]+ +→ lb1:443 +TLS +(ClientHello|encrypted request)" "
 like "$cap" "packets on lb1-eth0, [0-9]+ shown .*; all in $pcap" "capture says how many packets, and where it wrote them"
 like "$(tcpdump -nn -r "$pcap" 2>/dev/null | head -50)" "203\.0\.113\.11\.[0-9]+ > 203\.0\.113\.2[12]\.80" "the pcap file reads in tcpdump"
 like "$(sl capture --lab $L2 nowhere-eth9 2>&1)" "has no link 'nowhere-eth9'" "capture names a link it does not know"
-like "$(sl capture --lab $L2 --count 0 lb1 2>&1)" "--count takes 1 to 100000" "and a bad count"
+like "$(sl capture --lab $L2 --count 0 lb1 2>&1)" "--count takes a whole number from 1 to 100000" "and a bad count"
 # Monitoring: Prometheus scrapes every exporter, and its QPS is the generator's.
 up_targets() { curl -s --max-time 2 'http://127.0.0.1:19090/api/v1/query?query=up' | grep -o '"value":\[[0-9.]*,"1"\]' | wc -l; }
 wait_until 10 sh -c "[ \$(curl -s --max-time 2 'http://127.0.0.1:19090/api/v1/query?query=up' | grep -o '\"value\":\[[0-9.]*,\"1\"\]' | wc -l) -ge 6 ]"

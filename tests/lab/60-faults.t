@@ -170,6 +170,7 @@ is "$(complete_words stacklab capture --lab $LAB lb1)" "lb1-eth0 lb1-eth1" "comp
 is "$(complete_words stacklab fail --lab $LAB lb1 fr)" "freeze" "completion: fault kinds"
 is "$(complete_words stacklab fail --lab $LAB lb1 fi)" "firewall" "completion: the faults are the command's own list (firewall too)"
 is "$(complete_words stacklab lesson check kill)" "kill-master" "completion: lesson names"
+is "$(complete_words stacklab traffic --le)" "--lease" "completion: a command's options are read from its own --help"
 out=$(sl stauts 2>&1); like "$out" "did you mean 'status'" "a mistyped command: did you mean"
 out=$(sl fail --lab $LAB lb3 crash 2>&1); like "$out" "did you mean 'lb1'" "a mistyped node: did you mean"
 

@@ -181,6 +181,7 @@ void lab_node_state(struct lab *lab, int node, enum node_state state)
 
 
 static void set_server(struct lab *lab, int node, const struct watch_event *w);
+static void servers_fresh(struct lab *lab, int node);
 static void set_replica(struct lab *lab, int node, const struct watch_replica *r);
 static void set_qps(struct lab *lab, const char *pairs, bool errors);
 static void replication_event(struct lab *lab, int node, const char *change);
@@ -195,17 +196,8 @@ void lab_daemon_started(struct lab *lab, int node, const char *daemon, pid_t pid
 	s->serving = s->stopping = false;
 	lab_emit(lab, json_pack("{s:s, s:s, s:s, s:s, s:i}", "kind", "daemon", "node", node_name(lab, node), "daemon",
 				daemon, "state", "starting", "pid", (int)pid));
-	/* A fresh HAProxy starts its servers UP without saying so; a failed
-	 * check is logged as DOWN later. Its backend "web" holds the lab's web
-	 * nodes (rootfs/lb/etc/haproxy/haproxy.cfg). */
 	if (strcmp(daemon, "haproxy") == 0)
-		for (int k = 0; k < lab->topo->n_nodes; k++) {
-			if (!topo_has_role(&lab->topo->nodes[k], ROLE_WEB))
-				continue;
-			struct watch_event w = { .kind = WATCH_SERVER, .instance = "web", .state = "UP" };
-			str_copy(w.server, sizeof(w.server), lab->topo->nodes[k].name);
-			set_server(lab, node, &w);
-		}
+		servers_fresh(lab, node);
 }
 
 static void vip_event(struct lab *lab)
@@ -306,6 +298,21 @@ static void set_server(struct lab *lab, int node, const struct watch_event *w)
 				w->instance, "server", w->server, "state", w->state));
 }
 
+/* A fresh HAProxy worker (at start, or after a reload: `set`, or kill
+ * -USR2 from inside the node) starts its servers UP without saying so; a
+ * failed check is logged as DOWN later. Its backend "web" holds the lab's
+ * web nodes (rootfs/lb/etc/haproxy/haproxy.cfg). */
+static void servers_fresh(struct lab *lab, int node)
+{
+	for (int k = 0; k < lab->topo->n_nodes; k++) {
+		if (!topo_has_role(&lab->topo->nodes[k], ROLE_WEB))
+			continue;
+		struct watch_event w = { .kind = WATCH_SERVER, .instance = "web", .state = "UP" };
+		str_copy(w.server, sizeof(w.server), lab->topo->nodes[k].name);
+		set_server(lab, node, &w);
+	}
+}
+
 /* Does any subscriber take events of this kind, or about this node? A
  * busy daemon prints a line per request: its lines become JSON only when
  * someone follows them. */
@@ -342,6 +349,8 @@ void lab_daemon_output(struct lab *lab, int node, const char *daemon, const char
 			set_replica(lab, node, &w.replica);
 		else if (w.kind == WATCH_QPS)
 			set_qps(lab, w.qps, w.errors);
+		else if (w.kind == WATCH_WORKER)
+			servers_fresh(lab, node);
 		else
 			set_server(lab, node, &w);
 	}

@@ -1,7 +1,8 @@
 /* watch.c — recognise state changes in daemons' log lines (see watch.h).
  * keepalived: "… (www) Entering MASTER STATE"
  * HAProxy:    "… Server web/web1 is DOWN, reason: …",
- *             "… Server web/web1 enters drain state. …" (DRAIN) */
+ *             "… Server web/web1 enters drain state. …" (DRAIN),
+ *             "[NOTICE]   (3) : New worker (14) forked" (a reload) */
 #include "watch.h"
 #include "util.h"
 
@@ -23,6 +24,13 @@ bool watch_parse(const char *daemon, const char *line, struct watch_event *ev)
 		return sscanf(p, ") Entering %15[A-Z] STATE", ev->state) == 1;
 	}
 	if (strcmp(daemon, "haproxy") == 0) {
+		const char *w = strstr(line, "New worker (");
+		int pid;
+		char tail[8] = "";
+		if (w && sscanf(w, "New worker (%d) %7s", &pid, tail) == 2 && strcmp(tail, "forked") == 0) {
+			ev->kind = WATCH_WORKER;
+			return true;
+		}
 		const char *p = strstr(line, "Server ");
 		while (p) {
 			if (sscanf(p, "Server %31[^/ ]/%31s is %15[A-Z]", ev->instance, ev->server, ev->state) == 3 &&

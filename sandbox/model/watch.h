@@ -5,7 +5,9 @@
 
 #include <stdbool.h>
 
-enum watch_kind { WATCH_VRRP, WATCH_SERVER, WATCH_REPLICA, WATCH_QPS };
+/* WATCH_WORKER: HAProxy's master forked a new worker (at start, and at each
+ * reload), which starts its servers UP without saying so. */
+enum watch_kind { WATCH_VRRP, WATCH_SERVER, WATCH_REPLICA, WATCH_QPS, WATCH_WORKER };
 
 /* A MariaDB replica's state, as rootfs/db/etc/mysql/replication-watch.sh says it. */
 struct watch_replica {

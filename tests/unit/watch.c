@@ -28,6 +28,10 @@ int main(void)
 	   "HAProxy: a server drained (stacklab fail WEB drain)");
 	ok(watch_parse("haproxy", "Server web/web1 is UP (leaving forced drain).", &ev) && strcmp(ev.state, "UP") == 0,
 	   "HAProxy: a drained server ready again is UP");
+	ok(watch_parse("haproxy", "[NOTICE]   (3) : New worker (14) forked", &ev) && ev.kind == WATCH_WORKER,
+	   "HAProxy: a reload's new worker (its servers start UP)");
+	ok(!watch_parse("haproxy", "[WARNING]  (3) : Former worker (7) exited with code 0 (Exit)", &ev),
+	   "HAProxy: the old worker leaving changes nothing");
 	ok(watch_parse("replication", "replica io=Connecting sql=Yes behind=NULL received=0-4-12 applied=0-4-12 error=error "
 				      "reconnecting to master 'repl@203.0.113.21:3306'", &ev) &&
 		   ev.kind == WATCH_REPLICA && strcmp(ev.replica.io, "Connecting") == 0 && strcmp(ev.replica.behind, "NULL") == 0 &&

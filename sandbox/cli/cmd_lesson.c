@@ -131,6 +131,7 @@ static struct lesson *load(const char *name, struct topo **topo)
 		free(errors);
 		lesson_free(l);
 		topo_free(*topo);
+		*topo = NULL; /* the caller frees it too */
 		return NULL;
 	}
 	return l;

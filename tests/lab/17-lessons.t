@@ -42,7 +42,9 @@ printf '[lesson]\ntitle = t\ntopology = scale-up\n[step a]\nwait = vip www on lb
 out=$(sl lesson check "$tmp/broken.lesson" 2>&1); code=$?
 is "$code" "2" "a broken lesson file exits 2"
 like "$out" "broken.lesson:5: no node 'lb9' in topology scale-up" "and names the file, line and mistake"
-like "$(sl lesson lint "$tmp/broken.lesson" 2>&1)" "broken.lesson:5: no node 'lb9'" "lint says the same"
+out=$(sl lesson lint "$tmp/broken.lesson" 2>&1); code=$?
+like "$out" "broken.lesson:5: no node 'lb9'" "lint says the same"
+is "$code" "2" "and exits 2 (it once freed the topology twice and died of it)"
 host_back_to "$before"; ok $? "the host is as before"
 # A later step's measure is probed ahead in the background: a probe that
 # takes 30 s (a request to a frozen site takes its whole timeout) must not

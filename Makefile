@@ -4,7 +4,7 @@
 #   make up                 install missing Debian packages, build, bring up the default lab
 #   sudo make setup-users   a shared machine: packages, and subordinate ids for every user (labs without root)
 #   make SANITIZER=address,undefined
-#   make fuzz-run FUZZ_TIME=600   fuzz the topology and lesson parsers (check runs each for 12 s)
+#   make fuzz-run FUZZ_TIME=600   fuzz the topology, lesson and challenge parsers (check runs each for 12 s)
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -120,10 +120,10 @@ FUZZ_TIME ?= 12
 FUZZ_CFLAGS := -g -O1 -std=gnu11 $(WARN) -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DDATADIR='"$(DATADIR)"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_BASE := base/error base/util base/text base/files base/proc base/clock
-FUZZ_ENGINE := $(FUZZ_BASE) base/inifile proto/faults model/role model/topo model/render lesson/lesson
+FUZZ_ENGINE := $(FUZZ_BASE) base/inifile proto/faults model/role model/topo model/render lesson/lesson lesson/challenge
 FUZZ_LIBS = $(shell pkg-config --libs inih jansson) -lm
 
-fuzz: build/fuzz/topo build/fuzz/lesson build/fuzz/capture build/fuzz/watch
+fuzz: build/fuzz/topo build/fuzz/lesson build/fuzz/challenge build/fuzz/capture build/fuzz/watch
 
 build/fuzz/obj/%.o: sandbox/%.c Makefile
 	@mkdir -p $(@D)
@@ -147,10 +147,14 @@ fuzz-run: deps
 	@mkdir -p build/fuzz/corpus build/fuzz/lesson-corpus
 	cp scenarios/*.lab build/fuzz/corpus/
 	cp scenarios/lessons/*.lesson build/fuzz/lesson-corpus/
+	@mkdir -p build/fuzz/challenge-corpus
+	cp scenarios/challenges/*.challenge build/fuzz/challenge-corpus/
 	build/fuzz/topo -max_total_time=$(FUZZ_TIME) -timeout=10 -print_final_stats=1 \
 		-dict=tests/fuzz/topo.dict -artifact_prefix=build/fuzz/ build/fuzz/corpus
 	build/fuzz/lesson -max_total_time=$(FUZZ_TIME) -timeout=10 -print_final_stats=1 \
 		-artifact_prefix=build/fuzz/lesson- build/fuzz/lesson-corpus
+	build/fuzz/challenge -max_total_time=$(FUZZ_TIME) -timeout=10 -print_final_stats=1 \
+		-artifact_prefix=build/fuzz/challenge- build/fuzz/challenge-corpus
 	@mkdir -p build/fuzz/capture-corpus build/fuzz/watch-corpus
 	build/fuzz/capture -max_total_time=$(FUZZ_TIME) -timeout=10 -print_final_stats=1 \
 		-artifact_prefix=build/fuzz/capture- build/fuzz/capture-corpus

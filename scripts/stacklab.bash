@@ -23,7 +23,7 @@ _stacklab()
 	local cur prev cmd lab i
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local commands="up down status exec request trace incidents logs tui events traffic fail heal set capture dns lesson list allow help"
+	local commands="up down status exec request trace incidents logs tui events traffic fail heal set capture dns lesson challenge list allow help"
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
 		return
@@ -47,6 +47,7 @@ _stacklab()
 	case $cmd in
 	traffic) opts="$opts start stop renew" ;;
 	lesson) opts="$opts list lint check run report" ;;
+	challenge) opts="$opts list start check hint give-up stop lint test variant" ;;
 	allow) opts="$opts none watch lessons" ;;
 	help) opts="$commands" ;;
 	esac
@@ -82,6 +83,12 @@ _stacklab()
 			COMPREPLY=($(compgen -W "list lint check run report" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(stacklab lesson list 2>/dev/null | awk 'NR > 1 {print $1}')" -- "$cur") $(compgen -f -X '!*.lesson' -- "$cur"))
+		fi ;;
+	challenge)
+		if [ ${#words[@]} -eq 0 ]; then
+			COMPREPLY=($(compgen -W "list start check hint give-up stop lint test variant" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(stacklab challenge list 2>/dev/null | awk 'NR > 1 {print $1}')" -- "$cur") $(compgen -f -X '!*.challenge' -- "$cur"))
 		fi ;;
 	traffic)
 		[ ${#words[@]} -eq 0 ] && COMPREPLY=($(compgen -W "start stop renew" -- "$cur")) ;;

@@ -29,6 +29,7 @@ int cmd_tui(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_incidents(int argc, char **argv);
 int cmd_lesson(int argc, char **argv);
+int cmd_challenge(int argc, char **argv);
 int cmd_allow(int argc, char **argv);
 
 /* May this user bring labs up? Root may; an ordinary user may if the

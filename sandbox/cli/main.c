@@ -35,6 +35,7 @@ static const struct command {
 	{ "dns", cmd_dns, "what the lab's resolver has cached, and flushing it" },
 	{ "set", cmd_set, "change a running lab: an lb's balance, the www record or TTL of the domain" },
 	{ "lesson", cmd_lesson, "a lesson: narrated steps on a live lab, with measured numbers" },
+	{ "challenge", cmd_challenge, "a broken stack to fix, graded on what the lab does" },
 	{ "list", cmd_list, "list the labs that are up" },
 	{ "allow", cmd_allow, "let the teacher (root) watch your lab, or run lessons on it" },
 	{ "help", cmd_help, "show this help, or a command's (stacklab help CMD)" },

@@ -357,7 +357,7 @@ bool pred_parse(const char *text, struct pred *p, char *why, size_t size)
 }
 
 /* "PRED within Ns": the predicate and its deadline. */
-static bool wait_parse(const char *text, struct pred *p, char *why, size_t size)
+bool pred_parse_wait(const char *text, struct pred *p, char *why, size_t size)
 {
 	const char *within = NULL;
 	for (const char *t = strstr(text, " within "); t; t = strstr(t + 1, " within "))
@@ -484,7 +484,7 @@ static void step_key(struct parser *p, const char *key, const char *value)
 	} else if (strcmp(key, "wait") == 0) {
 		if (s->has_wait)
 			perr(p, line, "'wait' is set twice in this step (one wait a step)");
-		else if (!wait_parse(value, &s->wait, why, sizeof(why)))
+		else if (!pred_parse_wait(value, &s->wait, why, sizeof(why)))
 			perr(p, line, "wait: %s", why);
 		else
 			s->has_wait = true, s->wait.line = line;
@@ -745,7 +745,7 @@ char *lesson_resolve(const char *name_or_path)
 /* --- against the topology ---------------------------------------------------------------- */
 
 struct linter {
-	const struct lesson *l;
+	const char *path;
 	const struct topo *t;
 	const char *data;
 	FILE *err;
@@ -760,7 +760,7 @@ __attribute__((format(printf, 3, 4))) static void lerr(struct linter *x, int lin
 	if (vasprintf(&msg, fmt, ap) < 0)
 		die("out of memory");
 	va_end(ap);
-	inifile_put_escaped(x->l->path, x->err);
+	inifile_put_escaped(x->path, x->err);
 	fprintf(x->err, ":%d: ", line);
 	inifile_put_escaped(msg, x->err);
 	fputc('\n', x->err);
@@ -994,11 +994,18 @@ static void lint_words(struct linter *x, const struct words *w)
 	}
 }
 
+int pred_lint(const char *path, const struct pred *p, const struct topo *t, const char *data, FILE *err)
+{
+	struct linter x = { path, t, data, err, 0 };
+	lint_pred(&x, p);
+	return x.n;
+}
+
 int lesson_lint(const struct lesson *l, const struct topo *t, const char *data, char **errors)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	struct linter x = { l, t, data, open_memstream(&buf, &len), 0 };
+	struct linter x = { l->path, t, data, open_memstream(&buf, &len), 0 };
 	if (!x.err)
 		die("out of memory");
 	for (int i = 0; i < l->n_steady; i++)

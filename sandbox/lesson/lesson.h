@@ -154,6 +154,11 @@ int lesson_lint(const struct lesson *l, const struct topo *t, const char *data, 
 
 /* Parse one predicate (without "within"); false with why in `why`. */
 bool pred_parse(const char *text, struct pred *p, char *why, size_t size);
+/* Parse "PREDICATE within Ns" (a wait): within_s is set. */
+bool pred_parse_wait(const char *text, struct pred *p, char *why, size_t size);
+/* Check one parsed predicate's names against topology t, as lesson_lint
+ * does; "path:LINE: what" lines (p->line) go to err. Returns how many. */
+int pred_lint(const char *path, const struct pred *p, const struct topo *t, const char *data, FILE *err);
 
 /* Where a lesson called `name_or_path` lives: a path if it holds '/' or
  * ends in ".lesson", else scenarios/lessons/NAME.lesson. Malloc'd. */

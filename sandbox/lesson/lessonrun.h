@@ -40,6 +40,14 @@ int lesson_report(const char *journal, FILE *out);
  * -errno if the lab could not be reached. */
 int lesson_run(const struct lesson *l, const struct lesson_options *opt);
 
+/* Grade a live lab (a challenge): wait for each of `preds` in turn, up to
+ * its within_s (times slack) until one fails, the rest as they are then;
+ * tell verdict() whether each held and what is seen now. A traffic
+ * predicate is judged over a window watched whole.
+ * Returns how many did not hold, or -errno if the lab cannot be reached. */
+typedef void (*lesson_verdict_fn)(void *ctx, const struct pred *p, bool good, const char *now);
+int lesson_grade(const char *lab, const struct pred *preds, int n, double slack, lesson_verdict_fn verdict, void *ctx);
+
 /* Ask the runner to stop at the next chance (a signal handler may). */
 void lesson_interrupt(void);
 

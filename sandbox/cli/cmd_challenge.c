@@ -214,13 +214,17 @@ static bool run_lines(const struct challenge *c, const struct variant *v, const 
 			fprintf(out, "%s%s:%d: too long once its vars are put in\n", prefix, c->path, l[i].line);
 			return false;
 		}
-		char result[8192];
+		char result[8192] = "";
 		int code = run_self((char *[]){ "exec", "--lab", (char *)lab, node, "--", "timeout", LINE_TIMEOUT_S, "sh",
 						"-c", command, NULL },
 				    result, sizeof(result));
 		if (code != 0) {
-			fprintf(out, "%s%s:%d: %s: %s failed (exit %d)%s\n", prefix, c->path, l[i].line, node, command, code,
-				code == 124 ? ": it ran past " LINE_TIMEOUT_S " s" : "");
+			if (code < 0)
+				fprintf(out, "%s%s:%d: %s: %s could not run: %s\n", prefix, c->path, l[i].line, node, command,
+					strerror(-code));
+			else
+				fprintf(out, "%s%s:%d: %s: %s failed (exit %d)%s\n", prefix, c->path, l[i].line, node, command,
+					code, code == 124 ? ": it ran past " LINE_TIMEOUT_S " s" : "");
 			text_clean(result);
 			for (char *line = strtok(result, "\n"); line; line = strtok(NULL, "\n"))
 				fprintf(out, "%s  %s\n", prefix, line);
@@ -233,7 +237,7 @@ static bool run_lines(const struct challenge *c, const struct variant *v, const 
 static bool up_lab(const struct challenge *c, const char *lab, FILE *out, const char *prefix)
 {
 	_cleanup_free_ char *tpath = topo_resolve(c->topology);
-	char result[8192];
+	char result[8192] = "";
 	int code = run_self((char *[]){ "up", "--topology", tpath, "--lab", (char *)lab, "--timing", (char *)c->timing, NULL },
 			    result, sizeof(result));
 	if (code != 0) {
@@ -384,6 +388,13 @@ static int do_start(const char *name, const char *given_lab, const char *seed_te
 	if (!c)
 		return EXIT_USAGE;
 	char lab[CTL_LAB_NAME_MAX];
+	if (given_lab && !ctl_lab_name_ok(given_lab)) {
+		fprintf(stderr, "stacklab challenge: '%s' is not a lab's name (a-z, 0-9, '-', at most %d)\n", given_lab,
+			CTL_LAB_NAME_MAX - 1);
+		challenge_free(c);
+		topo_free(topo);
+		return EXIT_USAGE;
+	}
 	if (given_lab)
 		snprintf(lab, sizeof(lab), "%s", given_lab);
 	else
@@ -420,8 +431,12 @@ static int do_start(const char *name, const char *given_lab, const char *seed_te
 	}
 	char seed_s[24];
 	snprintf(seed_s, sizeof(seed_s), "%" PRIu64, seed);
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f}", "challenge", c->name, "path", c->path, "lab", lab, "seed",
-				seed_s, "user", user_name(), "started", (double)now_ms() / 1000.0);
+	/* The file again from anywhere: check may run in another directory. */
+	char *abs = realpath(c->path, NULL);
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:b}", "challenge", c->name, "path", abs ? abs : c->path,
+				"lab", lab, "seed", seed_s, "user", user_name(), "started", (double)now_ms() / 1000.0,
+				"seed_given", seed_text != NULL);
+	free(abs);
 	if (json_dump_file(rec, record, 0) < 0) {
 		fprintf(stderr, "stacklab challenge: %s: cannot write it\n", record);
 		json_decref(rec);
@@ -429,7 +444,9 @@ static int do_start(const char *name, const char *given_lab, const char *seed_te
 		goto out;
 	}
 	json_decref(rec);
-	journal(c, &v, "start", json_pack("{s:s}", "lab", lab));
+	/* A seed given rather than the user's own is said: a teacher's report
+	 * should not take a chosen variant for the student's. */
+	journal(c, &v, "start", json_pack("{s:s, s:b}", "lab", lab, "seed_given", seed_text != NULL));
 	printf("\n%s\n\n", c->symptom);
 	printf("The lab is %s: stacklab status, exec, logs, trace and the TUI all work on it.\n"
 	       "stacklab challenge check   grades the live lab (as often as you like)\n"
@@ -467,9 +484,12 @@ static int do_check(const char *given_lab)
 	double spent = (double)now_ms() / 1000.0 - json_real_value(json_object_get(rec, "started"));
 	char took[32];
 	duration(spent, took, sizeof(took));
-	if (failed < 0) {
+	if (failed < 0 || interrupted) {
+		if (interrupted)
+			printf("\ninterrupted: nothing recorded\n");
 		json_decref(g.failing);
 	} else if (failed == 0) {
+		json_decref(g.failing);
 		printf("\npassed: %d of %d hold, %s after the start\n", g.passed, g.n, took);
 		journal(c, &v, "pass", json_pack("{s:f, s:i}", "seconds", spent, "hints",
 						(int)json_integer_value(json_object_get(rec, "hints"))));
@@ -656,20 +676,22 @@ static int do_test(char **names, int n, bool all)
 		}
 		printf("# %s (%s): %d break%s, %ld variants\n", c->title, c->path, c->n_breaks, c->n_breaks == 1 ? "" : "s",
 		       challenge_variants(c));
-		/* Every break; with --all, each with a value of every var the
-		 * first one does not try (seeded, so a failure is reproducible). */
+		/* Every break with the first value of each var; with --all,
+		 * each other value of each var the break uses, one at a time
+		 * (as lint tries them). */
 		for (int b = 0; b < c->n_breaks && !interrupted; b++) {
 			struct variant v;
 			challenge_variant_of_break(c, b, &v);
 			if (!test_variant(c, &v, &n_tap))
 				worst = worst == EXIT_OK ? EXIT_FAIL : worst;
-			if (!all || !c->n_vars)
-				continue;
-			for (int k = 0; k < c->n_vars; k++)
-				v.value[k] = c->vars[k].n_values - 1;
-			challenge_variant_name(c, &v);
-			if (!test_variant(c, &v, &n_tap))
-				worst = worst == EXIT_OK ? EXIT_FAIL : worst;
+			for (int k = 0; all && k < c->n_vars && !interrupted; k++)
+				for (int val = 1; challenge_var_used(c, b, k) && val < c->vars[k].n_values && !interrupted; val++) {
+					challenge_variant_of_break(c, b, &v);
+					v.value[k] = val;
+					challenge_variant_name(c, &v);
+					if (!test_variant(c, &v, &n_tap))
+						worst = worst == EXIT_OK ? EXIT_FAIL : worst;
+				}
 		}
 		challenge_free(c);
 		topo_free(topo);
@@ -738,6 +760,15 @@ int cmd_challenge(int argc, char **argv)
 				"(see stacklab challenge --help)\n");
 		return EXIT_USAGE;
 	}
+	static const char *const actions[] = { "list", "start", "check", "hint", "give-up", "stop", "lint", "test", "variant" };
+	bool known = false;
+	for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+		known |= strcmp(action, actions[i]) == 0;
+	if (!known) {
+		fprintf(stderr, "stacklab challenge: unknown action '%s' (known: list, start, check, hint, give-up, stop, "
+				"lint, test, variant)\n", action);
+		return EXIT_USAGE;
+	}
 	bool named = strcmp(action, "start") == 0 || strcmp(action, "variant") == 0;
 	bool many = strcmp(action, "lint") == 0 || strcmp(action, "test") == 0;
 	bool none = !named && !many;
@@ -745,7 +776,8 @@ int cmd_challenge(int argc, char **argv)
 		fprintf(stderr, "stacklab challenge %s: %s\n", action,
 			named ? "which challenge? (one NAME or FILE; stacklab challenge list)"
 			: many ? "which challenges? (NAME or FILE…; stacklab challenge list)"
-			       : "takes no argument (--lab NAME says which lab)");
+			       : strcmp(action, "list") == 0 ? "takes no argument"
+							      : "takes no argument (--lab NAME says which lab)");
 		return EXIT_USAGE;
 	}
 	if (strcmp(action, "list") == 0)

@@ -49,7 +49,7 @@ static size_t ref_at(const char *s)
 	size_t n = 1;
 	if (!islower((unsigned char)s[n]))
 		return 0;
-	while (islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_')
+	while (islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_' || s[n] == '-')
 		n++;
 	return s[n] == '}' ? n - 1 : 0;
 }
@@ -62,8 +62,10 @@ bool challenge_expand(const struct challenge *c, const struct variant *v, const 
 		const struct challenge_var *var = len ? var_find(c, s + 1, len) : NULL;
 		const char *put = var ? var->values[v->value[var - c->vars]] : NULL;
 		size_t n = put ? strlen(put) : 1;
-		if (o + n >= size)
+		if (o + n >= size) {
+			buf[o] = '\0'; /* what fitted, still a string */
 			return false;
+		}
 		memcpy(buf + o, put ? put : s, n);
 		o += n;
 		if (put)
@@ -120,10 +122,11 @@ static void challenge_key(struct parser *p, const char *key, const char *value)
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		if (strcmp(key, keys[i]) != 0)
 			continue;
-		if (*dst[i] && dst[i] == c->symptom && strlen(c->symptom) + 1 + strlen(value) < size[i])
+		if (*dst[i] && dst[i] == c->symptom && strlen(c->symptom) + 1 + strlen(value) < size[i] &&
+		    inifile_printable(value))
 			snprintf(c->symptom + strlen(c->symptom), size[i] - strlen(c->symptom), " %s", value); /* goes on */
 		else if (*dst[i] && dst[i] == c->symptom)
-			perr(p, line, "the symptom is longer than %zu bytes", size[i] - 1);
+			perr(p, line, "the symptom is longer than %zu bytes, or holds a control character", size[i] - 1);
 		else if (*dst[i])
 			perr(p, line, "'%s' is set twice", key);
 		else if (strlen(value) >= size[i] || !inifile_printable(value))
@@ -155,8 +158,9 @@ static void var_key(struct parser *p, const char *key, const char *value)
 	for (char *save = NULL, *w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 		if (v->n_values == CHALLENGE_VALUES_MAX)
 			return perr(p, line, "var %s: more than %d values", key, CHALLENGE_VALUES_MAX);
-		if (strlen(w) >= sizeof(v->values[0]) || !inifile_printable(w) || strpbrk(w, "'\"\\`$;|&<>(){}"))
-			return perr(p, line, "var %s: value '%s' is too long or holds a quote, brace or shell character", key, w);
+		if (strlen(w) >= sizeof(v->values[0]) || !inifile_printable(w) || strpbrk(w, "'\"\\`$;|&<>(){}#*?[]~!") || w[0] == '-')
+			return perr(p, line, "var %s: value '%s' is too long, starts with '-' or holds a quote, brace or shell character",
+				    key, w);
 		snprintf(v->values[v->n_values++], sizeof(v->values[0]), "%s", w);
 	}
 	if (v->n_values == 0)

@@ -548,6 +548,17 @@ out:
 	return rc;
 }
 
+/* "  NODE: COMMAND" for each line, the variant's values put in. */
+static void print_lines(const struct challenge *c, const struct variant *v, const struct node_line *l, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char node[64], command[CHALLENGE_COMMAND_MAX + 256];
+		if (challenge_expand(c, v, l[i].node, node, sizeof(node)) &&
+		    challenge_expand(c, v, l[i].command, command, sizeof(command)))
+			printf("  %s: %s\n", node, command);
+	}
+}
+
 static int do_give_up(const char *given_lab)
 {
 	_cleanup_free_ char *lab = NULL;
@@ -563,19 +574,9 @@ static int do_give_up(const char *given_lab)
 	}
 	const struct challenge_break *b = &c->breaks[v.brk];
 	printf("what was broken (%s):\n", v.id);
-	for (int i = 0; i < b->n_run; i++) {
-		char node[64], command[CHALLENGE_COMMAND_MAX + 256];
-		if (challenge_expand(c, &v, b->run[i].node, node, sizeof(node)) &&
-		    challenge_expand(c, &v, b->run[i].command, command, sizeof(command)))
-			printf("  %s: %s\n", node, command);
-	}
+	print_lines(c, &v, b->run, b->n_run);
 	printf("how to fix it:\n");
-	for (int i = 0; i < b->n_solve; i++) {
-		char node[64], command[CHALLENGE_COMMAND_MAX + 256];
-		if (challenge_expand(c, &v, b->solve[i].node, node, sizeof(node)) &&
-		    challenge_expand(c, &v, b->solve[i].command, command, sizeof(command)))
-			printf("  %s: %s\n", node, command);
-	}
+	print_lines(c, &v, b->solve, b->n_solve);
 	printf("\n(recorded as given up; stacklab challenge check still grades the lab, stop takes it down)\n");
 	journal(c, &v, "give-up", json_pack("{s:f}", "seconds", (double)now_ms() / 1000.0 -
 							json_real_value(json_object_get(rec, "started"))));

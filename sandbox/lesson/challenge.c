@@ -280,6 +280,9 @@ static int by_delay(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static bool grade_pred(const struct challenge *c, const struct variant *v, int i, struct pred *p, char *why,
+		       size_t size);
+
 /* What the file as a whole must have; each expect line parses with the
  * first value of every var (challenge_lint tries the others). */
 static void validate(struct parser *p)
@@ -314,11 +317,7 @@ static void validate(struct parser *p)
 	for (int i = 0; i < c->n_grade; i++) {
 		struct pred pred;
 		char why[256];
-		char text[256];
-		if (!challenge_expand(c, &v, c->grade[i].text, text, sizeof(text)))
-			perr(p, c->grade[i].line, "expect: too long once its vars are put in");
-		else if (!(strstr(text, " within ") ? pred_parse_wait(text, &pred, why, sizeof(why))
-						     : pred_parse(text, &pred, why, sizeof(why))))
+		if (!grade_pred(c, &v, i, &pred, why, sizeof(why)))
 			perr(p, c->grade[i].line, "expect: %s", why);
 	}
 }
@@ -375,24 +374,31 @@ void challenge_free(struct challenge *c)
 	free(c);
 }
 
+/* Expect line i of variant v, parsed into p; false with why. */
+static bool grade_pred(const struct challenge *c, const struct variant *v, int i, struct pred *p, char *why,
+		       size_t size)
+{
+	char text[256];
+	if (!challenge_expand(c, v, c->grade[i].text, text, sizeof(text)))
+		return snprintf(why, size, "too long once its vars are put in"), false;
+	bool within = strstr(text, " within ") != NULL;
+	if (!(within ? pred_parse_wait(text, p, why, size) : pred_parse(text, p, why, size)))
+		return false;
+	if (!within)
+		p->within_s = CHALLENGE_GRADE_WITHIN_S;
+	p->line = c->grade[i].line;
+	return true;
+}
+
 int challenge_grade_preds(const struct challenge *c, const struct variant *v, struct pred *preds, char *why,
 			  size_t size)
 {
-	for (int i = 0; preds && i < c->n_grade; i++) {
-		char text[256], reason[256];
-		struct pred *p = &preds[i];
-		if (!challenge_expand(c, v, c->grade[i].text, text, sizeof(text))) {
-			snprintf(why, size, "%s:%d: expect: too long once its vars are put in", c->path, c->grade[i].line);
-			return -1;
-		}
-		bool within = strstr(text, " within ") != NULL;
-		if (!(within ? pred_parse_wait(text, p, reason, sizeof(reason)) : pred_parse(text, p, reason, sizeof(reason)))) {
+	for (int i = 0; i < c->n_grade; i++) {
+		char reason[256];
+		if (!grade_pred(c, v, i, &preds[i], reason, sizeof(reason))) {
 			snprintf(why, size, "%s:%d: expect: %s", c->path, c->grade[i].line, reason);
 			return -1;
 		}
-		if (!within)
-			p->within_s = CHALLENGE_GRADE_WITHIN_S;
-		p->line = c->grade[i].line;
 	}
 	return c->n_grade;
 }
@@ -489,10 +495,7 @@ long challenge_variants(const struct challenge *c)
 
 char *challenge_resolve(const char *name_or_path)
 {
-	size_t len = strlen(name_or_path);
-	if (strchr(name_or_path, '/') || (len > 10 && strcmp(name_or_path + len - 10, ".challenge") == 0))
-		return xstrdup(name_or_path);
-	return xasprintf("%s/scenarios/challenges/%s.challenge", data_dir(), name_or_path);
+	return scenario_resolve(name_or_path, "challenges", ".challenge");
 }
 
 /* --- against the topology ------------------------------------------------------------------- */

@@ -734,12 +734,17 @@ void lesson_free(struct lesson *l)
 	free(l);
 }
 
+char *scenario_resolve(const char *name_or_path, const char *folder, const char *ext)
+{
+	size_t len = strlen(name_or_path), n = strlen(ext);
+	if (strchr(name_or_path, '/') || (len > n && strcmp(name_or_path + len - n, ext) == 0))
+		return xstrdup(name_or_path);
+	return xasprintf("%s/scenarios/%s/%s%s", data_dir(), folder, name_or_path, ext);
+}
+
 char *lesson_resolve(const char *name_or_path)
 {
-	size_t len = strlen(name_or_path);
-	if (strchr(name_or_path, '/') || (len > 7 && strcmp(name_or_path + len - 7, ".lesson") == 0))
-		return xstrdup(name_or_path);
-	return xasprintf("%s/scenarios/lessons/%s.lesson", data_dir(), name_or_path);
+	return scenario_resolve(name_or_path, "lessons", ".lesson");
 }
 
 /* --- against the topology ---------------------------------------------------------------- */

@@ -163,5 +163,7 @@ int pred_lint(const char *path, const struct pred *p, const struct topo *t, cons
 /* Where a lesson called `name_or_path` lives: a path if it holds '/' or
  * ends in ".lesson", else scenarios/lessons/NAME.lesson. Malloc'd. */
 char *lesson_resolve(const char *name_or_path);
+/* The same for any kind of scenario file: scenarios/FOLDER/NAME.EXT. */
+char *scenario_resolve(const char *name_or_path, const char *folder, const char *ext);
 
 #endif

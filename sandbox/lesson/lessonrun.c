@@ -1386,7 +1386,8 @@ static bool step(struct run *r, const struct step *s)
 	return good;
 }
 
-int lesson_run(const struct lesson *l, const struct lesson_options *opt)
+/* A run of lesson l, subscribed to its lab's events (*e: 0, or -errno). */
+static struct run *run_new(const struct lesson *l, const struct lesson_options *opt, int *e)
 {
 	struct run *r = xcalloc(1, sizeof(*r));
 	r->fd = -1;
@@ -1394,7 +1395,26 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 	r->opt = opt;
 	r->ring = xcalloc(RING, sizeof(*r->ring));
 	r->rd = xcalloc(1, sizeof(*r->rd));
-	int e = subscribe(r);
+	*e = subscribe(r);
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	if (r->journal)
+		fclose(r->journal);
+	if (r->fd >= 0)
+		close(r->fd);
+	json_decref(r->status);
+	free(r->ring);
+	free(r->rd);
+	free(r);
+}
+
+int lesson_run(const struct lesson *l, const struct lesson_options *opt)
+{
+	int e;
+	struct run *r = run_new(l, opt, &e);
 	if (e == 0 && opt->journal) {
 		r->journal = fopen(opt->journal, "we");
 		if (!r->journal)
@@ -1403,12 +1423,7 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 				     "path", l->path, "lab", opt->lab));
 	}
 	if (e < 0) {
-		if (r->fd >= 0)
-			close(r->fd);
-		json_decref(r->status);
-		free(r->ring);
-		free(r->rd);
-		free(r);
+		run_free(r);
 		return e;
 	}
 	tell(r, "title", "%s", l->goal);
@@ -1477,13 +1492,7 @@ int lesson_run(const struct lesson *l, const struct lesson_options *opt)
 		if (r->journal)
 			tell(r, "note", "journal: %s", opt->journal);
 	}
-	if (r->journal)
-		fclose(r->journal);
-	json_decref(r->status);
-	close(r->fd);
-	free(r->ring);
-	free(r->rd);
-	free(r);
+	run_free(r);
 	return failed ? 1 : 0;
 }
 
@@ -1496,13 +1505,8 @@ int lesson_grade(const char *lab, const struct pred *preds, int n, double slack,
 	if (!quiet)
 		return -errno;
 	struct lesson_options opt = { .mode = LESSON_CHECK, .lab = lab, .slack = slack, .out = quiet, .in = -1 };
-	struct run *r = xcalloc(1, sizeof(*r));
-	r->fd = -1;
-	r->l = &none;
-	r->opt = &opt;
-	r->ring = xcalloc(RING, sizeof(*r->ring));
-	r->rd = xcalloc(1, sizeof(*r->rd));
-	int e = subscribe(r), failed = 0;
+	int e, failed = 0;
+	struct run *r = run_new(&none, &opt, &e);
 	double since = now_s();
 	for (int i = 0; e == 0 && i < n && !interrupted; i++) {
 		const struct pred *p = &preds[i];
@@ -1521,12 +1525,7 @@ int lesson_grade(const char *lab, const struct pred *preds, int n, double slack,
 		verdict(ctx, p, good, now);
 		e = e > 0 ? 0 : e;
 	}
-	if (r->fd >= 0)
-		close(r->fd);
-	json_decref(r->status);
-	free(r->ring);
-	free(r->rd);
-	free(r);
+	run_free(r);
 	fclose(quiet);
 	return e < 0 ? e : failed;
 }

@@ -5,7 +5,7 @@ need_root
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; lab_cleanup t-cli' EXIT
-before=$(host_snapshot)
+before=$(fresh_host t-cli)
 
 out=$(sl 2>&1); ok $([ $? -eq 2 ]; echo $?) "no command: exit 2"
 like "$out" "usage: stacklab COMMAND" "no command: usage"

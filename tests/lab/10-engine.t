@@ -7,7 +7,7 @@ need_root
 LAB=t-engine
 marker=$(mktemp /tmp/stacklab-host-marker.XXXXXX)
 trap 'rm -f "$marker"; lab_cleanup $LAB' EXIT
-before=$(host_snapshot)
+before=$(fresh_host $LAB)
 
 out=$(sl up --lab $LAB 2>&1); ok $? "up scale-up"
 like "$out" "lab $LAB is up: 10 nodes ready in [0-9]+ ms" "up reports nodes and time"

@@ -9,7 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # Each check writes a journal that outlives the lab: the test's are removed.
 forget_journal() { rm -f "$(printf '%s\n' "$1" | sed -n 's/^# journal: \([^ ]*\) .*/\1/p')"; }
-before=$(host_snapshot)
+before=$(fresh_host "lesson-*")
 
 for f in "$TOP"/scenarios/lessons/*.lesson; do
 	name=$(basename "$f" .lesson)

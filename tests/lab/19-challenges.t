@@ -11,7 +11,7 @@ need_root
 tmp=$(mktemp -d)
 L=ch-lb-503
 trap 'rm -rf "$tmp"; sl challenge stop --lab $L >/dev/null 2>&1; lab_cleanup $L; lab_cleanup ch-t-failing' EXIT
-before=$(host_snapshot)
+before=$(fresh_host "ch-*" "cht-*")
 
 for f in "$TOP"/scenarios/challenges/*.challenge; do
 	name=$(basename "$f" .challenge)

@@ -6,7 +6,7 @@ need_root
 
 LAB=t-crash
 trap 'lab_cleanup $LAB' EXIT
-before=$(host_snapshot)
+before=$(fresh_host $LAB)
 
 sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
 pid=$(sl status --lab $LAB --json | sed -n 's/^  "pid": \([0-9]*\),/\1/p')

@@ -6,7 +6,7 @@ need_root
 LAB=t-fail
 data=$(mktemp -d)
 trap 'rm -rf "$data"; lab_cleanup $LAB' EXIT
-before=$(host_snapshot)
+before=$(fresh_host $LAB)
 
 # A broken template: found while rendering, before any node exists.
 cp -a "$TOP/rootfs" "$TOP/scenarios" "$data/"

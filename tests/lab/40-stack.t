@@ -8,7 +8,7 @@ need_root
 LAB=t-stack
 marker=$(mktemp)
 trap 'rm -f "$marker"; lab_cleanup $LAB' EXIT
-before=$(host_snapshot)
+before=$(fresh_host $LAB)
 etc_before=$(ls -A /etc); run_before=$(ls -A /run | grep -v '^stacklab$'); mysql_before=$(ls -A /var/lib/mysql 2>/dev/null)
 in_client() { sl exec --lab $LAB client -- "$@"; }
 

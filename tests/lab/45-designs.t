@@ -11,7 +11,7 @@ L1=t-dist
 L2=t-secured
 pcap=$(mktemp)
 trap 'lab_cleanup $L0; lab_cleanup $L1; lab_cleanup $L2; rm -f "$pcap"' EXIT
-before=$(host_snapshot)
+before=$(fresh_host $L0 $L1 $L2 t-single2)
 
 # --- design 0: single -------------------------------------------------------------
 out=$(sl up --lab $L0 --topology single 2>&1); ok $? "up single"

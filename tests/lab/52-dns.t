@@ -11,7 +11,7 @@ LAB=t-dns
 L0=t-dns-one
 tmp=$(mktemp -d)
 trap 'lab_cleanup $LAB; lab_cleanup $L0; rm -rf "$tmp"' EXIT
-before=$(host_snapshot)
+before=$(fresh_host $LAB $L0)
 in_client() { sl exec --lab $LAB client -- "$@"; }
 
 sl up --lab $LAB >/dev/null 2>&1; ok $? "up scale-up"

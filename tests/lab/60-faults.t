@@ -8,7 +8,7 @@ need_root
 LAB=t-faults
 ev=$(mktemp)
 trap 'kill $evpid 2>/dev/null; rm -f "$ev"; lab_cleanup $LAB' EXIT
-before=$(host_snapshot)
+before=$(fresh_host $LAB)
 
 sl up --lab $LAB >/dev/null 2>&1; ok $? "up"
 sl events --lab $LAB --json --all >"$ev" 2>/dev/null &

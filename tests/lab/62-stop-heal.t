@@ -10,7 +10,7 @@ need_root
 LAB=t-stopheal
 ROUNDS=20
 trap 'lab_cleanup $LAB' EXIT
-before=$(host_snapshot)
+before=$(fresh_host $LAB)
 
 # state NODE DAEMON: what status says of it
 state() { sl status --lab $LAB --json | jq -r ".nodes[] | select(.name == \"$1\") | .daemons[] | select(.name == \"$2\") | .state"; }

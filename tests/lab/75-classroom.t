@@ -7,7 +7,7 @@
 need_root
 LABS=(t-class-1 t-class-2 t-class-3 t-class-4 t-class-5)
 trap 'lab_cleanup "${LABS[@]}"' EXIT
-before=$(host_snapshot)
+before=$(fresh_host "${LABS[@]}")
 
 outs=$(mktemp -d)
 for lab in "${LABS[@]}"; do sl up --lab "$lab" >"$outs/$lab" 2>&1 & done

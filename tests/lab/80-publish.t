@@ -7,7 +7,7 @@ need_root
 LAB=t-publish
 PORT=18443
 trap 'lab_cleanup $LAB t-publish2' EXIT
-before=$(host_snapshot)
+before=$(fresh_host $LAB t-publish2)
 
 out=$(sl up --lab $LAB --publish $PORT,$((PORT + 1)) 2>&1); ok $? "up --publish $PORT,$((PORT + 1))"
 like "$out" "the site on this host: https://www.foobar.com:$PORT/ \(and http://www.foobar.com:$((PORT + 1))/, which redirects there\)" \

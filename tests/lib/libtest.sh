@@ -58,6 +58,23 @@ host_snapshot() {
 	echo "cgroups: $(ls -d /sys/fs/cgroup/stacklab-* /sys/fs/cgroup/*/stacklab-* 2>/dev/null | tr '\n' ' ')"
 }
 
+# fresh_host PATTERN...: the picture of the host a test compares its end
+# with, taken after the labs the test uses (shell patterns) are taken down:
+# a run killed half-way (Ctrl-C, a session that ended under it) leaves them
+# behind, and the next run must not count them as the host's own.
+fresh_host() {
+	local entry lab p
+	for entry in "$RUN_DIR"/*; do
+		lab=${entry##*/}
+		lab=${lab%.lock}
+		for p in "$@"; do
+			# shellcheck disable=SC2254
+			case $lab in $p) "$STACKLAB" down --lab "$lab" >/dev/null 2>&1 ;; esac
+		done
+	done
+	host_snapshot
+}
+
 # Wait until the host is back to `want` (teardown finishes asynchronously in
 # the kernel); print what still differs.
 host_back_to() {
